@@ -1,0 +1,112 @@
+"""The error tree of onepin-sync; every error carries the exit code the CLI returns for it.
+
+    OnepinSyncError                 exit 1  any failure we understand
+    ├── InputError                  exit 3  the user's input is wrong: usage, config, YAML
+    │   └── WorkflowFileError               one or more workflow files are invalid (all problems)
+    ├── LockHeldError               exit 4  another run holds the state lock
+    ├── ConflictError               exit 5  stale saved plan, or remote and git both changed
+    ├── ApplyFailedError            exit 6  apply ran but not every planned change was done
+    ├── StateError                  exit 1  lockfile or journal is corrupt or from a newer version
+    └── ApiError                    exit 1  the Onepin API refused a request or could not be reached
+        ├── AuthError                       401 / 403: wrong key, scope or workspace
+        ├── NotFoundError                   404
+        └── TransportError                  no (complete) HTTP response: connect, reset, timeout
+
+Only `cli.py` turns these into an exit code and one printed line. Messages never contain a token
+or a secret value. This module imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class OnepinSyncError(Exception):
+    """Base class: a failure with a one-line explanation and an exit code."""
+
+    exit_code = 1
+
+
+class InputError(OnepinSyncError):
+    """Bad usage, configuration or workflow files; nothing was sent to the API."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem in one input file, located as precisely as the parser allows."""
+
+    path: str
+    line: int | None
+    column: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+class WorkflowFileError(InputError):
+    """Every problem found across all workflow files, reported together."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"{count} {noun} in workflow files")
+
+
+class LockHeldError(OnepinSyncError):
+    """Another run holds the state lock."""
+
+    exit_code = 4
+
+
+class ConflictError(OnepinSyncError):
+    """A saved plan is stale, or an object changed both in git and remotely."""
+
+    exit_code = 5
+
+
+class ApplyFailedError(OnepinSyncError):
+    """Apply finished, but some planned changes failed or were skipped."""
+
+    exit_code = 6
+
+
+class StateError(OnepinSyncError):
+    """The lockfile or journal cannot be trusted (corrupt, newer format, other target)."""
+
+
+class ApiError(OnepinSyncError):
+    """The Onepin API answered with an error, or could not be reached."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        super().__init__(message)
+
+
+class AuthError(ApiError):
+    """401 or 403: the key is wrong, lacks a scope, or belongs to another workspace."""
+
+
+class NotFoundError(ApiError):
+    """404: the workflow does not exist or was deleted."""
+
+
+class TransportError(ApiError):
+    """No complete HTTP response arrived (connect error, reset, timeout)."""

@@ -1,0 +1,198 @@
+"""Frozen value objects that flow through the pipeline.
+
+    workflow files -> DesiredState ┐
+    list API       -> RemoteState  ├─ plan_changes() -> Plan
+    lockfile       -> StateFile    ┘
+
+Definitions are JSON values exactly as the API takes them (edges use `sourcePort`/`targetPort`).
+They are held as plain mappings for speed and never mutated after construction: every function
+that needs a different definition builds a new one. Pure: imports no IO, clock or environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Json = Any
+"""A JSON value: dict, list, str, int, float, bool or None."""
+
+
+class FrozenModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- the three fields onepin-sync manages on a workflow ------------------------------------------
+
+SPEC_FIELDS: tuple[str, ...] = ("name", "description", "definition")
+"""Top-level workflow fields onepin-sync owns, in display order."""
+
+
+class WorkflowSpec(FrozenModel):
+    """What onepin-sync manages on one workflow; the body of a create or a full update."""
+
+    name: str
+    description: str | None = None
+    definition: Mapping[str, Json] = Field(default_factory=dict)
+
+    def to_api(self) -> dict[str, Json]:
+        """The JSON body for `POST /workflows` (description sent explicitly, null clears)."""
+        return {"name": self.name, "description": self.description, "definition": self.definition}
+
+
+class Lifecycle(FrozenModel):
+    """Per-workflow rules for onepin-sync itself; never sent to the API."""
+
+    prevent_destroy: bool = False
+
+
+# --- desired: what the files say -----------------------------------------------------------------
+
+
+class DesiredWorkflow(FrozenModel):
+    """One workflow file, validated and interpolated."""
+
+    key: str  # path under the workflows folder without extension, '/'-separated
+    path: str  # file path as given to the user in messages
+    spec: WorkflowSpec
+    lifecycle: Lifecycle = Lifecycle()
+
+
+class DesiredState(FrozenModel):
+    """Every workflow file in the workflows folder."""
+
+    workflows: Mapping[str, DesiredWorkflow]  # by key
+    secret_values: frozenset[str] = frozenset()  # interpolated ${secret.X} values, for masking
+    folder_exists: bool = True
+
+
+# --- remote: what the API says -------------------------------------------------------------------
+
+
+class RemoteWorkflow(FrozenModel):
+    """One workflow as the API returned it (list item with definition, or a single GET)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    name: str
+    description: str | None = None
+    definition: Mapping[str, Json] = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def spec(self) -> WorkflowSpec:
+        return WorkflowSpec(name=self.name, description=self.description, definition=self.definition)
+
+
+class RemoteState(FrozenModel):
+    """The workspace as listed, plus what GETs confirmed about managed ids missing from the list."""
+
+    workflows: Mapping[str, RemoteWorkflow]  # by id
+    confirmed_missing: frozenset[str] = frozenset()  # managed ids a GET answered 404 for
+
+
+# --- state: the lockfile -------------------------------------------------------------------------
+
+
+class StateEntry(FrozenModel):
+    """What the lockfile remembers about one managed workflow."""
+
+    id: str
+    name: str
+    applied_hash: str  # hash of the desired spec last applied
+    remote_hash: str  # hash of the remote spec as read back right after that apply
+    remote_updated_at: datetime
+    prevent_destroy: bool = False
+
+
+class StateFile(FrozenModel):
+    """The lockfile (`onepin-sync.lock`): which workflows onepin-sync manages, and their hashes."""
+
+    format_version: int = 1
+    lineage: str
+    serial: int = 0
+    salt: str  # per-lineage random salt for every stored hash (secrets are never stored)
+    api_url: str
+    workspace: str | None = None
+    workflows: Mapping[str, StateEntry] = Field(default_factory=dict)  # by key
+
+
+# --- plan ----------------------------------------------------------------------------------------
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class Reason(StrEnum):
+    """Why a change is planned; for display and for the conflict rule, never for execution."""
+
+    NEW = "new"
+    CHANGED_IN_GIT = "changed in git"
+    DRIFT = "changed outside onepin-sync"
+    CONFLICT = "changed in git and outside onepin-sync"
+    MISSING_REMOTELY = "missing remotely"
+    REMOVED_FROM_CONFIG = "removed from config"
+
+
+class FieldChange(FrozenModel):
+    """One leaf-level difference, addressed by a display path (nodes and edges by id)."""
+
+    path: tuple[str, ...]
+    before: Json = None
+    after: Json = None
+    before_present: bool = True
+    after_present: bool = True
+
+
+class Change(FrozenModel):
+    """One planned write on one workflow."""
+
+    key: str
+    action: Action
+    reason: Reason
+    remote_id: str | None = None
+    remote_updated_at: datetime | None = None  # as seen when planning; re-checked before writing
+    before: WorkflowSpec | None = None  # remote spec (None for create)
+    after: WorkflowSpec | None = None  # desired spec (None for delete)
+    patch_fields: tuple[str, ...] = ()  # top-level fields an update sends
+    field_changes: tuple[FieldChange, ...] = ()
+    applied_hash: str | None = None  # hash of `after`, recorded in the lockfile on success
+    prevent_destroy: bool = False
+
+
+class StateRefresh(FrozenModel):
+    """A lockfile-only update: remote already matches, only the recorded hashes move."""
+
+    key: str
+    entry: StateEntry | None  # None: forget the key (its workflow is gone and its file too)
+
+
+class Plan(FrozenModel):
+    """Everything apply will do, computed once and executed exactly."""
+
+    changes: tuple[Change, ...]
+    refreshes: tuple[StateRefresh, ...] = ()
+    unmanaged_count: int = 0
+    managed_count: int = 0
+    lineage: str
+    serial: int
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def conflicts(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.reason is Reason.CONFLICT)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action is action)
