@@ -87,7 +87,9 @@ class RemoteWorkflow(FrozenModel):
 
     @property
     def spec(self) -> WorkflowSpec:
-        return WorkflowSpec(name=self.name, description=self.description, definition=self.definition)
+        return WorkflowSpec(
+            name=self.name, description=self.description, definition=self.definition
+        )
 
 
 class RemoteState(FrozenModel):

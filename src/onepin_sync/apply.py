@@ -1,0 +1,251 @@
+"""The applier: executes exactly the changes of a Plan, journals every write, builds the new state.
+
+It never rediscovers what to do. Before writing, `stale_changes` compares the plan with one fresh
+listing; during the run, creates and updates go first (bounded concurrency), deletes last. A
+failed write stops the line by default: writes in flight finish, nothing new starts, and every
+change ends as done, failed, skipped or conflict. Each write is journalled (intent fsynced before
+the request, outcome after) so an interrupted run can be settled by the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from enum import StrEnum
+
+from onepin_sync.errors import AmbiguousCreateError, ApiError, ConflictError, InputError
+from onepin_sync.journal import Journal, JournalBegin, JournalIntent, JournalOutcome
+from onepin_sync.models import (
+    Action,
+    Change,
+    FrozenModel,
+    Plan,
+    RemoteWorkflow,
+    StateEntry,
+    StateFile,
+    StateRefresh,
+)
+from onepin_sync.plan import remote_entry
+from onepin_sync.remote import WorkflowApi
+
+DEFAULT_MAX_DELETES = 10
+
+
+class ApplyOptions(FrozenModel):
+    force: bool = False  # apply changes marked as conflicts (git and remote both changed)
+    continue_on_error: bool = False
+    parallelism: int = 8
+    max_deletes: int | None = None  # None: the default limit (see `delete_limit`)
+    allow_mass_delete: bool = False
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CONFLICT = "conflict"
+
+
+class ChangeResult(FrozenModel):
+    key: str
+    action: Action
+    outcome: Outcome
+    detail: str | None = None
+    remote_id: str | None = None
+
+
+class ApplyResult(FrozenModel):
+    results: tuple[ChangeResult, ...]
+    state: StateFile
+
+    @property
+    def complete(self) -> bool:
+        return all(r.outcome is Outcome.DONE for r in self.results)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+
+def delete_limit(managed: int, max_deletes: int | None) -> int:
+    """At most 10 deletes, or a quarter of the managed workflows if fewer, but at least 1."""
+    if max_deletes is not None:
+        return max_deletes
+    return max(1, min(DEFAULT_MAX_DELETES, managed // 4))
+
+
+def check_apply_guards(plan: Plan, options: ApplyOptions) -> None:
+    """Refuse conflicts without --force and mass deletes without --allow-mass-delete."""
+    if plan.conflicts and not options.force:
+        keys = ", ".join(c.key for c in plan.conflicts)
+        raise ConflictError(
+            f"changed both in git and outside onepin-sync: {keys}; review the plan, then "
+            "pass --force to overwrite the remote changes (or `plan --refresh-only` to keep them)"
+        )
+    deletes = plan.count(Action.DELETE)
+    limit = delete_limit(plan.managed_count, options.max_deletes)
+    if deletes > limit and not options.allow_mass_delete:
+        raise InputError(
+            f"the plan deletes {deletes} workflows, more than the limit of {limit}; pass "
+            "--allow-mass-delete (or a larger --max-deletes) if that is intended"
+        )
+
+
+def stale_changes(plan: Plan, listed: Mapping[str, RemoteWorkflow]) -> list[str]:
+    """One message per planned change whose remote object moved since the plan was made."""
+    stale = []
+    for change in plan.changes:
+        if change.remote_id is None:
+            continue
+        current = listed.get(change.remote_id)
+        if current is None:
+            if change.action is Action.UPDATE:
+                stale.append(f"{change.key}: deleted remotely since the plan")
+        elif current.updated_at != change.remote_updated_at:
+            stale.append(
+                f"{change.key}: changed remotely since the plan (updated_at "
+                f"{current.updated_at.isoformat()}, planned {_iso(change.remote_updated_at)})"
+            )
+    return stale
+
+
+async def execute_plan(
+    plan: Plan,
+    api: WorkflowApi,
+    state: StateFile,
+    journal: Journal,
+    options: ApplyOptions,
+    *,
+    now: Callable[[], datetime],
+    on_result: Callable[[ChangeResult], None] = lambda _: None,
+) -> ApplyResult:
+    """Run every change of `plan`; return each outcome and the state to write."""
+    journal.append(JournalBegin(lineage=state.lineage, serial=state.serial))
+    managed_ids = frozenset(e.id for e in state.workflows.values())
+    gate = asyncio.Semaphore(max(1, options.parallelism))
+    results: dict[str, ChangeResult] = {}
+    entries: dict[str, StateEntry | None] = {}
+    stopped = False
+
+    async def run(op: int, change: Change) -> None:
+        nonlocal stopped
+        async with gate:
+            if stopped:
+                results[change.key] = _result(change, Outcome.SKIPPED, "an earlier write failed")
+            else:
+                result, entry, recorded = await _execute(
+                    op, change, api, state.salt, managed_ids, journal, now
+                )
+                results[change.key] = result
+                if recorded:
+                    entries[change.key] = entry
+                if result.outcome is not Outcome.DONE and not options.continue_on_error:
+                    stopped = True
+            on_result(results[change.key])
+
+    numbered = list(enumerate(plan.changes, start=1))
+    for phase in (
+        [(op, c) for op, c in numbered if c.action is not Action.DELETE],
+        [(op, c) for op, c in numbered if c.action is Action.DELETE],
+    ):
+        await asyncio.gather(*(run(op, change) for op, change in phase))
+
+    refreshed = [*plan.refreshes, *(StateRefresh(key=k, entry=e) for k, e in entries.items())]
+    return ApplyResult(
+        results=tuple(results[c.key] for c in plan.changes),
+        state=with_refreshes(state, refreshed),
+    )
+
+
+def with_refreshes(state: StateFile, refreshes: list[StateRefresh]) -> StateFile:
+    """`state` with the given entries recorded or forgotten; serial +1 when anything moved."""
+    workflows = dict(state.workflows)
+    for refresh in refreshes:
+        if refresh.entry is None:
+            workflows.pop(refresh.key, None)
+        else:
+            workflows[refresh.key] = refresh.entry
+    if workflows == dict(state.workflows):
+        return state
+    ordered = dict(sorted(workflows.items()))
+    return state.model_copy(update={"workflows": ordered, "serial": state.serial + 1})
+
+
+async def _execute(
+    op: int,
+    change: Change,
+    api: WorkflowApi,
+    salt: str,
+    managed_ids: frozenset[str],
+    journal: Journal,
+    now: Callable[[], datetime],
+) -> tuple[ChangeResult, StateEntry | None, bool]:
+    """One write: journal the intent, send it, journal the outcome.
+
+    Returns the result, the lockfile entry, and whether that entry should be recorded.
+    """
+    started_at = now()
+    journal.append(
+        JournalIntent(
+            op=op,
+            key=change.key,
+            action=change.action,
+            remote_id=change.remote_id,
+            name=change.after.name if change.after else None,
+            applied_hash=change.applied_hash,
+            prevent_destroy=change.prevent_destroy,
+            started_at=started_at,
+        )
+    )
+    detail = None
+    try:
+        if change.action is Action.DELETE:
+            assert change.remote_id is not None
+            gone_before = not await api.delete_workflow(change.remote_id)
+            detail = "already gone" if gone_before else None
+            journal.append(JournalOutcome(op=op, ok=True, entry=None))
+            return _result(change, Outcome.DONE, detail), None, True
+        assert change.after is not None
+        assert change.applied_hash is not None
+        if change.action is Action.CREATE:
+            remote, detail = await _create(change, api, managed_ids)
+        else:
+            assert change.remote_id is not None
+            body = {f: change.after.to_api()[f] for f in change.patch_fields}
+            remote = await api.patch_workflow(change.remote_id, body)
+    except ApiError as exc:
+        journal.append(JournalOutcome(op=op, ok=False, error=str(exc)))
+        return _result(change, Outcome.FAILED, str(exc)), None, False
+    entry = remote_entry(remote, change.applied_hash, salt, change.prevent_destroy)
+    journal.append(JournalOutcome(op=op, ok=True, entry=entry))
+    return _result(change, Outcome.DONE, detail, remote.id), entry, True
+
+
+async def _create(
+    change: Change, api: WorkflowApi, managed_ids: frozenset[str]
+) -> tuple[RemoteWorkflow, str | None]:
+    """POST once; after an ambiguous failure adopt the workflow it created, never re-send."""
+    assert change.after is not None
+    try:
+        return await api.create_workflow(change.after), None
+    except AmbiguousCreateError as exc:
+        found = await api.find_created(change.after, since=exc.started_at, exclude_ids=managed_ids)
+        if found is None:
+            raise
+        return found, f"adopted {found.id} after an unanswered create ({exc})"
+
+
+def _result(
+    change: Change, outcome: Outcome, detail: str | None, remote_id: str | None = None
+) -> ChangeResult:
+    return ChangeResult(
+        key=change.key,
+        action=change.action,
+        outcome=outcome,
+        detail=detail,
+        remote_id=remote_id or change.remote_id,
+    )
+
+
+def _iso(value: datetime | None) -> str:
+    return "unknown" if value is None else value.isoformat()

@@ -1,0 +1,142 @@
+"""Small builders for planner and renderer tests: specs, desired/remote/lockfile states."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from onepin_sync.models import (
+    DesiredState,
+    DesiredWorkflow,
+    Lifecycle,
+    RemoteState,
+    RemoteWorkflow,
+    StateEntry,
+    StateFile,
+    WorkflowSpec,
+)
+from onepin_sync.normalize import normalize_spec, spec_hash
+
+SALT = "test-salt"
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def definition(speed: float = 1.0, extra_node: bool = False) -> dict[str, Any]:
+    nodes: list[dict[str, Any]] = [
+        {
+            "id": "script",
+            "type": "source_script",
+            "position": {"x": 0, "y": 0},
+            "config": {"script_text": "Hello!"},
+        },
+        {
+            "id": "gen",
+            "type": "operator_generator",
+            "position": {"x": 280, "y": 0},
+            "config": {
+                "voice_map": {"en-us": [{"voice_id": "v1", "provider": "p", "model": "m"}]},
+                "speed": speed,
+            },
+        },
+        {"id": "out", "type": "sink_preview", "position": {"x": 560, "y": 0}},
+    ]
+    edges = [
+        {
+            "id": "e1",
+            "source": "script",
+            "sourcePort": "lines",
+            "target": "gen",
+            "targetPort": "lines",
+        },
+        {
+            "id": "e2",
+            "source": "gen",
+            "sourcePort": "lines",
+            "target": "out",
+            "targetPort": "lines",
+        },
+    ]
+    if extra_node:
+        nodes.insert(2, {"id": "qa", "type": "validator_noise", "position": {"x": 560, "y": 160}})
+        edges.append(
+            {
+                "id": "e3",
+                "source": "gen",
+                "sourcePort": "lines",
+                "target": "qa",
+                "targetPort": "lines",
+            }
+        )
+    return {"graph": {"nodes": nodes, "edges": edges}}
+
+
+def spec(name: str = "Welcome", description: str | None = "Greets", **kw: Any) -> WorkflowSpec:
+    return WorkflowSpec(name=name, description=description, definition=definition(**kw))
+
+
+def migrated(value: WorkflowSpec) -> WorkflowSpec:
+    """What a server returns for `value`: config_version, config defaults, float positions."""
+    defn = normalize_spec(value).definition
+    nodes = []
+    for node in defn["graph"]["nodes"]:
+        pos = node["position"]
+        nodes.append(
+            {**node, "config_version": 3, "position": {"x": float(pos["x"]), "y": float(pos["y"])}}
+        )
+    return value.model_copy(
+        update={"definition": {**defn, "graph": {**defn["graph"], "nodes": nodes}}}
+    )
+
+
+def remote(value: WorkflowSpec, wid: str = "id-1", age: int = 0) -> RemoteWorkflow:
+    return RemoteWorkflow(
+        id=wid,
+        name=value.name,
+        description=value.description,
+        definition=value.definition,
+        created_at=T0,
+        updated_at=T0 + timedelta(minutes=age),
+    )
+
+
+def desired(
+    *items: tuple[str, WorkflowSpec] | tuple[str, WorkflowSpec, bool], folder_exists: bool = True
+) -> DesiredState:
+    workflows = {}
+    for item in items:
+        key, value = item[0], item[1]
+        protect = bool(item[2]) if len(item) > 2 else False  # type: ignore[misc]
+        workflows[key] = DesiredWorkflow(
+            key=key,
+            path=f"workflows/{key}.yaml",
+            spec=value,
+            lifecycle=Lifecycle(prevent_destroy=protect),
+        )
+    return DesiredState(workflows=workflows, folder_exists=folder_exists)
+
+
+def entry(
+    applied: WorkflowSpec, remote_wf: RemoteWorkflow, prevent_destroy: bool = False
+) -> StateEntry:
+    return StateEntry(
+        id=remote_wf.id,
+        name=remote_wf.name,
+        applied_hash=spec_hash(applied, SALT),
+        remote_hash=spec_hash(normalize_spec(remote_wf.spec), SALT),
+        remote_updated_at=remote_wf.updated_at,
+        prevent_destroy=prevent_destroy,
+    )
+
+
+def lockfile(**entries: StateEntry) -> StateFile:
+    return StateFile(
+        lineage="lineage-1",
+        serial=7,
+        salt=SALT,
+        api_url="http://127.0.0.1:1",
+        workflows={k.replace("__", "/"): v for k, v in entries.items()},
+    )
+
+
+def remote_state(*workflows: RemoteWorkflow, missing: tuple[str, ...] = ()) -> RemoteState:
+    return RemoteState(workflows={w.id: w for w in workflows}, confirmed_missing=frozenset(missing))
