@@ -99,15 +99,15 @@ def _created_lines(spec: WorkflowSpec, redactor: Redactor) -> Iterator[Text]:
     edges = [e for e in graph.get("edges") or [] if isinstance(e, Mapping)]
     yield _line("+", "green", f"nodes ({len(nodes)}):")
     for node in nodes:
-        label = f"      {redactor.text(str(node.get('id')))} ({node.get('type')})"
-        yield Text(label, style="green")
+        label = f"{redactor.text(str(node.get('id')))} ({node.get('type')})"
+        yield Text(f"          + {label}", style="green")
     yield _line("+", "green", f"edges ({len(edges)}):")
     for edge in edges:
         flow = (
             f"{edge.get('source')}.{edge.get('sourcePort')} -> "
             f"{edge.get('target')}.{edge.get('targetPort')}"
         )
-        yield Text(f"      {redactor.text(flow)}", style="green")
+        yield Text(f"          + {redactor.text(flow)}", style="green")
 
 
 def _field_lines(change: FieldChange, redactor: Redactor) -> Iterator[Text]:
@@ -157,14 +157,12 @@ def _quote(value: str) -> str:
 
 def _print_unmanaged(plan: Plan, console: Console) -> None:
     if plan.unmanaged_count:
-        noun = "workflow" if plan.unmanaged_count == 1 else "workflows"
-        console.print(
-            Text(
-                f"{plan.unmanaged_count} unmanaged {noun} in the workspace (not in the lockfile) "
-                "left untouched.",
-                style="dim",
-            )
-        )
+        console.print(Text(_unmanaged_sentence(plan.unmanaged_count), style="dim"))
+
+
+def _unmanaged_sentence(count: int) -> str:
+    noun = "workflow" if count == 1 else "workflows"
+    return f"{count} unmanaged {noun} in the workspace (not in the lockfile) left untouched."
 
 
 def plan_markdown(plan: Plan, redactor: Redactor) -> str:
@@ -186,7 +184,7 @@ def plan_markdown(plan: Plan, redactor: Redactor) -> str:
             out.append("")
         out += ["```", "", "</details>"]
     if plan.unmanaged_count:
-        out += ["", f"_{plan.unmanaged_count} unmanaged workflows left untouched._"]
+        out += ["", f"_{_unmanaged_sentence(plan.unmanaged_count)}_"]
     return "\n".join(out) + "\n"
 
 
