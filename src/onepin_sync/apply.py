@@ -118,8 +118,13 @@ async def execute_plan(
     *,
     now: Callable[[], datetime],
     on_result: Callable[[ChangeResult], None] = lambda _: None,
+    interrupted: Callable[[], bool] = lambda: False,
 ) -> ApplyResult:
-    """Run every change of `plan`; return each outcome and the state to write."""
+    """Run every change of `plan`; return each outcome and the state to write.
+
+    `interrupted` is polled before each write starts: once it says so, writes in flight finish
+    and the rest are skipped, exactly as after a failure.
+    """
     journal.append(JournalBegin(lineage=state.lineage, serial=state.serial))
     managed_ids = frozenset(e.id for e in state.workflows.values())
     gate = asyncio.Semaphore(max(1, options.parallelism))
@@ -130,7 +135,9 @@ async def execute_plan(
     async def run(op: int, change: Change) -> None:
         nonlocal stopped
         async with gate:
-            if stopped:
+            if interrupted():
+                results[change.key] = _result(change, Outcome.SKIPPED, "interrupted")
+            elif stopped:
                 results[change.key] = _result(change, Outcome.SKIPPED, "an earlier write failed")
             else:
                 result, entry, recorded = await _execute(
@@ -213,8 +220,14 @@ async def _execute(
             assert change.remote_id is not None
             body = {f: change.after.to_api()[f] for f in change.patch_fields}
             remote = await api.patch_workflow(change.remote_id, body)
+    except AmbiguousCreateError as exc:
+        # Its fate is unknown: no outcome is journalled, so the next run looks for it again.
+        detail = f"{exc}; no workflow it could have created was found (the next run looks again)"
+        return _result(change, Outcome.FAILED, detail), None, False
     except ApiError as exc:
-        journal.append(JournalOutcome(op=op, ok=False, error=str(exc)))
+        # The journal keeps the kind of failure only: API messages may echo request content.
+        error = f"{type(exc).__name__} {exc.status or ''}".strip()
+        journal.append(JournalOutcome(op=op, ok=False, error=error))
         return _result(change, Outcome.FAILED, str(exc)), None, False
     entry = remote_entry(remote, change.applied_hash, salt, change.prevent_destroy)
     journal.append(JournalOutcome(op=op, ok=True, entry=entry))
@@ -229,7 +242,12 @@ async def _create(
     try:
         return await api.create_workflow(change.after), None
     except AmbiguousCreateError as exc:
-        found = await api.find_created(change.after, since=exc.started_at, exclude_ids=managed_ids)
+        try:
+            found = await api.find_created(
+                change.after, since=exc.started_at, exclude_ids=managed_ids
+            )
+        except ApiError:
+            found = None
         if found is None:
             raise
         return found, f"adopted {found.id} after an unanswered create ({exc})"

@@ -1,42 +1,355 @@
-"""Command line: thin click commands that parse options, call one function and pick an exit code.
+"""Command line: thin click commands that parse options, call one operation, pick an exit code.
 
-Every `OnepinSyncError` becomes one clean line on stderr and its exit code; a traceback is shown
-only with `--debug`. Nothing here holds business logic.
+Exit codes (stable, documented in the README): 0 success or no changes, 1 error, 2 changes present
+(with --detailed-exitcode), 3 invalid input, 4 lock held, 5 stale plan or conflict, 6 apply partly
+failed. `main` is the one place that maps errors to exit codes and prints one clean line; a
+traceback is shown only with --debug.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from onepin_sync import __version__
+from onepin_sync.apply import ApplyOptions
+from onepin_sync.config import TargetOptions, load_project, resolve_paths
 from onepin_sync.emulator.cli import emulator_group
 from onepin_sync.errors import OnepinSyncError
+from onepin_sync.lock import force_unlock
+from onepin_sync.operations import (
+    ApplySettings,
+    ClientOptions,
+    PlanSettings,
+    RunEnvironment,
+    apply,
+    make_plan,
+    validate,
+)
+from onepin_sync.plan import PlanOptions
+from onepin_sync.render import plan_markdown
+from onepin_sync.terminal import ConsoleUi, print_apply_outcome, print_validate_outcome
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CHANGES = 2
+EXIT_INTERRUPTED = 130
+
+
+class Context:
+    """What the root group hands to every command."""
+
+    def __init__(self, debug: bool, no_color: bool) -> None:
+        self.debug = debug
+        self.ui = ConsoleUi(no_color=no_color)
+
+    def environment(self) -> RunEnvironment:
+        return RunEnvironment(
+            cwd=Path.cwd(),
+            home=Path.home(),
+            environ=dict(os.environ),
+            log=self.ui.debug if self.debug else None,
+        )
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def target_options(command: F) -> F:
+    """Options choosing the files and the API target, shared by every command that syncs."""
+    decorators = [
+        click.option(
+            "--dir",
+            "workflows",
+            type=click.Path(path_type=Path),
+            help="Workflows folder (default: from onepin-sync.yaml, else ./workflows).",
+        ),
+        click.option(
+            "--lockfile",
+            type=click.Path(path_type=Path),
+            help="Lockfile path (default: ./onepin-sync.lock).",
+        ),
+        click.option(
+            "--config",
+            type=click.Path(path_type=Path),
+            help="Project file (default: ./onepin-sync.yaml when present).",
+        ),
+        click.option(
+            "--env", "env_name", metavar="NAME", help="Named environment from the project file."
+        ),
+        click.option(
+            "--api-key",
+            metavar="KEY",
+            help="Onepin API key (default: $ONEPIN_API_KEY, then ~/.onepin/credentials).",
+        ),
+        click.option(
+            "--base-url",
+            metavar="URL",
+            help="API base URL (default: $ONEPIN_BASE_URL, else https://api.onepin.ai).",
+        ),
+        click.option(
+            "--workspace", metavar="ID", help="Workspace id (default: $ONEPIN_WORKSPACE_ID)."
+        ),
+        click.option(
+            "--emulator",
+            is_flag=True,
+            help="Run against the embedded local emulator (no account needed).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def client_options(command: F) -> F:
+    decorators = [
+        click.option(
+            "--parallelism",
+            type=click.IntRange(1, 64),
+            default=8,
+            show_default=True,
+            help="Requests in flight at most.",
+        ),
+        click.option("--rps", type=click.FloatRange(min=0.1), help="Requests per second at most."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=1),
+            metavar="SECONDS",
+            help="Give up on the whole run after this long.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def plan_options(command: F) -> F:
+    decorators = [
+        click.option(
+            "--refresh-only",
+            is_flag=True,
+            help="Accept changes made outside onepin-sync into the lockfile; write nothing.",
+        ),
+        click.option(
+            "--allow-empty-config",
+            is_flag=True,
+            help="Allow deleting every managed workflow when no workflow files exist.",
+        ),
+        click.option(
+            "--allow-empty-remote",
+            is_flag=True,
+            help="Allow re-creating everything when the API lists no workflows.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def _target(kw: dict[str, Any]) -> TargetOptions:
+    return TargetOptions(
+        config=kw.pop("config"),
+        env_name=kw.pop("env_name"),
+        workflows=kw.pop("workflows"),
+        lockfile=kw.pop("lockfile"),
+        api_key=kw.pop("api_key"),
+        base_url=kw.pop("base_url"),
+        workspace=kw.pop("workspace"),
+        emulator=kw.pop("emulator"),
+    )
+
+
+def _client(kw: dict[str, Any]) -> ClientOptions:
+    return ClientOptions(
+        parallelism=kw.pop("parallelism"), rps=kw.pop("rps"), deadline=kw.pop("timeout")
+    )
+
+
+def _plan(kw: dict[str, Any]) -> PlanOptions:
+    return PlanOptions(
+        refresh_only=kw.pop("refresh_only"),
+        allow_empty_config=kw.pop("allow_empty_config"),
+        allow_empty_remote=kw.pop("allow_empty_remote"),
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="onepin-sync")
-@click.option("--debug", is_flag=True, help="Show tracebacks and HTTP request lines (never secrets).")
+@click.option(
+    "--debug", is_flag=True, help="Tracebacks and one line per HTTP request (never secrets)."
+)
+@click.option("--no-color", is_flag=True, help="Plain output (also when NO_COLOR is set).")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     """Keep Onepin workflows in git: plan and apply YAML workflow files like Terraform."""
-    ctx.obj = {"debug": debug}
+    ctx.obj = Context(debug=debug, no_color=no_color)
+
+
+@cli.command("validate")
+@target_options
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also run the API's full validation (POST /workflows/validate) per workflow.",
+)
+@pass_context
+def validate_command(ctx: Context, online: bool, **kw: Any) -> None:
+    """Check the workflow files (offline unless --online)."""
+    outcome = asyncio.run(validate(_target(kw), online, ctx.environment(), ctx.ui))
+    print_validate_outcome(ctx.ui, outcome)
+    if not outcome.valid:
+        sys.exit(3)
+
+
+@cli.command("plan")
+@target_options
+@plan_options
+@client_options
+@click.option("--out", type=click.Path(path_type=Path), help="Save the plan for `apply FILE`.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["human", "json", "markdown"]),
+    default="human",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes.")
+@pass_context
+def plan_command(
+    ctx: Context,
+    out: Path | None,
+    output_format: str,
+    as_json: bool,
+    detailed_exitcode: bool,
+    **kw: Any,
+) -> None:
+    """Show what apply would change."""
+    settings = PlanSettings(target=_target(kw), plan=_plan(kw), client=_client(kw), out=out)
+    outcome = asyncio.run(make_plan(settings, ctx.environment(), ctx.ui))
+    if as_json or output_format == "json":
+        click.echo(json.dumps(outcome.document, indent=2, sort_keys=True))
+    elif output_format == "markdown":
+        click.echo(plan_markdown(outcome.plan, outcome.redactor), nl=False)
+    else:
+        ctx.ui.show_plan(outcome.plan, outcome.redactor)
+        if out is not None:
+            ctx.ui.info(
+                f"\nSaved the plan to {out}. Apply exactly it with: onepin-sync apply {out}"
+            )
+    if detailed_exitcode and outcome.plan.has_changes:
+        sys.exit(EXIT_CHANGES)
+
+
+@cli.command("apply")
+@click.argument("plan_file", required=False, type=click.Path(path_type=Path))
+@target_options
+@plan_options
+@client_options
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="Wait this long for another run's state lock.",
+)
+@click.option("--force", is_flag=True, help="Also apply changes that conflict with remote edits.")
+@click.option("--continue-on-error", is_flag=True, help="Keep going after a failed write.")
+@click.option(
+    "--max-deletes",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Refuse plans deleting more than N workflows (default: 10 or a quarter).",
+)
+@click.option("--allow-mass-delete", is_flag=True, help="Lift the --max-deletes guard.")
+@pass_context
+def apply_command(
+    ctx: Context,
+    plan_file: Path | None,
+    auto_approve: bool,
+    lock_timeout: float,
+    force: bool,
+    continue_on_error: bool,
+    max_deletes: int | None,
+    allow_mass_delete: bool,
+    **kw: Any,
+) -> None:
+    """Make the workspace match the workflow files (or apply a saved plan)."""
+    client = _client(kw)
+    settings = ApplySettings(
+        target=_target(kw),
+        plan_file=plan_file,
+        auto_approve=auto_approve,
+        interactive=sys.stdin.isatty(),
+        lock_timeout=lock_timeout,
+        plan=_plan(kw),
+        apply=ApplyOptions(
+            force=force,
+            continue_on_error=continue_on_error,
+            parallelism=client.parallelism,
+            max_deletes=max_deletes,
+            allow_mass_delete=allow_mass_delete,
+        ),
+        client=client,
+    )
+    outcome = asyncio.run(apply(settings, ctx.environment(), ctx.ui))
+    sys.exit(print_apply_outcome(ctx.ui, outcome))
+
+
+@cli.command("force-unlock")
+@click.argument("lock_id")
+@click.option("--lockfile", type=click.Path(path_type=Path), help="Lockfile path.")
+@click.option("--config", type=click.Path(path_type=Path), help="Project file.")
+@click.option("--env", "env_name", metavar="NAME", help="Named environment.")
+@pass_context
+def force_unlock_command(
+    ctx: Context, lock_id: str, lockfile: Path | None, config: Path | None, env_name: str | None
+) -> None:
+    """Release a stuck state lock held by LOCK_ID (shown when a run waits for it)."""
+    options = TargetOptions(config=config, env_name=env_name, lockfile=lockfile)
+    env = ctx.environment()
+    project, env_config = load_project(options, env.cwd)
+    paths = resolve_paths(options, project, env_config, env.cwd)
+    force_unlock(paths.lock, lock_id)
+    ctx.ui.info(f"Released the state lock {lock_id}.")
 
 
 cli.add_command(emulator_group)
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point: the one place errors become exit codes."""
+    debug = "--debug" in sys.argv[1:]
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(3)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except OnepinSyncError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        if debug:
+            traceback.print_exc()
+        ConsoleUi.print_error(exc)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: still one line unless --debug
+        if debug:
+            traceback.print_exc()
+        click.echo(f"Error: internal error ({type(exc).__name__}); rerun with --debug", err=True)
+        sys.exit(1)

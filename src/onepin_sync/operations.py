@@ -1,0 +1,388 @@
+"""What each command does, start to finish, with the terminal behind a small `Ui` protocol.
+
+    validate: files -> DesiredState (-> POST /workflows/validate per workflow with --online)
+    plan:     files + lockfile + listing -> Plan -> view (-> saved plan file)
+    apply:    lock -> (saved plan | plan + confirm) -> re-check -> writes -> lockfile -> verify
+
+Each function takes a frozen settings object and returns a result the CLI turns into an exit
+code. The embedded emulator (`--emulator`) is started here, around the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from onepin_sync.apply import (
+    ApplyOptions,
+    ApplyResult,
+    ChangeResult,
+    check_apply_guards,
+    execute_plan,
+    stale_changes,
+)
+from onepin_sync.client import ClientSettings, OnepinClient, ValidationReport
+from onepin_sync.config import (
+    EMULATOR_API_URL,
+    ProjectPaths,
+    Target,
+    TargetOptions,
+    load_project,
+    resolve_paths,
+    resolve_target,
+)
+from onepin_sync.errors import ConflictError, InputError
+from onepin_sync.journal import Journal, read_journal
+from onepin_sync.loader import load_workflows
+from onepin_sync.lock import StateLock
+from onepin_sync.lockfile import atomic_write, new_state, read_lockfile, write_lockfile
+from onepin_sync.models import DesiredState, Plan, StateFile
+from onepin_sync.normalize import spec_hash
+from onepin_sync.plan import PlanOptions, plan_changes
+from onepin_sync.plandoc import PlanTarget, plan_document, read_plan_document
+from onepin_sync.recovery import settle_journal
+from onepin_sync.redact import Redactor
+from onepin_sync.remote import read_remote
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Ui(Protocol):
+    """The terminal, as the operations see it."""
+
+    def warn(self, message: str) -> None: ...
+    def info(self, message: str) -> None: ...
+    def show_plan(self, plan: Plan, redactor: Redactor) -> None: ...
+    def confirm(self, question: str) -> bool: ...
+    def progress(self, result: ChangeResult) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunEnvironment:
+    """The process context, passed in so every operation is testable."""
+
+    cwd: Path
+    home: Path
+    environ: Mapping[str, str] = field(repr=False)
+    log: Callable[[str], None] | None = None  # --debug request lines
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    parallelism: int = 8
+    rps: float | None = None
+    timeout: float = 30.0
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything read from disk for one run."""
+
+    paths: ProjectPaths
+    desired: DesiredState
+    target: Target | None  # None for --emulator until the emulator runs
+    target_options: TargetOptions
+
+
+def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
+    """Project file, workflow files and lockfile; fails before any network traffic."""
+    project, env_config = load_project(options, env.cwd)
+    paths = resolve_paths(options, project, env_config, env.cwd)
+    desired = load_workflows(paths.workflows, env=env.environ)
+    target = None
+    if not options.emulator:
+        warnings: list[str] = []
+        target = resolve_target(options, env_config, env.environ, env.home, warnings)
+        for warning in warnings:
+            ui.warn(warning)
+    return Inputs(paths, desired, target, options)
+
+
+@asynccontextmanager
+async def connect(
+    inputs: Inputs, client_options: ClientOptions, env: RunEnvironment
+) -> AsyncIterator[tuple[Target, OnepinClient]]:
+    """The target and a client for it, running the embedded emulator for `--emulator`."""
+    emulator = None
+    target = inputs.target
+    if target is None:
+        from onepin_sync.emulator.embedded import start_embedded
+
+        emulator = start_embedded(inputs.paths.state_dir / "emulator.db")
+        target = Target(
+            base_url=emulator.base_url,
+            api_key=emulator.default_api_key,
+            workspace=None,
+            api_url=EMULATOR_API_URL,
+        )
+    try:
+        settings = ClientSettings(
+            base_url=target.base_url,
+            api_key=target.api_key,
+            workspace_id=target.workspace,
+            timeout=client_options.timeout,
+            deadline=client_options.deadline,
+            parallelism=client_options.parallelism,
+            rps=client_options.rps,
+        )
+        async with OnepinClient(settings, log=env.log) as client:
+            yield target, client
+    finally:
+        if emulator is not None:
+            emulator.stop()
+
+
+def state_for(inputs: Inputs, target: Target) -> StateFile:
+    """The lockfile for `target`, or a new one; refuses a lockfile made for another target."""
+    state = read_lockfile(inputs.paths.lockfile)
+    if state is None:
+        return new_state(target.api_url, target.workspace)
+    if state.api_url != target.api_url or (
+        state.workspace and target.workspace and state.workspace != target.workspace
+    ):
+        where = state.api_url + (f" workspace {state.workspace}" if state.workspace else "")
+        raise InputError(
+            f"{inputs.paths.lockfile} belongs to {where}, not {target.api_url}; use another "
+            "--lockfile or an environment in onepin-sync.yaml for each target"
+        )
+    return state
+
+
+def redactor_for(inputs: Inputs, target: Target | None = None) -> Redactor:
+    key = target.api_key if target else inputs.target.api_key if inputs.target else None
+    return Redactor([*inputs.desired.secret_values, *([key] if key else [])])
+
+
+# --- validate ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValidateOutcome:
+    workflows: int
+    reports: Mapping[str, ValidationReport]  # by key; empty when offline
+
+    @property
+    def valid(self) -> bool:
+        return all(r.valid for r in self.reports.values())
+
+
+async def validate(
+    options: TargetOptions, online: bool, env: RunEnvironment, ui: Ui
+) -> ValidateOutcome:
+    if not online:
+        project, env_config = load_project(options, env.cwd)
+        paths = resolve_paths(options, project, env_config, env.cwd)
+        desired = load_workflows(paths.workflows, env=env.environ)
+        _require_folder(desired, paths)
+        return ValidateOutcome(len(desired.workflows), {})
+    inputs = read_inputs(options, env, ui)
+    _require_folder(inputs.desired, inputs.paths)
+    workflows = inputs.desired.workflows
+    async with connect(inputs, ClientOptions(), env) as (_, client):
+        keys = sorted(workflows)
+        reports = await asyncio.gather(
+            *(client.validate_definition(workflows[k].spec.definition) for k in keys)
+        )
+    return ValidateOutcome(len(keys), dict(zip(keys, reports, strict=True)))
+
+
+def _require_folder(desired: DesiredState, paths: ProjectPaths) -> None:
+    if not desired.folder_exists:
+        raise InputError(f"workflows folder {paths.workflows} does not exist")
+
+
+# --- plan ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    target: TargetOptions
+    plan: PlanOptions = field(default_factory=PlanOptions)
+    client: ClientOptions = field(default_factory=ClientOptions)
+    out: Path | None = None
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    plan: Plan
+    document: Mapping[str, object]  # the JSON view (secrets masked)
+    redactor: Redactor
+
+
+async def make_plan(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcome:
+    inputs = read_inputs(settings.target, env, ui)
+    async with connect(inputs, settings.client, env) as (target, client):
+        state = await settled_state(inputs, target, client, ui, persist=False)
+        remote = await read_remote(client, state)
+    plan = plan_changes(inputs.desired, remote, state, settings.plan)
+    redactor = redactor_for(inputs, target)
+    plan_target = PlanTarget(
+        api_url=target.api_url, workspace=target.workspace, lockfile=str(inputs.paths.lockfile)
+    )
+    document = plan_document(plan, plan_target, redactor)
+    if settings.out is not None:
+        atomic_write(settings.out, json.dumps(document, indent=2, sort_keys=True) + "\n")
+    return PlanOutcome(plan, document, redactor)
+
+
+# --- apply ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplySettings:
+    target: TargetOptions
+    plan_file: Path | None = None
+    auto_approve: bool = False
+    interactive: bool = False  # stdin is a terminal we may ask
+    lock_timeout: float = 0.0
+    plan: PlanOptions = field(default_factory=PlanOptions)
+    apply: ApplyOptions = field(default_factory=ApplyOptions)
+    client: ClientOptions = field(default_factory=ClientOptions)
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    plan: Plan
+    result: ApplyResult | None  # None: nothing to do, or not approved
+    approved: bool
+    leftover: Plan | None = None  # the verification plan, when it was not empty
+    interrupted_by: int | None = None  # the signal that stopped the writes early
+
+
+async def apply(settings: ApplySettings, env: RunEnvironment, ui: Ui) -> ApplyOutcome:
+    if settings.plan_file is None and not settings.auto_approve and not settings.interactive:
+        raise InputError(
+            "apply needs approval: pass --auto-approve (CI) or run it in a terminal, "
+            "or apply a saved plan file"
+        )
+    inputs = read_inputs(settings.target, env, ui)
+    with StateLock(inputs.paths.lock, timeout=settings.lock_timeout, env=env.environ):
+        async with connect(inputs, settings.client, env) as (target, client):
+            state = await settled_state(inputs, target, client, ui, persist=True)
+            redactor = redactor_for(inputs, target)
+            if settings.plan_file is not None:
+                plan = _saved_plan(settings.plan_file, inputs, state, target)
+            else:
+                remote = await read_remote(client, state)
+                plan = plan_changes(inputs.desired, remote, state, settings.plan)
+            ui.show_plan(plan, redactor)
+            if not plan.has_changes and not plan.refreshes:
+                return ApplyOutcome(plan, None, approved=True)
+            check_apply_guards(plan, settings.apply)
+            asked = plan.has_changes and settings.plan_file is None and not settings.auto_approve
+            if asked and not ui.confirm("Apply these changes? Only 'yes' will be accepted"):
+                return ApplyOutcome(plan, None, approved=False)
+            if plan.has_changes and (asked or settings.plan_file is not None):
+                # Time has passed since the listing the plan was made from: check it still holds.
+                listed = {w.id: w for w in await client.list_workflows()}
+                stale = stale_changes(plan, listed)
+                if stale:
+                    raise ConflictError(
+                        "the workspace changed since the plan; nothing was written: "
+                        + "; ".join(stale)
+                    )
+            result, signal_number = await _execute(plan, client, state, inputs, settings, ui)
+            leftover = None
+            if plan.has_changes and signal_number is None and result.complete:
+                remote = await read_remote(client, result.state)
+                verify = plan_changes(inputs.desired, remote, result.state, settings.plan)
+                leftover = verify if verify.has_changes else None
+    return ApplyOutcome(plan, result, True, leftover, interrupted_by=signal_number)
+
+
+async def _execute(
+    plan: Plan,
+    client: OnepinClient,
+    state: StateFile,
+    inputs: Inputs,
+    settings: ApplySettings,
+    ui: Ui,
+) -> tuple[ApplyResult, int | None]:
+    """Run the writes with the journal open and SIGINT/SIGTERM turned into "stop starting new
+    writes"; record the outcome in the lockfile even when interrupted."""
+    received: list[int] = []
+    loop = asyncio.get_running_loop()
+    for signum in _STOP_SIGNALS:
+        loop.add_signal_handler(signum, received.append, signum)
+    journal = Journal(inputs.paths.journal)
+    try:
+        result = await execute_plan(
+            plan,
+            client,
+            state,
+            journal,
+            settings.apply,
+            now=lambda: datetime.now(UTC),
+            on_result=ui.progress,
+            interrupted=lambda: bool(received),
+        )
+        if result.state is not state:
+            write_lockfile(inputs.paths.lockfile, result.state)
+    finally:
+        journal.close()
+        for signum in _STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+    journal.remove()
+    return result, (received[0] if received else None)
+
+
+async def settled_state(
+    inputs: Inputs, target: Target, client: OnepinClient, ui: Ui, *, persist: bool
+) -> StateFile:
+    """The lockfile, with what an interrupted apply's journal proves recorded.
+
+    `apply` persists the settlement (it holds the lock); `plan` only accounts for it.
+    """
+    state = state_for(inputs, target)
+    lines = read_journal(inputs.paths.journal)
+    if not lines:
+        return state
+    settlement = await settle_journal(lines, state, inputs.desired, client)
+    for note in settlement.notes:
+        ui.warn(f"interrupted apply: {note}")
+    if persist:
+        if settlement.state is not state:
+            write_lockfile(inputs.paths.lockfile, settlement.state)
+        inputs.paths.journal.unlink(missing_ok=True)
+    elif settlement.notes:
+        ui.warn("the next apply records these in the lockfile")
+    return settlement.state
+
+
+def _saved_plan(path: Path, inputs: Inputs, state: StateFile, target: Target) -> Plan:
+    """A saved plan, checked against the lockfile, the target and the current files."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"plan file {path} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read the plan file ({exc})") from None
+    plan, plan_target = read_plan_document(doc, str(path))
+    if plan_target.api_url != target.api_url:
+        raise InputError(f"{path} was made for {plan_target.api_url}, not {target.api_url}")
+    if (plan.lineage, plan.serial) != (state.lineage, state.serial):
+        raise ConflictError(
+            f"{path} is stale: the lockfile moved on since it was made (serial {plan.serial} -> "
+            f"{state.serial}); run plan again"
+        )
+    changes = []
+    for change in plan.changes:
+        if change.after is None:
+            changes.append(change)
+            continue
+        wanted = inputs.desired.workflows.get(change.key)
+        if wanted is None or spec_hash(wanted.spec, state.salt) != change.applied_hash:
+            raise ConflictError(
+                f"{path} is stale: {change.key} changed in the workflow files since the plan was "
+                "made; run plan again"
+            )
+        changes.append(change.model_copy(update={"after": wanted.spec}))
+    return plan.model_copy(update={"changes": tuple(changes)})
