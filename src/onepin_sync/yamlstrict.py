@@ -1,0 +1,457 @@
+"""Strict, safe YAML: the text of one file -> plain JSON values, or problems at line:column.
+
+Builds Python values straight from libyaml's event stream (pure-Python PyYAML as a fallback) with
+an explicit stack, so there is no recursion for a deep document to exhaust and nothing is ever
+expanded: anchors and aliases are refused at the event that carries them. Plain scalars resolve
+by the YAML 1.2 core schema, not PyYAML's YAML 1.1 one:
+
+- only `true`/`false` (and their `True`/`TRUE` spellings) are booleans: `yes`, `no`, `on`, `off`,
+  `y`, `n` stay strings; only `null`, `Null`, `NULL`, `~` and the empty scalar are null;
+- integers are decimal (`010` is 10), `0o17` octal or `0x1F` hex; `1:30` and `1_000` are strings;
+- floats are finite: `.inf`, `.nan` and overflowing literals are refused (JSON cannot carry them);
+- timestamps are strings; there are no datetime, bytes, set or Python objects.
+
+Refused with a location: duplicate keys, non-string keys, merge keys (`<<`), anchors, aliases, any
+explicit tag except `!`, `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map`, `!!seq`, more
+than one document, nesting deeper than `MAX_DEPTH`, control characters and syntax errors.
+
+`locate` finds the line and column of a value by its path, for messages about a file that parsed;
+it is called only when there is something to report, so the hot path records no marks.
+
+Pure: imports no IO, clock or environment; the caller hands over decoded text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import yaml
+
+try:  # libyaml's C parser when PyYAML was built with it
+    from yaml import CSafeLoader as DefaultLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as DefaultLoader  # type: ignore[assignment]
+
+LoaderClass = type[yaml.SafeLoader] | type[yaml.CSafeLoader]
+
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and sequences accepted (the top-level mapping is level 1)."""
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+# Everything YAML 1.2 allows in a stream except the byte order mark, which decoding strips.
+_NOT_PRINTABLE = re.compile(
+    "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+_CORE_SPECIALS: dict[str, Any] = {
+    "": None, "~": None, "null": None, "Null": None, "NULL": None,
+    "true": True, "True": True, "TRUE": True,
+    "false": False, "False": False, "FALSE": False,
+}  # fmt: skip
+_NUMBER_START = frozenset("0123456789+-.")
+_DECIMAL = re.compile(r"[-+]?[0-9]+")
+_OCTAL = re.compile(r"0o[0-7]+")
+_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT_LITERAL = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_NOT_FINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class YamlProblem:
+    """A problem in the YAML layer; `line` and `column` are 1-based."""
+
+    line: int
+    column: int
+    message: str
+
+
+class ScalarValueError(Exception):
+    """Raised by a string hook: `message`, and where in the string the fault starts."""
+
+    def __init__(self, message: str, index: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.index = index
+
+
+StringHook = Callable[[str], str]
+"""Called with every string value (never a key) that contains `$`; returns its replacement."""
+
+
+class _Stop(Exception):
+    """The document cannot be read any further."""
+
+
+def describe_value(value: Any) -> str:
+    """How a parsed value is named in messages: its type and, for scalars, the value."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return f"boolean {'true' if value else 'false'}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {value!r}"
+    if isinstance(value, str):
+        return f"string {_short(value)}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _tag_name(tag: str) -> str:
+    if tag.startswith("tag:yaml.org,2002:"):
+        return "!!" + tag[len("tag:yaml.org,2002:") :]
+    return tag
+
+
+def resolve_plain(text: str) -> Any:
+    """The value of an untagged plain scalar under the YAML 1.2 core schema.
+
+    Raises ValueError for literals JSON cannot carry (infinity, NaN, overflow, huge integers).
+    """
+    special = _CORE_SPECIALS.get(text, _MISSING)
+    if special is not _MISSING:
+        return special
+    if text[0] not in _NUMBER_START:
+        return text
+    number = _core_int(text)
+    if number is not None:
+        return number
+    if _FLOAT_LITERAL.fullmatch(text):
+        return _finite_float(text)
+    if _NOT_FINITE.fullmatch(text):
+        raise ValueError(
+            f"{text!r} is not allowed: JSON cannot carry infinity or NaN (quote it for a string)"
+        )
+    return text
+
+
+def _core_int(text: str) -> int | None:
+    """The integer a core-schema int literal denotes, or None if `text` is not one."""
+    if _DECIMAL.fullmatch(text):
+        return _integer(text, 10)
+    if _OCTAL.fullmatch(text):
+        return _integer(text[2:], 8)
+    if _HEX.fullmatch(text):
+        return _integer(text[2:], 16)
+    return None
+
+
+def _integer(digits: str, base: int) -> int:
+    try:
+        return int(digits, base)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise ValueError(f"integer with {len(digits)} digits is too large") from None
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {_short(text, 30)} is too large for JSON")
+    return value
+
+
+def _resolve_tagged(tag: str, text: str) -> Any:
+    """The value of a scalar with an explicit standard tag; ValueError if it does not fit."""
+    if tag == _STR:
+        return text
+    if tag == _NULL:
+        if text in ("", "~", "null", "Null", "NULL"):
+            return None
+    elif tag == _BOOL:
+        value = _CORE_SPECIALS.get(text)
+        if isinstance(value, bool):
+            return value
+    elif tag == _INT:
+        number = _core_int(text)
+        if number is not None:
+            return number
+    elif tag == _FLOAT:
+        if _FLOAT_LITERAL.fullmatch(text):
+            return _finite_float(text)
+        if _NOT_FINITE.fullmatch(text):
+            return resolve_plain(text)  # raises the infinity/NaN message
+    else:
+        raise ValueError(f"tag {_short(_tag_name(tag))} is not allowed")
+    raise ValueError(f"{_short(text, 30)} is not a valid {_tag_name(tag)}")
+
+
+def decode_yaml_bytes(data: bytes) -> tuple[str, YamlProblem | None]:
+    """The text of a file: UTF-8 with an optional byte order mark, else where the bad byte is."""
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return body.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        bad = error.start
+        line_start = body.rfind(b"\n", 0, bad) + 1
+        line = body.count(b"\n", 0, bad) + 1
+        column = len(body[line_start:bad].decode("utf-8", errors="replace")) + 1
+        message = f"not valid UTF-8: byte 0x{body[bad]:02x} (save the file as UTF-8)"
+        return "", YamlProblem(line, column, message)
+
+
+def first_unprintable(text: str) -> YamlProblem | None:
+    """The first character YAML forbids (NUL, other control characters), if any."""
+    found = _NOT_PRINTABLE.search(text)
+    if found is None:
+        return None
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    code = ord(found.group())
+    return YamlProblem(line, column, f"character U+{code:04X} is not allowed in YAML")
+
+
+def parse_document(
+    text: str,
+    *,
+    on_string: StringHook | None = None,
+    loader: LoaderClass = DefaultLoader,
+) -> tuple[Any, list[YamlProblem]]:
+    """Parse one single-document YAML text into plain values.
+
+    Returns the value (None when problems made it unreadable) and the problems found. Problems
+    that leave the value unambiguous (a bad tag, an alias, a duplicate key) are collected and
+    reading goes on; a syntax error, excessive nesting or a second document stop it.
+    """
+    bad_char = first_unprintable(text)
+    if bad_char is not None:
+        return None, [bad_char]
+    problems: list[YamlProblem] = []
+    try:
+        parser = loader(text)
+    except yaml.YAMLError as error:
+        return None, [_syntax_problem(error, text)]
+    try:
+        value = _build(parser.get_event, on_string, problems)
+    except _Stop:
+        value = None
+    except yaml.YAMLError as error:
+        problems.append(_syntax_problem(error, text))
+        value = None
+    finally:
+        parser.dispose()
+    return (value if not problems else None), problems
+
+
+def _build(
+    next_event: Callable[[], Any],
+    on_string: StringHook | None,
+    problems: list[YamlProblem],
+) -> Any:
+    """The event loop: one explicit stack frame per open mapping or sequence."""
+
+    def report(mark: Any, message: str, column_offset: int = 0) -> None:
+        problems.append(YamlProblem(mark.line + 1, mark.column + 1 + column_offset, message))
+
+    next_event()  # StreamStartEvent
+    event = next_event()
+    if type(event) is yaml.StreamEndEvent:
+        problems.append(YamlProblem(1, 1, "the file is empty: expected name and definition"))
+        raise _Stop
+
+    expect_key = _MISSING  # the pending key of a mapping frame that waits for a key
+    discard = object()  # the pending key of a pair whose key was refused
+    stack: list[tuple[Any, Any, dict[str, int]]] = []
+    container: Any = None  # the open dict or list, None before the top level
+    pending: Any = None  # dict: the key waiting for its value, or expect_key / discard
+    key_lines: dict[str, int] = {}  # dict: line of each key seen, for duplicate messages
+    root: Any = _MISSING
+    root_mark: Any = event.start_mark
+
+    def attach(value: Any, mark: Any) -> None:
+        nonlocal pending, root, root_mark
+        if container is None:
+            root, root_mark = value, mark
+        elif pending is None:  # a sequence
+            container.append(value)
+        elif pending is expect_key:
+            if type(value) is not str:
+                if not isinstance(value, dict | list):  # containers were reported when opened
+                    report(mark, f"keys must be strings, got {describe_value(value)} (quote it)")
+                pending = discard
+            elif value == "<<":
+                report(mark, "merge keys (<<) are not supported")
+                pending = discard
+            elif value in key_lines:
+                report(mark, f"duplicate key {_short(value)} (first at line {key_lines[value]})")
+                pending = discard
+            else:
+                key_lines[value] = mark.line + 1
+                pending = value
+        elif pending is discard:
+            pending = expect_key
+        else:
+            container[pending] = value
+            pending = expect_key
+
+    while True:
+        event = next_event()
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            value: Any = event.value
+            if event.anchor is not None:
+                report(event.start_mark, f"anchors (&{event.anchor}) are not supported")
+            tag = event.tag
+            try:
+                if tag is None:
+                    if event.implicit[0]:
+                        value = resolve_plain(value)
+                elif tag != "!":
+                    value = _resolve_tagged(tag, value)
+            except ValueError as error:
+                report(event.start_mark, str(error))
+                value = None
+            if (
+                on_string is not None
+                and type(value) is str
+                and "$" in value
+                and pending is not expect_key
+            ):
+                try:
+                    value = on_string(value)
+                except ScalarValueError as error:
+                    offset = _offset_in_scalar(event, error.index)
+                    report(event.start_mark, error.message, offset)
+                    value = None
+            attach(value, event.start_mark)
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            is_mapping = kind is yaml.MappingStartEvent
+            if len(stack) >= MAX_DEPTH:
+                report(event.start_mark, f"nesting is deeper than {MAX_DEPTH} levels")
+                raise _Stop
+            if event.anchor is not None:
+                report(event.start_mark, f"anchors (&{event.anchor}) are not supported")
+            tag = event.tag
+            if tag is not None and tag != "!" and tag != (_MAP if is_mapping else _SEQ):
+                shape = "a mapping" if is_mapping else "a sequence"
+                report(event.start_mark, f"tag {_short(_tag_name(tag))} is not allowed on {shape}")
+            if pending is expect_key:
+                report(event.start_mark, "keys must be strings, got a collection")
+            stack.append((container, pending, key_lines))
+            container, pending, key_lines = ({}, expect_key, {}) if is_mapping else ([], None, {})
+            if len(stack) == 1:
+                root, root_mark = container, event.start_mark
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            value = container
+            container, pending, key_lines = stack.pop()
+            if container is not None:
+                attach(value, event.start_mark)
+        elif kind is yaml.AliasEvent:
+            report(event.start_mark, f"aliases (*{event.anchor}) are not supported")
+            attach(None, event.start_mark)
+        elif kind is yaml.DocumentEndEvent:
+            break
+    event = next_event()
+    if type(event) is yaml.DocumentStartEvent:
+        report(event.start_mark, "only one document per file: a second document starts here")
+    if not isinstance(root, dict):
+        report(
+            root_mark,
+            f"the top level must be a mapping with name and definition, "
+            f"got {describe_value(None if root is _MISSING else root)}",
+        )
+    return root
+
+
+def _offset_in_scalar(event: Any, index: int) -> int:
+    """Columns from the scalar's start to character `index` of its value, when that is exact."""
+    start, end = event.start_mark, event.end_mark
+    if event.tag is not None or start.line != end.line:
+        return 0
+    if event.style in (None, ""):
+        return index
+    if event.style in ("'", '"') and end.column - start.column - 2 == len(event.value):
+        return index + 1  # quoted without escapes: the raw text is the value
+    return 0
+
+
+def _syntax_problem(error: yaml.YAMLError, text: str) -> YamlProblem:
+    """A parser error as a problem; libyaml's own nesting limit reads like ours."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or getattr(error, "reason", None) or "syntax error"
+    context = getattr(error, "context", None)
+    if "maximum nesting depth" in str(problem):
+        message = f"nesting is deeper than {MAX_DEPTH} levels"
+    else:
+        message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    if mark is None:
+        return YamlProblem(1, 1, message)
+    lines = text.split("\n")
+    if mark.line >= len(lines):  # libyaml places end-of-stream errors past the last line
+        return YamlProblem(len(lines), len(lines[-1]) + 1, message)
+    return YamlProblem(mark.line + 1, mark.column + 1, message)
+
+
+Path = Sequence[str | int]
+
+
+class SourceMap:
+    """Finds where a value sits in a text that parsed cleanly; composes the text on first use."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._composed = False
+        self._root: yaml.Node | None = None
+
+    def locate(self, path: Path, at: Literal["key", "value"] = "value") -> tuple[int, int]:
+        """1-based line and column of the value (or its key) at `path`.
+
+        Walks as far down the path as the document goes, so a missing field points at the
+        mapping that lacks it.
+        """
+        node = self.node(path)
+        if node is None:
+            return 1, 1
+        mark = node.start_mark
+        if at == "key" and path and isinstance(path[-1], str):
+            parent = self.node(path[:-1])
+            if isinstance(parent, yaml.MappingNode):
+                for key, _ in parent.value:
+                    if key.value == path[-1]:
+                        mark = key.start_mark
+                        break
+        return mark.line + 1, mark.column + 1
+
+    def source_text(self, path: Path) -> str | None:
+        """The scalar at `path` as written in the file (`010` for the integer 10)."""
+        node = self.node(path)
+        return node.value if isinstance(node, yaml.ScalarNode) else None
+
+    def node(self, path: Path) -> yaml.Node | None:
+        """The deepest node along `path` that exists."""
+        if not self._composed:
+            self._root = yaml.compose(self._text, Loader=DefaultLoader)
+            self._composed = True
+        node = self._root
+        for step in path:
+            if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+                values = [v for k, v in node.value if k.value == step]
+                if not values:
+                    break
+                node = values[0]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+                if not 0 <= step < len(node.value):
+                    break
+                node = node.value[step]
+            else:
+                break
+        return node
