@@ -10,7 +10,8 @@
     └── ApiError                    exit 1  the Onepin API refused a request or could not be reached
         ├── AuthError                       401 / 403: wrong key, scope or workspace
         ├── NotFoundError                   404
-        └── TransportError                  no (complete) HTTP response: connect, reset, timeout
+        ├── TransportError                  no (complete) HTTP response: connect, reset, timeout
+        └── AmbiguousCreateError            a create was sent but its outcome is unknown
 
 Only `cli.py` turns these into an exit code and one printed line. Messages never contain a token
 or a secret value. This module imports nothing from the rest of the package.
@@ -19,6 +20,7 @@ or a secret value. This module imports nothing from the rest of the package.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class OnepinSyncError(Exception):
@@ -110,3 +112,24 @@ class NotFoundError(ApiError):
 
 class TransportError(ApiError):
     """No complete HTTP response arrived (connect error, reset, timeout)."""
+
+
+class AmbiguousCreateError(ApiError):
+    """A create reached the server, or may have, but no usable answer came back.
+
+    A reset, a read timeout or a 5xx after the POST was sent: the workflow may or may not exist
+    now. `started_at` (UTC, taken just before the request was sent) lets the caller look for the
+    workflow it may have created instead of creating it twice.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        started_at: datetime,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.started_at = started_at
+        super().__init__(message, status=status, code=code, request_id=request_id)
