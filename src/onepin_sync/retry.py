@@ -1,0 +1,101 @@
+"""When a failed request is retried, and how long to wait before the next attempt.
+
+The policy by kind of request (DESIGN.md, "Plan and apply"):
+
+    kind    requests                          retried on
+    READ    GET, POST /workflows/validate     connect errors, timeouts, resets, remote protocol
+                                              errors; 429, 500, 502, 503, 504
+    WRITE   PATCH, DELETE                     the same, except 500
+    CREATE  POST /workflows                   only what certainly never reached the server:
+                                              ConnectError, ConnectTimeout, PoolTimeout; and 429
+
+Any other failure of a CREATE after it was sent (reset, read or write timeout, 5xx) is ambiguous:
+the caller must look for the workflow it may have created rather than send it again.
+
+Waits: the server's `Retry-After` when present (delta-seconds or HTTP-date), capped at 60 s;
+otherwise full-jitter exponential backoff, `random() * min(30, 0.5 * 2**retry)`.
+
+Pure: no IO, clock or sleeping. Imports httpx only for its exception and header types.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from enum import Enum
+
+import httpx
+
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+RETRY_AFTER_CAP = 60.0
+
+
+class RequestKind(Enum):
+    READ = "read"  # changes nothing on the server
+    WRITE = "write"  # idempotent change: PATCH sets fields, DELETE of a gone id is a 404
+    CREATE = "create"  # not idempotent: a second POST makes a second workflow
+
+
+_STATUSES: dict[RequestKind, frozenset[int]] = {
+    RequestKind.READ: frozenset({429, 500, 502, 503, 504}),
+    RequestKind.WRITE: frozenset({429, 502, 503, 504}),
+    RequestKind.CREATE: frozenset({429}),  # the server refused it without processing
+}
+
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Failures that happen before a single byte of the request left this process."""
+
+_TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+"""Failures worth another attempt: timeouts, connect errors, resets, a server breaking HTTP."""
+
+
+def retryable_status(kind: RequestKind, status: int) -> bool:
+    return status in _STATUSES[kind]
+
+
+def retryable_exception(kind: RequestKind, exc: httpx.RequestError) -> bool:
+    if kind is RequestKind.CREATE:
+        return certainly_unsent(exc)
+    return isinstance(exc, _TRANSIENT)
+
+
+def certainly_unsent(exc: httpx.RequestError) -> bool:
+    """True when the request cannot have reached the server (no connection was ever made)."""
+    return isinstance(exc, _UNSENT)
+
+
+def backoff_delay(retry: int, random_value: float) -> float:
+    """Full-jitter exponential backoff before retry number `retry` (0 for the first retry)."""
+    return random_value * min(BACKOFF_CAP, BACKOFF_BASE * 2.0**retry)
+
+
+_DELTA_SECONDS = re.compile(r"\d+(\.\d+)?")
+
+
+def retry_after_delay(headers: httpx.Headers, *, now: datetime) -> float | None:
+    """Seconds the server asked us to wait, capped at 60 s; None when absent or unreadable.
+
+    An HTTP-date is measured against the response's own `Date` header when it has one (so a
+    skewed local clock does not matter), else against `now`. A date in the past means 0.
+    """
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if _DELTA_SECONDS.fullmatch(value):
+        seconds = float(value)
+    else:
+        when = _http_date(value)
+        if when is None:
+            return None
+        seconds = (when - (_http_date(headers.get("date", "")) or now)).total_seconds()
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
