@@ -1,0 +1,139 @@
+"""Concurrency: at most `parallelism` in flight, halved on 429, recovered after successes; rps."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from client_fakes import Harness, ok, workflow_item
+
+from onepin_sync.client import OnepinClient
+from onepin_sync.limiter import AdaptiveLimiter, Outcome, RequestPacer
+
+
+def _limits_after(limiter: AdaptiveLimiter, outcomes: list[Outcome]) -> list[int]:
+    """Run each outcome on its own slot, one after the other; the limit after each."""
+
+    async def go() -> list[int]:
+        limits = []
+        for outcome in outcomes:
+            limiter.release(await limiter.acquire(), outcome)
+            limits.append(limiter.limit)
+        return limits
+
+    return asyncio.run(go())
+
+
+def test_each_throttled_request_halves_the_limit_down_to_one() -> None:
+    limiter = AdaptiveLimiter(8)
+    assert _limits_after(limiter, [Outcome.THROTTLED] * 5) == [4, 2, 1, 1, 1]
+
+
+def test_ten_consecutive_successes_give_one_slot_back_up_to_the_maximum() -> None:
+    limiter = AdaptiveLimiter(3)
+    limits = _limits_after(limiter, [Outcome.THROTTLED] + [Outcome.SUCCESS] * 30)
+    assert limits[0] == 1
+    assert limits[9:11] == [1, 2]  # the 10th success
+    assert limits[19:21] == [2, 3]
+    assert limits[-1] == 3  # never above the maximum
+
+
+def test_a_failure_or_a_429_restarts_the_success_count() -> None:
+    limiter = AdaptiveLimiter(8, recover_after=3)
+    outcomes = [Outcome.THROTTLED, Outcome.SUCCESS, Outcome.SUCCESS, Outcome.FAILURE]
+    outcomes += [Outcome.SUCCESS, Outcome.SUCCESS, Outcome.SUCCESS]
+    assert _limits_after(limiter, outcomes) == [4, 4, 4, 4, 4, 4, 5]
+
+
+def test_a_burst_of_429s_from_one_generation_halves_once() -> None:
+    async def go() -> int:
+        limiter = AdaptiveLimiter(8)
+        slots = [await limiter.acquire() for _ in range(8)]
+        for slot in slots:
+            limiter.release(slot, Outcome.THROTTLED)
+        return limiter.limit
+
+    assert asyncio.run(go()) == 4
+
+
+def test_acquire_waits_while_the_limit_is_reached_and_cancelled_waiters_leave() -> None:
+    async def go() -> None:
+        limiter = AdaptiveLimiter(2)
+        first, _second = await limiter.acquire(), await limiter.acquire()
+        blocked = asyncio.ensure_future(limiter.acquire())
+        cancelled = asyncio.ensure_future(limiter.acquire())
+        await asyncio.sleep(0)
+        assert not blocked.done()
+        cancelled.cancel()
+        limiter.release(first, Outcome.SUCCESS)
+        await asyncio.sleep(0)
+        assert blocked.done()
+        assert limiter.in_flight == 2
+        assert cancelled.cancelled()
+
+    asyncio.run(go())
+
+
+class Gauge:
+    """A server that answers GETs of one workflow slowly and records the peak concurrency."""
+
+    def __init__(self, first_replies: list[httpx.Response] | None = None) -> None:
+        self.first_replies = list(first_replies or [])
+        self.in_flight = 0
+        self.peak = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            for _ in range(5):
+                await asyncio.sleep(0)
+            return self.first_replies.pop(0) if self.first_replies else ok(workflow_item(1))
+        finally:
+            self.in_flight -= 1
+
+
+async def _burst(client: OnepinClient, count: int) -> None:
+    await asyncio.gather(*(client.get_workflow(f"w{i}") for i in range(count)))
+
+
+def test_no_more_than_parallelism_requests_in_flight() -> None:
+    gauge = Gauge()
+    Harness(gauge, settings={"parallelism": 3}).run(lambda c: _burst(c, 20))
+    assert gauge.peak == 3
+
+
+def test_client_halves_concurrency_on_429_and_recovers_after_ten_successes() -> None:
+    gauge = Gauge([httpx.Response(429)])
+    peaks = []
+
+    async def scenario(client: OnepinClient) -> None:
+        await client.get_workflow("w")  # 429 (limit 8 -> 4), then 200: 1 success
+        for count in (9, 12):  # 9 more successes: limit 5 when the burst ends
+            gauge.peak = 0
+            await _burst(client, count)
+            peaks.append(gauge.peak)
+
+    Harness(gauge, settings={"parallelism": 8}).run(scenario)
+    assert peaks == [4, 5]
+
+
+def test_pacer_spaces_starts_by_one_over_rps_in_arrival_order() -> None:
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def go() -> None:
+        pacer = RequestPacer(2.0, clock=lambda: 0.0, sleep=record)
+        await asyncio.gather(*(pacer.wait() for _ in range(4)))
+
+    asyncio.run(go())
+    assert waits == [0.5, 1.0, 1.5]
+
+
+def test_client_with_rps_waits_between_attempts() -> None:
+    harness = Harness(Gauge(), settings={"rps": 4.0})
+    harness.run(lambda c: _burst(c, 3))
+    assert harness.clock.sleeps == [0.25, 0.25]
+    assert harness.requests_sent == 3
