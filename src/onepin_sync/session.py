@@ -176,7 +176,7 @@ class ApiSession:
             if not failure.retryable:
                 raise failure.error from failure.cause
             if retry >= self._settings.max_retries:
-                note = f"gave up after {retry + 1} attempts"
+                note = f"gave up after {retry + 1} attempt{'s' if retry else ''}"
                 raise _with_note(failure.error, note) from failure.cause
             delay = self._delay(retry, result)
             if self._deadline_at is not None and self._clock() + delay > self._deadline_at:
