@@ -31,6 +31,7 @@ from onepin_sync.errors import (
 )
 from onepin_sync.limiter import AdaptiveLimiter, Outcome, RequestPacer
 from onepin_sync.models import Json
+from onepin_sync.redact import Redactor
 from onepin_sync.retry import (
     RequestKind,
     backoff_delay,
@@ -39,8 +40,6 @@ from onepin_sync.retry import (
     retryable_exception,
     retryable_status,
 )
-
-MASK = "***"
 
 _HINTS = {
     401: "; the API key is missing, invalid or revoked",
@@ -86,6 +85,7 @@ class ApiSession:
         log: Callable[[str], None] | None,
     ) -> None:
         self._settings = settings
+        self._redactor = Redactor([settings.api_key])
         self._sleep = sleep
         self._clock = clock
         self._random = random
@@ -267,8 +267,7 @@ class ApiSession:
         return cls(text, status=status, code=body.code, request_id=body.request_id)
 
     def redact(self, text: str) -> str:
-        key = self._settings.api_key
-        return text.replace(key, MASK) if key else text
+        return self._redactor.text(text)
 
     def emit(self, line: str) -> None:
         """One line to the log callback, if any; never headers, bodies or the key."""

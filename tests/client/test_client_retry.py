@@ -163,7 +163,7 @@ def test_gives_up_after_max_retries_and_says_so() -> None:
 
 def test_max_retries_zero_means_one_attempt() -> None:
     server = ScriptedServer(httpx.Response(503))
-    with pytest.raises(ApiError, match="gave up after 1 attempt$"):
+    with pytest.raises(ApiError, match=r"gave up after 1 attempt$"):
         Harness(server, settings={"max_retries": 0}).run(lambda c: c.get_workflow(WID))
     assert len(server.requests) == 1
 
