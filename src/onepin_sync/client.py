@@ -23,10 +23,11 @@ from urllib.parse import quote, urlencode
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from onepin_sync.diff import json_equal
 from onepin_sync.envelope import NotAnEnvelope, read_envelope
 from onepin_sync.errors import AmbiguousCreateError, ApiError
 from onepin_sync.models import Json, RemoteWorkflow, WorkflowSpec
-from onepin_sync.normalize import canonical_json, normalize_definition
+from onepin_sync.normalize import normalize_definition
 from onepin_sync.retry import RequestKind
 from onepin_sync.session import ApiSession, ClientSettings
 
@@ -36,7 +37,6 @@ __all__ = [
     "OnepinClient",
     "ValidationIssue",
     "ValidationReport",
-    "comparable_definition",
 ]
 
 WORKFLOWS = "/api/v1/workflows"
@@ -173,11 +173,12 @@ class OnepinClient:
     ) -> RemoteWorkflow | None:
         """The workflow an ambiguous create of `spec` made, if it made one (newest first).
 
-        A candidate has exactly the spec's name, the same definition once both are in comparable
-        form, was created no earlier than `since` (aware) minus 2 s of clock skew, and is not one
-        of `exclude_ids` (the ids the lockfile already manages). One full listing.
+        A candidate has exactly the spec's name, the same definition once both are normalised
+        (numbers by value: the server returns positions as floats), was created no earlier than
+        `since` (aware) minus 2 s of clock skew, and is not one of `exclude_ids` (the ids the
+        lockfile already manages). One full listing.
         """
-        wanted = comparable_definition(spec.definition)
+        wanted = normalize_definition(spec.definition)
         earliest = since - CLOCK_SKEW
         candidates = [
             w
@@ -185,7 +186,7 @@ class OnepinClient:
             if w.name == spec.name
             and w.id not in exclude_ids
             and w.created_at >= earliest
-            and comparable_definition(w.definition) == wanted
+            and json_equal(normalize_definition(w.definition), wanted)
         ]
         return max(candidates, key=lambda w: (w.created_at, w.id), default=None)
 
@@ -218,25 +219,6 @@ class OnepinClient:
         target = f"{WORKFLOWS}/{quote(workflow_id, safe='')}"
         response = await self._session.send("DELETE", target, RequestKind.WRITE, allow_404=True)
         return response.status_code != 404
-
-
-def comparable_definition(definition: Mapping[str, Json]) -> str:
-    """A definition as canonical JSON after normalising, with integral floats written as ints.
-
-    The server returns positions as floats (100 comes back as 100.0). To recognise our own
-    create that difference is noise; for change detection (type-strict hashes) it is not.
-    """
-    return canonical_json(_integral_floats_as_ints(normalize_definition(definition)))
-
-
-def _integral_floats_as_ints(value: Json) -> Json:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, Mapping):
-        return {k: _integral_floats_as_ints(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_integral_floats_as_ints(v) for v in value]
-    return value
 
 
 # --- wire shapes ---------------------------------------------------------------------------------
