@@ -1,0 +1,47 @@
+"""The node catalogue: `GET /api/v1/nodes` (no auth) and `GET /api/v2/nodes/{node_type}`.
+
+Both are built from `onepin_sync.catalog`; `version` is the type's current `config_version`.
+Imports FastAPI.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.responses import JSONResponse
+
+from onepin_sync.catalog import NODE_TYPES, NodeTypeSpec
+from onepin_sync.emulator.auth import CatalogKey
+from onepin_sync.emulator.envelope import ApiProblem
+from onepin_sync.emulator.responses import ok
+
+router = APIRouter()
+
+
+def _ports_json(spec: NodeTypeSpec) -> dict[str, Any]:
+    """`NodePortsOut`."""
+    return {
+        "node_type": spec.node_type,
+        "display_name": spec.display_name,
+        "description": spec.description,
+        "version": spec.config_version,
+        "beta": False,
+        "inputs": [{"name": port} for port in spec.inputs],
+        "outputs": [{"name": port} for port in spec.outputs],
+        "config_schema": {key: dict(value) for key, value in spec.config_schema.items()},
+    }
+
+
+@router.get("/api/v1/nodes")
+async def list_nodes() -> JSONResponse:
+    """Every node type with its ports; no authentication, like the real endpoint."""
+    items = [_ports_json(spec) for spec in NODE_TYPES.values()]
+    return ok(items, pagination={"limit": 100, "next": None, "prev": None})
+
+
+@router.get("/api/v2/nodes/{node_type}")
+async def node_detail(node_type: str, key: CatalogKey) -> JSONResponse:
+    """`NodeDetailOut`: the ports entry plus `category` and (empty) runtime `options`."""
+    spec = NODE_TYPES.get(node_type)
+    if spec is None:
+        raise ApiProblem(404, f"Unknown node type '{node_type}'.")
+    return ok({**_ports_json(spec), "category": spec.category, "options": {}})

@@ -1,0 +1,118 @@
+"""`onepin-sync emulator serve`: the local Onepin API emulator in the foreground.
+
+Thin: parse options, then `server.serve_in_foreground`. Imports only click, the standard library
+and light sibling modules at import time (the core CLI imports this module even without the
+`[emulator]` extra); FastAPI and uvicorn load when the command runs, and their absence is an
+InputError naming the extra.
+"""
+
+from __future__ import annotations
+
+import click
+
+from onepin_sync.emulator.keys import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
+from onepin_sync.emulator.store import DEFAULT_DB_PATH
+from onepin_sync.errors import InputError
+
+
+@click.group("emulator")
+def emulator_group() -> None:
+    """A local Onepin-compatible API server (needs the [emulator] extra)."""
+
+
+@emulator_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="0 = any free port.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    default=str(DEFAULT_DB_PATH),
+    show_default=True,
+    help="SQLite database file (created if missing), or :memory: for a throwaway one.",
+)
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    metavar="KEY[:WORKSPACE[:SCOPES]]",
+    help="Accept another key (repeatable). WORKSPACE defaults to the default workspace; "
+    "SCOPES is comma-separated and defaults to all scopes.",
+)
+@click.option("--control", is_flag=True, help="Mount the /_emulator/ control endpoint.")
+@click.option(
+    "--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Added to every API request."
+)
+@click.option(
+    "--rate-limit-per-min",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Token bucket per key; 429 RATE_LIMITED when empty (real keys get 1000). Default off.",
+)
+@click.option(
+    "--fault",
+    "fault_specs",
+    multiple=True,
+    metavar="SPEC",
+    help="Arm a fault (repeatable): 'status=503,method=POST,times=3', 'reset,path=/workflows', "
+    "'latency,seconds=0.2,times=0', or a JSON object.",
+)
+@click.option("--allow-remote", is_flag=True, help="Allow a non-loopback --host.")
+@click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+def serve(
+    host: str,
+    port: int,
+    db_path: str,
+    api_keys: tuple[str, ...],
+    control: bool,
+    latency_ms: float,
+    rate_limit_per_min: int | None,
+    fault_specs: tuple[str, ...],
+    allow_remote: bool,
+    access_log: bool,
+) -> None:
+    """Serve the Onepin API locally until Ctrl+C; prints the URL and a ready-to-use key."""
+    from onepin_sync.emulator.faults import parse_fault_spec
+    from onepin_sync.emulator.server import EmulatorOptions, is_loopback, serve_in_foreground
+
+    if not allow_remote and not is_loopback(host):
+        raise InputError(
+            f"--host {host} is not a loopback address; the emulator's keys are public, "
+            "so pass --allow-remote to expose it anyway"
+        )
+    try:
+        faults = tuple(parse_fault_spec(spec) for spec in fault_specs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault") from None
+    options = EmulatorOptions(
+        db_path=db_path,
+        control=control,
+        api_keys=api_keys,
+        rate_limit_per_min=rate_limit_per_min,
+        latency_ms=latency_ms,
+        faults=faults,
+    )
+
+    def announce(url: str) -> None:
+        lines = [
+            f"Onepin API emulator listening on {url}",
+            f"  database   {db_path}",
+            f"  API key    {DEFAULT_API_KEY}",
+            f"  workspace  {DEFAULT_WORKSPACE_ID}",
+        ]
+        lines += [f"  extra key  {spec}" for spec in api_keys]
+        if control:
+            lines.append(f"  control    {url}/_emulator/")
+        lines += [
+            "Try:",
+            f"  onepin --api-key {DEFAULT_API_KEY} --base-url {url} --json workflows list",
+            "Press Ctrl+C to stop.",
+        ]
+        click.echo("\n".join(lines))
+
+    serve_in_foreground(options, host=host, port=port, access_log=access_log, on_ready=announce)

@@ -1,0 +1,119 @@
+"""The control endpoint under `/_emulator/`, mounted only when enabled (`--control`).
+
+    POST   /_emulator/keys                      {"workspace_id"?, "scopes"?} -> a new key, 201
+                                                (a fresh isolated workspace without workspace_id)
+    POST   /_emulator/faults                    one FaultRule -> {"id"}, 201
+    GET    /_emulator/faults                    [{id, rule, matched, fired}]
+    DELETE /_emulator/faults                    disarm all -> {"cleared": n}
+    GET    /_emulator/requests?workspace_id=    [{seq, method, path, query, status, bytes_in,
+                                                  bytes_out, duration_ms, fault, workspace_id}]
+    DELETE /_emulator/requests                  -> {"cleared": n}
+    POST   /_emulator/workflows/{id}/runs       {"status", "created_at"?} -> run statistics, 201
+                                                (seeds run history for the list filters)
+
+Answers are plain JSON (no envelope); errors use the API's error envelope. Control requests are
+never logged, delayed, faulted or rate-limited. Imports FastAPI.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, field_validator
+from starlette.responses import JSONResponse
+
+from onepin_sync.emulator.auth import current_state
+from onepin_sync.emulator.envelope import (
+    ApiProblem,
+    FieldError,
+    format_timestamp,
+    validation_problem,
+)
+from onepin_sync.emulator.faults import FaultRule
+from onepin_sync.emulator.keys import check_scopes
+
+CONTROL_PREFIX = "/_emulator"
+
+router = APIRouter(prefix=CONTROL_PREFIX)
+
+
+class NewKeyBody(BaseModel):
+    """A key to create: in `workspace_id`, or in a fresh workspace; all scopes by default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workspace_id: uuid.UUID | None = None
+    scopes: list[str] | None = None
+
+    @field_validator("scopes")
+    @classmethod
+    def _known_scopes(cls, scopes: list[str] | None) -> list[str] | None:
+        if scopes is not None:
+            check_scopes(scopes)
+        return scopes
+
+
+class RunBody(BaseModel):
+    """One run to add to a workflow's history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["pending", "running", "completed", "failed", "cancelled", "paused"]
+    created_at: datetime | None = None
+
+
+@router.post("/keys")
+async def create_key(request: Request, body: NewKeyBody | None = None) -> JSONResponse:
+    body = body or NewKeyBody()
+    workspace_id = str(body.workspace_id) if body.workspace_id is not None else None
+    key = current_state(request).keys.create(workspace_id, body.scopes)
+    return JSONResponse(key.to_json(), status_code=201)
+
+
+@router.post("/faults")
+async def add_fault(request: Request, rule: FaultRule) -> JSONResponse:
+    return JSONResponse({"id": current_state(request).faults.add(rule)}, status_code=201)
+
+
+@router.get("/faults")
+async def list_faults(request: Request) -> JSONResponse:
+    return JSONResponse(current_state(request).faults.describe())
+
+
+@router.delete("/faults")
+async def clear_faults(request: Request) -> JSONResponse:
+    return JSONResponse({"cleared": current_state(request).faults.clear()})
+
+
+@router.get("/requests")
+async def list_requests(
+    request: Request, workspace_id: Annotated[str | None, Query()] = None
+) -> JSONResponse:
+    records = current_state(request).log.records(workspace_id)
+    return JSONResponse([r.to_json() for r in records])
+
+
+@router.delete("/requests")
+async def clear_requests(request: Request) -> JSONResponse:
+    return JSONResponse({"cleared": current_state(request).log.clear()})
+
+
+@router.post("/workflows/{workflow_id}/runs")
+async def record_run(request: Request, workflow_id: uuid.UUID, body: RunBody) -> JSONResponse:
+    created = body.created_at or datetime.now(UTC)
+    if created.tzinfo is None:
+        raise validation_problem([FieldError("created_at", "must include a UTC offset")])
+    record = current_state(request).store.record_run(
+        str(workflow_id), body.status, format_timestamp(created)
+    )
+    if record is None:
+        raise ApiProblem(404, f"Workflow {workflow_id} not found.")
+    stats: dict[str, Any] = {
+        "workflow_id": record.id,
+        "runs_count": record.runs_count,
+        "last_run_at": record.last_run_at,
+        "last_run_status": record.last_run_status,
+        "run_status_counts": dict(record.run_status_counts),
+    }
+    return JSONResponse(stats, status_code=201)

@@ -1,0 +1,49 @@
+"""A token-bucket rate limiter per API key, like the real keys' `rate_limit_per_min` (1000).
+
+Each key's bucket holds up to `per_minute` tokens and refills continuously at `per_minute / 60`
+tokens a second, so a fresh key may burst a full minute's budget and then sustain the rate. A
+request that finds the bucket empty is refused with the number of seconds until a token is back.
+
+Standard library only; used from the server's event loop only.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class TokenBucketLimiter:
+    """Per-key token buckets."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        if per_minute < 1:
+            raise ValueError("a rate limit needs at least 1 request per minute")
+        self.per_minute = per_minute
+        self._rate = per_minute / 60.0
+        self._clock = clock
+        self._buckets: dict[str, _Bucket] = {}
+
+    def acquire(self, key: str) -> int | None:
+        """Take a token for `key`: None when allowed, else whole seconds to wait (>= 1)."""
+        now = self._clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(tokens=float(self.per_minute), updated=now)
+        else:
+            bucket.tokens = min(
+                float(self.per_minute), bucket.tokens + (now - bucket.updated) * self._rate
+            )
+            bucket.updated = now
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return None
+        return max(1, math.ceil((1.0 - bucket.tokens) / self._rate))

@@ -1,0 +1,143 @@
+"""Running the emulator under uvicorn: the shared configuration, and the foreground server.
+
+`serve_in_foreground` is what `onepin-sync emulator serve` runs; `embedded.py` runs the same app in
+a thread. Both use the h11 protocol on the asyncio loop, the combination the reset fault is built
+for. uvicorn's logging is left unconfigured (warnings only) unless an access log is asked for.
+
+Imports only the standard library and pure sibling modules at import time; uvicorn and FastAPI are
+imported by `import_uvicorn()`, which raises InputError when the extra is missing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from onepin_sync.emulator.faults import FaultRule
+from onepin_sync.errors import InputError
+
+if TYPE_CHECKING:
+    from onepin_sync.emulator.traffic import EmulatorApp
+
+MISSING_EXTRA = "the emulator needs the optional extra: pip install 'onepin-sync[emulator]'"
+
+
+def import_uvicorn() -> ModuleType:
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn
+    except ImportError:
+        raise InputError(MISSING_EXTRA) from None
+    return uvicorn
+
+
+def build_app(options: EmulatorOptions) -> EmulatorApp:
+    from onepin_sync.emulator.app import create_app
+
+    return create_app(
+        options.db_path,
+        control=options.control,
+        api_keys=options.api_keys,
+        rate_limit_per_min=options.rate_limit_per_min,
+        latency_ms=options.latency_ms,
+        faults=options.faults,
+    )
+
+
+def uvicorn_config(uvicorn: ModuleType, app: EmulatorApp, *, access_log: bool) -> Any:
+    logging_options: dict[str, Any] = {"log_config": None, "log_level": "warning"}
+    if access_log:
+        logging_options = {"log_level": "info"}  # uvicorn's own handlers and format
+    return uvicorn.Config(
+        app,
+        http="h11",
+        loop="asyncio",
+        lifespan="on",
+        proxy_headers=False,
+        server_header=False,
+        access_log=access_log,
+        timeout_graceful_shutdown=5,
+        **logging_options,
+    )
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket (`port` 0: any free port) for uvicorn to serve on.
+
+    Created with `IPPROTO_TCP` explicitly: asyncio sets TCP_NODELAY on accepted connections only
+    when the listening socket says so, and without it every response waits ~40 ms on Nagle's
+    algorithm meeting the client's delayed ACK.
+    """
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        if port != 0:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def url_for(host: str, port: int) -> str:
+    """`http://host:port`, with brackets around an IPv6 address."""
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            host = f"[{host}]"
+    except ValueError:
+        pass
+    return f"http://{host}:{port}"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether every address `host` resolves to is a loopback address."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorOptions:
+    """How to build one emulator app (the keyword arguments of `create_app`)."""
+
+    db_path: str | Path = ":memory:"
+    control: bool = False
+    api_keys: tuple[str, ...] = ()
+    rate_limit_per_min: int | None = None
+    latency_ms: float = 0.0
+    faults: tuple[FaultRule, ...] = ()
+
+
+def serve_in_foreground(
+    options: EmulatorOptions,
+    *,
+    host: str,
+    port: int,
+    access_log: bool,
+    on_ready: Callable[[str], None],
+) -> None:
+    """Bind `host:port`, call `on_ready(url)`, serve until interrupted (Ctrl+C stops cleanly)."""
+    uvicorn = import_uvicorn()
+    try:
+        sock = listening_socket(host, port)
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {exc}") from None
+    try:
+        app = build_app(options)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        on_ready(url_for(host, int(sock.getsockname()[1])))
+        uvicorn.Server(uvicorn_config(uvicorn, app, access_log=access_log)).run(sockets=[sock])
+    finally:
+        sock.close()
+        app.close()

@@ -1,0 +1,29 @@
+"""Everything one running emulator holds: storage, keys, fault rules, request log, rate limiter.
+
+One `EmulatorState` per app, shared by the traffic layer and the routes (which reach it through
+`request.app.state.emulator`). It is touched only from the server's event loop thread.
+Imports no FastAPI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from onepin_sync.emulator.faults import FaultBook
+from onepin_sync.emulator.keys import KeyRing
+from onepin_sync.emulator.ratelimit import TokenBucketLimiter
+from onepin_sync.emulator.requestlog import RequestLog
+from onepin_sync.emulator.store import WorkflowStore
+
+
+@dataclass(slots=True)
+class EmulatorState:
+    """The shared state of one emulator app."""
+
+    store: WorkflowStore
+    keys: KeyRing
+    faults: FaultBook
+    log: RequestLog
+    limiter: TokenBucketLimiter | None = None
+    latency_seconds: float = 0.0
+    control_enabled: bool = False
