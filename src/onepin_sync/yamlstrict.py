@@ -422,6 +422,8 @@ class SourceMap:
         if node is None:
             return 1, 1
         mark = node.start_mark
+        if isinstance(node, yaml.ScalarNode) and node.value == "" and not node.style:
+            at = "key"  # `name:` with nothing after it: the key is what the reader sees
         if at == "key" and path and isinstance(path[-1], str):
             parent = self.node(path[:-1])
             if isinstance(parent, yaml.MappingNode):
