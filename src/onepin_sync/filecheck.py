@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from onepin_sync.catalog import NODE_TYPES
 from onepin_sync.fileformat import WorkflowFile
-from onepin_sync.yamlstrict import describe_value
+from onepin_sync.yamlcore import describe_value
 
 FieldPath = tuple[str | int, ...]
 

@@ -2,20 +2,15 @@
 
 Builds Python values straight from libyaml's event stream (pure-Python PyYAML as a fallback) with
 an explicit stack, so there is no recursion for a deep document to exhaust and nothing is ever
-expanded: anchors and aliases are refused at the event that carries them. Plain scalars resolve
-by the YAML 1.2 core schema, not PyYAML's YAML 1.1 one:
-
-- only `true`/`false` (and their `True`/`TRUE` spellings) are booleans: `yes`, `no`, `on`, `off`,
-  `y`, `n` stay strings; only `null`, `Null`, `NULL`, `~` and the empty scalar are null;
-- integers are decimal (`010` is 10), `0o17` octal or `0x1F` hex; `1:30` and `1_000` are strings;
-- floats are finite: `.inf`, `.nan` and overflowing literals are refused (JSON cannot carry them);
-- timestamps are strings; there are no datetime, bytes, set or Python objects.
+expanded: anchors and aliases are refused at the event that carries them. Scalars resolve by the
+YAML 1.2 core schema (`yamlcore`), so the values are only dict, list, str, int, float, bool and
+None: no datetime, bytes, set or Python objects.
 
 Refused with a location: duplicate keys, non-string keys, merge keys (`<<`), anchors, aliases, any
 explicit tag except `!`, `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map`, `!!seq`, more
 than one document, nesting deeper than `MAX_DEPTH`, control characters and syntax errors.
 
-`locate` finds the line and column of a value by its path, for messages about a file that parsed;
+`SourceMap` finds the line and column of a value by its path, for messages about a file that parsed;
 it is called only when there is something to report, so the hot path records no marks.
 
 Pure: imports no IO, clock or environment; the caller hands over decoded text.
@@ -23,13 +18,22 @@ Pure: imports no IO, clock or environment; the caller hands over decoded text.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import yaml
+
+from onepin_sync.yamlcore import (
+    MAP_TAG,
+    SEQ_TAG,
+    describe_value,
+    resolve_plain,
+    resolve_tagged,
+    short_repr,
+    tag_name,
+)
 
 try:  # libyaml's C parser when PyYAML was built with it
     from yaml import CSafeLoader as DefaultLoader
@@ -41,31 +45,10 @@ LoaderClass = type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 MAX_DEPTH = 64
 """Deepest nesting of mappings and sequences accepted (the top-level mapping is level 1)."""
 
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
-
 # Everything YAML 1.2 allows in a stream except the byte order mark, which decoding strips.
 _NOT_PRINTABLE = re.compile(
     "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
-
-_CORE_SPECIALS: dict[str, Any] = {
-    "": None, "~": None, "null": None, "Null": None, "NULL": None,
-    "true": True, "True": True, "TRUE": True,
-    "false": False, "False": False, "FALSE": False,
-}  # fmt: skip
-_NUMBER_START = frozenset("0123456789+-.")
-_DECIMAL = re.compile(r"[-+]?[0-9]+")
-_OCTAL = re.compile(r"0o[0-7]+")
-_HEX = re.compile(r"0x[0-9a-fA-F]+")
-_FLOAT_LITERAL = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-_NOT_FINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
-_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,109 +73,11 @@ StringHook = Callable[[str], str]
 """Called with every string value (never a key) that contains `$`; returns its replacement."""
 
 
+_ABSENT = object()
+
+
 class _Stop(Exception):
     """The document cannot be read any further."""
-
-
-def describe_value(value: Any) -> str:
-    """How a parsed value is named in messages: its type and, for scalars, the value."""
-    if value is None:
-        return "null"
-    if value is True or value is False:
-        return f"boolean {'true' if value else 'false'}"
-    if isinstance(value, int):
-        return f"integer {value}"
-    if isinstance(value, float):
-        return f"number {value!r}"
-    if isinstance(value, str):
-        return f"string {_short(value)}"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
-def _tag_name(tag: str) -> str:
-    if tag.startswith("tag:yaml.org,2002:"):
-        return "!!" + tag[len("tag:yaml.org,2002:") :]
-    return tag
-
-
-def resolve_plain(text: str) -> Any:
-    """The value of an untagged plain scalar under the YAML 1.2 core schema.
-
-    Raises ValueError for literals JSON cannot carry (infinity, NaN, overflow, huge integers).
-    """
-    special = _CORE_SPECIALS.get(text, _MISSING)
-    if special is not _MISSING:
-        return special
-    if text[0] not in _NUMBER_START:
-        return text
-    number = _core_int(text)
-    if number is not None:
-        return number
-    if _FLOAT_LITERAL.fullmatch(text):
-        return _finite_float(text)
-    if _NOT_FINITE.fullmatch(text):
-        raise ValueError(
-            f"{text!r} is not allowed: JSON cannot carry infinity or NaN (quote it for a string)"
-        )
-    return text
-
-
-def _core_int(text: str) -> int | None:
-    """The integer a core-schema int literal denotes, or None if `text` is not one."""
-    if _DECIMAL.fullmatch(text):
-        return _integer(text, 10)
-    if _OCTAL.fullmatch(text):
-        return _integer(text[2:], 8)
-    if _HEX.fullmatch(text):
-        return _integer(text[2:], 16)
-    return None
-
-
-def _integer(digits: str, base: int) -> int:
-    try:
-        return int(digits, base)
-    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
-        raise ValueError(f"integer with {len(digits)} digits is too large") from None
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"number {_short(text, 30)} is too large for JSON")
-    return value
-
-
-def _resolve_tagged(tag: str, text: str) -> Any:
-    """The value of a scalar with an explicit standard tag; ValueError if it does not fit."""
-    if tag == _STR:
-        return text
-    if tag == _NULL:
-        if text in ("", "~", "null", "Null", "NULL"):
-            return None
-    elif tag == _BOOL:
-        value = _CORE_SPECIALS.get(text)
-        if isinstance(value, bool):
-            return value
-    elif tag == _INT:
-        number = _core_int(text)
-        if number is not None:
-            return number
-    elif tag == _FLOAT:
-        if _FLOAT_LITERAL.fullmatch(text):
-            return _finite_float(text)
-        if _NOT_FINITE.fullmatch(text):
-            return resolve_plain(text)  # raises the infinity/NaN message
-    else:
-        raise ValueError(f"tag {_short(_tag_name(tag))} is not allowed")
-    raise ValueError(f"{_short(text, 30)} is not a valid {_tag_name(tag)}")
 
 
 def decode_yaml_bytes(data: bytes) -> tuple[str, YamlProblem | None]:
@@ -268,13 +153,13 @@ def _build(
         problems.append(YamlProblem(1, 1, "the file is empty: expected name and definition"))
         raise _Stop
 
-    expect_key = _MISSING  # the pending key of a mapping frame that waits for a key
+    expect_key = _ABSENT  # the pending key of a mapping frame that waits for a key
     discard = object()  # the pending key of a pair whose key was refused
     stack: list[tuple[Any, Any, dict[str, int]]] = []
     container: Any = None  # the open dict or list, None before the top level
     pending: Any = None  # dict: the key waiting for its value, or expect_key / discard
     key_lines: dict[str, int] = {}  # dict: line of each key seen, for duplicate messages
-    root: Any = _MISSING
+    root: Any = _ABSENT
     root_mark: Any = event.start_mark
 
     def attach(value: Any, mark: Any) -> None:
@@ -292,7 +177,9 @@ def _build(
                 report(mark, "merge keys (<<) are not supported")
                 pending = discard
             elif value in key_lines:
-                report(mark, f"duplicate key {_short(value)} (first at line {key_lines[value]})")
+                report(
+                    mark, f"duplicate key {short_repr(value)} (first at line {key_lines[value]})"
+                )
                 pending = discard
             else:
                 key_lines[value] = mark.line + 1
@@ -316,7 +203,7 @@ def _build(
                     if event.implicit[0]:
                         value = resolve_plain(value)
                 elif tag != "!":
-                    value = _resolve_tagged(tag, value)
+                    value = resolve_tagged(tag, value)
             except ValueError as error:
                 report(event.start_mark, str(error))
                 value = None
@@ -341,9 +228,11 @@ def _build(
             if event.anchor is not None:
                 report(event.start_mark, f"anchors (&{event.anchor}) are not supported")
             tag = event.tag
-            if tag is not None and tag != "!" and tag != (_MAP if is_mapping else _SEQ):
+            if tag is not None and tag != "!" and tag != (MAP_TAG if is_mapping else SEQ_TAG):
                 shape = "a mapping" if is_mapping else "a sequence"
-                report(event.start_mark, f"tag {_short(_tag_name(tag))} is not allowed on {shape}")
+                report(
+                    event.start_mark, f"tag {short_repr(tag_name(tag))} is not allowed on {shape}"
+                )
             if pending is expect_key:
                 report(event.start_mark, "keys must be strings, got a collection")
             stack.append((container, pending, key_lines))
@@ -367,7 +256,7 @@ def _build(
         report(
             root_mark,
             f"the top level must be a mapping with name and definition, "
-            f"got {describe_value(None if root is _MISSING else root)}",
+            f"got {describe_value(None if root is _ABSENT else root)}",
         )
     return root
 
