@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -50,9 +50,10 @@ class MessageContext:
     """
 
     secret_strings: Collection[str] = frozenset()
-    source_text: typing.Callable[[FieldPath], str | None] = field(default=lambda _path: None)
+    source_text: Callable[[FieldPath], str | None] = field(default=lambda _path: None)
 
     def quote(self, text: str) -> str:
+        """`'text'` for messages (shortened), or a stand-in when it holds a secret."""
         if text in self.secret_strings:
             return "(a value containing a secret)"
         return describe_value(text).removeprefix("string ")
@@ -63,6 +64,7 @@ class MessageContext:
         return f"; did you mean {match!r}?" if match is not None else ""
 
     def describe(self, path: FieldPath, value: Any) -> str:
+        """`integer 10 (written 010)`, `string 'x'`, `a list`: what the file has at `path`."""
         if isinstance(value, str):
             return "string " + self.quote(value)
         described = describe_value(value)

@@ -206,7 +206,7 @@ def _build(
                     value = resolve_tagged(tag, value)
             except ValueError as error:
                 report(event.start_mark, str(error))
-                value = None
+                value = event.value  # reported; the raw text keeps later checks quiet
             if (
                 on_string is not None
                 and type(value) is str
@@ -218,7 +218,6 @@ def _build(
                 except ScalarValueError as error:
                     offset = _offset_in_scalar(event, error.index)
                     report(event.start_mark, error.message, offset)
-                    value = None
             attach(value, event.start_mark)
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             is_mapping = kind is yaml.MappingStartEvent
@@ -290,7 +289,8 @@ def _syntax_problem(error: yaml.YAMLError, text: str) -> YamlProblem:
     return YamlProblem(mark.line + 1, mark.column + 1, message)
 
 
-Path = Sequence[str | int]
+ValuePath = Sequence[str | int]
+"""Where a value sits in a document: mapping keys and sequence indexes from the top."""
 
 
 class SourceMap:
@@ -301,34 +301,31 @@ class SourceMap:
         self._composed = False
         self._root: yaml.Node | None = None
 
-    def locate(self, path: Path, at: Literal["key", "value"] = "value") -> tuple[int, int]:
+    def locate(self, path: ValuePath, at: Literal["key", "value"] = "value") -> tuple[int, int]:
         """1-based line and column of the value (or its key) at `path`.
 
         Walks as far down the path as the document goes, so a missing field points at the
         mapping that lacks it.
         """
-        node = self.node(path)
+        node, complete = self._walk(path)
         if node is None:
             return 1, 1
         mark = node.start_mark
-        if isinstance(node, yaml.ScalarNode) and node.value == "" and not node.style:
+        if complete and isinstance(node, yaml.ScalarNode) and node.value == "" and not node.style:
             at = "key"  # `name:` with nothing after it: the key is what the reader sees
-        if at == "key" and path and isinstance(path[-1], str):
-            parent = self.node(path[:-1])
+        if complete and at == "key" and path and isinstance(path[-1], str):
+            parent, _ = self._walk(path[:-1])
             if isinstance(parent, yaml.MappingNode):
-                for key, _ in parent.value:
-                    if key.value == path[-1]:
-                        mark = key.start_mark
-                        break
+                mark = next(k.start_mark for k, _ in parent.value if k.value == path[-1])
         return mark.line + 1, mark.column + 1
 
-    def source_text(self, path: Path) -> str | None:
+    def source_text(self, path: ValuePath) -> str | None:
         """The scalar at `path` as written in the file (`010` for the integer 10)."""
-        node = self.node(path)
-        return node.value if isinstance(node, yaml.ScalarNode) else None
+        node, complete = self._walk(path)
+        return node.value if complete and isinstance(node, yaml.ScalarNode) else None
 
-    def node(self, path: Path) -> yaml.Node | None:
-        """The deepest node along `path` that exists."""
+    def _walk(self, path: ValuePath) -> tuple[yaml.Node | None, bool]:
+        """The deepest node along `path` that exists, and whether it is the one at `path`."""
         if not self._composed:
             self._root = yaml.compose(self._text, Loader=DefaultLoader)
             self._composed = True
@@ -337,12 +334,12 @@ class SourceMap:
             if isinstance(node, yaml.MappingNode) and isinstance(step, str):
                 values = [v for k, v in node.value if k.value == step]
                 if not values:
-                    break
+                    return node, False
                 node = values[0]
             elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
                 if not 0 <= step < len(node.value):
-                    break
+                    return node, False
                 node = node.value[step]
             else:
-                break
-        return node
+                return node, False
+        return node, True
