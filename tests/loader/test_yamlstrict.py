@@ -275,3 +275,10 @@ def test_source_map_locates_keys_values_and_the_deepest_existing_parent() -> Non
     assert source.locate(("a", "b", 7)) == (3, 5)
     assert source.source_text(("a", "b", 1, "c")) == "010"
     assert source.source_text(("a", "b")) is None
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+@pytest.mark.parametrize("text", [".inf: 1\n", "a: [.nan, x]\n", "!!int x: 1\n"])
+def test_a_refused_scalar_is_one_problem_not_two(text: str, loader: LoaderClass) -> None:
+    _, found = parse_document(text, loader=loader)
+    assert len(found) == 1, found
