@@ -90,7 +90,9 @@ def _load_file(
 def _read_limited(ref: WorkflowFileRef) -> tuple[bytes, Problem | None]:
     """The file's bytes, refusing it before reading when it is too big or not a regular file."""
     try:
-        with open(ref.path, "rb") as handle:
+        # Non-blocking, so a named pipe swapped in after discovery is refused, not waited on.
+        descriptor = os.open(ref.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
                 return b"", Problem(ref.display, None, None, "not a regular file")
