@@ -10,6 +10,7 @@ imported by `import_uvicorn()`, which raises InputError when the extra is missin
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 from collections.abc import Callable
@@ -124,7 +125,11 @@ def serve_in_foreground(
     access_log: bool,
     on_ready: Callable[[str], None],
 ) -> None:
-    """Bind `host:port`, call `on_ready(url)`, serve until interrupted (Ctrl+C stops cleanly)."""
+    """Bind `host:port`, call `on_ready(url)`, and serve until Ctrl+C (then return normally).
+
+    On SIGTERM uvicorn shuts down the same way and then re-raises the signal, so the process ends
+    as terminated, as usual for a server.
+    """
     uvicorn = import_uvicorn()
     try:
         sock = listening_socket(host, port)
@@ -137,7 +142,10 @@ def serve_in_foreground(
         raise
     try:
         on_ready(url_for(host, int(sock.getsockname()[1])))
-        uvicorn.Server(uvicorn_config(uvicorn, app, access_log=access_log)).run(sockets=[sock])
+        server = uvicorn.Server(uvicorn_config(uvicorn, app, access_log=access_log))
+        # uvicorn re-raises the Ctrl+C it shut down on; here stopping is the normal end.
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
     finally:
         sock.close()
         app.close()

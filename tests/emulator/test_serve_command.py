@@ -1,0 +1,128 @@
+"""`onepin-sync emulator serve`: options, refusals, and a real foreground server."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from onepin_sync.emulator.cli import emulator_group
+from onepin_sync.emulator.keys import DEFAULT_API_KEY
+from onepin_sync.errors import InputError
+
+# The emulator's own command group, run without the rest of the CLI.
+SERVE = "from onepin_sync.emulator.cli import emulator_group; emulator_group()"
+
+
+def test_help_lists_every_option() -> None:
+    result = CliRunner().invoke(emulator_group, ["serve", "--help"])
+
+    assert result.exit_code == 0
+    for option in (
+        "--host",
+        "--port",
+        "--db",
+        "--api-key",
+        "--control",
+        "--latency-ms",
+        "--rate-limit-per-min",
+        "--fault",
+        "--allow-remote",
+    ):
+        assert option in result.output
+
+
+def test_a_non_loopback_host_needs_allow_remote() -> None:
+    result = CliRunner().invoke(emulator_group, ["serve", "--host", "0.0.0.0"])
+
+    assert isinstance(result.exception, InputError)
+    assert "--allow-remote" in str(result.exception)
+
+
+def test_a_bad_fault_spec_is_a_usage_error() -> None:
+    result = CliRunner().invoke(emulator_group, ["serve", "--fault", "status=abc"])
+
+    assert result.exit_code == 2
+    assert "--fault" in result.output
+
+
+def test_a_bad_key_spec_is_an_input_error() -> None:
+    result = CliRunner().invoke(emulator_group, ["serve", "--api-key", "secret", "--port", "0"])
+
+    assert isinstance(result.exception, InputError)
+
+
+def test_importing_the_command_does_not_load_the_server_stack() -> None:
+    code = (
+        "import sys, onepin_sync.emulator.cli; "
+        "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'pydantic') "
+        "if m in sys.modules))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+
+    assert output.strip() == "[]"
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A foreground `serve` in a subprocess; yields (base URL, everything it printed)."""
+    args = [
+        "serve",
+        "--port",
+        "0",
+        "--db",
+        str(tmp_path / "served.db"),
+        "--control",
+        "--api-key",
+        "op_live_secondKey",
+        "--fault",
+        "status=503,path=whoami,retry_after=3",
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVE, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
+    assert process.stdout is not None
+    printed = ""
+    try:
+        for line in process.stdout:
+            printed += line
+            if line.startswith("Press Ctrl+C"):
+                break
+        match = re.search(r"listening on (http://\S+)", printed)
+        assert match, printed + (process.stderr.read() if process.stderr else "")
+        yield match.group(1), printed
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=20)
+    assert process.returncode == 0, errors
+    assert "Traceback" not in errors, errors
+
+
+def test_serve_prints_url_key_and_an_example_and_serves(served: tuple[str, str]) -> None:
+    url, printed = served
+
+    assert url.startswith("http://127.0.0.1:")
+    assert DEFAULT_API_KEY in printed
+    assert f"onepin --api-key {DEFAULT_API_KEY} --base-url {url} --json workflows list" in printed
+    assert f"{url}/_emulator/" in printed
+    with httpx.Client(base_url=url, headers={"Authorization": "Bearer op_live_secondKey"}) as api:
+        created = api.post("/api/v1/workflows", json={"name": "served"})
+        whoami = api.get("/api/v1/auth/whoami")
+        faults = api.get("/_emulator/faults")
+
+    assert created.status_code == 201
+    assert whoami.status_code == 503
+    assert whoami.headers["retry-after"] == "3"
+    assert faults.json()[0]["fired"] == 1
