@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from onepin_sync.errors import Problem
+from onepin_sync.yamlstrict import printable_path
 
 WORKFLOW_SUFFIXES = (".yaml", ".yml")
 _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
@@ -93,12 +94,7 @@ def find_workflow_files(folder: Path) -> tuple[list[WorkflowFileRef], list[Probl
 
 def _display(folder: Path, parts: tuple[str, ...]) -> str:
     """The path for messages; bytes that are not UTF-8 show as `\\xff`, so it always prints."""
-    return printable(str(PurePath(folder, *parts)))
-
-
-def printable(text: str) -> str:
-    """A file name as text that always encodes: undecodable bytes appear as `\\xff`."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return printable_path(str(PurePath(folder, *parts)))
 
 
 def _problem(folder: Path, parts: tuple[str, ...], message: str) -> Problem:
@@ -114,7 +110,7 @@ def _workflow_file(
     for segment in segments:
         if not _SEGMENT.fullmatch(segment):
             message = (
-                f"'{printable(segment)}' cannot be part of a workflow key: "
+                f"'{printable_path(segment)}' cannot be part of a workflow key: "
                 "use ASCII letters, digits, '-', '_' and '.' (not first)"
             )
             return None, _problem(folder, parts, message)

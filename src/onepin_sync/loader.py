@@ -1,7 +1,7 @@
 """The workflows folder -> DesiredState: every file read strictly, every problem reported at once.
 
-For each workflow file (see `discovery`): refuse it above `MAX_FILE_BYTES` (checked on disk before
-reading), decode UTF-8 (a BOM is fine), parse with `yamlstrict` while `interpolate` fills
+For each workflow file (see `discovery`): read it with `yamlstrict` (1 MiB at most, checked before
+reading; UTF-8, a BOM is fine), which parses it strictly while `interpolate` fills
 `${env.X}` / `${secret.X}`, check it with `filecheck`, then build the definition the API takes:
 plain dicts and lists, only the optional fields the file gives (an explicit null counts as
 omitted), `graph.nodes` and `graph.edges` always present, and `layout` positions for nodes
@@ -20,16 +20,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from onepin_sync.discovery import WorkflowFileRef, find_workflow_files, printable
+from onepin_sync.discovery import WorkflowFileRef, find_workflow_files
 from onepin_sync.errors import Problem, WorkflowFileError
 from onepin_sync.filecheck import FieldProblem, MessageContext, format_problems, graph_problems
 from onepin_sync.interpolate import Interpolator
 from onepin_sync.layout import layout_positions
 from onepin_sync.models import DesiredState, DesiredWorkflow, Json, Lifecycle, WorkflowSpec
-from onepin_sync.yamlstrict import SourceMap, decode_yaml_bytes, parse_document
+from onepin_sync.sourcemap import SourceMap
+from onepin_sync.yamlstrict import printable_path, read_yaml_file
 
-MAX_FILE_BYTES = 1024 * 1024
-"""The largest workflow file accepted (1 MiB)."""
+TOP_LEVEL = "a mapping with name and definition"
 
 
 def load_workflows(folder: Path, *, env: Mapping[str, str]) -> DesiredState:
@@ -44,10 +44,10 @@ def load_workflows(folder: Path, *, env: Mapping[str, str]) -> DesiredState:
     except FileNotFoundError:
         return DesiredState(workflows={}, folder_exists=False)
     except OSError as error:
-        problem = Problem(printable(str(folder)), None, None, _os_message(error))
+        problem = Problem(printable_path(str(folder)), None, None, _os_message(error))
         raise WorkflowFileError([problem]) from None
     if not stat.S_ISDIR(folder_stat.st_mode):
-        raise WorkflowFileError([Problem(printable(str(folder)), None, None, "not a folder")])
+        raise WorkflowFileError([Problem(printable_path(str(folder)), None, None, "not a folder")])
 
     refs, problems = find_workflow_files(folder)
     interpolator = Interpolator(env)
@@ -68,50 +68,17 @@ def load_workflows(folder: Path, *, env: Mapping[str, str]) -> DesiredState:
 def _load_file(
     ref: WorkflowFileRef, interpolator: Interpolator
 ) -> tuple[DesiredWorkflow | None, list[Problem]]:
-    data, problem = _read_limited(ref)
-    if problem is not None:
-        return None, [problem]
-    text, yaml_problem = decode_yaml_bytes(data)
-    if yaml_problem is None:
-        value, yaml_problems = parse_document(text, on_string=interpolator)
-    else:
-        value, yaml_problems = None, [yaml_problem]
-    if yaml_problems:
-        return None, [Problem(ref.display, p.line, p.column, p.message) for p in yaml_problems]
-
+    value, text, problems = read_yaml_file(
+        ref.path, ref.display, on_string=interpolator, top_level=TOP_LEVEL
+    )
+    if problems:
+        return None, problems
     source = SourceMap(text)
     context = MessageContext(interpolator.secret_strings, source.source_text)
     field_problems = format_problems(value, context) + graph_problems(value, context)
     if field_problems:
         return None, [_located(ref, source, p) for p in field_problems]
     return _desired_workflow(ref, value), []
-
-
-def _read_limited(ref: WorkflowFileRef) -> tuple[bytes, Problem | None]:
-    """The file's bytes, refusing it before reading when it is too big or not a regular file."""
-    try:
-        # Non-blocking, so a named pipe swapped in after discovery is refused, not waited on.
-        descriptor = os.open(ref.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(descriptor, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                return b"", Problem(ref.display, None, None, "not a regular file")
-            if info.st_size > MAX_FILE_BYTES:
-                return b"", _too_large(ref, info.st_size)
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        return b"", Problem(ref.display, None, None, _os_message(error))
-    if len(data) > MAX_FILE_BYTES:  # grew since fstat
-        return b"", _too_large(ref, len(data))
-    return data, None
-
-
-def _too_large(ref: WorkflowFileRef, size: int) -> Problem:
-    message = (
-        f"file is {size / 1024 / 1024:.1f} MiB ({size:,} bytes); "
-        f"the limit is 1 MiB ({MAX_FILE_BYTES:,} bytes)"
-    )
-    return Problem(ref.display, None, None, message)
 
 
 def _os_message(error: OSError) -> str:

@@ -10,21 +10,24 @@ Refused with a location: duplicate keys, non-string keys, merge keys (`<<`), anc
 explicit tag except `!`, `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map`, `!!seq`, more
 than one document, nesting deeper than `MAX_DEPTH`, control characters and syntax errors.
 
-`SourceMap` finds the line and column of a value by its path, for messages about a file that parsed;
-it is called only when there is something to report, so the hot path records no marks.
-
-Pure: imports no IO, clock or environment; the caller hands over decoded text.
+`read_yaml_file` reads one file for this (size limit checked before reading, UTF-8 with an
+optional BOM) and `load_yaml_mapping` is the whole path for files other than workflows, such as
+the project file. Otherwise pure: no clock, no environment, no other IO.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable, Sequence
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
 import yaml
 
+from onepin_sync.errors import Problem, WorkflowFileError
 from onepin_sync.yamlcore import (
     MAP_TAG,
     SEQ_TAG,
@@ -35,15 +38,16 @@ from onepin_sync.yamlcore import (
     tag_name,
 )
 
-try:  # libyaml's C parser when PyYAML was built with it
-    from yaml import CSafeLoader as DefaultLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as DefaultLoader  # type: ignore[assignment]
-
 LoaderClass = type[yaml.SafeLoader] | type[yaml.CSafeLoader]
+
+DefaultLoader: LoaderClass = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's C parser when PyYAML was built with it, else the pure-Python one."""
 
 MAX_DEPTH = 64
 """Deepest nesting of mappings and sequences accepted (the top-level mapping is level 1)."""
+
+MAX_FILE_BYTES = 1024 * 1024
+"""The largest YAML file read (1 MiB)."""
 
 # Everything YAML 1.2 allows in a stream except the byte order mark, which decoding strips.
 _NOT_PRINTABLE = re.compile(
@@ -80,6 +84,72 @@ class _Stop(Exception):
     """The document cannot be read any further."""
 
 
+def load_yaml_mapping(path: Path) -> dict[str, Any]:
+    """A YAML file whose top level is a mapping (the project file), read by the same strict rules.
+
+    No interpolation. Raises WorkflowFileError (an InputError) with every problem found.
+    """
+    value, _, problems = read_yaml_file(path, printable_path(str(path)))
+    if problems:
+        raise WorkflowFileError(problems)
+    return dict(value)
+
+
+def read_yaml_file(
+    path: Path,
+    display: str,
+    *,
+    on_string: StringHook | None = None,
+    top_level: str = "a mapping",
+) -> tuple[Any, str, list[Problem]]:
+    """Read, decode and parse one file: (value, text, problems located at `display`:line:col).
+
+    `top_level` names what the file must hold, for the message when it holds something else.
+    The value is None whenever there are problems.
+    """
+    data, problem = _read_limited(path, display)
+    if problem is not None:
+        return None, "", [problem]
+    text, yaml_problem = decode_yaml_bytes(data)
+    if yaml_problem is None:
+        value, found = parse_document(text, on_string=on_string, top_level=top_level)
+    else:
+        value, found = None, [yaml_problem]
+    return value, text, [Problem(display, p.line, p.column, p.message) for p in found]
+
+
+def _read_limited(path: Path, display: str) -> tuple[bytes, Problem | None]:
+    """The file's bytes, refusing it before reading when it is too big or not a regular file."""
+    try:
+        # Non-blocking, so a named pipe swapped in after discovery is refused, not waited on.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return b"", Problem(display, None, None, "not a regular file")
+            if info.st_size > MAX_FILE_BYTES:
+                return b"", _too_large(display, info.st_size)
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        return b"", Problem(display, None, None, f"cannot read: {error.strerror or error}")
+    if len(data) > MAX_FILE_BYTES:  # grew since fstat
+        return b"", _too_large(display, len(data))
+    return data, None
+
+
+def _too_large(display: str, size: int) -> Problem:
+    message = (
+        f"file is {size / 1024 / 1024:.1f} MiB ({size:,} bytes); "
+        f"the limit is 1 MiB ({MAX_FILE_BYTES:,} bytes)"
+    )
+    return Problem(display, None, None, message)
+
+
+def printable_path(text: str) -> str:
+    """A path as text that always encodes: bytes that are not UTF-8 appear as `\\xff`."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def decode_yaml_bytes(data: bytes) -> tuple[str, YamlProblem | None]:
     """The text of a file: UTF-8 with an optional byte order mark, else where the bad byte is."""
     body = data.removeprefix(b"\xef\xbb\xbf")
@@ -109,6 +179,7 @@ def parse_document(
     text: str,
     *,
     on_string: StringHook | None = None,
+    top_level: str = "a mapping",
     loader: LoaderClass = DefaultLoader,
 ) -> tuple[Any, list[YamlProblem]]:
     """Parse one single-document YAML text into plain values.
@@ -126,7 +197,7 @@ def parse_document(
     except yaml.YAMLError as error:
         return None, [_syntax_problem(error, text)]
     try:
-        value = _build(parser.get_event, on_string, problems)
+        value = _build(parser.get_event, on_string, top_level, problems)
     except _Stop:
         value = None
     except yaml.YAMLError as error:
@@ -140,6 +211,7 @@ def parse_document(
 def _build(
     next_event: Callable[[], Any],
     on_string: StringHook | None,
+    top_level: str,
     problems: list[YamlProblem],
 ) -> Any:
     """The event loop: one explicit stack frame per open mapping or sequence."""
@@ -150,7 +222,7 @@ def _build(
     next_event()  # StreamStartEvent
     event = next_event()
     if type(event) is yaml.StreamEndEvent:
-        problems.append(YamlProblem(1, 1, "the file is empty: expected name and definition"))
+        problems.append(YamlProblem(1, 1, f"the file is empty: expected {top_level}"))
         raise _Stop
 
     expect_key = _ABSENT  # the pending key of a mapping frame that waits for a key
@@ -254,7 +326,7 @@ def _build(
     if not isinstance(root, dict):
         report(
             root_mark,
-            f"the top level must be a mapping with name and definition, "
+            f"the top level must be {top_level}, "
             f"got {describe_value(None if root is _ABSENT else root)}",
         )
     return root
@@ -287,59 +359,3 @@ def _syntax_problem(error: yaml.YAMLError, text: str) -> YamlProblem:
     if mark.line >= len(lines):  # libyaml places end-of-stream errors past the last line
         return YamlProblem(len(lines), len(lines[-1]) + 1, message)
     return YamlProblem(mark.line + 1, mark.column + 1, message)
-
-
-ValuePath = Sequence[str | int]
-"""Where a value sits in a document: mapping keys and sequence indexes from the top."""
-
-
-class SourceMap:
-    """Finds where a value sits in a text that parsed cleanly; composes the text on first use."""
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._composed = False
-        self._root: yaml.Node | None = None
-
-    def locate(self, path: ValuePath, at: Literal["key", "value"] = "value") -> tuple[int, int]:
-        """1-based line and column of the value (or its key) at `path`.
-
-        Walks as far down the path as the document goes, so a missing field points at the
-        mapping that lacks it.
-        """
-        node, complete = self._walk(path)
-        if node is None:
-            return 1, 1
-        mark = node.start_mark
-        if complete and isinstance(node, yaml.ScalarNode) and node.value == "" and not node.style:
-            at = "key"  # `name:` with nothing after it: the key is what the reader sees
-        if complete and at == "key" and path and isinstance(path[-1], str):
-            parent, _ = self._walk(path[:-1])
-            if isinstance(parent, yaml.MappingNode):
-                mark = next(k.start_mark for k, _ in parent.value if k.value == path[-1])
-        return mark.line + 1, mark.column + 1
-
-    def source_text(self, path: ValuePath) -> str | None:
-        """The scalar at `path` as written in the file (`010` for the integer 10)."""
-        node, complete = self._walk(path)
-        return node.value if complete and isinstance(node, yaml.ScalarNode) else None
-
-    def _walk(self, path: ValuePath) -> tuple[yaml.Node | None, bool]:
-        """The deepest node along `path` that exists, and whether it is the one at `path`."""
-        if not self._composed:
-            self._root = yaml.compose(self._text, Loader=DefaultLoader)
-            self._composed = True
-        node = self._root
-        for step in path:
-            if isinstance(node, yaml.MappingNode) and isinstance(step, str):
-                values = [v for k, v in node.value if k.value == step]
-                if not values:
-                    return node, False
-                node = values[0]
-            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-                if not 0 <= step < len(node.value):
-                    return node, False
-                node = node.value[step]
-            else:
-                return node, False
-        return node, True

@@ -17,6 +17,7 @@ INPUT_MODULES = [
     "interpolate",
     "layout",
     "loader",
+    "sourcemap",
     "yamlcore",
     "yamlstrict",
 ]
