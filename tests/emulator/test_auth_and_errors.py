@@ -96,15 +96,17 @@ def test_scopes_are_flat_and_checked_per_route(
 ) -> None:
     key = workspace.control.new_key(workspace.workspace_id, scopes)
     headers = {"Authorization": f"Bearer {key.api_key}"}
-    body = {"definition": {}} if path.endswith("validate") else ({} if method == "POST" else None)
+    payload: dict[str, Any] | None = {} if method == "POST" else None
+    if path.endswith("validate"):
+        payload = {"definition": {}}
     with httpx.Client(base_url=workspace.base_url, headers=headers) as client:
-        response = client.request(method, path, json=body)
+        response = client.request(method, path, json=payload)
 
     if allowed:
         assert response.status_code in (200, 201), response.text
     else:
-        body = assert_error(response, 403, "FORBIDDEN")
-        assert "scope" in body["error"]["message"]
+        error = assert_error(response, 403, "FORBIDDEN")["error"]
+        assert "scope" in error["message"]
 
 
 def test_workspace_header_must_match_the_key(

@@ -52,7 +52,13 @@ def test_rules_config_version_defaults_and_float_positions() -> None:
 
 
 def test_definitions_without_nodes_come_back_unchanged() -> None:
-    for definition in ({}, {"graph": None}, {"graph": {"nodes": None}}, {"graph": {"edges": []}}):
+    definitions: list[dict[str, Any]] = [
+        {},
+        {"graph": None},
+        {"graph": {"nodes": None}},
+        {"graph": {"edges": []}},
+    ]
+    for definition in definitions:
         assert migrate_definition(definition) == definition
 
 

@@ -51,6 +51,13 @@ class EmbeddedEmulator:
         latency_ms: float = 0.0,
         faults: Sequence[FaultRule] = (),
     ) -> None:
+        """Configure (nothing runs until `start()`).
+
+        `db_path`: a SQLite file (created with its folder) or `:memory:`; `control` mounts
+        `/_emulator/`; `api_keys` are `KEY[:WORKSPACE[:SCOPES]]` specs besides the default key
+        (InputError at once when malformed); `rate_limit_per_min` enables the per-key token
+        bucket; `latency_ms` is added to every API request; `faults` are armed from the start.
+        """
         for spec in api_keys:
             parse_key_spec(spec)  # fail early, in the caller's thread
         self._options = EmulatorOptions(
@@ -88,7 +95,11 @@ class EmbeddedEmulator:
             raise RuntimeError("the emulator is already running")
         uvicorn = import_uvicorn()
         app = build_app(self._options)
-        sock = listening_socket("127.0.0.1", 0)
+        try:
+            sock = listening_socket("127.0.0.1", 0)
+        except BaseException:
+            app.close()
+            raise
         try:
             server = uvicorn.Server(uvicorn_config(uvicorn, app, access_log=False))
             thread = threading.Thread(

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from onepin_sync.emulator.envelope import FieldError, code_for_status, error_body
 from onepin_sync.emulator.faults import FaultRule, retry_after_header
+from onepin_sync.emulator.keys import ApiKey
 from onepin_sync.emulator.state import EmulatorState
 
 CONTROL_PREFIX = "/_emulator"
@@ -139,14 +140,7 @@ class EmulatorApp:
         meter = _Meter(send)
         fault: str | None = None
         try:
-            fault = await self._serve(
-                scope,
-                _replay(body, receive),
-                meter,
-                body,
-                key_secret=(key.key if key is not None else None),
-                workspace_id=key.workspace_id if key is not None else None,
-            )
+            fault = await self._serve(scope, _replay(body, receive), meter, body, key)
         finally:
             self.state.log.append(
                 method=scope["method"],
@@ -166,12 +160,11 @@ class EmulatorApp:
         receive: Receive,
         meter: _Meter,
         body: bytes,
-        *,
-        key_secret: str | None,
-        workspace_id: str | None,
+        key: ApiKey | None,
     ) -> str | None:
         """Serve one API request; returns the fault label for the log."""
         state = self.state
+        workspace_id = key.workspace_id if key is not None else None
         if state.latency_seconds > 0:
             await asyncio.sleep(state.latency_seconds)
         decision = state.faults.decide(scope["method"], scope["path"], body, workspace_id)
@@ -189,8 +182,8 @@ class EmulatorApp:
                 await _send_error(meter, 502, "Injected fault: connection reset (unsupported).")
                 return _join(label, "reset-unsupported")
             return label
-        if state.limiter is not None and key_secret is not None:
-            wait = state.limiter.acquire(key_secret)
+        if state.limiter is not None and key is not None:
+            wait = state.limiter.acquire(key.key)
             if wait is not None:
                 limit = state.limiter.per_minute
                 message = f"Rate limit of {limit} requests per minute exceeded."
