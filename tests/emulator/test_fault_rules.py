@@ -91,10 +91,10 @@ def test_matchers_are_anded() -> None:
 
 def test_workspace_matcher() -> None:
     book = FaultBook()
-    book.add(FaultRule(kind="shift", workspace_id="w1", times=0))
+    book.add(FaultRule(kind="shift", workspace_id="ABC-1", times=0))
 
-    assert book.decide("GET", "/", b"", "w1").shift
-    assert not book.decide("GET", "/", b"", "w2").shift
+    assert book.decide("GET", "/", b"", "abc-1").shift
+    assert not book.decide("GET", "/", b"", "abc-2").shift
     assert not book.decide("GET", "/", b"", None).shift
 
 

@@ -276,3 +276,28 @@ def test_put_and_patch_validate_like_create(api: httpx.Client) -> None:
         "definition.graph.nodes[0].type",
     ]
     assert api.get(path).json()["data"]["name"] == "target"  # nothing was written
+
+
+def test_lone_surrogates_are_refused_or_escaped_never_a_crash(api: httpx.Client) -> None:
+    headers = {"content-type": "application/json"}
+    name = api.post("/api/v1/workflows", content=b'{"name": "bad \\ud800"}', headers=headers)
+    definition = api.post(
+        "/api/v1/workflows",
+        content=b'{"definition": {"graph": {"nodes": [], "note": "\\udfff"}}}',
+        headers=headers,
+    )
+    node = '{"id": "\\ud800", "type": "sink_preview", "position": {"x": 0, "y": 0}}'
+    validated = api.post(
+        "/api/v1/workflows/validate",
+        content=('{"definition": {"graph": {"nodes": [' + node + "]}}}").encode(),
+        headers=headers,
+    )
+
+    assert name.status_code == 422
+    assert name.json()["error"]["details"][0]["field"] == "name"
+    assert definition.status_code == 422
+    assert definition.json()["error"]["details"] == [
+        {"field": "definition", "message": "must contain only valid Unicode text"}
+    ]
+    assert validated.status_code == 200
+    assert validated.json()["data"]["summary"]["sink_node_ids"] == ["\ud800"]

@@ -73,7 +73,10 @@ class RunStats(_Frozen):
 
 
 class EmulatorControl:
-    """Drives one emulator's control endpoint. Close it (or use `with`) when done."""
+    """Drives one emulator's control endpoint. Close it (or use `with`) when done.
+
+    A refused call raises `httpx.HTTPStatusError` (its response carries the error envelope).
+    """
 
     def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
@@ -117,7 +120,6 @@ class EmulatorControl:
         elif fields:
             rule = FaultRule.model_validate({**rule.model_dump(), **fields})
         payload = rule.model_dump(exclude_defaults=True)
-        payload["kind"] = rule.kind
         return str(self._call("POST", "/faults", json=payload)["id"])
 
     def faults(self) -> list[ArmedFault]:

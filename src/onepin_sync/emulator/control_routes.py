@@ -21,7 +21,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, field_validator
-from starlette.responses import JSONResponse
 
 from onepin_sync.emulator.auth import current_state
 from onepin_sync.emulator.envelope import (
@@ -32,8 +31,8 @@ from onepin_sync.emulator.envelope import (
 )
 from onepin_sync.emulator.faults import FaultRule
 from onepin_sync.emulator.keys import check_scopes
-
-CONTROL_PREFIX = "/_emulator"
+from onepin_sync.emulator.responses import ApiJSONResponse
+from onepin_sync.emulator.traffic import CONTROL_PREFIX
 
 router = APIRouter(prefix=CONTROL_PREFIX)
 
@@ -64,43 +63,43 @@ class RunBody(BaseModel):
 
 
 @router.post("/keys")
-async def create_key(request: Request, body: NewKeyBody | None = None) -> JSONResponse:
+async def create_key(request: Request, body: NewKeyBody | None = None) -> ApiJSONResponse:
     body = body or NewKeyBody()
     workspace_id = str(body.workspace_id) if body.workspace_id is not None else None
     key = current_state(request).keys.create(workspace_id, body.scopes)
-    return JSONResponse(key.to_json(), status_code=201)
+    return ApiJSONResponse(key.to_json(), status_code=201)
 
 
 @router.post("/faults")
-async def add_fault(request: Request, rule: FaultRule) -> JSONResponse:
-    return JSONResponse({"id": current_state(request).faults.add(rule)}, status_code=201)
+async def add_fault(request: Request, rule: FaultRule) -> ApiJSONResponse:
+    return ApiJSONResponse({"id": current_state(request).faults.add(rule)}, status_code=201)
 
 
 @router.get("/faults")
-async def list_faults(request: Request) -> JSONResponse:
-    return JSONResponse(current_state(request).faults.describe())
+async def list_faults(request: Request) -> ApiJSONResponse:
+    return ApiJSONResponse(current_state(request).faults.describe())
 
 
 @router.delete("/faults")
-async def clear_faults(request: Request) -> JSONResponse:
-    return JSONResponse({"cleared": current_state(request).faults.clear()})
+async def clear_faults(request: Request) -> ApiJSONResponse:
+    return ApiJSONResponse({"cleared": current_state(request).faults.clear()})
 
 
 @router.get("/requests")
 async def list_requests(
     request: Request, workspace_id: Annotated[str | None, Query()] = None
-) -> JSONResponse:
+) -> ApiJSONResponse:
     records = current_state(request).log.records(workspace_id)
-    return JSONResponse([r.to_json() for r in records])
+    return ApiJSONResponse([r.to_json() for r in records])
 
 
 @router.delete("/requests")
-async def clear_requests(request: Request) -> JSONResponse:
-    return JSONResponse({"cleared": current_state(request).log.clear()})
+async def clear_requests(request: Request) -> ApiJSONResponse:
+    return ApiJSONResponse({"cleared": current_state(request).log.clear()})
 
 
 @router.post("/workflows/{workflow_id}/runs")
-async def record_run(request: Request, workflow_id: uuid.UUID, body: RunBody) -> JSONResponse:
+async def record_run(request: Request, workflow_id: uuid.UUID, body: RunBody) -> ApiJSONResponse:
     created = body.created_at or datetime.now(UTC)
     if created.tzinfo is None:
         raise validation_problem([FieldError("created_at", "must include a UTC offset")])
@@ -116,4 +115,4 @@ async def record_run(request: Request, workflow_id: uuid.UUID, body: RunBody) ->
         "last_run_status": record.last_run_status,
         "run_status_counts": dict(record.run_status_counts),
     }
-    return JSONResponse(stats, status_code=201)
+    return ApiJSONResponse(stats, status_code=201)

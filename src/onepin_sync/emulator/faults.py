@@ -66,6 +66,8 @@ class FaultRule(BaseModel):
                 data["status"] = _DEFAULT_STATUS[kind]
             if isinstance(data.get("method"), str):
                 data["method"] = data["method"].upper()
+            if isinstance(data.get("workspace_id"), str):
+                data["workspace_id"] = data["workspace_id"].lower()  # as keys report it
         return data
 
     @model_validator(mode="after")

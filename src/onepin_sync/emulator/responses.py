@@ -3,6 +3,7 @@
 Imports FastAPI/Starlette: load only with the emulator extra installed.
 """
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,16 +12,31 @@ from starlette.responses import JSONResponse
 from onepin_sync.emulator.envelope import ApiProblem, error_body, success_body
 
 
+class ApiJSONResponse(JSONResponse):
+    """Compact UTF-8 JSON, falling back to `\\u` escapes for text UTF-8 cannot carry.
+
+    Python's JSON parser accepts lone surrogates (`"\\ud800"`); echoing one back (in a validation
+    summary or an error message) must not turn into a 500.
+    """
+
+    def render(self, content: Any) -> bytes:
+        options: dict[str, Any] = {"allow_nan": False, "separators": (",", ":")}
+        try:
+            return json.dumps(content, ensure_ascii=False, **options).encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, **options).encode("ascii")
+
+
 def ok(
     data: Any, *, status: int = 200, pagination: Mapping[str, Any] | None = None
-) -> JSONResponse:
+) -> ApiJSONResponse:
     """A success envelope around `data`."""
-    return JSONResponse(success_body(data, pagination), status_code=status)
+    return ApiJSONResponse(success_body(data, pagination), status_code=status)
 
 
-def problem_response(problem: ApiProblem) -> JSONResponse:
+def problem_response(problem: ApiProblem) -> ApiJSONResponse:
     """The error envelope for a raised `ApiProblem`, with its headers."""
-    return JSONResponse(
+    return ApiJSONResponse(
         error_body(problem.code, problem.message, problem.details),
         status_code=problem.status,
         headers=dict(problem.headers),

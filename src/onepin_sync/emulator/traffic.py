@@ -31,6 +31,7 @@ from onepin_sync.emulator.keys import ApiKey
 from onepin_sync.emulator.state import EmulatorState
 
 CONTROL_PREFIX = "/_emulator"
+"""Where the control endpoint lives; requests under it bypass this layer entirely."""
 
 
 @dataclass(slots=True)

@@ -51,6 +51,8 @@ def check_name(name: str, field: str = "name") -> list[FieldError]:
     """Problems with a workflow name (empty list when it is acceptable)."""
     if not name.strip():
         return [FieldError(field, "must not be blank")]
+    if not _is_unicode(name):
+        return [FieldError(field, "must contain only valid Unicode text")]
     if len(name) > NAME_MAX:
         return [FieldError(field, f"must be at most {NAME_MAX} characters (got {len(name)})")]
     if any(unicodedata.category(ch) == "Cc" for ch in name):
@@ -60,6 +62,8 @@ def check_name(name: str, field: str = "name") -> list[FieldError]:
 
 def check_description(description: str | None) -> list[FieldError]:
     """Problems with a description (None is fine: it clears the description)."""
+    if description is not None and not _is_unicode(description):
+        return [FieldError("description", "must contain only valid Unicode text")]
     if description is not None and len(description) > DESCRIPTION_MAX:
         return [
             FieldError(
@@ -71,8 +75,26 @@ def check_description(description: str | None) -> list[FieldError]:
 
 
 def encode_definition(definition: Mapping[str, Any]) -> str:
-    """The raw JSON text to store; ValueError when it holds NaN or Infinity (not JSON)."""
-    return json.dumps(definition, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    """The raw JSON text to store; ValueError (with the field message) when it cannot be stored.
+
+    Python's JSON parser accepts NaN, Infinity and lone surrogates (`"\\ud800"`); none of them
+    can be stored or sent back as JSON text.
+    """
+    try:
+        text = json.dumps(definition, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        raise ValueError("must not contain NaN or Infinity") from None
+    if not _is_unicode(text):
+        raise ValueError("must contain only valid Unicode text")
+    return text
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_number(value: Any) -> bool:

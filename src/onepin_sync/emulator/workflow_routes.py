@@ -91,8 +91,8 @@ def _checked_definition(definition: dict[str, Any], errors: list[FieldError]) ->
     errors.extend(p.to_field_error() for p in check_definition(definition))
     try:
         return encode_definition(definition)
-    except ValueError:
-        errors.append(FieldError("definition", "must not contain NaN or Infinity"))
+    except ValueError as exc:
+        errors.append(FieldError("definition", str(exc)))
         return ""
 
 
