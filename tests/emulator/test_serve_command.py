@@ -71,6 +71,25 @@ def test_importing_the_command_does_not_load_the_server_stack() -> None:
     assert output.strip() == "[]"
 
 
+def test_without_the_extra_the_error_names_it() -> None:
+    code = (
+        "import sys; sys.modules['fastapi'] = None\n"
+        "from onepin_sync.emulator.embedded import EmbeddedEmulator\n"
+        "from onepin_sync.errors import InputError\n"
+        "try:\n"
+        "    EmbeddedEmulator().start()\n"
+        "except InputError as exc:\n"
+        "    print(exc)\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+
+    assert output.strip() == (
+        "the emulator needs the optional extra: pip install 'onepin-sync[emulator]'"
+    )
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A foreground `serve` in a subprocess; yields (base URL, everything it printed)."""
