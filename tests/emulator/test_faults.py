@@ -1,6 +1,8 @@
 """Fault injection, the rate limiter and the request log, over real HTTP."""
 
+import asyncio
 import time
+from collections.abc import MutableMapping
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -282,3 +284,32 @@ def test_invalid_fault_rules_are_refused_by_the_control_endpoint(
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_a_server_without_a_reachable_transport_degrades_reset_to_502() -> None:
+    from onepin_sync.emulator.app import create_app
+
+    app = create_app(faults=[FaultRule(kind="reset")])
+    sent: list[MutableMapping[str, Any]] = []
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/v1/workflows",
+        "query_string": b"",
+        "headers": [],
+    }
+
+    async def receive() -> MutableMapping[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:  # no __self__.transport
+        sent.append(message)
+
+    try:
+        asyncio.run(app(scope, receive, send))
+        [record] = app.state.log.records()
+    finally:
+        app.close()
+
+    assert sent[0]["status"] == 502
+    assert record.fault == "reset,reset-unsupported"
