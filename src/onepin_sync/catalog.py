@@ -43,7 +43,12 @@ def _validator(node_type: str, display_name: str, what: str, threshold: int) -> 
         config_defaults=MappingProxyType({"threshold": threshold, "max_retries": 2}),
         config_schema=MappingProxyType(
             {
-                "threshold": {"type": "integer", "minimum": 0, "maximum": 100, "default": threshold},
+                "threshold": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 100,
+                    "default": threshold,
+                },
                 "max_retries": {"type": "integer", "minimum": 0, "maximum": 5, "default": 2},
             }
         ),

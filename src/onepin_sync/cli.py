@@ -201,7 +201,7 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     help="Also run the API's full validation (POST /workflows/validate) per workflow.",
 )
 @pass_context
-def validate_command(ctx: Context, online: bool, **kw: Any) -> None:
+def validate_command(ctx: Context, /, online: bool, **kw: Any) -> None:
     """Check the workflow files (offline unless --online)."""
     outcome = asyncio.run(validate(_target(kw), online, ctx.environment(), ctx.ui))
     print_validate_outcome(ctx.ui, outcome)
@@ -227,6 +227,7 @@ def validate_command(ctx: Context, online: bool, **kw: Any) -> None:
 @pass_context
 def plan_command(
     ctx: Context,
+    /,
     out: Path | None,
     output_format: str,
     as_json: bool,
@@ -275,6 +276,7 @@ def plan_command(
 @pass_context
 def apply_command(
     ctx: Context,
+    /,
     plan_file: Path | None,
     auto_approve: bool,
     lock_timeout: float,

@@ -7,6 +7,7 @@ Results go to stdout, warnings, errors and --debug lines to stderr. Colour follo
 from __future__ import annotations
 
 import signal
+from typing import Literal
 
 import click
 from rich.console import Console
@@ -33,7 +34,8 @@ class ConsoleUi:
     """`operations.Ui` on a rich console."""
 
     def __init__(self, no_color: bool = False) -> None:
-        color = None if no_color else "auto"
+        # --no-color drops every ANSI code, styles included; NO_COLOR is honoured by rich itself.
+        color: Literal["auto"] | None = None if no_color else "auto"
         self.out = Console(color_system=color, highlight=False, soft_wrap=True)
         self.err = Console(color_system=color, highlight=False, soft_wrap=True, stderr=True)
         self.redactor = Redactor()
