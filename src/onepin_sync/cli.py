@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,6 +41,7 @@ from onepin_sync.terminal import ConsoleUi, print_apply_outcome, print_validate_
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_CHANGES = 2
+EXIT_USAGE = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -206,7 +207,7 @@ def validate_command(ctx: Context, /, online: bool, **kw: Any) -> None:
     outcome = asyncio.run(validate(_target(kw), online, ctx.environment(), ctx.ui))
     print_validate_outcome(ctx.ui, outcome)
     if not outcome.valid:
-        sys.exit(3)
+        sys.exit(EXIT_USAGE)
 
 
 @cli.command("plan")
@@ -329,29 +330,36 @@ def force_unlock_command(
 cli.add_command(emulator_group)
 
 
-def main() -> None:
-    """Console entry point: the one place errors become exit codes."""
-    debug = "--debug" in sys.argv[1:]
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code: the one place errors become exit codes."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
     try:
-        cli.main(standalone_mode=False)
+        result = cli.main(args=args, prog_name="onepin-sync", standalone_mode=False)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(1)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return 1
     except click.ClickException as exc:
         exc.show()
-        sys.exit(3)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
     except OnepinSyncError as exc:
         if debug:
             traceback.print_exc()
         ConsoleUi.print_error(exc)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except Exception as exc:  # a bug: still one line unless --debug
         if debug:
             traceback.print_exc()
         click.echo(f"Error: internal error ({type(exc).__name__}); rerun with --debug", err=True)
-        sys.exit(1)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run())

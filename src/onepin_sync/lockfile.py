@@ -71,7 +71,8 @@ def read_lockfile(path: Path) -> StateFile | None:
 
 def lockfile_text(state: StateFile) -> str:
     """The exact bytes written to disk (deterministic)."""
-    return json.dumps(state.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+    text = json.dumps(state.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False)
+    return text + "\n"
 
 
 def write_lockfile(path: Path, state: StateFile) -> None:

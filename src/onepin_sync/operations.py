@@ -143,6 +143,10 @@ async def connect(
 def state_for(inputs: Inputs, target: Target) -> StateFile:
     """The lockfile for `target`, or a new one; refuses a lockfile made for another target."""
     state = read_lockfile(inputs.paths.lockfile)
+    if not inputs.desired.folder_exists and (state is None or not state.workflows):
+        raise InputError(
+            f"workflows folder {inputs.paths.workflows} does not exist (create it, or pass --dir)"
+        )
     if state is None:
         return new_state(target.api_url, target.workspace)
     if state.api_url != target.api_url or (
