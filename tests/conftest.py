@@ -24,7 +24,6 @@ import pytest
 
 from onepin_sync.emulator.control import EmulatorControl, EmulatorWorkspace
 from onepin_sync.emulator.embedded import EmbeddedEmulator
-
 from tests.sync_project import SyncProject
 
 
