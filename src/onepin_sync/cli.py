@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from onepin_sync import __version__
+from onepin_sync.adoption import ImportSettings, import_workflow
 from onepin_sync.apply import ApplyOptions
 from onepin_sync.config import TargetOptions, load_project, resolve_paths
 from onepin_sync.emulator.cli import emulator_group
@@ -307,6 +308,42 @@ def apply_command(
     )
     outcome = asyncio.run(apply(settings, ctx.environment(), ctx.ui))
     sys.exit(print_apply_outcome(ctx.ui, outcome))
+
+
+@cli.command("import")
+@click.argument("workflow_id")
+@click.argument("key", required=False)
+@target_options
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="Wait this long for another run's state lock.",
+)
+@pass_context
+def import_command(
+    ctx: Context, /, workflow_id: str, key: str | None, lock_timeout: float, **kw: Any
+) -> None:
+    """Adopt an existing remote workflow as KEY (default: from its name).
+
+    Without a workflow file for KEY, the file is written from the remote workflow; with one, the
+    next plan shows the changes that would make the remote workflow match it.
+    """
+    settings = ImportSettings(
+        target=_target(kw), workflow_id=workflow_id, key=key, lock_timeout=lock_timeout
+    )
+    outcome = asyncio.run(import_workflow(settings, ctx.environment(), ctx.ui))
+    if outcome.written is not None:
+        ctx.ui.info(
+            f"Imported {outcome.workflow_id} as {outcome.key}: wrote {outcome.written}. "
+            "Commit it together with the lockfile."
+        )
+    else:
+        ctx.ui.info(
+            f"Imported {outcome.workflow_id} as {outcome.key}, adopting the existing file; "
+            "run plan to see how the remote workflow differs from it."
+        )
 
 
 @cli.command("force-unlock")

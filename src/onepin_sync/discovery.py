@@ -24,7 +24,7 @@ from onepin_sync.errors import Problem
 from onepin_sync.yamlstrict import printable_path
 
 WORKFLOW_SUFFIXES = (".yaml", ".yml")
-_SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+KEY_SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +108,7 @@ def _workflow_file(
     stem = name[: name.rfind(".")]
     segments = (*parts[:-1], stem)
     for segment in segments:
-        if not _SEGMENT.fullmatch(segment):
+        if not KEY_SEGMENT.fullmatch(segment):
             message = (
                 f"'{printable_path(segment)}' cannot be part of a workflow key: "
                 "use ASCII letters, digits, '-', '_' and '.' (not first)"

@@ -1,0 +1,97 @@
+"""`import`: adopting workflows that were made in the Onepin app, before onepin-sync managed them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.sync_project import SyncProject
+
+
+def _create_remote(project: SyncProject, name: str) -> dict[str, Any]:
+    definition = {
+        "graph": {
+            "nodes": [
+                {"id": "script", "type": "source_script", "position": {"x": 0, "y": 0},
+                 "config": {"script_text": "Line one.\nLine two.\n"}},
+                {"id": "out", "type": "sink_preview", "position": {"x": 280.5, "y": 0}},
+            ],
+            "edges": [{"id": "e1", "source": "script", "sourcePort": "lines",
+                       "target": "out", "targetPort": "lines"}],
+        }
+    }  # fmt: skip
+    body = {"name": name, "description": "made in the web app", "definition": definition}
+    ws = project.workspace
+    response = httpx.post(f"{ws.base_url}/api/v1/workflows", json=body, headers=ws.headers)
+    response.raise_for_status()
+    created: dict[str, Any] = response.json()["data"]
+    return created
+
+
+def test_import_writes_the_file_and_the_next_plan_is_empty(project: SyncProject) -> None:
+    remote = _create_remote(project, "Holiday greeting (2026)")
+
+    result = project.run("import", remote["id"])
+
+    assert result.code == 0, result.output
+    path = project.path("holiday-greeting-2026")
+    assert path.exists()
+    assert f"Imported {remote['id']} as holiday-greeting-2026" in result.stdout
+    assert "config_version" not in path.read_text(encoding="utf-8")
+    assert project.lock_entries()["holiday-greeting-2026"]["id"] == remote["id"]
+    plan = project.run("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.output
+    assert "No changes." in plan.stdout
+
+
+def test_import_into_an_existing_file_plans_the_difference(project: SyncProject) -> None:
+    remote = _create_remote(project, "Promo")
+    project.write(
+        "marketing/promo",
+        {
+            "name": "Promo (reviewed)",
+            "description": "made in the web app",
+            "definition": {
+                "graph": {
+                    "nodes": [
+                        {"id": "script", "type": "source_script", "position": {"x": 0, "y": 0},
+                         "config": {"script_text": "Line one.\nLine two.\n"}},
+                        {"id": "out", "type": "sink_preview", "position": {"x": 280.5, "y": 0}},
+                    ],
+                    "edges": [{"id": "e1", "source": "script", "sourcePort": "lines",
+                               "target": "out", "targetPort": "lines"}],
+                }
+            },
+        },
+    )  # fmt: skip
+
+    result = project.run("import", remote["id"], "marketing/promo")
+    assert result.code == 0, result.output
+    plan = project.run("plan", "--json")
+    assert plan.code == 0, plan.output
+    assert '"patch_fields": [\n        "name"\n      ]' in plan.stdout
+
+    before = len(project.workspace.requests())
+    applied = project.run("apply", "--auto-approve")
+    assert applied.code == 0, applied.output
+    assert "1 updated" in applied.stdout
+    sent = [r.method for r in project.workspace.requests()[before:]]
+    assert sent == ["GET", "PATCH", "GET"]  # plan listing, the one write, verification listing
+
+
+def test_import_refuses_unknown_managed_and_badly_named(project: SyncProject) -> None:
+    remote = _create_remote(project, "Once")
+    assert project.run("import", remote["id"]).code == 0
+
+    again = project.run("import", remote["id"], "other")
+    assert again.code == 3
+    assert "already managed as once" in again.stderr
+
+    missing = project.run("import", "00000000-0000-4000-8000-00000000ffff")
+    assert missing.code == 3
+    assert "no workflow 00000000-0000-4000-8000-00000000ffff" in missing.stderr
+
+    bad = project.run("import", remote["id"], "../escape")
+    assert bad.code == 3
+    assert "key '../escape'" in bad.stderr
