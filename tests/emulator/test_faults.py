@@ -234,6 +234,32 @@ def test_the_request_log_records_what_was_served(
     assert post.seq < listing.seq < missing.seq
 
 
+def test_the_request_log_keeps_the_top_level_keys_of_json_object_bodies(
+    api: httpx.Client, workspace: EmulatorWorkspace
+) -> None:
+    created = api.post("/api/v1/workflows", json={"name": "keys", "description": "d"})
+    workflow_id = created.json()["data"]["id"]
+    api.patch(f"/api/v1/workflows/{workflow_id}", json={"description": None})
+    api.patch(f"/api/v1/workflows/{workflow_id}", json=["not", "an", "object"])
+    api.patch(
+        f"/api/v1/workflows/{workflow_id}",
+        content=b'{"name": ',
+        headers={"Content-Type": "application/json"},
+    )
+    api.get("/api/v1/workflows")
+
+    records = workspace.requests()
+
+    assert [r.body_keys for r in records] == [
+        ["description", "name"],
+        ["description"],
+        None,
+        None,
+        None,
+    ]
+    assert [r.status for r in records] == [201, 200, 422, 422, 200]
+
+
 def test_the_request_log_filters_by_workspace_and_clears(
     api: httpx.Client, workspace: EmulatorWorkspace, emulator: EmbeddedEmulator
 ) -> None:

@@ -39,7 +39,8 @@ class WorkspaceKey(_Frozen):
 
 
 class RequestRecord(_Frozen):
-    """One entry of the request log; `status` is None when the connection was dropped."""
+    """One entry of the request log; `status` is None when the connection was dropped, and
+    `body_keys` lists the sorted top-level keys of a JSON object body (None for other bodies)."""
 
     seq: int
     method: str
@@ -51,6 +52,7 @@ class RequestRecord(_Frozen):
     duration_ms: float
     fault: str | None
     workspace_id: str | None
+    body_keys: list[str] | None = None
 
 
 class ArmedFault(_Frozen):

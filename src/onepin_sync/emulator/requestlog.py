@@ -2,11 +2,14 @@
 
 Control requests (`/_emulator/...`) are never logged. The log keeps the most recent
 `MAX_RECORDS` records; `seq` keeps increasing across clears, so it also orders records.
-Standard library only; used from the server's event loop only.
+Each record also keeps the top-level keys of a JSON object body (never the values), so a test can
+check what a write sent without the log holding request content. Standard library only; used from
+the server's event loop only.
 """
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from dataclasses import asdict, dataclass
 from itertools import count
@@ -29,9 +32,23 @@ class LoggedRequest:
     duration_ms: float
     fault: str | None  # fault kinds that fired ("status", "latency,reset", "rate_limit", ...)
     workspace_id: str | None  # the workspace of the request's API key, if the key is known
+    body_keys: tuple[str, ...] | None  # sorted top-level keys of a JSON object body, else None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        record = asdict(self)
+        record["body_keys"] = None if self.body_keys is None else list(self.body_keys)
+        return record
+
+
+def body_keys(body: bytes) -> tuple[str, ...] | None:
+    """The sorted top-level keys of `body` when it is a JSON object; None for anything else."""
+    if not body.lstrip().startswith(b"{"):
+        return None
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):  # malformed, undecodable or absurdly nested
+        return None
+    return tuple(sorted(value)) if isinstance(value, dict) else None
 
 
 class RequestLog:
@@ -53,6 +70,7 @@ class RequestLog:
         duration_ms: float,
         fault: str | None,
         workspace_id: str | None,
+        body_keys: tuple[str, ...] | None = None,
     ) -> None:
         self._records.append(
             LoggedRequest(
@@ -66,6 +84,7 @@ class RequestLog:
                 duration_ms=round(duration_ms, 3),
                 fault=fault,
                 workspace_id=workspace_id,
+                body_keys=body_keys,
             )
         )
 

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from onepin_sync.emulator.envelope import FieldError, code_for_status, error_body
 from onepin_sync.emulator.faults import FaultRule, retry_after_header
 from onepin_sync.emulator.keys import ApiKey
+from onepin_sync.emulator.requestlog import body_keys
 from onepin_sync.emulator.state import EmulatorState
 
 CONTROL_PREFIX = "/_emulator"
@@ -153,6 +154,7 @@ class EmulatorApp:
                 duration_ms=(time.perf_counter() - started) * 1000.0,
                 fault=fault,
                 workspace_id=key.workspace_id if key is not None else None,
+                body_keys=body_keys(body),
             )
 
     async def _serve(
