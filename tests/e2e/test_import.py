@@ -1,4 +1,4 @@
-"""`import`: adopting workflows that were made in the Onepin app, before onepin-sync managed them."""
+"""`import`: adopting workflows made in the Onepin app before onepin-sync managed them."""
 
 from __future__ import annotations
 
