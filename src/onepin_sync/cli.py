@@ -65,95 +65,102 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-def target_options(command: F) -> F:
-    """Options choosing the files and the API target, shared by every command that syncs."""
-    decorators = [
-        click.option(
-            "--dir",
-            "workflows",
-            type=click.Path(path_type=Path),
-            help="Workflows folder (default: from onepin-sync.yaml, else ./workflows).",
-        ),
-        click.option(
-            "--lockfile",
-            type=click.Path(path_type=Path),
-            help="Lockfile path (default: ./onepin-sync.lock).",
-        ),
-        click.option(
-            "--config",
-            type=click.Path(path_type=Path),
-            help="Project file (default: ./onepin-sync.yaml when present).",
-        ),
-        click.option(
-            "--env", "env_name", metavar="NAME", help="Named environment from the project file."
-        ),
-        click.option(
-            "--api-key",
-            metavar="KEY",
-            help="Onepin API key (default: $ONEPIN_API_KEY, then ~/.onepin/credentials).",
-        ),
-        click.option(
-            "--base-url",
-            metavar="URL",
-            help="API base URL (default: $ONEPIN_BASE_URL, else https://api.onepin.ai).",
-        ),
-        click.option(
-            "--workspace", metavar="ID", help="Workspace id (default: $ONEPIN_WORKSPACE_ID)."
-        ),
-        click.option(
-            "--emulator",
-            is_flag=True,
-            help="Run against the embedded local emulator (no account needed).",
-        ),
-    ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator applying several click options, in the order listed."""
+
+    def decorate(command: F) -> F:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return decorate
 
 
-def client_options(command: F) -> F:
-    decorators = [
-        click.option(
-            "--parallelism",
-            type=click.IntRange(1, 64),
-            default=8,
-            show_default=True,
-            help="Requests in flight at most.",
-        ),
-        click.option("--rps", type=click.FloatRange(min=0.1), help="Requests per second at most."),
-        click.option(
-            "--timeout",
-            type=click.FloatRange(min=1),
-            metavar="SECONDS",
-            help="Give up on the whole run after this long.",
-        ),
-    ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+lock_timeout_option = click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="Wait this long for another run's state lock.",
+)
+
+target_options = _options(
+    # Options choosing the files and the API target, shared by every command that syncs.
+    click.option(
+        "--dir",
+        "workflows",
+        type=click.Path(path_type=Path),
+        help="Workflows folder (default: from onepin-sync.yaml, else ./workflows).",
+    ),
+    click.option(
+        "--lockfile",
+        type=click.Path(path_type=Path),
+        help="Lockfile path (default: ./onepin-sync.lock).",
+    ),
+    click.option(
+        "--config",
+        type=click.Path(path_type=Path),
+        help="Project file (default: ./onepin-sync.yaml when present).",
+    ),
+    click.option(
+        "--env", "env_name", metavar="NAME", help="Named environment from the project file."
+    ),
+    click.option(
+        "--api-key",
+        metavar="KEY",
+        help="Onepin API key (default: $ONEPIN_API_KEY, then ~/.onepin/credentials).",
+    ),
+    click.option(
+        "--base-url",
+        metavar="URL",
+        help="API base URL (default: $ONEPIN_BASE_URL, else https://api.onepin.ai).",
+    ),
+    click.option("--workspace", metavar="ID", help="Workspace id (default: $ONEPIN_WORKSPACE_ID)."),
+    click.option(
+        "--emulator",
+        is_flag=True,
+        help="Run against the embedded local emulator (no account needed).",
+    ),
+)
 
 
-def plan_options(command: F) -> F:
-    decorators = [
-        click.option(
-            "--refresh-only",
-            is_flag=True,
-            help="Accept changes made outside onepin-sync into the lockfile; write nothing.",
-        ),
-        click.option(
-            "--allow-empty-config",
-            is_flag=True,
-            help="Allow deleting every managed workflow when no workflow files exist.",
-        ),
-        click.option(
-            "--allow-empty-remote",
-            is_flag=True,
-            help="Allow re-creating everything when the API lists no workflows.",
-        ),
-    ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+client_options = _options(
+    # Network behaviour of plan and apply.
+    click.option(
+        "--parallelism",
+        type=click.IntRange(1, 64),
+        default=8,
+        show_default=True,
+        help="Requests in flight at most.",
+    ),
+    click.option("--rps", type=click.FloatRange(min=0.1), help="Requests per second at most."),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(min=1),
+        metavar="SECONDS",
+        help="Give up on the whole run after this long.",
+    ),
+)
+
+
+plan_options = _options(
+    # Choices that change what is planned.
+    click.option(
+        "--refresh-only",
+        is_flag=True,
+        help="Accept changes made outside onepin-sync into the lockfile; write nothing.",
+    ),
+    click.option(
+        "--allow-empty-config",
+        is_flag=True,
+        help="Allow deleting every managed workflow when no workflow files exist.",
+    ),
+    click.option(
+        "--allow-empty-remote",
+        is_flag=True,
+        help="Allow re-creating everything when the API lists no workflows.",
+    ),
+)
 
 
 def _target(kw: dict[str, Any]) -> TargetOptions:
@@ -259,13 +266,7 @@ def plan_command(
 @plan_options
 @client_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
-@click.option(
-    "--lock-timeout",
-    type=click.FloatRange(min=0),
-    default=0,
-    metavar="SECONDS",
-    help="Wait this long for another run's state lock.",
-)
+@lock_timeout_option
 @click.option("--force", is_flag=True, help="Also apply changes that conflict with remote edits.")
 @click.option("--continue-on-error", is_flag=True, help="Keep going after a failed write.")
 @click.option(
@@ -314,13 +315,7 @@ def apply_command(
 @click.argument("workflow_id")
 @click.argument("key", required=False)
 @target_options
-@click.option(
-    "--lock-timeout",
-    type=click.FloatRange(min=0),
-    default=0,
-    metavar="SECONDS",
-    help="Wait this long for another run's state lock.",
-)
+@lock_timeout_option
 @pass_context
 def import_command(
     ctx: Context, /, workflow_id: str, key: str | None, lock_timeout: float, **kw: Any
