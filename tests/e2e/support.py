@@ -1,0 +1,90 @@
+"""Helpers for the end-to-end tests: small workflows, seeding, and reading the request log.
+
+    with recorded(project.workspace) as sent:
+        project.run("apply", "--auto-approve")
+    assert calls(sent) == [("GET", LIST), ("PATCH", f"{WORKFLOWS}/{wid}"), ("GET", LIST)]
+
+Only this test's workspace is ever read from the log (the emulator is shared by the session).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from onepin_sync.emulator.control import EmulatorWorkspace, RequestRecord
+from tests.sync_project import SyncProject
+
+WORKFLOWS = "/api/v1/workflows"
+ANSI_ESCAPE = "\x1b["
+
+
+@contextmanager
+def recorded(workspace: EmulatorWorkspace) -> Iterator[list[RequestRecord]]:
+    """Collect the requests this workspace's keys make inside the block (filled on exit)."""
+    earlier = workspace.requests()
+    last_seq = earlier[-1].seq if earlier else 0
+    sent: list[RequestRecord] = []
+    yield sent
+    sent.extend(r for r in workspace.requests() if r.seq > last_seq)
+
+
+def calls(records: list[RequestRecord]) -> list[tuple[str, str]]:
+    """(method, path) of each request, in the order served."""
+    return [(r.method, r.path) for r in records]
+
+
+def writes(records: list[RequestRecord]) -> list[RequestRecord]:
+    """The requests that could change the workspace."""
+    return [r for r in records if r.method not in {"GET", "HEAD"}]
+
+
+def tiny_workflow(name: str, text: str = "Hello there.") -> dict[str, Any]:
+    """A small valid workflow document: one script feeding one preview sink."""
+    return {
+        "name": name,
+        "description": f"{name} (generated for a test)",
+        "definition": {
+            "graph": {
+                "nodes": [
+                    {"id": "script", "type": "source_script", "position": {"x": 0, "y": 0},
+                     "config": {"script_text": text}},
+                    {"id": "out", "type": "sink_preview", "position": {"x": 280, "y": 0}},
+                ],
+                "edges": [{"id": "e1", "source": "script", "sourcePort": "lines",
+                           "target": "out", "targetPort": "lines"}],
+            }
+        },
+    }  # fmt: skip
+
+
+def seed(project: SyncProject, count: int) -> list[str]:
+    """Write `count` tiny workflow files (`bulk/wf-0000`, ...) and apply them; returns the keys."""
+    keys = [f"bulk/wf-{i:04d}" for i in range(count)]
+    for key in keys:
+        project.write(key, tiny_workflow(f"Bulk {key[-4:]}"))
+    if keys:
+        applied = project.run("apply", "--auto-approve")
+        assert applied.code == 0, applied.output
+    return keys
+
+
+def remote_workflow(project: SyncProject, workflow_id: str) -> dict[str, Any]:
+    """The workflow as the API returns it now (through the raw API, not onepin-sync)."""
+    ws = project.workspace
+    response = httpx.get(f"{ws.base_url}{WORKFLOWS}/{workflow_id}", headers=ws.headers)
+    response.raise_for_status()
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+def plan_json(project: SyncProject, *args: str) -> dict[str, Any]:
+    """`plan --json` parsed; fails the test when the command fails."""
+    result = project.run("plan", "--json", *args)
+    assert result.code == 0, result.output
+    doc: dict[str, Any] = json.loads(result.stdout)
+    return doc

@@ -1,0 +1,160 @@
+"""Changes made outside onepin-sync (through the official `onepin` SDK): drift, deletions behind
+our back, unmanaged workflows and conflicts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from onepin import OnePinClient
+
+from tests.e2e.support import WORKFLOWS, calls, recorded, remote_workflow, writes
+from tests.sync_project import SyncProject
+
+KEY = "support/payment-reminder"
+YAML_DESCRIPTION = "Reminds customers of an upcoming direct debit; amounts and dates read aloud."
+
+
+def _applied_examples(project: SyncProject) -> dict[str, str]:
+    project.copy_examples()
+    applied = project.run("apply", "--auto-approve")
+    assert applied.code == 0, applied.output
+    return {key: entry["id"] for key, entry in project.lock_entries().items()}
+
+
+def test_an_sdk_edit_shows_as_drift_and_apply_reverts_it(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    ids = _applied_examples(project)
+    sdk.workflows.patch_workflow(ids[KEY], description="Edited in the app.")
+
+    plan = project.run("plan", "--detailed-exitcode")
+    with recorded(project.workspace) as sent:
+        applied = project.run("apply", "--auto-approve")
+
+    assert plan.code == 2, plan.output
+    assert f"  # {KEY} will be updated in place (changed outside onepin-sync)" in plan.stdout
+    assert "-Edited in the app." in plan.stdout
+    assert f"+{YAML_DESCRIPTION}" in plan.stdout
+    assert "Plan: 0 to create, 1 to update, 0 to delete." in plan.stdout
+    assert applied.code == 0, applied.output
+    [patch] = writes(sent)
+    assert (patch.method, patch.path, patch.body_keys) == (
+        "PATCH", f"{WORKFLOWS}/{ids[KEY]}", ["description"]
+    )  # fmt: skip
+    assert remote_workflow(project, ids[KEY])["description"] == YAML_DESCRIPTION
+    assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_refresh_only_accepts_the_sdk_edit_into_the_lockfile(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    ids = _applied_examples(project)
+    before = project.lock_entries()[KEY]
+    edited = sdk.workflows.patch_workflow(ids[KEY], description="Edited in the app.").data
+
+    plan = project.run("plan", "--refresh-only", "--detailed-exitcode")
+    with recorded(project.workspace) as sent:
+        applied = project.run("apply", "--refresh-only", "--auto-approve")
+    after = project.lock_entries()[KEY]
+    following = project.run("plan", "--detailed-exitcode")
+
+    assert plan.code == 0, plan.output
+    assert "Plan:" not in plan.stdout
+    assert "The lockfile will record 1 refreshed entries." in plan.stdout
+    assert applied.code == 0, applied.output
+    assert "Lockfile refreshed; no API writes were needed." in applied.stdout
+    assert calls(sent) == [("GET", WORKFLOWS)]
+    assert after["remote_hash"] != before["remote_hash"]
+    assert after["applied_hash"] == before["applied_hash"]
+    assert datetime.fromisoformat(after["remote_updated_at"]) == edited.updated_at
+    assert following.code == 0, following.output
+    assert "No changes." in following.stdout
+    assert remote_workflow(project, ids[KEY])["description"] == "Edited in the app."
+
+
+def test_a_workflow_deleted_behind_our_back_is_recreated_with_a_new_id(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    ids = _applied_examples(project)
+    sdk.workflows.delete_workflow(ids[KEY])
+
+    plan = project.run("plan")
+    with recorded(project.workspace) as sent:
+        applied = project.run("apply", "--auto-approve")
+
+    assert f"  # {KEY} will be created (missing remotely)" in plan.stdout
+    assert "Plan: 1 to create, 0 to update, 0 to delete." in plan.stdout
+    assert applied.code == 0, applied.output
+    # the listing misses the id, one GET confirms it is gone, one POST re-creates it
+    assert calls(sent) == [
+        ("GET", WORKFLOWS), ("GET", f"{WORKFLOWS}/{ids[KEY]}"), ("POST", WORKFLOWS),
+        ("GET", WORKFLOWS),
+    ]  # fmt: skip
+    new_id = project.lock_entries()[KEY]["id"]
+    assert new_id != ids[KEY]
+    assert remote_workflow(project, new_id)["name"] == "Payment reminder"
+    assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_an_unmanaged_workflow_is_counted_and_never_touched(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    stranger = sdk.workflows.create_workflow(name="Made in the app", description="hands off").data
+    with recorded(project.workspace) as sent:
+        ids = _applied_examples(project)
+        plan = project.run("plan")
+        doc = project.read(KEY)
+        project.write(KEY, {**doc, "description": "Edited in git."})
+        edited = project.run("apply", "--auto-approve")
+        project.remove("marketing/product-launch-promo")
+        removed = project.run("apply", "--auto-approve")
+
+    assert "1 unmanaged workflow in the workspace (not in the lockfile) left untouched." in (
+        plan.stdout
+    )
+    assert (edited.code, removed.code) == (0, 0), edited.output + removed.output
+    assert stranger.id not in ids.values()
+    assert [r for r in sent if stranger.id in r.path] == []
+    assert {r.path for r in sent if r.method == "GET"} == {WORKFLOWS}
+    now = remote_workflow(project, stranger.id)
+    assert (now["name"], now["description"]) == ("Made in the app", "hands off")
+    assert datetime.fromisoformat(now["updated_at"]) == stranger.updated_at
+    assert stranger.id not in {e["id"] for e in project.lock_entries().values()}
+
+
+def test_a_conflict_is_refused_with_exit_5_and_nothing_written(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    ids = _applied_examples(project)
+    sdk.workflows.patch_workflow(ids[KEY], description="Edited in the app.")
+    project.write(KEY, {**project.read(KEY), "description": "Edited in git."})
+    sdk.workflows.delete_workflow(ids["support/welcome-call"])  # a harmless change alongside
+
+    plan = project.run("plan")
+    with recorded(project.workspace) as sent:
+        refused = project.run("apply", "--auto-approve")
+
+    assert (
+        f"  # {KEY} will be updated in place (changed in git and outside onepin-sync)"
+        in plan.stdout
+    )
+    assert '      ~ description: "Edited in the app." -> "Edited in git."' in plan.stdout
+    assert "1 conflict(s): changed in git and outside onepin-sync" in plan.stdout
+    assert refused.code == 5, refused.output
+    assert f"Error: changed both in git and outside onepin-sync: {KEY};" in refused.stderr
+    assert writes(sent) == []
+    assert remote_workflow(project, ids[KEY])["description"] == "Edited in the app."
+
+
+def test_force_overwrites_a_conflict(project: SyncProject, sdk: OnePinClient) -> None:
+    ids = _applied_examples(project)
+    sdk.workflows.patch_workflow(ids[KEY], description="Edited in the app.")
+    project.write(KEY, {**project.read(KEY), "description": "Edited in git."})
+
+    with recorded(project.workspace) as sent:
+        forced = project.run("apply", "--auto-approve", "--force")
+
+    assert forced.code == 0, forced.output
+    assert [(r.method, r.body_keys) for r in writes(sent)] == [("PATCH", ["description"])]
+    assert remote_workflow(project, ids[KEY])["description"] == "Edited in git."
+    assert project.run("plan", "--detailed-exitcode").code == 0
