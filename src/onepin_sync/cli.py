@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from onepin_sync import __version__
-from onepin_sync.adoption import ImportSettings, import_workflow
+from onepin_sync.adoption import ImportSettings, PullSettings, import_workflow, pull
 from onepin_sync.apply import ApplyOptions
 from onepin_sync.config import TargetOptions, load_project, resolve_paths
 from onepin_sync.emulator.cli import emulator_group
@@ -339,6 +339,28 @@ def import_command(
             f"Imported {outcome.workflow_id} as {outcome.key}, adopting the existing file; "
             "run plan to see how the remote workflow differs from it."
         )
+
+
+@cli.command("pull")
+@click.argument("keys", nargs=-1)
+@target_options
+@lock_timeout_option
+@click.option(
+    "--force", is_flag=True, help="Also overwrite files changed in git since the last apply."
+)
+@pass_context
+def pull_command(
+    ctx: Context, /, keys: tuple[str, ...], lock_timeout: float, force: bool, **kw: Any
+) -> None:
+    """Write changes made outside onepin-sync into the workflow files (all, or KEYS)."""
+    settings = PullSettings(target=_target(kw), keys=keys, force=force, lock_timeout=lock_timeout)
+    written = asyncio.run(pull(settings, ctx.environment(), ctx.ui))
+    for path in written:
+        ctx.ui.info(f"Rewrote {path} from the workspace.")
+    if written:
+        ctx.ui.info(f"Pulled {len(written)} workflow(s); review with `git diff` and commit.")
+    else:
+        ctx.ui.info("Nothing to pull: no workflow changed outside onepin-sync.")
 
 
 @cli.command("force-unlock")

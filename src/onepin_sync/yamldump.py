@@ -16,11 +16,9 @@ from typing import Any
 import yaml
 
 from onepin_sync.diff import json_equal
-from onepin_sync.models import Json, WorkflowSpec
+from onepin_sync.models import Json, Lifecycle, WorkflowSpec
 from onepin_sync.yamlcore import resolve_plain
 from onepin_sync.yamlstrict import parse_document
-
-SCHEMA_COMMENT = "# yaml-language-server: $schema={schema}\n"
 
 
 class _Flow(dict[str, Any]):
@@ -51,18 +49,25 @@ _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(_Flow, _represent_flow)
 
 
-def file_document(spec: WorkflowSpec) -> dict[str, Json]:
+def file_document(spec: WorkflowSpec, lifecycle: Lifecycle | None = None) -> dict[str, Json]:
     """The file's content as plain data: what `workflow_yaml` writes and the loader reads back."""
     document: dict[str, Json] = {"name": spec.name}
     if spec.description is not None:
         document["description"] = spec.description
+    if lifecycle is not None and lifecycle != Lifecycle():
+        document["lifecycle"] = lifecycle.model_dump()
     document["definition"] = _file_definition(spec.definition)
     return document
 
 
-def workflow_yaml(spec: WorkflowSpec, *, header: str = "", schema: str | None = None) -> str:
+def workflow_yaml(
+    spec: WorkflowSpec,
+    *,
+    lifecycle: Lifecycle | None = None,
+    header: str = "",
+) -> str:
     """The text of a workflow file for `spec`; raises ValueError if it would not read back."""
-    document = file_document(spec)
+    document = file_document(spec, lifecycle)
     body = yaml.dump(
         _styled(document),
         Dumper=_Dumper,
@@ -71,7 +76,7 @@ def workflow_yaml(spec: WorkflowSpec, *, header: str = "", schema: str | None = 
         default_flow_style=False,
         width=100,
     )
-    text = (SCHEMA_COMMENT.format(schema=schema) if schema else "") + header + body
+    text = header + body
     value, problems = parse_document(text)
     if problems or not json_equal(value, document):
         raise ValueError("the generated workflow file does not read back as the same workflow")

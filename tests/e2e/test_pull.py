@@ -1,0 +1,87 @@
+"""`pull`: accepting edits made in the Onepin app into the workflow files."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.sync_project import SyncProject
+
+KEY = "support/payment-reminder"
+
+
+def _edit_remote(project: SyncProject, key: str, **fields: object) -> None:
+    ws = project.workspace
+    workflow_id = project.lock_entries()[key]["id"]
+    url = f"{ws.base_url}/api/v1/workflows/{workflow_id}"
+    httpx.patch(url, json=fields, headers=ws.headers).raise_for_status()
+
+
+def test_pull_rewrites_the_drifted_file_and_the_next_plan_is_empty(project: SyncProject) -> None:
+    project.copy_examples()
+    assert project.run("apply", "--auto-approve").code == 0
+    original = project.path(KEY).read_text(encoding="utf-8")
+    _edit_remote(project, KEY, description="Tweaked in the web app.")
+
+    result = project.run("pull")
+
+    assert result.code == 0, result.output
+    assert f"Rewrote {project.path(KEY)}" in result.stdout
+    assert project.read(KEY)["description"] == "Tweaked in the web app."
+    text = project.path(KEY).read_text(encoding="utf-8")
+    assert text.startswith(original.split("\n", 1)[0])  # the schema comment line is kept
+    plan = project.run("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.output
+    untouched = project.path("support/welcome-call").read_text(encoding="utf-8")
+    assert "lifecycle" in untouched  # other files are not rewritten
+
+
+def test_pull_keeps_lifecycle_and_refuses_conflicts_without_force(project: SyncProject) -> None:
+    project.copy_examples()
+    assert project.run("apply", "--auto-approve").code == 0
+    key = "support/welcome-call"
+    _edit_remote(project, key, name="Welcome (renamed in app)")
+    document = project.read(key)
+    document["description"] = "Edited in git too."
+    project.write(key, document)
+
+    refused = project.run("pull")
+    assert refused.code == 5
+    assert "support/welcome-call" in refused.stderr
+    assert project.read(key)["description"] == "Edited in git too."
+
+    forced = project.run("pull", "--force")
+    assert forced.code == 0, forced.output
+    pulled = project.read(key)
+    assert pulled["name"] == "Welcome (renamed in app)"
+    assert pulled["lifecycle"] == {"prevent_destroy": True}
+    assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_pull_refuses_files_with_interpolation(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GREETING", "Hello there")
+    project.copy_examples()
+    document = project.read(KEY)
+    document["definition"]["graph"]["nodes"][0]["config"]["script_text"] = "${env.GREETING}"
+    project.write(KEY, document)
+    assert project.run("apply", "--auto-approve").code == 0
+    _edit_remote(project, KEY, description="Tweaked in the web app.")
+
+    result = project.run("pull", KEY)
+
+    assert result.code == 3
+    assert "would write their values into it" in result.stderr
+    assert "${env.GREETING}" in project.path(KEY).read_text(encoding="utf-8")
+
+
+def test_pull_with_nothing_to_pull_says_so(project: SyncProject) -> None:
+    project.copy_examples()
+    assert project.run("apply", "--auto-approve").code == 0
+    result = project.run("pull")
+    assert result.code == 0
+    assert "Nothing to pull" in result.stdout
+    unknown = project.run("pull", "no/such-key")
+    assert unknown.code == 3
+    assert "not managed" in unknown.stderr
