@@ -1,0 +1,125 @@
+"""`plan --out FILE` then `apply FILE`: exactly the saved plan, or nothing when it went stale."""
+
+from __future__ import annotations
+
+import json
+
+from onepin import OnePinClient
+
+from tests.e2e.support import WORKFLOWS, calls, recorded, remote_workflow, writes
+from tests.sync_project import SyncProject
+
+KEY = "support/payment-reminder"
+
+
+def _applied_examples(project: SyncProject) -> dict[str, str]:
+    project.copy_examples()
+    applied = project.run("apply", "--auto-approve")
+    assert applied.code == 0, applied.output
+    return {key: entry["id"] for key, entry in project.lock_entries().items()}
+
+
+def _edit_description(project: SyncProject, key: str, text: str) -> None:
+    project.write(key, {**project.read(key), "description": text})
+
+
+def test_apply_of_a_saved_plan_applies_exactly_it_without_asking(project: SyncProject) -> None:
+    ids = _applied_examples(project)
+    _edit_description(project, KEY, "Edited in git.")
+    saved = project.root / "p.json"
+
+    planned = project.run("plan", "--out", str(saved))
+    with recorded(project.workspace) as sent:
+        applied = project.run("apply", str(saved))  # no --auto-approve, no TTY
+
+    assert planned.code == 0, planned.output
+    assert f"Saved the plan to {saved}. Apply exactly it with: onepin-sync apply {saved}" in (
+        planned.stdout
+    )
+    doc = json.loads(saved.read_text(encoding="utf-8"))
+    assert [(c["key"], c["action"], c["patch_fields"]) for c in doc["changes"]] == [
+        (KEY, "update", ["description"])
+    ]
+    assert applied.code == 0, applied.output
+    assert "Apply complete: 0 created, 1 updated, 0 deleted." in applied.stdout
+    # one re-listing to check the plan still holds, the write, the verification listing
+    assert calls(sent) == [("GET", WORKFLOWS), ("PATCH", f"{WORKFLOWS}/{ids[KEY]}"),
+                           ("GET", WORKFLOWS)]  # fmt: skip
+    assert writes(sent)[0].body_keys == ["description"]
+    assert remote_workflow(project, ids[KEY])["description"] == "Edited in git."
+
+
+def test_a_saved_plan_made_stale_by_a_remote_edit_is_refused(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    ids = _applied_examples(project)
+    _edit_description(project, KEY, "Edited in git.")
+    saved = project.root / "p.json"
+    assert project.run("plan", "--out", str(saved)).code == 0
+    sdk.workflows.patch_workflow(ids[KEY], name="Renamed in the app")
+    lock_before = project.lockfile.read_text(encoding="utf-8")
+
+    with recorded(project.workspace) as sent:
+        refused = project.run("apply", str(saved))
+
+    assert refused.code == 5, refused.output
+    assert "the workspace changed since the plan; nothing was written" in refused.stderr
+    assert f"{KEY}: changed remotely since the plan" in refused.stderr
+    assert calls(sent) == [("GET", WORKFLOWS)]
+    assert project.lockfile.read_text(encoding="utf-8") == lock_before
+    remote = remote_workflow(project, ids[KEY])
+    assert (remote["name"], remote["description"]) == (
+        "Renamed in the app",
+        "Reminds customers of an upcoming direct debit; amounts and dates read aloud.",
+    )
+
+
+def test_a_saved_plan_whose_lockfile_moved_on_is_refused(project: SyncProject) -> None:
+    _applied_examples(project)
+    _edit_description(project, KEY, "Edited in git.")
+    saved = project.root / "p.json"
+    assert project.run("plan", "--out", str(saved)).code == 0
+    other = "education/lesson-narration"
+    _edit_description(project, other, "Another apply ran in between.")
+    assert project.run("apply", "--auto-approve").code == 0  # moves the serial on
+    lock_before = project.lockfile.read_text(encoding="utf-8")
+
+    with recorded(project.workspace) as sent:
+        refused = project.run("apply", str(saved))
+
+    assert refused.code == 5, refused.output
+    assert f"{saved} is stale: the lockfile moved on since it was made (serial 1 -> 2)" in (
+        refused.stderr
+    )
+    assert writes(sent) == []
+    assert project.lockfile.read_text(encoding="utf-8") == lock_before
+
+
+def test_a_saved_plan_is_refused_when_the_files_changed_since(project: SyncProject) -> None:
+    _applied_examples(project)
+    _edit_description(project, KEY, "Edited in git.")
+    saved = project.root / "p.json"
+    assert project.run("plan", "--out", str(saved)).code == 0
+    _edit_description(project, KEY, "Edited again after the plan.")
+
+    with recorded(project.workspace) as sent:
+        refused = project.run("apply", str(saved))
+
+    assert refused.code == 5, refused.output
+    assert f"{KEY} changed in the workflow files since the plan was made" in refused.stderr
+    assert writes(sent) == []
+
+
+def test_a_saved_plan_with_nothing_to_do_sends_no_request_after_the_lockfile_check(
+    project: SyncProject,
+) -> None:
+    _applied_examples(project)
+    saved = project.root / "p.json"
+    assert project.run("plan", "--out", str(saved)).code == 0
+
+    with recorded(project.workspace) as sent:
+        applied = project.run("apply", str(saved))
+
+    assert applied.code == 0, applied.output
+    assert "No changes." in applied.stdout
+    assert sent == []
