@@ -1,0 +1,174 @@
+"""Every documented exit code, produced the way a user meets it:
+0 ok · 1 error · 2 changes (--detailed-exitcode) · 3 invalid input · 4 lock held · 5 stale plan or
+conflict · 6 apply partly failed. (2 and 5 are also shown in test_apply_cycle and test_saved_plans.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from onepin_sync.lock import StateLock
+from tests.e2e.support import WORKFLOWS, recorded, tiny_workflow, writes
+from tests.sync_project import SyncProject
+
+
+def _applied_examples(project: SyncProject) -> dict[str, str]:
+    project.copy_examples()
+    applied = project.run("apply", "--auto-approve")
+    assert applied.code == 0, applied.output
+    return {key: entry["id"] for key, entry in project.lock_entries().items()}
+
+
+def _lock_path(project: SyncProject) -> Path:
+    return project.root / ".onepin-sync" / "lock"
+
+
+# --- 3: invalid input ----------------------------------------------------------------------------
+
+
+def test_invalid_workflow_files_exit_3_with_one_line_per_problem_and_no_request(
+    project: SyncProject,
+) -> None:
+    project.copy_examples()
+    (project.workflows / "broken.yaml").write_text(
+        "name: 5\ndescription: fine\ndefinition: {}\nextra: 1\n", encoding="utf-8"
+    )
+    (project.workflows / "support" / "dup.yaml").write_text(
+        "name: a\nname: b\ndefinition: {}\n", encoding="utf-8"
+    )
+
+    with recorded(project.workspace) as sent:
+        planned = project.run("plan")
+        applied = project.run("apply", "--auto-approve")
+
+    broken = project.workflows / "broken.yaml"
+    dup = project.workflows / "support" / "dup.yaml"
+    expected = (
+        f"Error: {broken}:1:7: name: expected a string, got integer 5 — quote it\n"
+        f"Error: {broken}:4:1: unknown field 'extra' (allowed: name, description, lifecycle, "
+        "definition)\n"
+        f"Error: {dup}:2:1: duplicate key 'name' (first at line 1)\n"
+        "Error: 3 problems in workflow files\n"
+    )
+    assert (planned.code, planned.stdout, planned.stderr) == (3, "", expected)
+    assert (applied.code, applied.stdout, applied.stderr) == (3, "", expected)
+    assert sent == []
+    assert not project.lockfile.exists()
+
+
+def test_an_unknown_option_is_a_usage_error_exit_3(project: SyncProject) -> None:
+    result = project.run("plan", "--no-such-option")
+
+    assert result.code == 3
+    assert "Error: No such option '--no-such-option'" in result.stderr
+
+
+def test_apply_without_approval_and_without_a_tty_exits_3_and_sends_nothing(
+    project: SyncProject,
+) -> None:
+    project.copy_examples()
+
+    with recorded(project.workspace) as sent:
+        refused = project.run("apply")
+
+    assert refused.code == 3, refused.output
+    assert refused.stderr == (
+        "Error: apply needs approval: pass --auto-approve (CI) or run it in a terminal, or apply "
+        "a saved plan file\n"
+    )
+    assert sent == []
+    assert not project.lockfile.exists()
+
+
+# --- 1: errors -----------------------------------------------------------------------------------
+
+
+def test_a_corrupt_lockfile_is_refused_with_exit_1_never_treated_as_empty(
+    project: SyncProject,
+) -> None:
+    _applied_examples(project)
+    text = project.lockfile.read_text(encoding="utf-8")
+    project.lockfile.write_text(text[: len(text) // 2], encoding="utf-8")  # a bad merge, say
+
+    with recorded(project.workspace) as sent:
+        planned = project.run("plan")
+        applied = project.run("apply", "--auto-approve")
+
+    for result in (planned, applied):
+        assert result.code == 1, result.output
+        assert "the lockfile is not valid JSON" in result.stderr
+        assert "refusing to treat it as empty" in result.stderr
+    assert writes(sent) == []
+
+
+def test_a_key_the_api_refuses_exits_1(project: SyncProject) -> None:
+    project.copy_examples()
+
+    result = project.run("plan", "--api-key", "op_live_thisKeyDoesNotExist0000000000")
+
+    assert result.code == 1, result.output
+    assert result.stderr.startswith("Error: ")
+    assert "op_live_thisKeyDoesNotExist0000000000" not in result.output
+
+
+# --- 4: lock held --------------------------------------------------------------------------------
+
+
+def test_apply_while_another_run_holds_the_lock_exits_4_and_names_the_holder(
+    project: SyncProject,
+) -> None:
+    project.copy_examples()
+
+    with StateLock(_lock_path(project)) as held, recorded(project.workspace) as sent:
+        blocked = project.run("apply", "--auto-approve")
+
+    assert blocked.code == 4, blocked.output
+    assert f"lock id {held.lock_id}" in blocked.stderr
+    assert f"onepin-sync force-unlock {held.lock_id}" in blocked.stderr
+    assert sent == []
+
+
+def test_force_unlock_releases_a_stuck_lock_so_the_next_apply_runs(project: SyncProject) -> None:
+    project.copy_examples()
+    args = ("--lockfile", str(project.lockfile))
+
+    with StateLock(_lock_path(project)) as stuck:
+        wrong = project.run("force-unlock", "not-the-id", *args, target=False)
+        released = project.run("force-unlock", stuck.lock_id, *args, target=False)
+        applied = project.run("apply", "--auto-approve")
+
+    assert wrong.code == 3, wrong.output
+    assert f"does not match the holder's lock id {stuck.lock_id}" in wrong.stderr
+    assert released.code == 0, released.output
+    assert released.stdout == f"Released the state lock {stuck.lock_id}.\n"
+    assert applied.code == 0, applied.output
+    assert len(project.lock_entries()) == 4
+
+
+# --- 6: apply partly failed ----------------------------------------------------------------------
+
+
+def test_a_write_the_api_refuses_makes_apply_exit_6_and_records_the_rest(
+    project: SyncProject,
+) -> None:
+    for name in ("Alpha", "Bravo", "Charlie"):
+        project.write(f"team/{name.lower()}", tiny_workflow(name))
+    project.workspace.add_fault(kind="status", status=422, method="POST", body_contains="Bravo")
+
+    with recorded(project.workspace) as sent:
+        failed = project.run("apply", "--auto-approve")
+
+    assert failed.code == 6, failed.output
+    assert "team/bravo: failed:" in failed.stdout
+    assert "Apply incomplete: 2 created, 0 updated, 0 deleted; 1 failed." in failed.stderr
+    assert sorted((r.method, r.status) for r in writes(sent)) == [
+        ("POST", 201), ("POST", 201), ("POST", 422)
+    ]  # fmt: skip
+    assert sorted(project.lock_entries()) == ["team/alpha", "team/charlie"]
+
+    with recorded(project.workspace) as sent:
+        retried = project.run("apply", "--auto-approve")
+
+    assert retried.code == 0, retried.output
+    assert [(r.method, r.path) for r in writes(sent)] == [("POST", WORKFLOWS)]
+    assert sorted(project.lock_entries()) == ["team/alpha", "team/bravo", "team/charlie"]
