@@ -404,7 +404,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except OnepinSyncError as exc:
         if debug:
             traceback.print_exc()
-        ConsoleUi.print_error(exc)
+        ConsoleUi.print_error(exc, no_color="--no-color" in args)
         return exc.exit_code
     except Exception as exc:  # a bug: still one line unless --debug
         if debug:

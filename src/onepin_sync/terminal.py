@@ -6,6 +6,7 @@ Results go to stdout, warnings, errors and --debug lines to stderr. Colour follo
 
 from __future__ import annotations
 
+import os
 import signal
 from typing import Literal
 
@@ -30,14 +31,20 @@ _OUTCOME_STYLE = {
 EXIT_APPLY_FAILED = 6
 
 
+def _console(no_color: bool, *, stderr: bool = False) -> Console:
+    """A console that prints no ANSI code at all, styles included, under --no-color or NO_COLOR
+    (https://no-color.org); rich alone would drop the colours of NO_COLOR but keep bold and dim."""
+    plain = no_color or bool(os.environ.get("NO_COLOR"))
+    color: Literal["auto"] | None = None if plain else "auto"
+    return Console(color_system=color, highlight=False, soft_wrap=True, stderr=stderr)
+
+
 class ConsoleUi:
     """`operations.Ui` on a rich console."""
 
     def __init__(self, no_color: bool = False) -> None:
-        # --no-color drops every ANSI code, styles included; NO_COLOR is honoured by rich itself.
-        color: Literal["auto"] | None = None if no_color else "auto"
-        self.out = Console(color_system=color, highlight=False, soft_wrap=True)
-        self.err = Console(color_system=color, highlight=False, soft_wrap=True, stderr=True)
+        self.out = _console(no_color)
+        self.err = _console(no_color, stderr=True)
         self.redactor = Redactor()
 
     def warn(self, message: str) -> None:
@@ -71,8 +78,8 @@ class ConsoleUi:
         self.out.print(line)
 
     @staticmethod
-    def print_error(exc: OnepinSyncError) -> None:
-        err = Console(highlight=False, soft_wrap=True, stderr=True)
+    def print_error(exc: OnepinSyncError, no_color: bool = False) -> None:
+        err = _console(no_color, stderr=True)
         if isinstance(exc, WorkflowFileError):
             for problem in exc.problems:
                 err.print(Text(f"Error: {problem}"))
