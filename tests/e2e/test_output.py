@@ -1,0 +1,265 @@
+"""What users read: the human plan, `--json`, `--format markdown`, colour switches and `validate`."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.e2e.support import ANSI_ESCAPE, WORKFLOWS, calls, recorded, tiny_workflow
+from tests.sync_project import CliResult, SyncProject
+
+
+def _create_update_delete(project: SyncProject) -> dict[str, str]:
+    """alpha kept, bravo edited (name and script), charlie removed, delta new, one unmanaged."""
+    for name in ("Alpha", "Bravo", "Charlie"):
+        project.write(name.lower(), tiny_workflow(name))
+    applied = project.run("apply", "--auto-approve")
+    assert applied.code == 0, applied.output
+    ids = {key: entry["id"] for key, entry in project.lock_entries().items()}
+    project.write(
+        "bravo", {**tiny_workflow("Bravo 2", "Hi."), "description": "Bravo (generated for a test)"}
+    )
+    project.remove("charlie")
+    project.write("delta", tiny_workflow("Delta"))
+    return ids
+
+
+def _with_unmanaged(project: SyncProject) -> None:
+    ws = project.workspace
+    httpx.post(
+        f"{ws.base_url}{WORKFLOWS}", json={"name": "From the app"}, headers=ws.headers
+    ).raise_for_status()
+
+
+def test_the_human_plan_reads_like_terraform(project: SyncProject) -> None:
+    ids = _create_update_delete(project)
+    _with_unmanaged(project)
+
+    planned = project.run("plan")
+
+    assert planned.code == 0, planned.output
+    assert planned.stderr == ""
+    assert planned.stdout == (
+        "onepin-sync will perform the following actions:\n"
+        "\n"
+        "  # delta will be created (new)\n"
+        '  + delta  "Delta"\n'
+        '      + name: "Delta"\n'
+        '      + description: "Delta (generated for a test)"\n'
+        "      + nodes (2):\n"
+        "          + script (source_script)\n"
+        "          + out (sink_preview)\n"
+        "      + edges (1):\n"
+        "          + script.lines -> out.lines\n"
+        "\n"
+        "  # bravo will be updated in place (changed in git)\n"
+        f'  ~ bravo  "Bravo 2"  id={ids["bravo"]}\n'
+        '      ~ name: "Bravo" -> "Bravo 2"\n'
+        '      ~ definition.graph.nodes[script].config.script_text: "Hello there." -> "Hi."\n'
+        "\n"
+        "  # charlie will be deleted (removed from config)\n"
+        f'  - charlie  "Charlie"  id={ids["charlie"]}\n'
+        "\n"
+        "Plan: 1 to create, 1 to update, 1 to delete.\n"
+        "1 unmanaged workflow in the workspace (not in the lockfile) left untouched.\n"
+    )
+
+
+def test_plan_json_is_a_versioned_document(project: SyncProject) -> None:
+    ids = _create_update_delete(project)
+    _with_unmanaged(project)
+
+    planned = project.run("plan", "--json")
+    as_format = project.run("plan", "--format", "json")
+
+    assert planned.code == 0, planned.output
+    assert as_format.stdout == planned.stdout
+    doc = json.loads(planned.stdout)
+    assert (doc["format_version"], doc["kind"]) == (1, "onepin-sync-plan")
+    assert doc["target"] == {
+        "api_url": project.workspace.base_url,
+        "workspace": None,
+        "lockfile": str(project.lockfile),
+    }
+    assert doc["lockfile"]["serial"] == 1
+    assert doc["summary"] == {
+        "create": 1, "update": 1, "delete": 1, "conflict": 0, "refresh": 0, "managed": 3,
+        "unmanaged": 1,
+    }  # fmt: skip
+    assert [
+        (c["key"], c["action"], c["reason"], c["remote_id"], c["patch_fields"], c["field_changes"])
+        for c in doc["changes"]
+    ] == [
+        ("delta", "create", "new", None, [], []),
+        ("bravo", "update", "changed in git", ids["bravo"], ["name", "definition"], [
+            {"path": ["name"], "before": "Bravo", "after": "Bravo 2"},
+            {"path": ["definition", "graph", "nodes[script]", "config", "script_text"],
+             "before": "Hello there.", "after": "Hi."},
+        ]),
+        ("charlie", "delete", "removed from config", ids["charlie"], [], []),
+    ]  # fmt: skip
+    assert doc["changes"][0]["after"]["name"] == "Delta"
+    assert doc["changes"][2]["after"] is None
+
+
+def test_plan_markdown_is_a_table_and_a_diff_for_pull_requests(project: SyncProject) -> None:
+    ids = _create_update_delete(project)
+
+    planned = project.run("plan", "--format", "markdown")
+
+    assert planned.code == 0, planned.output
+    assert planned.stdout == (
+        "### onepin-sync plan\n"
+        "\n"
+        "**Plan: 1 to create, 1 to update, 1 to delete.**\n"
+        "\n"
+        "| | Workflow | Action | Reason |\n"
+        "|---|---|---|---|\n"
+        "| `+` | `delta` | create | new |\n"
+        "| `~` | `bravo` | update | changed in git |\n"
+        "| `-` | `charlie` | delete | removed from config |\n"
+        "\n"
+        "<details><summary>Details</summary>\n"
+        "\n"
+        "```diff\n"
+        "    # delta will be created (new)\n"
+        '+  + delta  "Delta"\n'
+        '+      + name: "Delta"\n'
+        '+      + description: "Delta (generated for a test)"\n'
+        "+      + nodes (2):\n"
+        "+          + script (source_script)\n"
+        "+          + out (sink_preview)\n"
+        "+      + edges (1):\n"
+        "+          + script.lines -> out.lines\n"
+        "\n"
+        "    # bravo will be updated in place (changed in git)\n"
+        f'!  ~ bravo  "Bravo 2"  id={ids["bravo"]}\n'
+        '!      ~ name: "Bravo" -> "Bravo 2"\n'
+        '!      ~ definition.graph.nodes[script].config.script_text: "Hello there." -> "Hi."\n'
+        "\n"
+        "    # charlie will be deleted (removed from config)\n"
+        f'-  - charlie  "Charlie"  id={ids["charlie"]}\n'
+        "\n"
+        "```\n"
+        "\n"
+        "</details>\n"
+    )
+
+
+def test_an_empty_plan_in_markdown_says_no_changes(project: SyncProject) -> None:
+    project.write("alpha", tiny_workflow("Alpha"))
+    assert project.run("apply", "--auto-approve").code == 0
+
+    planned = project.run("plan", "--format", "markdown")
+
+    assert planned.stdout == (
+        "### onepin-sync plan\n\n**No changes.** The workspace matches the workflow files.\n"
+    )
+
+
+# --- colour ---------------------------------------------------------------------------------------
+
+
+def _plan_and_error(project: SyncProject, *root_options: str) -> list[CliResult]:
+    """A plan with changes and a failing command, with colour forced on by the environment."""
+    target = project.target_args()
+    return [
+        project.run(*root_options, "plan", *target, target=False),
+        project.run(*root_options, "plan", *target, "--api-key", "op_live_wrong1", target=False),
+    ]
+
+
+@pytest.fixture
+def forced_colour(project: SyncProject, monkeypatch: pytest.MonkeyPatch) -> SyncProject:
+    """`project` with colour forced on (as in a CI log viewer) and NO_COLOR unset."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    project.write("alpha", tiny_workflow("Alpha"))
+    return project
+
+
+def test_forced_colour_shows_ansi_escapes(forced_colour: SyncProject) -> None:
+    planned, failed = _plan_and_error(forced_colour)
+
+    assert ANSI_ESCAPE in planned.stdout
+    assert ANSI_ESCAPE in failed.stderr
+
+
+def test_no_color_flag_removes_every_ansi_escape(forced_colour: SyncProject) -> None:
+    results = _plan_and_error(forced_colour, "--no-color")
+
+    assert [r.code for r in results] == [0, 1]
+    assert "Plan: 1 to create, 0 to update, 0 to delete." in results[0].stdout
+    assert results[1].stderr.startswith("Error: ")
+    assert [ANSI_ESCAPE in r.stdout + r.stderr for r in results] == [False, False]
+
+
+def test_no_color_variable_removes_every_ansi_escape(
+    forced_colour: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    results = _plan_and_error(forced_colour)
+
+    assert [r.code for r in results] == [0, 1]
+    assert [ANSI_ESCAPE in r.stdout + r.stderr for r in results] == [False, False]
+
+
+# --- validate -------------------------------------------------------------------------------------
+
+
+def test_validate_offline_checks_the_files_without_any_request(project: SyncProject) -> None:
+    project.copy_examples()
+
+    with recorded(project.workspace) as sent:
+        checked = project.run("validate")
+
+    assert (checked.code, checked.stdout, checked.stderr) == (
+        0, "Success: 4 workflow files valid.\n", ""
+    )  # fmt: skip
+    assert sent == []
+
+
+def test_validate_online_asks_the_api_per_workflow_and_shows_its_warnings(
+    project: SyncProject,
+) -> None:
+    project.copy_examples()
+
+    with recorded(project.workspace) as sent:
+        checked = project.run("validate", "--online")
+
+    assert checked.code == 0, checked.output
+    assert checked.stdout == "Success: 4 workflow files valid (checked online).\n"
+    assert (
+        "Warning: support/welcome-call: node voice cycle: the edges form a cycle: "
+        "voice -> naturalness -> voice\n"
+    ) in checked.stderr
+    assert checked.stderr.count("Warning: ") == 4
+    assert calls(sent) == [("POST", f"{WORKFLOWS}/validate")] * 4
+    assert {tuple(r.body_keys or ()) for r in sent} == {("definition",)}
+
+
+def test_validate_online_fails_a_workflow_that_is_valid_offline_but_cannot_run(
+    project: SyncProject,
+) -> None:
+    project.copy_examples()
+    key = "support/payment-reminder"
+    doc = project.read(key)
+    for node in doc["definition"]["graph"]["nodes"]:
+        if node["type"] == "operator_generator":
+            del node["config"]["voice_map"]
+    project.write(key, doc)
+
+    offline = project.run("validate")
+    online = project.run("validate", "--online")
+
+    assert offline.code == 0, offline.output
+    assert online.code == 3, online.output
+    assert online.stdout == ""
+    assert (
+        f"Error: {key}: node voice missing_voice: the generator has no voice_map: assign a voice "
+        "to at least one locale\n"
+    ) in online.stderr
+    assert online.stderr.endswith("Error: 1 of 4 workflows are invalid.\n")
