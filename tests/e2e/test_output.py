@@ -1,4 +1,4 @@
-"""What users read: the human plan, `--json`, `--format markdown`, colour switches and `validate`."""
+"""What users read: the human plan, `--json`, `--format markdown`, colour and `validate`."""
 
 from __future__ import annotations
 

@@ -50,7 +50,8 @@ def test_an_auto_approved_apply_costs_its_writes_plus_two_listings(project: Sync
     assert "Apply complete: 1 created, 2 updated, 1 deleted." in applied.stdout
     methods = [r.method for r in sent]
     # the plan's listing (2 pages), one write per change, the verification listing (2 pages)
-    assert methods[:2] == ["GET", "GET"] and methods[-2:] == ["GET", "GET"]
+    assert methods[:2] == ["GET", "GET"]
+    assert methods[-2:] == ["GET", "GET"]
     assert sorted(methods[2:-2]) == ["DELETE", "PATCH", "PATCH", "POST"]
     assert {r.path for r in sent if r.method == "GET"} == {WORKFLOWS}
     assert len(writes(sent)) == 4
