@@ -46,7 +46,12 @@ from onepin_sync.lockfile import atomic_write, new_state, read_lockfile, write_l
 from onepin_sync.models import DesiredState, Plan, StateFile
 from onepin_sync.normalize import spec_hash
 from onepin_sync.plan import PlanOptions, plan_changes
-from onepin_sync.plandoc import PlanTarget, plan_document, read_plan_document
+from onepin_sync.plandoc import (
+    PlanTarget,
+    new_lockfile_salt,
+    plan_document,
+    read_plan_document,
+)
 from onepin_sync.recovery import settle_journal
 from onepin_sync.redact import Redactor
 from onepin_sync.remote import read_remote
@@ -231,7 +236,8 @@ async def make_plan(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> Plan
     plan_target = PlanTarget(
         api_url=target.api_url, workspace=target.workspace, lockfile=str(inputs.paths.lockfile)
     )
-    document = plan_document(plan, plan_target, redactor)
+    new_salt = None if inputs.paths.lockfile.exists() else state.salt
+    document = plan_document(plan, plan_target, redactor, new_lockfile_salt=new_salt)
     if settings.out is not None:
         atomic_write(settings.out, json.dumps(document, indent=2, sort_keys=True) + "\n")
     return PlanOutcome(plan, document, redactor)
@@ -273,7 +279,7 @@ async def apply(settings: ApplySettings, env: RunEnvironment, ui: Ui) -> ApplyOu
             state = await settled_state(inputs, target, client, ui, persist=True)
             redactor = redactor_for(inputs, target)
             if settings.plan_file is not None:
-                plan = _saved_plan(settings.plan_file, inputs, state, target)
+                plan, state = _saved_plan(settings.plan_file, inputs, state, target)
             else:
                 remote = await read_remote(client, state)
                 plan = plan_changes(inputs.desired, remote, state, settings.plan)
@@ -361,8 +367,11 @@ async def settled_state(
     return settlement.state
 
 
-def _saved_plan(path: Path, inputs: Inputs, state: StateFile, target: Target) -> Plan:
-    """A saved plan, checked against the lockfile, the target and the current files."""
+def _saved_plan(
+    path: Path, inputs: Inputs, state: StateFile, target: Target
+) -> tuple[Plan, StateFile]:
+    """A saved plan, checked against the lockfile, the target and the current files, and the
+    state to apply it to (a plan made before the first apply starts the lockfile it planned)."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -372,7 +381,15 @@ def _saved_plan(path: Path, inputs: Inputs, state: StateFile, target: Target) ->
     plan, plan_target = read_plan_document(doc, str(path))
     if plan_target.api_url != target.api_url:
         raise InputError(f"{path} was made for {plan_target.api_url}, not {target.api_url}")
-    if (plan.lineage, plan.serial) != (state.lineage, state.serial):
+    salt = new_lockfile_salt(doc)
+    if salt is not None and not inputs.paths.lockfile.exists() and plan.serial == state.serial:
+        state = state.model_copy(update={"lineage": plan.lineage, "salt": salt})
+    if plan.lineage != state.lineage:
+        raise ConflictError(
+            f"{path} is stale: it was made for another lockfile (lineage {plan.lineage}, the "
+            f"lockfile has {state.lineage}); run plan again"
+        )
+    if plan.serial != state.serial:
         raise ConflictError(
             f"{path} is stale: the lockfile moved on since it was made (serial {plan.serial} -> "
             f"{state.serial}); run plan again"
@@ -389,4 +406,4 @@ def _saved_plan(path: Path, inputs: Inputs, state: StateFile, target: Target) ->
                 "made; run plan again"
             )
         changes.append(change.model_copy(update={"after": wanted.spec}))
-    return plan.model_copy(update={"changes": tuple(changes)})
+    return plan.model_copy(update={"changes": tuple(changes)}), state

@@ -43,14 +43,24 @@ class PlanTarget(FrozenModel):
     lockfile: str
 
 
-def plan_document(plan: Plan, target: PlanTarget, redactor: Redactor) -> dict[str, Json]:
-    """The plan as a JSON-ready document (secrets masked)."""
+def plan_document(
+    plan: Plan, target: PlanTarget, redactor: Redactor, *, new_lockfile_salt: str | None = None
+) -> dict[str, Json]:
+    """The plan as a JSON-ready document (secrets masked).
+
+    `new_lockfile_salt` is given when no lockfile existed yet: the plan's lineage and hashes then
+    belong to a lockfile that does not exist, and `apply FILE` must start it with this lineage and
+    salt for the recorded `applied_hash`es to hold (a lockfile stores its salt the same way).
+    """
+    lockfile: dict[str, Json] = {"lineage": plan.lineage, "serial": plan.serial}
+    if new_lockfile_salt is not None:
+        lockfile["salt"] = new_lockfile_salt
     return {
         "format_version": FORMAT_VERSION,
         "kind": KIND,
         "tool_version": __version__,
         "target": target.model_dump(),
-        "lockfile": {"lineage": plan.lineage, "serial": plan.serial},
+        "lockfile": lockfile,
         "summary": {
             "create": plan.count(Action.CREATE),
             "update": plan.count(Action.UPDATE),
@@ -97,6 +107,13 @@ def read_plan_document(doc: Json, source: str) -> tuple[Plan, PlanTarget]:
     except (KeyError, TypeError, ValidationError) as exc:
         raise InputError(f"{source}: damaged plan file ({_first_line(exc)})") from None
     return plan, target
+
+
+def new_lockfile_salt(doc: Json) -> str | None:
+    """The salt a plan made before any lockfile existed carries; None for any other plan."""
+    section = doc.get("lockfile") if isinstance(doc, Mapping) else None
+    salt = section.get("salt") if isinstance(section, Mapping) else None
+    return salt if isinstance(salt, str) else None
 
 
 def _change_doc(change: Change, redactor: Redactor) -> dict[str, Json]:
