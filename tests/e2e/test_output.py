@@ -7,7 +7,14 @@ import json
 import httpx
 import pytest
 
-from tests.e2e.support import ANSI_ESCAPE, WORKFLOWS, calls, recorded, tiny_workflow
+from tests.e2e.support import (
+    ANSI_ESCAPE,
+    WORKFLOWS,
+    calls,
+    recorded,
+    remote_workflow,
+    tiny_workflow,
+)
 from tests.sync_project import CliResult, SyncProject
 
 
@@ -263,3 +270,35 @@ def test_validate_online_fails_a_workflow_that_is_valid_offline_but_cannot_run(
         "to at least one locale\n"
     ) in online.stderr
     assert online.stderr.endswith("Error: 1 of 4 workflows are invalid.\n")
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+SECRET = "PROMO-8472-XYZZY"
+
+
+def test_secrets_reach_the_api_but_no_output_lockfile_or_saved_plan(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROMO_CODE", SECRET)
+    project.write("promo", tiny_workflow("Promo", "Use code ${secret.PROMO_CODE} today."))
+    saved = project.root / "p.json"
+
+    outputs = [
+        project.run("plan"),
+        project.run("plan", "--json"),
+        project.run("plan", "--format", "markdown"),
+        project.run("plan", "--out", str(saved)),
+        project.run("--debug", "apply", *project.target_args(), str(saved), target=False),
+    ]
+
+    assert [r.code for r in outputs] == [0, 0, 0, 0, 0], outputs[-1].output
+    for result in outputs:
+        assert SECRET not in result.output
+        assert project.workspace.api_key not in result.output
+    assert "Use code (sensitive) today." in outputs[1].stdout  # the JSON view shows the text
+    assert SECRET not in saved.read_text(encoding="utf-8")
+    assert SECRET not in project.lockfile.read_text(encoding="utf-8")
+    remote = remote_workflow(project, project.lock_entries()["promo"]["id"])
+    script = remote["definition"]["graph"]["nodes"][0]["config"]["script_text"]
+    assert script == f"Use code {SECRET} today."

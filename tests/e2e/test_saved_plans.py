@@ -123,3 +123,35 @@ def test_a_saved_plan_with_nothing_to_do_sends_no_request_after_the_lockfile_che
     assert applied.code == 0, applied.output
     assert "No changes." in applied.stdout
     assert sent == []
+
+
+def test_the_first_apply_of_a_project_can_be_a_saved_plan(project: SyncProject) -> None:
+    keys = project.copy_examples()
+    saved = project.root / "p.json"
+    assert project.run("plan", "--out", str(saved)).code == 0
+    assert not project.lockfile.exists()  # plan writes nothing but the plan file
+
+    with recorded(project.workspace) as sent:
+        applied = project.run("apply", str(saved))
+
+    assert applied.code == 0, applied.output
+    assert "Apply complete: 4 created, 0 updated, 0 deleted." in applied.stdout
+    assert [r.method for r in sent] == ["GET", "POST", "POST", "POST", "POST", "GET"]
+    assert sorted(project.lock_entries()) == keys
+    lock = json.loads(project.lockfile.read_text(encoding="utf-8"))
+    assert lock["lineage"] == json.loads(saved.read_text(encoding="utf-8"))["lockfile"]["lineage"]
+    assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_saved_plan_made_before_the_first_apply_is_stale_after_it(project: SyncProject) -> None:
+    project.copy_examples()
+    saved = project.root / "p.json"
+    assert project.run("plan", "--out", str(saved)).code == 0
+    assert project.run("apply", "--auto-approve").code == 0
+
+    with recorded(project.workspace) as sent:
+        refused = project.run("apply", str(saved))
+
+    assert refused.code == 5, refused.output
+    assert f"{saved} is stale: it was made for another lockfile (lineage " in refused.stderr
+    assert sent == []
