@@ -7,7 +7,7 @@ from datetime import datetime
 
 from onepin import OnePinClient
 
-from tests.e2e.support import WORKFLOWS, calls, recorded, remote_workflow, writes
+from tests.e2e.support import WORKFLOWS, calls, plan_json, recorded, remote_workflow, writes
 from tests.sync_project import SyncProject
 
 KEY = "support/payment-reminder"
@@ -158,3 +158,50 @@ def test_force_overwrites_a_conflict(project: SyncProject, sdk: OnePinClient) ->
     assert [(r.method, r.body_keys) for r in writes(sent)] == [("PATCH", ["description"])]
     assert remote_workflow(project, ids[KEY])["description"] == "Edited in git."
     assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_an_sdk_read_modify_write_of_one_voice_shows_only_that_voice(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    ids = _applied_examples(project)
+    key = "support/welcome-call"
+    definition = sdk.workflows.get(ids[key]).data.definition  # migrated: config_version, floats
+    voice = next(n for n in definition["graph"]["nodes"] if n["id"] == "voice")
+    voice["config"]["voice_map"]["fr-fr"][0]["voice_id"] = "fr-FR-HenriNeural"
+    sdk.workflows.patch_workflow(ids[key], definition=definition)
+
+    planned = plan_json(project)
+    with recorded(project.workspace) as sent:
+        applied = project.run("apply", "--auto-approve")
+
+    [change] = planned["changes"]
+    assert (change["key"], change["reason"], change["patch_fields"]) == (
+        key, "changed outside onepin-sync", ["definition"]
+    )  # fmt: skip
+    [field] = change["field_changes"]
+    assert field["path"] == ["definition", "graph", "nodes[voice]", "config", "voice_map", "fr-fr"]
+    assert field["before"][0]["voice_id"] == "fr-FR-HenriNeural"
+    assert field["after"][0]["voice_id"] == "fr-FR-DeniseNeural"
+    assert applied.code == 0, applied.output
+    assert [(r.method, r.body_keys) for r in writes(sent)] == [("PATCH", ["definition"])]
+    assert "Verified: a fresh plan shows no changes." in applied.stdout
+
+
+def test_an_sdk_write_that_changes_nothing_is_not_drift(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    ids = _applied_examples(project)
+    current = sdk.workflows.get(ids[KEY]).data
+    sdk.workflows.patch_workflow(ids[KEY], name=current.name, definition=current.definition)
+
+    planned = project.run("plan", "--detailed-exitcode")
+    with recorded(project.workspace) as sent:
+        applied = project.run("apply", "--auto-approve")
+
+    assert planned.code == 0, planned.output
+    assert planned.stdout.startswith("No changes.")
+    assert applied.code == 0, applied.output
+    assert writes(sent) == []
+    assert datetime.fromisoformat(project.lock_entries()[KEY]["remote_updated_at"]) > (
+        current.updated_at
+    )  # only the recorded updated_at moved on

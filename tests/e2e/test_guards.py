@@ -1,0 +1,89 @@
+"""Guards that refuse destructive plans before anything is written (exit 3, zero writes)."""
+
+from __future__ import annotations
+
+import shutil
+
+from onepin_sync.emulator.control import EmulatorControl
+from tests.e2e.support import WORKFLOWS, recorded, writes
+from tests.sync_project import SyncProject
+
+
+def _applied_examples(project: SyncProject) -> dict[str, str]:
+    project.copy_examples()
+    applied = project.run("apply", "--auto-approve")
+    assert applied.code == 0, applied.output
+    return {key: entry["id"] for key, entry in project.lock_entries().items()}
+
+
+def test_removing_a_prevent_destroy_workflow_is_refused(project: SyncProject) -> None:
+    _applied_examples(project)
+    project.remove("support/welcome-call")  # its file says lifecycle.prevent_destroy: true
+
+    with recorded(project.workspace) as sent:
+        refused = project.run("apply", "--auto-approve")
+
+    assert refused.code == 3, refused.output
+    assert refused.stderr.startswith(
+        "Error: support/welcome-call: its file was removed but the lockfile records "
+        "lifecycle.prevent_destroy;"
+    )
+    assert writes(sent) == []
+
+
+def test_deleting_more_than_the_limit_needs_allow_mass_delete(project: SyncProject) -> None:
+    ids = _applied_examples(project)
+    project.remove("support/payment-reminder")
+    project.remove("marketing/product-launch-promo")  # 2 of 4: the limit is a quarter, 1
+
+    with recorded(project.workspace) as sent:
+        refused = project.run("apply", "--auto-approve")
+    with recorded(project.workspace) as allowed_sent:
+        allowed = project.run("apply", "--auto-approve", "--allow-mass-delete")
+
+    assert refused.code == 3, refused.output
+    assert (
+        "Error: the plan deletes 2 workflows, more than the limit of 1; pass --allow-mass-delete"
+        in refused.stderr
+    )
+    assert writes(sent) == []
+    assert allowed.code == 0, allowed.output
+    assert sorted(r.path for r in writes(allowed_sent)) == sorted(
+        f"{WORKFLOWS}/{ids[k]}"
+        for k in ("support/payment-reminder", "marketing/product-launch-promo")
+    )
+
+
+def test_an_empty_listing_while_the_lockfile_manages_workflows_is_refused(
+    project: SyncProject, emulator_control: EmulatorControl
+) -> None:
+    _applied_examples(project)
+    elsewhere = emulator_control.new_workspace()  # a key of another, empty workspace
+
+    refused = project.run("apply", "--auto-approve", "--api-key", elsewhere.api_key)
+
+    assert refused.code == 3, refused.output
+    assert refused.stderr == (
+        "Error: the API lists no workflows but the lockfile manages 4: wrong API key, workspace "
+        "or base URL? (pass --allow-empty-remote to re-create them)\n"
+    )
+    assert [r.method for r in emulator_control.requests(workspace_id=elsewhere.workspace_id)] == [
+        "GET"
+    ]
+
+
+def test_an_empty_or_missing_workflows_folder_never_plans_deleting_everything(
+    project: SyncProject,
+) -> None:
+    _applied_examples(project)
+    shutil.rmtree(project.workflows)
+
+    with recorded(project.workspace) as sent:
+        missing = project.run("apply", "--auto-approve")
+        project.workflows.mkdir()
+        empty = project.run("apply", "--auto-approve")
+
+    assert (missing.code, empty.code) == (3, 3)
+    assert "the workflows folder is missing but the lockfile manages 4 workflows" in missing.stderr
+    assert "the workflows folder has no workflow files but the lockfile manages 4" in empty.stderr
+    assert writes(sent) == []
