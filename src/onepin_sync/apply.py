@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from onepin_sync.errors import AmbiguousCreateError, ApiError, ConflictError, InputError
+from onepin_sync.failpoints import failpoint
 from onepin_sync.journal import Journal, JournalBegin, JournalIntent, JournalOutcome
 from onepin_sync.models import (
     Action,
@@ -192,6 +193,7 @@ async def _execute(
     Returns the result, the lockfile entry, and whether that entry should be recorded.
     """
     started_at = now()
+    failpoint("write.before_intent")
     journal.append(
         JournalIntent(
             op=op,
@@ -204,11 +206,13 @@ async def _execute(
             started_at=started_at,
         )
     )
+    failpoint("write.before_request")
     detail = None
     try:
         if change.action is Action.DELETE:
             assert change.remote_id is not None
             gone_before = not await api.delete_workflow(change.remote_id)
+            failpoint("write.after_response")
             detail = "already gone" if gone_before else None
             journal.append(JournalOutcome(op=op, ok=True, entry=None))
             return _result(change, Outcome.DONE, detail), None, True
@@ -229,6 +233,7 @@ async def _execute(
         error = f"{type(exc).__name__} {exc.status or ''}".strip()
         journal.append(JournalOutcome(op=op, ok=False, error=error))
         return _result(change, Outcome.FAILED, str(exc)), None, False
+    failpoint("write.after_response")
     entry = remote_entry(remote, change.applied_hash, salt, change.prevent_destroy)
     journal.append(JournalOutcome(op=op, ok=True, entry=entry))
     return _result(change, Outcome.DONE, detail, remote.id), entry, True

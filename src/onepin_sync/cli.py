@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
-from onepin_sync import __version__
+from onepin_sync import __version__, failpoints
 from onepin_sync.adoption import ImportSettings, PullSettings, import_workflow, pull
 from onepin_sync.apply import ApplyOptions
 from onepin_sync.config import TargetOptions, load_project, resolve_paths
@@ -415,5 +415,10 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point (also `python -m onepin_sync`); arms a crash-test failpoint if asked."""
+    try:
+        failpoints.arm_from_environment(os.environ)
+    except OnepinSyncError as exc:
+        ConsoleUi.print_error(exc)
+        sys.exit(exc.exit_code)
     sys.exit(run())

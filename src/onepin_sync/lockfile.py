@@ -19,6 +19,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from onepin_sync.errors import StateError
+from onepin_sync.failpoints import failpoint
 from onepin_sync.models import StateFile
 
 FORMAT_VERSION = 1
@@ -77,11 +78,14 @@ def lockfile_text(state: StateFile) -> str:
 
 def write_lockfile(path: Path, state: StateFile) -> None:
     """Atomically replace the lockfile with `state`."""
-    atomic_write(path, lockfile_text(state))
+    atomic_write(path, lockfile_text(state), failpoint_name="lockfile.before_replace")
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` via a fsynced temporary file and `os.replace`."""
+def atomic_write(path: Path, text: str, *, failpoint_name: str | None = None) -> None:
+    """Write `text` to `path` via a fsynced temporary file and `os.replace`.
+
+    `failpoint_name` names the crash-test failpoint (see `failpoints`) between the two.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -89,6 +93,8 @@ def atomic_write(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        if failpoint_name is not None:
+            failpoint(failpoint_name)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
