@@ -4,7 +4,8 @@
 sends, logs one line per attempt, retries by the policy in `retry.py`, and turns every failure into
 one of our errors (`errors.py`; error bodies read by `envelope.py`). Redirects are never followed,
 so the Authorization header only ever goes to `base_url`; TLS verification is always on. The API
-key never appears in a message, a log line or a repr.
+key never appears in a message, a log line or a repr. With a `deadline`, no attempt's timeout
+reaches past it, so a run ends on time even when a request hangs.
 
 All waiting goes through the injected `sleep` and `clock`, all jitter through `random`. Knows
 nothing about workflows: that is `client.py`.
@@ -228,7 +229,9 @@ class ApiSession:
             started = self._clock()
             result: httpx.Response | httpx.RequestError
             try:
-                result = await http.request(method, url, content=content, headers=headers)
+                result = await http.request(
+                    method, url, content=content, headers=headers, timeout=self._timeout(started)
+                )
             except httpx.RequestError as exc:
                 result = exc
             elapsed_ms = round((self._clock() - started) * 1000)
@@ -246,6 +249,13 @@ class ApiSession:
             return result
         finally:
             self._limiter.release(slot, outcome)
+
+    def _timeout(self, now: float) -> httpx.Timeout:
+        """The per-request timeout, cut short so that no attempt outlives the run's deadline."""
+        seconds = self._settings.timeout
+        if self._deadline_at is not None:
+            seconds = max(0.001, min(seconds, self._deadline_at - now))
+        return httpx.Timeout(seconds)
 
     def _delay(self, retry: int, result: httpx.Response | httpx.RequestError) -> float:
         if isinstance(result, httpx.Response):
