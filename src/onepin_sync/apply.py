@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from onepin_sync.errors import AmbiguousCreateError, ApiError, ConflictError, InputError
 from onepin_sync.failpoints import failpoint
@@ -59,6 +60,7 @@ class ChangeResult(FrozenModel):
 class ApplyResult(FrozenModel):
     results: tuple[ChangeResult, ...]
     state: StateFile
+    unresolved: tuple[str, ...] = ()  # keys whose write has no outcome: the next run settles them
 
     @property
     def complete(self) -> bool:
@@ -131,6 +133,7 @@ async def execute_plan(
     gate = asyncio.Semaphore(max(1, options.parallelism))
     results: dict[str, ChangeResult] = {}
     entries: dict[str, StateEntry | None] = {}
+    unresolved: list[str] = []
     stopped = False
 
     async def run(op: int, change: Change) -> None:
@@ -141,12 +144,13 @@ async def execute_plan(
             elif stopped:
                 results[change.key] = _result(change, Outcome.SKIPPED, "an earlier write failed")
             else:
-                result, entry, recorded = await _execute(
-                    op, change, api, state.salt, managed_ids, journal, now
-                )
+                written = await _execute(op, change, api, state.salt, managed_ids, journal, now)
+                result = written.result
                 results[change.key] = result
-                if recorded:
-                    entries[change.key] = entry
+                if written.recorded:
+                    entries[change.key] = written.entry
+                if written.unknown:
+                    unresolved.append(change.key)
                 if result.outcome is not Outcome.DONE and not options.continue_on_error:
                     stopped = True
             on_result(results[change.key])
@@ -162,6 +166,7 @@ async def execute_plan(
     return ApplyResult(
         results=tuple(results[c.key] for c in plan.changes),
         state=with_refreshes(state, refreshed),
+        unresolved=tuple(sorted(unresolved)),
     )
 
 
@@ -179,6 +184,13 @@ def with_refreshes(state: StateFile, refreshes: list[StateRefresh]) -> StateFile
     return state.model_copy(update={"workflows": ordered, "serial": state.serial + 1})
 
 
+class _Written(NamedTuple):
+    result: ChangeResult
+    entry: StateEntry | None = None  # the lockfile entry (None for a delete: forget the key)
+    recorded: bool = False  # whether `entry` goes into the lockfile
+    unknown: bool = False  # no outcome was journalled: the write's fate is unknown
+
+
 async def _execute(
     op: int,
     change: Change,
@@ -187,11 +199,8 @@ async def _execute(
     managed_ids: frozenset[str],
     journal: Journal,
     now: Callable[[], datetime],
-) -> tuple[ChangeResult, StateEntry | None, bool]:
-    """One write: journal the intent, send it, journal the outcome.
-
-    Returns the result, the lockfile entry, and whether that entry should be recorded.
-    """
+) -> _Written:
+    """One write: journal the intent, send it, journal the outcome."""
     started_at = now()
     failpoint("write.before_intent")
     journal.append(
@@ -215,7 +224,7 @@ async def _execute(
             failpoint("write.after_response")
             detail = "already gone" if gone_before else None
             journal.append(JournalOutcome(op=op, ok=True, entry=None))
-            return _result(change, Outcome.DONE, detail), None, True
+            return _Written(_result(change, Outcome.DONE, detail), None, recorded=True)
         assert change.after is not None
         assert change.applied_hash is not None
         if change.action is Action.CREATE:
@@ -227,16 +236,16 @@ async def _execute(
     except AmbiguousCreateError as exc:
         # Its fate is unknown: no outcome is journalled, so the next run looks for it again.
         detail = f"{exc}; no workflow it could have created was found (the next run looks again)"
-        return _result(change, Outcome.FAILED, detail), None, False
+        return _Written(_result(change, Outcome.FAILED, detail), unknown=True)
     except ApiError as exc:
         # The journal keeps the kind of failure only: API messages may echo request content.
         error = f"{type(exc).__name__} {exc.status or ''}".strip()
         journal.append(JournalOutcome(op=op, ok=False, error=error))
-        return _result(change, Outcome.FAILED, str(exc)), None, False
+        return _Written(_result(change, Outcome.FAILED, str(exc)))
     failpoint("write.after_response")
     entry = remote_entry(remote, change.applied_hash, salt, change.prevent_destroy)
     journal.append(JournalOutcome(op=op, ok=True, entry=entry))
-    return _result(change, Outcome.DONE, detail, remote.id), entry, True
+    return _Written(_result(change, Outcome.DONE, detail, remote.id), entry, recorded=True)
 
 
 async def _create(

@@ -322,6 +322,11 @@ async def _execute(
     loop = asyncio.get_running_loop()
     for signum in _STOP_SIGNALS:
         loop.add_signal_handler(signum, received.append, signum)
+    if not inputs.paths.lockfile.exists():
+        # The journal names the lockfile's lineage and its hashes use the lockfile's salt: a
+        # first apply persists both before its first write, or after a crash the next run would
+        # start a new lineage, unable to settle the journal (and create everything again).
+        write_lockfile(inputs.paths.lockfile, state)
     journal = Journal(inputs.paths.journal)
     try:
         result = await execute_plan(
@@ -340,7 +345,8 @@ async def _execute(
         journal.close()
         for signum in _STOP_SIGNALS:
             loop.remove_signal_handler(signum)
-    journal.remove()
+    if not result.unresolved:
+        journal.remove()  # else kept: the next run looks up what those writes did
     return result, (received[0] if received else None)
 
 

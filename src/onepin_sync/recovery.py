@@ -8,8 +8,10 @@ For each write the journal started:
   managed) and adopted; an update is re-read and recorded if the remote now holds the intended
   spec; a delete is confirmed by a 404.
 Whatever cannot be proven is left out of the lockfile, and the next plan simply plans it again.
-A journal older than the lockfile (the lockfile was written, the journal not yet removed) is
-stale and ignored.
+A journal older than the lockfile was already compacted into it (the lockfile was written, the
+journal not yet removed, or kept on purpose for a create whose fate was unknown): its outcomes are
+in the lockfile, but its writes without outcome are still looked up. A journal of another lineage
+is ignored.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from onepin_sync.remote import WorkflowApi
 class Settlement:
     state: StateFile
     notes: tuple[str, ...]  # one line per write whose fate was settled
-    stale: bool  # the journal was already compacted into the lockfile
+    stale: bool  # the journal belongs to another lockfile lineage and was ignored
 
 
 async def settle_journal(
@@ -37,14 +39,15 @@ async def settle_journal(
 ) -> Settlement:
     """The lockfile with every write the journal proves recorded."""
     begin = next((line for line in lines if isinstance(line, JournalBegin)), None)
-    if begin is None or (begin.lineage, begin.serial) != (state.lineage, state.serial):
+    if begin is None or begin.lineage != state.lineage:
         return Settlement(state, (), stale=True)
+    compacted = begin.serial != state.serial  # the lockfile already holds the outcomes
     refreshes: list[StateRefresh] = []
     notes: list[str] = []
     managed_ids = {e.id for e in state.workflows.values()}
     for intent, outcome in pending(lines):
         if outcome is not None:
-            if outcome.ok:
+            if outcome.ok and not compacted:
                 refreshes.append(StateRefresh(key=intent.key, entry=outcome.entry))
                 notes.append(f"{intent.key}: {intent.action.value} had completed; recorded")
             continue
