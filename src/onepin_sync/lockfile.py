@@ -4,13 +4,16 @@ JSON with sorted keys, 2-space indent and a trailing newline, so it diffs well i
 lockfile, or one written by a newer format, is refused and never treated as empty: treating it as
 empty would plan to re-create every workflow. Writes go to a temporary file in the same folder,
 are fsynced, then `os.replace`d over the old file, so a crash leaves the old or the new file,
-never half of one. Never holds a token or a secret (hashes are salted per lineage).
+never half of one (the next lockfile write removes the temporary file a crash left behind).
+Never holds a token or a secret (hashes are salted per lineage).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import secrets
 import tempfile
 import uuid
@@ -77,7 +80,16 @@ def lockfile_text(state: StateFile) -> str:
 
 
 def write_lockfile(path: Path, state: StateFile) -> None:
-    """Atomically replace the lockfile with `state`."""
+    """Atomically replace the lockfile with `state`; the caller holds the state lock.
+
+    Temporary files that a writer killed mid-write left next to the lockfile are removed first:
+    under the lock no other writer can be using one, and left there they would end up in git.
+    """
+    temporary = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(path.parent):
+            if temporary.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
     atomic_write(path, lockfile_text(state), failpoint_name="lockfile.before_replace")
 
 
