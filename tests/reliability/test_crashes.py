@@ -1,0 +1,87 @@
+"""`apply` killed with SIGKILL at each step of a write (failpoints), then run again.
+
+The killed run is a real child process (`python -m onepin_sync apply`) armed with
+`ONEPIN_SYNC_FAILPOINT`; nothing of it runs after the kill. The next apply settles its journal:
+a create that reached the server is adopted (never created twice), an update re-checked, a delete
+confirmed by a 404; then everything converges (`harness.assert_invariants`).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from onepin_sync.lockfile import read_lockfile
+from tests.reliability.harness import (
+    EXAMPLE_KEYS,
+    Tracked,
+    applied_examples,
+    assert_invariants,
+    edit_description,
+    journal_intents,
+    killed,
+    writes_sent,
+)
+
+KEY = "support/payment-reminder"
+METHOD = {"create": "POST", "update": "PATCH", "delete": "DELETE"}
+STEPS = (
+    "write.before_intent",
+    "write.before_request",
+    "write.after_response",
+    "lockfile.before_replace",
+)
+
+
+def _plan_one_kind_of_write(sync: Tracked, action: str) -> int:
+    """Files planning only writes of one kind; returns how many."""
+    if action == "create":
+        sync.project.copy_examples()
+        return len(EXAMPLE_KEYS)
+    applied_examples(sync)
+    if action == "update":
+        edit_description(sync, KEY, "Edited in git.")
+    else:
+        sync.project.remove(KEY)
+    return 1
+
+
+@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("action", ["create", "update", "delete"])
+def test_apply_killed_at_a_step_of_a_write_is_settled_by_the_next_apply(
+    sync: Tracked, action: str, step: str
+) -> None:
+    planned = _plan_one_kind_of_write(sync, action)
+    method = METHOD[action]
+    sent_before = len(writes_sent(sync, method))
+    lockfile_before = read_lockfile(sync.project.lockfile)
+    # A first apply also writes the (empty) lockfile before its first write: kill at the final one.
+    failpoint = f"{step}:2" if step.startswith("lockfile.") and action == "create" else step
+
+    crashed = sync.finish(sync.spawn(failpoint=failpoint))
+
+    assert killed(crashed), crashed.output
+    sent = len(writes_sent(sync, method)) - sent_before
+    if step in {"write.before_intent", "write.before_request"}:
+        assert sent == 0
+    elif step == "write.after_response":
+        assert sent >= 1
+    else:
+        assert sent == planned
+    lockfile_after = read_lockfile(sync.project.lockfile)  # valid: old or new, never half
+    if lockfile_before is not None:
+        assert lockfile_after == lockfile_before  # the run died before its final lockfile write
+    else:
+        assert lockfile_after is not None
+        assert lockfile_after.workflows == {}
+    intents = {"write.before_intent": 0, "write.before_request": 1}.get(step, planned)
+    assert journal_intents(sync) == intents
+
+    recovered = sync.run("apply", "--auto-approve")
+    assert recovered.code == 0, recovered.output
+    if step != "write.before_intent":
+        assert "Warning: interrupted apply:" in recovered.stderr
+    if step in {"write.after_response", "lockfile.before_replace"} and action == "create":
+        assert "had completed" in recovered.stderr
+        created = [r for r in writes_sent(sync, "POST") if r.status in {200, 201}]
+        assert len(created) == planned  # adopted, never created again
+    assert_invariants(sync)
