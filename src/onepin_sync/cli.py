@@ -392,7 +392,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         result = cli.main(args=args, prog_name="onepin-sync", standalone_mode=False)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl+C into Abort
+            click.echo("Interrupted.", err=True)
+            return EXIT_INTERRUPTED
         click.echo("Aborted.", err=True)
         return 1
     except click.ClickException as exc:
