@@ -35,7 +35,10 @@ def test_a_fresh_apply_creates_every_example_and_records_its_id(project: SyncPro
     assert applied.code == 0, applied.output
     assert "Apply complete: 4 created, 0 updated, 0 deleted." in applied.stdout
     assert [r.method for r in sent] == ["GET", "POST", "POST", "POST", "POST", "GET"]
-    assert {r.status for r in writes(sent)} == {201}
+    assert {(r.path, r.status) for r in writes(sent)} == {(WORKFLOWS, 201)}
+    assert {tuple(r.body_keys or ()) for r in writes(sent)} == {
+        ("definition", "description", "name")
+    }  # a create sends every managed field, never `lifecycle`
     entries = project.lock_entries()
     assert sorted(entries) == keys
     for key, entry in entries.items():
@@ -158,8 +161,8 @@ def test_removing_a_file_deletes_exactly_that_workflow(project: SyncProject) -> 
     assert "Plan: 0 to create, 0 to update, 1 to delete." in plan.stdout
     assert applied.code == 0, applied.output
     assert "Apply complete: 0 created, 0 updated, 1 deleted." in applied.stdout
-    assert [(r.method, r.path, r.status) for r in writes(sent)] == [
-        ("DELETE", f"{WORKFLOWS}/{ids[removed]}", 200)
+    assert [(r.method, r.path, r.status, r.body_keys) for r in writes(sent)] == [
+        ("DELETE", f"{WORKFLOWS}/{ids[removed]}", 200, None)
     ]
     kept = {k: v for k, v in ids.items() if k != removed}
     assert {k: e["id"] for k, e in project.lock_entries().items()} == kept

@@ -75,6 +75,17 @@ def test_applying_a_saved_plan_costs_one_relisting_plus_writes_plus_verification
     assert {r.path for r in sent if r.method == "GET"} == {WORKFLOWS}
 
 
+def test_an_apply_with_nothing_to_do_lists_once(project: SyncProject) -> None:
+    seed(project, 3)
+
+    with recorded(project.workspace) as sent:
+        applied = project.run("apply", "--auto-approve")
+
+    assert applied.code == 0, applied.output
+    assert applied.stdout == "No changes. The workspace matches the workflow files.\n"
+    assert calls(sent) == [("GET", WORKFLOWS)]
+
+
 def test_a_refresh_only_apply_writes_nothing_and_lists_once(project: SyncProject) -> None:
     seed(project, 3)
 
