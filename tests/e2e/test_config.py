@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from onepin._cli.auth.credentials import write_credentials
 
 from onepin_sync.emulator.control import EmulatorControl
 from tests.e2e.support import WORKFLOWS, calls, recorded, tiny_workflow
@@ -49,9 +50,7 @@ def test_the_api_key_and_base_url_come_from_the_environment(
 def test_the_credentials_file_of_the_onepin_cli_is_used(project: SyncProject) -> None:
     project.write("alpha", tiny_workflow("Alpha"))
     ws = project.workspace
-    _write_credentials(
-        Path.home(), f'[default]\napi_key = "{ws.api_key}"\nbase_url = "{ws.base_url}"\n'
-    )
+    write_credentials(ws.api_key, ws.base_url)  # what `onepin login` (0.16.1) writes to ~/.onepin
 
     with recorded(ws) as sent:
         planned = project.run("plan", *_files_only(project), target=False)
