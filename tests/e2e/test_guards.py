@@ -87,3 +87,26 @@ def test_an_empty_or_missing_workflows_folder_never_plans_deleting_everything(
     assert "the workflows folder is missing but the lockfile manages 4 workflows" in missing.stderr
     assert "the workflows folder has no workflow files but the lockfile manages 4" in empty.stderr
     assert writes(sent) == []
+
+
+def test_lifting_prevent_destroy_is_recorded_without_a_write_then_the_delete_goes_through(
+    project: SyncProject,
+) -> None:
+    ids = _applied_examples(project)
+    key = "support/welcome-call"
+    project.write(key, {**project.read(key), "lifecycle": {"prevent_destroy": False}})
+
+    with recorded(project.workspace) as lifted_sent:
+        lifted = project.run("apply", "--auto-approve")
+    project.remove(key)
+    with recorded(project.workspace) as removed_sent:
+        removed = project.run("apply", "--auto-approve")
+
+    assert lifted.code == 0, lifted.output
+    assert "Lockfile refreshed; no API writes were needed." in lifted.stdout
+    assert writes(lifted_sent) == []
+    assert removed.code == 0, removed.output
+    assert [(r.method, r.path) for r in writes(removed_sent)] == [
+        ("DELETE", f"{WORKFLOWS}/{ids[key]}")
+    ]
+    assert key not in project.lock_entries()
