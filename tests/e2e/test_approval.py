@@ -11,9 +11,11 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from onepin import OnePinClient
 
 from tests.e2e.support import recorded, tiny_workflow, writes
 from tests.sync_project import SyncProject
@@ -23,8 +25,11 @@ PROMPT = b"Enter a value:"
 TIMEOUT = 15.0
 
 
-def _apply_in_a_terminal(project: SyncProject, answer: str) -> tuple[int, str]:
-    """Run `onepin-sync apply` on a pty, type `answer` at the prompt; (exit code, output)."""
+def _apply_in_a_terminal(
+    project: SyncProject, answer: str, before_answer: Callable[[], object] = lambda: None
+) -> tuple[int, str]:
+    """Run `onepin-sync apply` on a pty, type `answer` at the prompt (after calling
+    `before_answer`); returns the exit code and everything the terminal showed."""
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
         [str(CLI), "apply", *project.target_args()],
@@ -50,6 +55,7 @@ def _apply_in_a_terminal(project: SyncProject, answer: str) -> tuple[int, str]:
                     break
                 output += chunk
             if not answered and PROMPT in output:
+                before_answer()
                 os.write(controller, answer.encode() + b"\n")
                 answered = True
         code = process.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -90,3 +96,25 @@ def test_apply_in_a_terminal_does_nothing_unless_the_answer_is_yes(
     assert "Apply cancelled: nothing was changed." in output
     assert writes(sent) == []
     assert not project.lockfile.exists()
+
+
+def test_a_remote_edit_while_apply_waits_for_the_answer_is_refused_after_yes(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    project.write("greeting", tiny_workflow("Greeting"))
+    assert project.run("apply", "--auto-approve").code == 0
+    workflow_id = project.lock_entries()["greeting"]["id"]
+    project.write("greeting", {**tiny_workflow("Greeting"), "description": "Edited in git."})
+
+    with recorded(project.workspace) as sent:
+        code, output = _apply_in_a_terminal(
+            project,
+            "yes",
+            before_answer=lambda: sdk.workflows.patch_workflow(workflow_id, name="Renamed"),
+        )
+
+    assert code == 5, output
+    assert "the workspace changed since the plan; nothing was written" in output
+    assert [(r.method, r.path, r.body_keys) for r in writes(sent)] == [
+        ("PATCH", f"/api/v1/workflows/{workflow_id}", ["name"])  # the SDK's, nothing from us
+    ]

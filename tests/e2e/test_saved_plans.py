@@ -74,6 +74,23 @@ def test_a_saved_plan_made_stale_by_a_remote_edit_is_refused(
     )
 
 
+def test_a_saved_plan_whose_workflow_was_deleted_remotely_is_refused(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    ids = _applied_examples(project)
+    _edit_description(project, KEY, "Edited in git.")
+    saved = project.root / "p.json"
+    assert project.run("plan", "--out", str(saved)).code == 0
+    sdk.workflows.delete_workflow(ids[KEY])
+
+    with recorded(project.workspace) as sent:
+        refused = project.run("apply", str(saved))
+
+    assert refused.code == 5, refused.output
+    assert f"{KEY}: deleted remotely since the plan" in refused.stderr
+    assert writes(sent) == []
+
+
 def test_a_saved_plan_whose_lockfile_moved_on_is_refused(project: SyncProject) -> None:
     _applied_examples(project)
     _edit_description(project, KEY, "Edited in git.")
