@@ -172,3 +172,39 @@ def test_a_write_the_api_refuses_makes_apply_exit_6_and_records_the_rest(
     assert retried.code == 0, retried.output
     assert [(r.method, r.path) for r in writes(sent)] == [("POST", WORKFLOWS)]
     assert sorted(project.lock_entries()) == ["team/alpha", "team/bravo", "team/charlie"]
+
+
+def test_a_failed_update_stops_the_line_unless_continue_on_error(project: SyncProject) -> None:
+    for name in ("Alpha", "Bravo"):
+        project.write(name.lower(), tiny_workflow(name))
+    assert project.run("apply", "--auto-approve").code == 0
+    before = project.lock_entries()
+    for name in ("Alpha", "Bravo"):
+        project.write(name.lower(), {**tiny_workflow(name), "description": f"{name} v2"})
+    project.workspace.add_fault(
+        kind="status", status=422, method="PATCH", body_contains="Alpha", times=0
+    )
+    one_at_a_time = ("--auto-approve", "--parallelism", "1")
+
+    with recorded(project.workspace) as stopped_sent:
+        stopped = project.run("apply", *one_at_a_time)
+    after_stop = project.lock_entries()
+    with recorded(project.workspace) as continued_sent:
+        continued = project.run("apply", *one_at_a_time, "--continue-on-error")
+
+    assert stopped.code == 6, stopped.output
+    assert "alpha: failed:" in stopped.stdout
+    assert "bravo: skipped: an earlier write failed" in stopped.stdout
+    assert "Apply incomplete: 0 created, 0 updated, 0 deleted; 1 failed, 1 skipped." in (
+        stopped.stderr
+    )
+    assert [(r.method, r.status) for r in writes(stopped_sent)] == [("PATCH", 422)]
+    assert after_stop == before
+    assert continued.code == 6, continued.output
+    assert "Apply incomplete: 0 created, 1 updated, 0 deleted; 1 failed." in continued.stderr
+    assert [(r.method, r.status) for r in writes(continued_sent)] == [
+        ("PATCH", 422), ("PATCH", 200)
+    ]  # fmt: skip
+    after = project.lock_entries()
+    assert after["alpha"] == before["alpha"]  # the failed write left its entry alone
+    assert after["bravo"]["applied_hash"] != before["bravo"]["applied_hash"]
