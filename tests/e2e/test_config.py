@@ -4,6 +4,7 @@ zero-setup `--emulator` mode."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -296,3 +297,27 @@ def test_emulator_mode_needs_no_setup_and_keeps_its_data_next_to_the_lockfile(
     assert planned.code == 0, planned.output  # the second run saw the first run's workflows
     assert "No changes." in planned.stdout
     assert project.workspace.requests() == []  # nothing went to the test's emulator
+
+
+def test_the_readme_quickstart_runs_from_a_copy_of_the_repository(
+    project: SyncProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    clone = tmp_path / "clone"
+    shutil.copytree(repo / "examples", clone / "examples")
+    shutil.copy(repo / "onepin-sync.yaml", clone / "onepin-sync.yaml")
+    monkeypatch.chdir(clone)
+    quick = SyncProject(clone, project.workspace)
+
+    first = quick.run("plan", "--emulator", target=False)
+    applied = quick.run("apply", "--emulator", "--auto-approve", target=False)
+    second = quick.run("plan", "--emulator", target=False)
+
+    assert first.code == 0, first.output
+    assert "Plan: 4 to create, 0 to update, 0 to delete." in first.stdout
+    assert applied.code == 0, applied.output
+    assert "Apply complete: 4 created, 0 updated, 0 deleted." in applied.stdout
+    assert second.code == 0, second.output
+    assert second.stdout.startswith("No changes.")
+    assert (clone / "onepin-sync.lock").is_file()
+    assert (clone / ".onepin-sync" / "emulator.db").is_file()
