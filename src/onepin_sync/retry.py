@@ -9,18 +9,21 @@ The policy by kind of request (DESIGN.md, "Plan and apply"):
     CREATE  POST /workflows                   only what certainly never reached the server:
                                               ConnectError, ConnectTimeout, PoolTimeout; and 429
 
+A server certificate that fails TLS verification is never retried, whatever the kind.
+
 Any other failure of a CREATE after it was sent (reset, read or write timeout, 5xx) is ambiguous:
 the caller must look for the workflow it may have created rather than send it again.
 
 Waits: the server's `Retry-After` when present (delta-seconds or HTTP-date), capped at 60 s;
 otherwise full-jitter exponential backoff, `random() * min(30, 0.5 * 2**retry)`.
 
-Pure: no IO, clock or sleeping. Imports httpx only for its exception and header types.
+Pure: no IO, clock or sleeping. Imports httpx and ssl only for their exception and header types.
 """
 
 from __future__ import annotations
 
 import re
+import ssl
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import Enum
@@ -56,9 +59,23 @@ def retryable_status(kind: RequestKind, status: int) -> bool:
 
 
 def retryable_exception(kind: RequestKind, exc: httpx.RequestError) -> bool:
+    if certificate_rejected(exc):
+        return False
     if kind is RequestKind.CREATE:
         return certainly_unsent(exc)
     return isinstance(exc, _TRANSIENT)
+
+
+def certificate_rejected(exc: BaseException) -> bool:
+    """True when TLS verification refused the server's certificate: another try is refused too."""
+    cause: BaseException | None = exc
+    for _ in range(8):  # httpx -> httpcore -> ssl; never loop on a cyclic chain
+        if cause is None:
+            return False
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def certainly_unsent(exc: httpx.RequestError) -> bool:
