@@ -256,7 +256,7 @@ def plan_command(
             ctx.ui.info(
                 f"\nSaved the plan to {out}. Apply exactly it with: onepin-sync apply {out}"
             )
-    if detailed_exitcode and outcome.plan.has_changes:
+    if detailed_exitcode and (outcome.plan.has_changes or outcome.plan.drift):
         sys.exit(EXIT_CHANGES)
 
 

@@ -175,7 +175,8 @@ class StateRefresh(FrozenModel):
     """A lockfile-only update: remote already matches, only the recorded hashes move."""
 
     key: str
-    entry: StateEntry | None  # None: forget the key (its workflow is gone and its file too)
+    entry: StateEntry | None  # None: forget the key (its workflow is gone)
+    reason: Reason | None = None  # set when it accepts a remote change (`--refresh-only`)
 
 
 class Plan(FrozenModel):
@@ -191,6 +192,11 @@ class Plan(FrozenModel):
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def drift(self) -> tuple[StateRefresh, ...]:
+        """Refreshes accepting changes made outside onepin-sync (only with `--refresh-only`)."""
+        return tuple(r for r in self.refreshes if r.reason is not None)
 
     @property
     def conflicts(self) -> tuple[Change, ...]:

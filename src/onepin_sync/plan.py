@@ -72,7 +72,7 @@ def plan_changes(
                 changes.append(_create(wanted, state.salt, Reason.NEW))
         elif current is None:
             if options.refresh_only:
-                refreshes.append(StateRefresh(key=key, entry=None))
+                refreshes.append(StateRefresh(key=key, entry=None, reason=Reason.MISSING_REMOTELY))
             else:
                 changes.append(_create(wanted, state.salt, Reason.MISSING_REMOTELY))
         else:
@@ -179,7 +179,8 @@ def _plan_existing(
 
     if options.refresh_only or not (desired_changed or remote_changed):
         if accepted != entry:
-            refreshes.append(StateRefresh(key=wanted.key, entry=accepted))
+            reason = Reason.DRIFT if remote_changed else None
+            refreshes.append(StateRefresh(key=wanted.key, entry=accepted, reason=reason))
         return
     field_changes = spec_changes(normalize_spec(current.spec), normalize_spec(wanted.spec))
     if not field_changes:

@@ -67,12 +67,17 @@ def plan_document(
             "delete": plan.count(Action.DELETE),
             "conflict": len(plan.conflicts),
             "refresh": len(plan.refreshes),
+            "drift": len(plan.drift),
             "managed": plan.managed_count,
             "unmanaged": plan.unmanaged_count,
         },
         "changes": [_change_doc(c, redactor) for c in plan.changes],
         "refreshes": [
-            {"key": r.key, "entry": None if r.entry is None else r.entry.model_dump(mode="json")}
+            {
+                "key": r.key,
+                "reason": None if r.reason is None else r.reason.value,
+                "entry": None if r.entry is None else r.entry.model_dump(mode="json"),
+            }
             for r in plan.refreshes
         ],
     }
@@ -96,6 +101,7 @@ def read_plan_document(doc: Json, source: str) -> tuple[Plan, PlanTarget]:
                 StateRefresh(
                     key=r["key"],
                     entry=None if r["entry"] is None else StateEntry.model_validate(r["entry"]),
+                    reason=r.get("reason"),
                 )
                 for r in doc["refreshes"]
             ),

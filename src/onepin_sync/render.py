@@ -41,8 +41,13 @@ def summary_line(plan: Plan) -> str:
 
 def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
     """Print the human plan."""
+    if plan.drift:
+        _print_drift(plan, console)
     if not plan.has_changes:
-        console.print(Text("No changes. The workspace matches the workflow files.", style="bold"))
+        if not plan.drift:
+            console.print(
+                Text("No changes. The workspace matches the workflow files.", style="bold")
+            )
         if plan.refreshes:
             console.print(f"The lockfile will record {len(plan.refreshes)} refreshed entries.")
         _print_unmanaged(plan, console)
@@ -62,6 +67,18 @@ def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
             )
         )
     _print_unmanaged(plan, console)
+
+
+def _print_drift(plan: Plan, console: Console) -> None:
+    console.print("Changes made outside onepin-sync (apply --refresh-only records them):\n")
+    for refresh in plan.drift:
+        symbol, style = ("-", "red") if refresh.entry is None else ("~", "yellow")
+        line = Text(f"  {symbol} ", style=style)
+        line.append(refresh.key, style="bold")
+        line.append(f" {refresh.reason.value if refresh.reason else ''}")
+        console.print(line)
+    noun = "change" if len(plan.drift) == 1 else "changes"
+    console.print(Text(f"\nRefresh: {len(plan.drift)} {noun} outside onepin-sync.", style="bold"))
 
 
 def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:

@@ -218,3 +218,21 @@ def test_remote_hash_ignores_server_managed_config_version() -> None:
     plan = plan_changes(desired(("k", A)), remote_state(remote(bumped)), lockfile(k=entry(A, R_A)))
     assert not plan.changes
     assert not plan.refreshes
+
+
+def test_refresh_only_marks_what_changed_outside_onepin_sync() -> None:
+    state = lockfile(k=entry(A, R_A), gone=entry(A, remote(migrated(A), wid="id-gone")))
+    want = desired(("k", A), ("gone", A))
+    plan = plan_changes(
+        want, remote_state(R_X, missing=("id-gone",)), state, PlanOptions(refresh_only=True)
+    )
+    assert [(r.key, r.reason) for r in plan.drift] == [
+        ("gone", Reason.MISSING_REMOTELY),
+        ("k", Reason.DRIFT),
+    ]
+    touched = plan_changes(
+        desired(("k", A)), remote_state(R_A_TOUCHED), lockfile(k=entry(A, R_A)),
+        PlanOptions(refresh_only=True),
+    )  # fmt: skip
+    assert len(touched.refreshes) == 1
+    assert touched.drift == ()  # an updated_at move without a change is bookkeeping, not drift

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
 from onepin import OnePinClient
 
 from tests.e2e.support import WORKFLOWS, calls, plan_json, recorded, remote_workflow, writes
@@ -73,13 +72,6 @@ def test_refresh_only_accepts_the_sdk_edit_into_the_lockfile(
     assert remote_workflow(project, ids[KEY])["description"] == "Edited in the app."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="design question: a refresh-only plan that finds drift exits 0 with "
-    "--detailed-exitcode (Terraform exits 2, the drift-detection idiom in CI) and does not say "
-    "which workflow changed outside onepin-sync; refreshes do not tell content drift from a mere "
-    "updated_at move, so the planner would need to mark them",
-)
 def test_a_refresh_only_plan_that_finds_drift_exits_2_and_names_it(
     project: SyncProject, sdk: OnePinClient
 ) -> None:
