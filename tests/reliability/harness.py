@@ -83,18 +83,24 @@ class Tracked:
 
     # --- running -----------------------------------------------------------------------------
 
-    def run(self, command: str, *args: str, target: bool = True) -> CliResult:
+    def run(self, command: str, *args: str, target: bool = True, debug: bool = False) -> CliResult:
         """The real CLI in-process (`cli.run`), recorded and checked."""
-        return self.observe(self.project.run(command, *args, target=target))
+        if not debug:
+            return self.observe(self.project.run(command, *args, target=target))
+        targets = self.project.target_args() if target else []
+        return self.observe(self.project.run("--debug", command, *targets, *args, target=False))
 
-    def spawn(self, *args: str, failpoint: str | None = None) -> subprocess.Popen[str]:
+    def spawn(
+        self, *args: str, failpoint: str | None = None, debug: bool = False
+    ) -> subprocess.Popen[str]:
         """`python -m onepin_sync apply --auto-approve ARGS` as a child process (see `finish`)."""
         env = {k: v for k, v in os.environ.items() if k != "ONEPIN_SYNC_FAILPOINT"}
         env.update(ONEPIN_API_KEY=self.workspace.api_key, NO_COLOR="1")
         if failpoint is not None:
             env["ONEPIN_SYNC_FAILPOINT"] = failpoint
         argv = [
-            sys.executable, "-m", "onepin_sync", "apply", "--auto-approve",
+            sys.executable, "-m", "onepin_sync", *(["--debug"] if debug else []),
+            "apply", "--auto-approve",
             "--dir", str(self.project.workflows),
             "--lockfile", str(self.project.lockfile),
             "--base-url", self.workspace.base_url,
