@@ -1,8 +1,9 @@
 """Where to sync from and to: the project file, paths, credentials and the API target.
 
 Resolution follows the official `onepin` CLI so one login serves both tools:
-- API key: `--api-key`, then the environment's `api_key_env` variable (project file), then
-  `ONEPIN_API_KEY`, then `~/.onepin/credentials` (`[default] api_key`);
+- API key: `--api-key`; else, for an environment with `api_key_env`, that variable only (an
+  unset one is an error, never a fallback to another workspace's key); else `ONEPIN_API_KEY`,
+  then `~/.onepin/credentials` (`[default] api_key`);
 - base URL: `--base-url`, the environment's `base_url`, `ONEPIN_BASE_URL`, the credentials file,
   else `https://api.onepin.ai`; plain `http://` only for loopback hosts;
 - workspace: `--workspace`, the environment's `workspace`, `ONEPIN_WORKSPACE_ID`.
@@ -136,17 +137,22 @@ def resolve_target(
     """The remote target; raises InputError when no key is found or the URL is unsafe."""
     credentials = _read_credentials(home, warnings)
     key_env = env_config.api_key_env
-    api_key = (
-        options.api_key
-        or (environ.get(key_env) if key_env else None)
-        or environ.get("ONEPIN_API_KEY")
-        or credentials.get("api_key")
-    )
+    if options.api_key:
+        api_key: str | None = options.api_key
+    elif key_env:
+        # Never fall back to the default key: it usually belongs to another workspace.
+        api_key = environ.get(key_env)
+        if not api_key:
+            raise InputError(
+                f"environment {options.env_name!r} takes its API key from {key_env}, which is "
+                "not set (or pass --api-key)"
+            )
+    else:
+        api_key = environ.get("ONEPIN_API_KEY") or credentials.get("api_key")
     if not api_key:
-        source = f"set {key_env}, " if key_env else ""
         raise InputError(
-            f"no Onepin API key: pass --api-key, {source}set ONEPIN_API_KEY, or run "
-            "`onepin login` (or try the local emulator with --emulator)"
+            "no Onepin API key: pass --api-key, set ONEPIN_API_KEY, or run `onepin login` "
+            "(or try the local emulator with --emulator)"
         )
     base_url = (
         options.base_url

@@ -192,12 +192,6 @@ def test_each_environment_has_its_own_key_variable_and_lockfile(
     assert "production, staging" in unknown.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="design question: an environment whose api_key_env variable is unset falls back to "
-    "ONEPIN_API_KEY and ~/.onepin/credentials, so `--env staging` in a job missing its secret "
-    "applies with whatever default key is around (often another workspace's)",
-)
 def test_an_environment_whose_key_variable_is_unset_never_uses_the_default_key(
     project: SyncProject,
     emulator_control: EmulatorControl,
