@@ -43,6 +43,8 @@ LoaderClass = type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 DefaultLoader: LoaderClass = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's C parser when PyYAML was built with it, else the pure-Python one."""
 
+_LIBYAML_DEPTH = "maximum nesting depth"  # libyaml's message when its own nesting limit is hit
+
 MAX_DEPTH = 64
 """Deepest nesting of mappings and sequences accepted (the top-level mapping is level 1)."""
 
@@ -201,6 +203,12 @@ def parse_document(
     except _Stop:
         value = None
     except yaml.YAMLError as error:
+        if loader is not yaml.SafeLoader and _LIBYAML_DEPTH in str(error):
+            # libyaml scans far ahead of the events it hands out and stops at its own limit
+            # (1000 levels), where our limit is long past: read again in Python to say where.
+            return parse_document(
+                text, on_string=on_string, top_level=top_level, loader=yaml.SafeLoader
+            )
         problems.append(_syntax_problem(error, text))
         value = None
     finally:
@@ -349,7 +357,7 @@ def _syntax_problem(error: yaml.YAMLError, text: str) -> YamlProblem:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     problem = getattr(error, "problem", None) or getattr(error, "reason", None) or "syntax error"
     context = getattr(error, "context", None)
-    if "maximum nesting depth" in str(problem):
+    if _LIBYAML_DEPTH in str(problem):
         message = f"nesting is deeper than {MAX_DEPTH} levels"
     else:
         message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
