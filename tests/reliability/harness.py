@@ -191,7 +191,8 @@ class Tracked:
         items: list[dict[str, Any]] = []
         with self.outside() as http:
             while True:
-                page = http.get(WORKFLOWS, params={"limit": 100, "offset": len(items)})
+                query = {"limit": 100, "offset": len(items), "include_definition": "true"}
+                page = http.get(WORKFLOWS, params=query)
                 page.raise_for_status()
                 body = page.json()
                 items.extend(body["data"])
