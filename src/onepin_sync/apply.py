@@ -29,6 +29,7 @@ from onepin_sync.models import (
     StateRefresh,
 )
 from onepin_sync.plan import remote_entry
+from onepin_sync.redact import Redactor
 from onepin_sync.remote import WorkflowApi
 
 DEFAULT_MAX_DELETES = 10
@@ -120,13 +121,15 @@ async def execute_plan(
     options: ApplyOptions,
     *,
     now: Callable[[], datetime],
+    secrets: Redactor,
     on_result: Callable[[ChangeResult], None] = lambda _: None,
     interrupted: Callable[[], bool] = lambda: False,
 ) -> ApplyResult:
     """Run every change of `plan`; return each outcome and the state to write.
 
     `interrupted` is polled before each write starts: once it says so, writes in flight finish
-    and the rest are skipped, exactly as after a failure.
+    and the rest are skipped, exactly as after a failure. `secrets` masks the names the journal
+    and the lockfile record.
     """
     journal.append(JournalBegin(lineage=state.lineage, serial=state.serial))
     managed_ids = frozenset(e.id for e in state.workflows.values())
@@ -144,7 +147,9 @@ async def execute_plan(
             elif stopped:
                 results[change.key] = _result(change, Outcome.SKIPPED, "an earlier write failed")
             else:
-                written = await _execute(op, change, api, state.salt, managed_ids, journal, now)
+                written = await _execute(
+                    op, change, api, state.salt, secrets, managed_ids, journal, now
+                )
                 result = written.result
                 results[change.key] = result
                 if written.recorded:
@@ -196,6 +201,7 @@ async def _execute(
     change: Change,
     api: WorkflowApi,
     salt: str,
+    secrets: Redactor,
     managed_ids: frozenset[str],
     journal: Journal,
     now: Callable[[], datetime],
@@ -209,7 +215,7 @@ async def _execute(
             key=change.key,
             action=change.action,
             remote_id=change.remote_id,
-            name=change.after.name if change.after else None,
+            name=secrets.text(change.after.name) if change.after else None,
             applied_hash=change.applied_hash,
             prevent_destroy=change.prevent_destroy,
             started_at=started_at,
@@ -243,7 +249,7 @@ async def _execute(
         journal.append(JournalOutcome(op=op, ok=False, error=error))
         return _Written(_result(change, Outcome.FAILED, str(exc)))
     failpoint("write.after_response")
-    entry = remote_entry(remote, change.applied_hash, salt, change.prevent_destroy)
+    entry = remote_entry(remote, change.applied_hash, salt, change.prevent_destroy, secrets=secrets)
     journal.append(JournalOutcome(op=op, ok=True, entry=entry))
     return _Written(_result(change, Outcome.DONE, detail, remote.id), entry, recorded=True)
 

@@ -336,6 +336,7 @@ async def _execute(
             journal,
             settings.apply,
             now=lambda: datetime.now(UTC),
+            secrets=redactor_for(inputs),
             on_result=ui.progress,
             interrupted=lambda: bool(received),
         )

@@ -35,6 +35,7 @@ from onepin_sync.models import (
     StateRefresh,
 )
 from onepin_sync.normalize import normalize_spec, spec_hash
+from onepin_sync.redact import NO_SECRETS, Redactor
 
 _ACTION_ORDER = {Action.CREATE: 0, Action.UPDATE: 1, Action.DELETE: 2}
 
@@ -56,6 +57,7 @@ def plan_changes(
     """Compute every change and lockfile refresh needed to make the workspace match the files."""
     options = options or PlanOptions()
     _check_guards(desired, remote, state, options)
+    secrets = Redactor(desired.secret_values)
     changes: list[Change] = []
     refreshes: list[StateRefresh] = []
     for key in sorted(desired.workflows.keys() | state.workflows.keys()):
@@ -76,7 +78,7 @@ def plan_changes(
             else:
                 changes.append(_create(wanted, state.salt, Reason.MISSING_REMOTELY))
         else:
-            _plan_existing(wanted, entry, current, state.salt, options, changes, refreshes)
+            _plan_existing(wanted, entry, current, state.salt, secrets, options, changes, refreshes)
     managed_ids = {e.id for e in state.workflows.values()}
     changes.sort(key=lambda c: (_ACTION_ORDER[c.action], c.key))
     return Plan(
@@ -90,12 +92,21 @@ def plan_changes(
 
 
 def remote_entry(
-    remote: RemoteWorkflow, applied_hash: str, salt: str, prevent_destroy: bool
+    remote: RemoteWorkflow,
+    applied_hash: str,
+    salt: str,
+    prevent_destroy: bool,
+    *,
+    secrets: Redactor = NO_SECRETS,
 ) -> StateEntry:
-    """The lockfile entry for `remote` as read back right after applying `applied_hash`."""
+    """The lockfile entry for `remote` as read back right after applying `applied_hash`.
+
+    The name is only a reminder for people reading the lockfile: a `${secret.X}` value in it is
+    masked with `secrets` (the lockfile is committed), the same way on every path that records it.
+    """
     return StateEntry(
         id=remote.id,
-        name=remote.name,
+        name=secrets.text(remote.name),
         applied_hash=applied_hash,
         remote_hash=spec_hash(normalize_spec(remote.spec), salt),
         remote_updated_at=remote.updated_at,
@@ -166,6 +177,7 @@ def _plan_existing(
     entry: StateEntry,
     current: RemoteWorkflow,
     salt: str,
+    secrets: Redactor,
     options: PlanOptions,
     changes: list[Change],
     refreshes: list[StateRefresh],
@@ -175,7 +187,7 @@ def _plan_existing(
     desired_changed = desired_hash != entry.applied_hash
     remote_changed = remote_hash != entry.remote_hash
     prevent_destroy = wanted.lifecycle.prevent_destroy
-    accepted = remote_entry(current, entry.applied_hash, salt, prevent_destroy)
+    accepted = remote_entry(current, entry.applied_hash, salt, prevent_destroy, secrets=secrets)
 
     if options.refresh_only or not (desired_changed or remote_changed):
         if accepted != entry:

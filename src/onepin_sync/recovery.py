@@ -24,6 +24,7 @@ from onepin_sync.journal import JournalBegin, JournalIntent, JournalLine, pendin
 from onepin_sync.models import Action, DesiredState, StateFile, StateRefresh, WorkflowSpec
 from onepin_sync.normalize import normalize_spec, spec_hash
 from onepin_sync.plan import remote_entry
+from onepin_sync.redact import Redactor
 from onepin_sync.remote import WorkflowApi
 
 
@@ -44,6 +45,7 @@ async def settle_journal(
     compacted = begin.serial != state.serial  # the lockfile already holds the outcomes
     refreshes: list[StateRefresh] = []
     notes: list[str] = []
+    secrets = Redactor(desired.secret_values)
     managed_ids = {e.id for e in state.workflows.values()}
     for intent, outcome in pending(lines):
         if outcome is not None:
@@ -51,7 +53,7 @@ async def settle_journal(
                 refreshes.append(StateRefresh(key=intent.key, entry=outcome.entry))
                 notes.append(f"{intent.key}: {intent.action.value} had completed; recorded")
             continue
-        refresh, note = await _settle_unknown(intent, state, desired, api, managed_ids)
+        refresh, note = await _settle_unknown(intent, state, desired, secrets, api, managed_ids)
         notes.append(note)
         if refresh is not None:
             refreshes.append(refresh)
@@ -62,6 +64,7 @@ async def _settle_unknown(
     intent: JournalIntent,
     state: StateFile,
     desired: DesiredState,
+    secrets: Redactor,
     api: WorkflowApi,
     managed_ids: set[str],
 ) -> tuple[StateRefresh | None, str]:
@@ -79,7 +82,9 @@ async def _settle_unknown(
         found = await api.find_created(spec, since=intent.started_at, exclude_ids=managed_ids)
         if found is None:
             return None, f"{key}: interrupted create had not happened; it is planned again"
-        entry = remote_entry(found, intent.applied_hash, state.salt, intent.prevent_destroy)
+        entry = remote_entry(
+            found, intent.applied_hash, state.salt, intent.prevent_destroy, secrets=secrets
+        )
         managed_ids.add(found.id)
         note = f"{key}: interrupted create had completed; adopted {found.id}"
         return StateRefresh(key=key, entry=entry), note
@@ -87,7 +92,9 @@ async def _settle_unknown(
     current = await api.get_workflow(intent.remote_id)
     if current is None or spec_changes(normalize_spec(current.spec), normalize_spec(spec)):
         return None, f"{key}: interrupted update had not landed; it is planned again"
-    entry = remote_entry(current, intent.applied_hash, state.salt, intent.prevent_destroy)
+    entry = remote_entry(
+        current, intent.applied_hash, state.salt, intent.prevent_destroy, secrets=secrets
+    )
     return StateRefresh(key=key, entry=entry), f"{key}: interrupted update had completed"
 
 

@@ -36,3 +36,7 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.json(v) for v in value]
         return value
+
+
+NO_SECRETS = Redactor()
+"""Masks nothing: for values known to hold no secret."""
