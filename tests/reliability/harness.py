@@ -14,8 +14,9 @@ what "nothing lost" means against the emulator's stored data and request log:
 
 - one more `apply` converges: exit 0, then `plan --detailed-exitcode` exits 0 with no changes;
   no journal, no lock holder and no temporary lockfile is left behind;
-- the lockfile manages exactly the workflow files, each key its own remote workflow, and the
-  workflows created during the test are exactly the managed ones (no duplicate, no orphan);
+- the lockfile manages exactly the workflow files, each key its own remote workflow (its name
+  recorded with secrets masked), and the workflows created during the test are exactly the
+  managed ones (no duplicate, no orphan);
 - every write in the request log is a create or targets a workflow the lockfile managed at some
   point; none touches a workflow that existed before the test (unmanaged) and none is a PUT;
 - the API key and every `${secret.X}` value appear nowhere (checked after every run);
@@ -46,6 +47,7 @@ from onepin_sync.emulator.control import EmulatorWorkspace, RequestRecord
 from onepin_sync.errors import OnepinSyncError
 from onepin_sync.lockfile import read_lockfile
 from onepin_sync.operations import ApplySettings, ClientOptions, RunEnvironment, apply
+from onepin_sync.redact import Redactor
 from onepin_sync.terminal import ConsoleUi, print_apply_outcome
 from tests.e2e.support import WORKFLOWS
 from tests.sync_project import CliResult, SyncProject
@@ -263,7 +265,8 @@ def assert_invariants(
     created = sorted(w["id"] for w in remote if w["id"] not in sync.unmanaged)
     assert created == sorted(managed.values()), "a workflow was duplicated or orphaned"
     assert sync.unmanaged <= {w["id"] for w in remote}, "an unmanaged workflow disappeared"
-    names = {w["id"]: w["name"] for w in remote}
+    masked = Redactor(sync.secrets)
+    names = {w["id"]: masked.text(w["name"]) for w in remote}
     assert {key: names[wid] for key, wid in managed.items()} == {
         key: entry.name for key, entry in state.workflows.items()
     }
