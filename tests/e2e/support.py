@@ -2,7 +2,7 @@
 
     with recorded(project.workspace) as sent:
         project.run("apply", "--auto-approve")
-    assert calls(sent) == [("GET", LIST), ("PATCH", f"{WORKFLOWS}/{wid}"), ("GET", LIST)]
+    assert calls(sent) == [("GET", WORKFLOWS), ("PATCH", f"{WORKFLOWS}/{wid}"), ("GET", WORKFLOWS)]
 
 Only this test's workspace is ever read from the log (the emulator is shared by the session).
 """
@@ -60,6 +60,14 @@ def tiny_workflow(name: str, text: str = "Hello there.") -> dict[str, Any]:
             }
         },
     }  # fmt: skip
+
+
+def apply_examples(project: SyncProject) -> dict[str, str]:
+    """Copy the examples and apply them; returns key -> remote id from the lockfile."""
+    project.copy_examples()
+    applied = project.run("apply", "--auto-approve")
+    assert applied.code == 0, applied.output
+    return {key: entry["id"] for key, entry in project.lock_entries().items()}
 
 
 def seed(project: SyncProject, count: int) -> list[str]:

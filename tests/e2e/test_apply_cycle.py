@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.support import WORKFLOWS, calls, recorded, remote_workflow, writes
+from tests.e2e.support import WORKFLOWS, apply_examples, calls, recorded, remote_workflow, writes
 from tests.sync_project import SyncProject
 
 EXAMPLE_NAMES = {
@@ -16,14 +16,6 @@ EXAMPLE_NAMES = {
     "support/payment-reminder": "Payment reminder",
     "support/welcome-call": "Welcome call (EN/ES/FR)",
 }
-
-
-def _applied_examples(project: SyncProject) -> dict[str, str]:
-    """Apply the examples; returns key -> remote id from the lockfile."""
-    project.copy_examples()
-    applied = project.run("apply", "--auto-approve")
-    assert applied.code == 0, applied.output
-    return {key: entry["id"] for key, entry in project.lock_entries().items()}
 
 
 def test_a_fresh_apply_creates_every_example_and_records_its_id(project: SyncProject) -> None:
@@ -47,7 +39,7 @@ def test_a_fresh_apply_creates_every_example_and_records_its_id(project: SyncPro
 
 
 def test_the_plan_after_an_apply_is_empty_and_exits_0(project: SyncProject) -> None:
-    _applied_examples(project)
+    apply_examples(project)
 
     with recorded(project.workspace) as sent:
         again = project.run("plan", "--detailed-exitcode")
@@ -60,7 +52,7 @@ def test_the_plan_after_an_apply_is_empty_and_exits_0(project: SyncProject) -> N
 def test_a_plan_with_changes_exits_2_with_detailed_exitcode_and_0_without(
     project: SyncProject,
 ) -> None:
-    _applied_examples(project)
+    apply_examples(project)
     doc = project.read("support/payment-reminder")
     project.write("support/payment-reminder", {**doc, "description": "Edited in git."})
 
@@ -108,7 +100,7 @@ def test_editing_one_value_sends_one_patch_with_only_that_field(
     field: str | None,
     expected: object,
 ) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     key = "support/payment-reminder"
     doc = project.read(key)
     edit(doc)
@@ -134,7 +126,7 @@ def test_editing_one_value_sends_one_patch_with_only_that_field(
 
 
 def test_editing_two_fields_sends_both_in_one_patch(project: SyncProject) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     key = "education/lesson-narration"
     doc = project.read(key)
     project.write(key, {**doc, "name": "Fractions, part 1", "description": "Shorter."})
@@ -149,7 +141,7 @@ def test_editing_two_fields_sends_both_in_one_patch(project: SyncProject) -> Non
 
 
 def test_removing_a_file_deletes_exactly_that_workflow(project: SyncProject) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     removed = "marketing/product-launch-promo"
     project.remove(removed)
 

@@ -7,24 +7,25 @@ from datetime import datetime
 
 from onepin import OnePinClient
 
-from tests.e2e.support import WORKFLOWS, calls, plan_json, recorded, remote_workflow, writes
+from tests.e2e.support import (
+    WORKFLOWS,
+    apply_examples,
+    calls,
+    plan_json,
+    recorded,
+    remote_workflow,
+    writes,
+)
 from tests.sync_project import SyncProject
 
 KEY = "support/payment-reminder"
 YAML_DESCRIPTION = "Reminds customers of an upcoming direct debit; amounts and dates read aloud."
 
 
-def _applied_examples(project: SyncProject) -> dict[str, str]:
-    project.copy_examples()
-    applied = project.run("apply", "--auto-approve")
-    assert applied.code == 0, applied.output
-    return {key: entry["id"] for key, entry in project.lock_entries().items()}
-
-
 def test_an_sdk_edit_shows_as_drift_and_apply_reverts_it(
     project: SyncProject, sdk: OnePinClient
 ) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     sdk.workflows.patch_workflow(ids[KEY], description="Edited in the app.")
 
     plan = project.run("plan", "--detailed-exitcode")
@@ -48,7 +49,7 @@ def test_an_sdk_edit_shows_as_drift_and_apply_reverts_it(
 def test_refresh_only_accepts_the_sdk_edit_into_the_lockfile(
     project: SyncProject, sdk: OnePinClient
 ) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     before = project.lock_entries()[KEY]
     edited = sdk.workflows.patch_workflow(ids[KEY], description="Edited in the app.").data
 
@@ -75,7 +76,7 @@ def test_refresh_only_accepts_the_sdk_edit_into_the_lockfile(
 def test_a_refresh_only_plan_that_finds_drift_exits_2_and_names_it(
     project: SyncProject, sdk: OnePinClient
 ) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     sdk.workflows.patch_workflow(ids[KEY], description="Edited in the app.")
 
     plan = project.run("plan", "--refresh-only", "--detailed-exitcode")
@@ -87,7 +88,7 @@ def test_a_refresh_only_plan_that_finds_drift_exits_2_and_names_it(
 def test_a_workflow_deleted_behind_our_back_is_recreated_with_a_new_id(
     project: SyncProject, sdk: OnePinClient
 ) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     sdk.workflows.delete_workflow(ids[KEY])
 
     plan = project.run("plan")
@@ -113,7 +114,7 @@ def test_an_unmanaged_workflow_is_counted_and_never_touched(
 ) -> None:
     stranger = sdk.workflows.create_workflow(name="Made in the app", description="hands off").data
     with recorded(project.workspace) as sent:
-        ids = _applied_examples(project)
+        ids = apply_examples(project)
         plan = project.run("plan")
         doc = project.read(KEY)
         project.write(KEY, {**doc, "description": "Edited in git."})
@@ -137,7 +138,7 @@ def test_an_unmanaged_workflow_is_counted_and_never_touched(
 def test_a_conflict_is_refused_with_exit_5_and_nothing_written(
     project: SyncProject, sdk: OnePinClient
 ) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     sdk.workflows.patch_workflow(ids[KEY], description="Edited in the app.")
     project.write(KEY, {**project.read(KEY), "description": "Edited in git."})
     sdk.workflows.delete_workflow(ids["support/welcome-call"])  # a harmless change alongside
@@ -159,7 +160,7 @@ def test_a_conflict_is_refused_with_exit_5_and_nothing_written(
 
 
 def test_force_overwrites_a_conflict(project: SyncProject, sdk: OnePinClient) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     sdk.workflows.patch_workflow(ids[KEY], description="Edited in the app.")
     project.write(KEY, {**project.read(KEY), "description": "Edited in git."})
 
@@ -175,7 +176,7 @@ def test_force_overwrites_a_conflict(project: SyncProject, sdk: OnePinClient) ->
 def test_an_sdk_read_modify_write_of_one_voice_shows_only_that_voice(
     project: SyncProject, sdk: OnePinClient
 ) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     key = "support/welcome-call"
     definition = sdk.workflows.get(ids[key]).data.definition  # migrated: config_version, floats
     voice = next(n for n in definition["graph"]["nodes"] if n["id"] == "voice")
@@ -202,7 +203,7 @@ def test_an_sdk_read_modify_write_of_one_voice_shows_only_that_voice(
 def test_an_sdk_write_that_changes_nothing_is_not_drift(
     project: SyncProject, sdk: OnePinClient
 ) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     current = sdk.workflows.get(ids[KEY]).data
     sdk.workflows.patch_workflow(ids[KEY], name=current.name, definition=current.definition)
 

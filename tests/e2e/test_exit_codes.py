@@ -8,15 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from onepin_sync.lock import StateLock
-from tests.e2e.support import WORKFLOWS, recorded, tiny_workflow, writes
+from tests.e2e.support import WORKFLOWS, apply_examples, recorded, tiny_workflow, writes
 from tests.sync_project import SyncProject
-
-
-def _applied_examples(project: SyncProject) -> dict[str, str]:
-    project.copy_examples()
-    applied = project.run("apply", "--auto-approve")
-    assert applied.code == 0, applied.output
-    return {key: entry["id"] for key, entry in project.lock_entries().items()}
 
 
 def _lock_path(project: SyncProject) -> Path:
@@ -86,7 +79,7 @@ def test_apply_without_approval_and_without_a_tty_exits_3_and_sends_nothing(
 def test_a_corrupt_lockfile_is_refused_with_exit_1_never_treated_as_empty(
     project: SyncProject,
 ) -> None:
-    _applied_examples(project)
+    apply_examples(project)
     text = project.lockfile.read_text(encoding="utf-8")
     project.lockfile.write_text(text[: len(text) // 2], encoding="utf-8")  # a bad merge, say
 

@@ -5,19 +5,12 @@ from __future__ import annotations
 import shutil
 
 from onepin_sync.emulator.control import EmulatorControl
-from tests.e2e.support import WORKFLOWS, recorded, writes
+from tests.e2e.support import WORKFLOWS, apply_examples, recorded, writes
 from tests.sync_project import SyncProject
 
 
-def _applied_examples(project: SyncProject) -> dict[str, str]:
-    project.copy_examples()
-    applied = project.run("apply", "--auto-approve")
-    assert applied.code == 0, applied.output
-    return {key: entry["id"] for key, entry in project.lock_entries().items()}
-
-
 def test_removing_a_prevent_destroy_workflow_is_refused(project: SyncProject) -> None:
-    _applied_examples(project)
+    apply_examples(project)
     project.remove("support/welcome-call")  # its file says lifecycle.prevent_destroy: true
 
     with recorded(project.workspace) as sent:
@@ -32,7 +25,7 @@ def test_removing_a_prevent_destroy_workflow_is_refused(project: SyncProject) ->
 
 
 def test_deleting_more_than_the_limit_needs_allow_mass_delete(project: SyncProject) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     project.remove("support/payment-reminder")
     project.remove("marketing/product-launch-promo")  # 2 of 4: the limit is a quarter, 1
 
@@ -57,7 +50,7 @@ def test_deleting_more_than_the_limit_needs_allow_mass_delete(project: SyncProje
 def test_an_empty_listing_while_the_lockfile_manages_workflows_is_refused(
     project: SyncProject, emulator_control: EmulatorControl
 ) -> None:
-    _applied_examples(project)
+    apply_examples(project)
     elsewhere = emulator_control.new_workspace()  # a key of another, empty workspace
 
     refused = project.run("apply", "--auto-approve", "--api-key", elsewhere.api_key)
@@ -75,7 +68,7 @@ def test_an_empty_listing_while_the_lockfile_manages_workflows_is_refused(
 def test_an_empty_or_missing_workflows_folder_never_plans_deleting_everything(
     project: SyncProject,
 ) -> None:
-    _applied_examples(project)
+    apply_examples(project)
     shutil.rmtree(project.workflows)
 
     with recorded(project.workspace) as sent:
@@ -92,7 +85,7 @@ def test_an_empty_or_missing_workflows_folder_never_plans_deleting_everything(
 def test_lifting_prevent_destroy_is_recorded_without_a_write_then_the_delete_goes_through(
     project: SyncProject,
 ) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     key = "support/welcome-call"
     project.write(key, {**project.read(key), "lifecycle": {"prevent_destroy": False}})
 

@@ -6,17 +6,10 @@ import json
 
 from onepin import OnePinClient
 
-from tests.e2e.support import WORKFLOWS, calls, recorded, remote_workflow, writes
+from tests.e2e.support import WORKFLOWS, apply_examples, calls, recorded, remote_workflow, writes
 from tests.sync_project import SyncProject
 
 KEY = "support/payment-reminder"
-
-
-def _applied_examples(project: SyncProject) -> dict[str, str]:
-    project.copy_examples()
-    applied = project.run("apply", "--auto-approve")
-    assert applied.code == 0, applied.output
-    return {key: entry["id"] for key, entry in project.lock_entries().items()}
 
 
 def _edit_description(project: SyncProject, key: str, text: str) -> None:
@@ -24,7 +17,7 @@ def _edit_description(project: SyncProject, key: str, text: str) -> None:
 
 
 def test_apply_of_a_saved_plan_applies_exactly_it_without_asking(project: SyncProject) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     _edit_description(project, KEY, "Edited in git.")
     saved = project.root / "p.json"
 
@@ -52,7 +45,7 @@ def test_apply_of_a_saved_plan_applies_exactly_it_without_asking(project: SyncPr
 def test_a_saved_plan_made_stale_by_a_remote_edit_is_refused(
     project: SyncProject, sdk: OnePinClient
 ) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     _edit_description(project, KEY, "Edited in git.")
     saved = project.root / "p.json"
     assert project.run("plan", "--out", str(saved)).code == 0
@@ -77,7 +70,7 @@ def test_a_saved_plan_made_stale_by_a_remote_edit_is_refused(
 def test_a_saved_plan_whose_workflow_was_deleted_remotely_is_refused(
     project: SyncProject, sdk: OnePinClient
 ) -> None:
-    ids = _applied_examples(project)
+    ids = apply_examples(project)
     _edit_description(project, KEY, "Edited in git.")
     saved = project.root / "p.json"
     assert project.run("plan", "--out", str(saved)).code == 0
@@ -92,7 +85,7 @@ def test_a_saved_plan_whose_workflow_was_deleted_remotely_is_refused(
 
 
 def test_a_saved_plan_whose_lockfile_moved_on_is_refused(project: SyncProject) -> None:
-    _applied_examples(project)
+    apply_examples(project)
     _edit_description(project, KEY, "Edited in git.")
     saved = project.root / "p.json"
     assert project.run("plan", "--out", str(saved)).code == 0
@@ -113,7 +106,7 @@ def test_a_saved_plan_whose_lockfile_moved_on_is_refused(project: SyncProject) -
 
 
 def test_a_saved_plan_is_refused_when_the_files_changed_since(project: SyncProject) -> None:
-    _applied_examples(project)
+    apply_examples(project)
     _edit_description(project, KEY, "Edited in git.")
     saved = project.root / "p.json"
     assert project.run("plan", "--out", str(saved)).code == 0
@@ -130,7 +123,7 @@ def test_a_saved_plan_is_refused_when_the_files_changed_since(project: SyncProje
 def test_a_saved_plan_with_nothing_to_do_sends_no_request_after_the_lockfile_check(
     project: SyncProject,
 ) -> None:
-    _applied_examples(project)
+    apply_examples(project)
     saved = project.root / "p.json"
     assert project.run("plan", "--out", str(saved)).code == 0
 
