@@ -22,7 +22,7 @@ import click
 from onepin_sync import __version__, failpoints
 from onepin_sync.adoption import ImportSettings, PullSettings, import_workflow, pull
 from onepin_sync.apply import ApplyOptions
-from onepin_sync.config import TargetOptions, load_project, resolve_paths
+from onepin_sync.config import TargetOptions, load_project
 from onepin_sync.emulator.cli import emulator_group
 from onepin_sync.errors import OnepinSyncError
 from onepin_sync.lock import force_unlock
@@ -375,8 +375,7 @@ def force_unlock_command(
     """Release a stuck state lock held by LOCK_ID (shown when a run waits for it)."""
     options = TargetOptions(config=config, env_name=env_name, lockfile=lockfile)
     env = ctx.environment()
-    project, env_config = load_project(options, env.cwd)
-    paths = resolve_paths(options, project, env_config, env.cwd)
+    paths, _ = load_project(options, env.cwd)
     force_unlock(paths.lock, lock_id)
     ctx.ui.info(f"Released the state lock {lock_id}.")
 

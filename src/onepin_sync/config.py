@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError
+from pydantic import ConfigDict
 
-from onepin_sync.errors import InputError
+from onepin_sync.errors import InputError, Problem, WorkflowFileError
+from onepin_sync.filecheck import MessageContext, format_problems
 from onepin_sync.models import FrozenModel
-from onepin_sync.yamlstrict import load_yaml_mapping
+from onepin_sync.sourcemap import SourceMap
+from onepin_sync.yamlstrict import printable_path, read_yaml_file
 
 DEFAULT_BASE_URL = "https://api.onepin.ai"
 DEFAULT_PROJECT_FILE = "onepin-sync.yaml"
@@ -37,6 +39,8 @@ EMULATOR_API_URL = "emulator:embedded"  # the lockfile's target label for `--emu
 class EnvironmentConfig(FrozenModel):
     """One named environment of the project file."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
     base_url: str | None = None
     workspace: str | None = None
     workflows: str | None = None
@@ -46,6 +50,8 @@ class EnvironmentConfig(FrozenModel):
 
 class ProjectConfig(FrozenModel):
     """`onepin-sync.yaml`; every field optional."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     workflows: str = "workflows"
     lockfile: str = DEFAULT_LOCKFILE
@@ -99,32 +105,41 @@ class Target:
     api_url: str  # what the lockfile records as the target (base URL, or the emulator label)
 
 
-def load_project(options: TargetOptions, cwd: Path) -> tuple[ProjectConfig, EnvironmentConfig]:
-    """The project file (defaults when there is none) and the selected environment."""
+def load_project(options: TargetOptions, cwd: Path) -> tuple[ProjectPaths, EnvironmentConfig]:
+    """The files to use and the selected environment, from the options and the project file.
+
+    Paths in the project file are relative to its folder; paths given as options to `cwd`.
+    """
     path = options.config or cwd / DEFAULT_PROJECT_FILE
     project = ProjectConfig()
+    root = cwd
     if path.exists() or options.config is not None:
-        raw = load_yaml_mapping(path)
-        try:
-            project = ProjectConfig.model_validate(raw)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = ".".join(str(p) for p in error["loc"])
-            raise InputError(f"{path}: {where}: {error['msg']}") from None
-    if options.env_name is None:
-        return project, EnvironmentConfig()
-    if options.env_name not in project.environments:
-        known = ", ".join(sorted(project.environments)) or "none defined"
-        raise InputError(f"unknown environment {options.env_name!r} ({path}: {known})")
-    return project, project.environments[options.env_name]
+        project = _read_project_file(path)
+        root = path.parent
+    env_config = EnvironmentConfig()
+    if options.env_name is not None:
+        if options.env_name not in project.environments:
+            known = ", ".join(sorted(project.environments)) or "none defined"
+            raise InputError(f"unknown environment {options.env_name!r} ({path}: {known})")
+        env_config = project.environments[options.env_name]
+    workflows = options.workflows or root / (env_config.workflows or project.workflows)
+    lockfile = options.lockfile or root / (env_config.lockfile or project.lockfile)
+    return ProjectPaths(workflows=workflows, lockfile=lockfile), env_config
 
 
-def resolve_paths(
-    options: TargetOptions, project: ProjectConfig, env_config: EnvironmentConfig, cwd: Path
-) -> ProjectPaths:
-    workflows = options.workflows or cwd / (env_config.workflows or project.workflows)
-    lockfile = options.lockfile or cwd / (env_config.lockfile or project.lockfile)
-    return ProjectPaths(workflows=workflows, lockfile=lockfile)
+def _read_project_file(path: Path) -> ProjectConfig:
+    """`onepin-sync.yaml`, read by the workflow files' strict rules, problems at line:column."""
+    display = printable_path(str(path))
+    value, text, problems = read_yaml_file(path, display, top_level="a mapping")
+    if not problems:
+        source = SourceMap(text)
+        context = MessageContext(source_text=source.source_text)
+        for problem in format_problems(value, context, ProjectConfig):
+            line, column = source.locate(problem.path, problem.at)
+            problems.append(Problem(display, line, column, problem.message))
+    if problems:
+        raise WorkflowFileError(problems, where="the project file")
+    return ProjectConfig.model_validate(value)
 
 
 def resolve_target(

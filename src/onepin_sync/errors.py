@@ -54,13 +54,13 @@ class Problem:
 
 
 class WorkflowFileError(InputError):
-    """Every problem found across all workflow files, reported together."""
+    """Every problem found across all workflow files (or the project file), reported together."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], where: str = "workflow files") -> None:
         self.problems = tuple(problems)
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
-        super().__init__(f"{count} {noun} in workflow files")
+        super().__init__(f"{count} {noun} in {where}")
 
 
 class LockHeldError(OnepinSyncError):

@@ -115,10 +115,12 @@ _EXPECTED = {
 }
 
 
-def format_problems(data: Mapping[str, Any], context: MessageContext) -> list[FieldProblem]:
-    """Every way `data` (the parsed file) breaks the strict file format."""
+def format_problems(
+    data: Mapping[str, Any], context: MessageContext, model: type[BaseModel] = WorkflowFile
+) -> list[FieldProblem]:
+    """Every way `data` (the parsed file) breaks the strict format `model` (a workflow file)."""
     try:
-        WorkflowFile.model_validate(data)
+        model.model_validate(data)
     except ValidationError as error:
         details = error.errors(include_url=False)
     else:
@@ -130,7 +132,7 @@ def format_problems(data: Mapping[str, Any], context: MessageContext) -> list[Fi
             continue
         path: FieldPath = tuple(detail["loc"])
         key = str(path[-1])
-        allowed = _field_names(path[:-1])
+        allowed = _field_names(model, path[:-1])
         match = closest_match(key, allowed)
         if match is not None:
             hint = f"; did you mean {match!r}?"
@@ -172,26 +174,32 @@ def _field_message(
     return _at(path, str(detail.get("msg", "is invalid")))
 
 
-def _field_names(path: FieldPath) -> list[str]:
+def _field_names(root: type[BaseModel], path: FieldPath) -> list[str]:
     """The fields (by their names in the file) of the model that validates `path`."""
-    model: type[BaseModel] | None = WorkflowFile
+    model: type[BaseModel] | None = root
+    keyed = False  # the previous step was a field holding a mapping of models: skip its key
     for step in path:
         if model is None:
             return []
-        if isinstance(step, int):
+        if isinstance(step, int) or keyed:
+            keyed = False
             continue
         by_name = {info.alias or name: info for name, info in model.model_fields.items()}
         info = by_name.get(step)
         model = _model_in(info.annotation) if info is not None else None
+        keyed = info is not None and typing.get_origin(info.annotation) in _MAPPINGS
     return [] if model is None else [i.alias or n for n, i in model.model_fields.items()]
 
 
+_MAPPINGS = (dict, Mapping)
+
+
 def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The model inside `X | None` or `list[X]`, if any."""
+    """The model inside `X | None`, `list[X]` or a mapping of `X`, if any."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     origin = typing.get_origin(annotation)
-    if origin is list or origin is types.UnionType or origin is typing.Union:
+    if origin in (list, types.UnionType, typing.Union, *_MAPPINGS):
         for argument in typing.get_args(annotation):
             model = _model_in(argument)
             if model is not None:

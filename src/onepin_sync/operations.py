@@ -35,7 +35,6 @@ from onepin_sync.config import (
     Target,
     TargetOptions,
     load_project,
-    resolve_paths,
     resolve_target,
 )
 from onepin_sync.errors import ConflictError, InputError
@@ -99,8 +98,7 @@ class Inputs:
 
 def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
     """Project file, workflow files and lockfile; fails before any network traffic."""
-    project, env_config = load_project(options, env.cwd)
-    paths = resolve_paths(options, project, env_config, env.cwd)
+    paths, env_config = load_project(options, env.cwd)
     desired = load_workflows(paths.workflows, env=env.environ)
     target = None
     if not options.emulator:
@@ -187,8 +185,7 @@ async def validate(
     options: TargetOptions, online: bool, env: RunEnvironment, ui: Ui
 ) -> ValidateOutcome:
     if not online:
-        project, env_config = load_project(options, env.cwd)
-        paths = resolve_paths(options, project, env_config, env.cwd)
+        paths, _ = load_project(options, env.cwd)
         desired = load_workflows(paths.workflows, env=env.environ)
         _require_folder(desired, paths)
         return ValidateOutcome(len(desired.workflows), {})

@@ -11,8 +11,8 @@ explicit tag except `!`, `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map
 than one document, nesting deeper than `MAX_DEPTH`, control characters and syntax errors.
 
 `read_yaml_file` reads one file for this (size limit checked before reading, UTF-8 with an
-optional BOM) and `load_yaml_mapping` is the whole path for files other than workflows, such as
-the project file. Otherwise pure: no clock, no environment, no other IO.
+optional BOM); the loader and the project file (`config.py`) both use it. Otherwise pure: no
+clock, no environment, no other IO.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from onepin_sync.errors import Problem, WorkflowFileError
+from onepin_sync.errors import Problem
 from onepin_sync.yamlcore import (
     MAP_TAG,
     SEQ_TAG,
@@ -84,17 +84,6 @@ _ABSENT = object()
 
 class _Stop(Exception):
     """The document cannot be read any further."""
-
-
-def load_yaml_mapping(path: Path) -> dict[str, Any]:
-    """A YAML file whose top level is a mapping (the project file), read by the same strict rules.
-
-    No interpolation. Raises WorkflowFileError (an InputError) with every problem found.
-    """
-    value, _, problems = read_yaml_file(path, printable_path(str(path)))
-    if problems:
-        raise WorkflowFileError(problems)
-    return dict(value)
 
 
 def read_yaml_file(

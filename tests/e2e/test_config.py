@@ -225,7 +225,10 @@ def test_a_project_file_with_an_unknown_setting_is_an_input_error(
     result = project.run("plan")
 
     assert result.code == 3, result.output
-    assert result.stderr.startswith(f"Error: {project.root / 'onepin-sync.yaml'}: workflow: ")
+    assert result.stderr == (
+        f"Error: {project.root / 'onepin-sync.yaml'}:1:1: unknown field 'workflow'; "
+        "did you mean 'workflows'?\nError: 1 problem in the project file\n"
+    )
 
 
 # --- the lockfile's target ---------------------------------------------------------------------

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from onepin_sync.errors import WorkflowFileError
 from onepin_sync.sourcemap import SourceMap
 from onepin_sync.yamlstrict import (
     MAX_DEPTH,
     LoaderClass,
     decode_yaml_bytes,
-    load_yaml_mapping,
     parse_document,
 )
 
@@ -285,38 +282,3 @@ def test_source_map_locates_keys_values_and_the_deepest_existing_parent() -> Non
 def test_a_refused_scalar_is_one_problem_not_two(text: str, loader: LoaderClass) -> None:
     _, found = parse_document(text, loader=loader)
     assert len(found) == 1, found
-
-
-def test_load_yaml_mapping_reads_other_yaml_files_by_the_same_rules(tmp_path: Path) -> None:
-    path = tmp_path / "onepin-sync.yaml"
-    path.write_bytes(
-        b"\xef\xbb\xbfworkflows: flows\r\nenvironments:\r\n  prod: {workspace: no}\r\n"
-    )
-    assert load_yaml_mapping(path) == {
-        "workflows": "flows",
-        "environments": {"prod": {"workspace": "no"}},
-    }
-
-
-@pytest.mark.parametrize(
-    ("content", "expected"),
-    [
-        (None, "onepin-sync.yaml: cannot read: No such file or directory"),
-        ("", "onepin-sync.yaml:1:1: the file is empty: expected a mapping"),
-        ("- a\n", "onepin-sync.yaml:1:1: the top level must be a mapping, got a list"),
-        ("a: 1\na: 2\n", "onepin-sync.yaml:2:1: duplicate key 'a' (first at line 1)"),
-        ("a: ${env.X}\n", None),
-    ],
-)
-def test_load_yaml_mapping_refuses_with_located_problems(
-    tmp_path: Path, content: str | None, expected: str | None
-) -> None:
-    path = tmp_path / "onepin-sync.yaml"
-    if content is not None:
-        path.write_text(content)
-    if expected is None:  # no interpolation outside workflow files
-        assert load_yaml_mapping(path) == {"a": "${env.X}"}
-        return
-    with pytest.raises(WorkflowFileError) as caught:
-        load_yaml_mapping(path)
-    assert [str(p).removeprefix(f"{tmp_path}/") for p in caught.value.problems] == [expected]
