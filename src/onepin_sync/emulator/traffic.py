@@ -1,7 +1,8 @@
 """The outermost ASGI layer: request log, added latency, fault injection and the rate limiter.
 
 Every API request (anything outside `/_emulator/`) passes through `EmulatorApp` in this order:
-read the whole body; wait the fixed latency; ask the fault book what fires (latency rules sleep,
+read the whole body (a client that goes away before it is complete is logged, never served, as a
+real server would); wait the fixed latency; ask the fault book what fires (latency rules sleep,
 `shift` bumps a workflow); a `status` fault answers at once and a `reset` drops the connection,
 neither reaching the rate limiter or the routes; otherwise the key's token bucket is charged (429
 `RATE_LIMITED` with `Retry-After` when empty); then the routes run, and for `commit_then_fail` their
@@ -34,6 +35,9 @@ from onepin_sync.emulator.state import EmulatorState
 CONTROL_PREFIX = "/_emulator"
 """Where the control endpoint lives; requests under it bypass this layer entirely."""
 
+CLIENT_GONE = "client_disconnected"
+"""The log's fault label for a request whose client went away before its body was complete."""
+
 
 @dataclass(slots=True)
 class _Meter:
@@ -55,15 +59,16 @@ async def _discard(message: Message) -> None:
     """A `send` that drops the response (commit_then_fail)."""
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The request body, and whether it arrived whole (False: the client went away first)."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return b"".join(chunks)
+            return b"".join(chunks), False
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            return b"".join(chunks), True
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -137,12 +142,15 @@ class EmulatorApp:
             await self.api(scope, receive, send)
             return
         started = time.perf_counter()
-        body = await _read_body(receive)
+        body, whole = await _read_body(receive)
         key = self.state.keys.authenticate(_header(scope, b"authorization"))
         meter = _Meter(send)
         fault: str | None = None
         try:
-            fault = await self._serve(scope, _replay(body, receive), meter, body, key)
+            if whole:
+                fault = await self._serve(scope, _replay(body, receive), meter, body, key)
+            else:  # like a real server: a request cut off mid-body never reaches the routes
+                fault = CLIENT_GONE
         finally:
             self.state.log.append(
                 method=scope["method"],
