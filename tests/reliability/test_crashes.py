@@ -8,6 +8,9 @@ confirmed by a 404; then everything converges (`harness.assert_invariants`).
 
 from __future__ import annotations
 
+import socket
+from urllib.parse import urlsplit
+
 import pytest
 
 from onepin_sync.lockfile import read_lockfile
@@ -19,6 +22,7 @@ from tests.reliability.harness import (
     edit_description,
     journal_intents,
     killed,
+    wait_for,
     writes_sent,
 )
 
@@ -85,3 +89,20 @@ def test_apply_killed_at_a_step_of_a_write_is_settled_by_the_next_apply(
         created = [r for r in writes_sent(sync, "POST") if r.status in {200, 201}]
         assert len(created) == planned  # adopted, never created again
     assert_invariants(sync)
+
+
+def test_a_create_cut_off_mid_body_by_a_dying_client_creates_nothing(sync: Tracked) -> None:
+    """What the server sees of a POST whose process died while sending it."""
+    url = urlsplit(sync.workspace.base_url)
+    head = (
+        f"POST /api/v1/workflows HTTP/1.1\r\nHost: {url.netloc}\r\n"
+        f"Authorization: Bearer {sync.workspace.api_key}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 500\r\n\r\n"
+    )
+    with socket.create_connection((url.hostname, url.port)) as connection:
+        connection.sendall(head.encode() + b'{"name": "Half a req')
+
+    wait_for(lambda: len(writes_sent(sync, "POST")) == 1, what="the request to be logged")
+    (cut,) = writes_sent(sync, "POST")
+    assert (cut.status, cut.fault) == (None, "client_disconnected")
+    assert sync.remote() == []
