@@ -132,7 +132,7 @@ async def execute_plan(
     and the lockfile record.
     """
     journal.append(JournalBegin(lineage=state.lineage, serial=state.serial))
-    managed_ids = frozenset(e.id for e in state.workflows.values())
+    claimed = {e.id for e in state.workflows.values()}  # managed, created or adopted: not free
     gate = asyncio.Semaphore(max(1, options.parallelism))
     results: dict[str, ChangeResult] = {}
     entries: dict[str, StateEntry | None] = {}
@@ -148,7 +148,7 @@ async def execute_plan(
                 results[change.key] = _result(change, Outcome.SKIPPED, "an earlier write failed")
             else:
                 written = await _execute(
-                    op, change, api, state.salt, secrets, managed_ids, journal, now
+                    op, change, api, state.salt, secrets, claimed, journal, now
                 )
                 result = written.result
                 results[change.key] = result
@@ -202,7 +202,7 @@ async def _execute(
     api: WorkflowApi,
     salt: str,
     secrets: Redactor,
-    managed_ids: frozenset[str],
+    claimed: set[str],
     journal: Journal,
     now: Callable[[], datetime],
 ) -> _Written:
@@ -234,7 +234,7 @@ async def _execute(
         assert change.after is not None
         assert change.applied_hash is not None
         if change.action is Action.CREATE:
-            remote, detail = await _create(change, api, managed_ids)
+            remote, detail = await _create(change, api, claimed)
         else:
             assert change.remote_id is not None
             body = {f: change.after.to_api()[f] for f in change.patch_fields}
@@ -255,22 +255,30 @@ async def _execute(
 
 
 async def _create(
-    change: Change, api: WorkflowApi, managed_ids: frozenset[str]
+    change: Change, api: WorkflowApi, claimed: set[str]
 ) -> tuple[RemoteWorkflow, str | None]:
-    """POST once; after an ambiguous failure adopt the workflow it created, never re-send."""
+    """POST once; after an ambiguous failure adopt the workflow it created, never re-send.
+
+    `claimed` holds the ids managed, created or adopted so far in this run, so two files with
+    the same name and definition never adopt one workflow (the lookup reads it after its last
+    await, and an id found is claimed before the next coroutine runs). A sibling whose response
+    is still on its way when the lookup lists can still be taken for ours: that needs identical
+    files and an unanswered create at the same moment.
+    """
     assert change.after is not None
     try:
-        return await api.create_workflow(change.after), None
+        created = await api.create_workflow(change.after)
     except AmbiguousCreateError as exc:
         try:
-            found = await api.find_created(
-                change.after, since=exc.started_at, exclude_ids=managed_ids
-            )
+            found = await api.find_created(change.after, since=exc.started_at, exclude_ids=claimed)
         except ApiError:
             found = None
         if found is None:
             raise
+        claimed.add(found.id)
         return found, f"adopted {found.id} after an unanswered create ({exc})"
+    claimed.add(created.id)
+    return created, None
 
 
 def _result(
