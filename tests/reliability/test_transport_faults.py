@@ -16,6 +16,7 @@ import pytest
 from onepin_sync.client import ClientSettings, OnepinClient
 from onepin_sync.emulator.control import EmulatorWorkspace
 from onepin_sync.operations import ClientOptions
+from tests.e2e.support import tiny_workflow
 from tests.reliability.harness import (
     EXAMPLE_KEYS,
     Tracked,
@@ -321,4 +322,16 @@ def test_a_delete_that_went_through_unanswered_is_already_gone(sync: Tracked) ->
     assert gone in applied.stdout
     deletes = writes_sent(sync, "DELETE")
     assert [r.path.rsplit("/", 1)[1] for r in deletes] == [ids["support/payment-reminder"]] * 2
+    assert_invariants(sync)
+
+
+def test_two_identical_files_each_adopt_their_own_workflow(sync: Tracked) -> None:
+    """Same name, same definition, both creates unanswered: each key must get its own workflow."""
+    twin = tiny_workflow("Twin")
+    sync.project.write("twins/a", twin)
+    sync.project.write("twins/b", twin)
+    sync.workspace.add_fault(kind="commit_then_fail", method="POST", path=LIST, times=2)
+    applied = sync.run("apply", "--auto-approve")
+    assert applied.code == 0, applied.output
+    assert applied.stdout.count("adopted") == 2
     assert_invariants(sync)
