@@ -121,6 +121,26 @@ def test_the_run_timeout_also_cuts_a_request_that_hangs(sync: Tracked) -> None:
     assert_invariants(sync)
 
 
+def test_the_run_timeout_ends_an_apply_whose_create_hangs_and_nothing_is_lost(
+    sync: Tracked,
+) -> None:
+    """The create is cut off at the deadline, the server commits it later: the next run adopts."""
+    sync.project.copy_examples()
+    sync.workspace.add_fault(kind="latency", seconds=2, method="POST", path=LIST)
+    started = time.monotonic()
+    applied = sync.run("apply", "--auto-approve", "--parallelism", "1", "--timeout", "1")
+    assert time.monotonic() - started < 1.8
+    assert applied.code == 6, applied.output
+    assert "Apply incomplete: 0 created, 0 updated, 0 deleted; 1 failed, 3 skipped." in (
+        applied.stderr
+    )
+    wait_for(
+        lambda: [r.status for r in writes_sent(sync, "POST")] == [201],
+        what="the server to commit the create cut off by the deadline",
+    )
+    assert_invariants(sync)
+
+
 def test_a_hanging_read_times_out_and_is_retried(sync: Tracked) -> None:
     sync.project.copy_examples()
     sync.workspace.add_fault(kind="latency", seconds=1, method="GET", path=LIST)
