@@ -315,15 +315,15 @@ async def _execute(
 ) -> tuple[ApplyResult, int | None]:
     """Run the writes with the journal open and SIGINT/SIGTERM turned into "stop starting new
     writes"; record the outcome in the lockfile even when interrupted."""
-    received: list[int] = []
-    loop = asyncio.get_running_loop()
-    for signum in _STOP_SIGNALS:
-        loop.add_signal_handler(signum, received.append, signum)
     if not inputs.paths.lockfile.exists():
         # The journal names the lockfile's lineage and its hashes use the lockfile's salt: a
         # first apply persists both before its first write, or after a crash the next run would
         # start a new lineage, unable to settle the journal (and create everything again).
         write_lockfile(inputs.paths.lockfile, state)
+    received: list[int] = []
+    loop = asyncio.get_running_loop()
+    for signum in _STOP_SIGNALS:
+        loop.add_signal_handler(signum, received.append, signum)
     journal = Journal(inputs.paths.journal)
     try:
         result = await execute_plan(
