@@ -35,7 +35,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +129,7 @@ class Tracked:
             raise AssertionError(f"the child did not end in time:\n{stdout}{stderr}") from None
         return self.observe(CliResult(process.returncode, stdout, stderr))
 
-    def apply_direct(self, *, client: ClientOptions, **apply_options: Any) -> CliResult:
+    def apply_direct(self, *, client: ClientOptions) -> CliResult:
         """`apply --auto-approve` through `operations.apply`, for client options the CLI hides
         (the per-request timeout); output and exit code as the CLI would give them."""
         project = self.project
@@ -141,7 +141,7 @@ class Tracked:
                 base_url=self.workspace.base_url,
             ),
             auto_approve=True,
-            apply=ApplyOptions(parallelism=client.parallelism, **apply_options),
+            apply=ApplyOptions(parallelism=client.parallelism),
             client=client,
         )
         env = RunEnvironment(cwd=project.root, home=Path.home(), environ=dict(os.environ))
@@ -289,7 +289,9 @@ def assert_invariants(
     assert elapsed < budget, f"the test took {elapsed:.1f} s (budget {budget:g} s)"
 
 
-def wait_for(predicate: Any, *, timeout: float = 10.0, what: str = "a condition") -> None:
+def wait_for(
+    predicate: Callable[[], object], *, timeout: float = 10.0, what: str = "a condition"
+) -> None:
     """Poll `predicate()` every 10 ms until it is true."""
     deadline = time.monotonic() + timeout
     while not predicate():
