@@ -122,3 +122,11 @@ def test_a_create_cut_off_mid_body_by_a_dying_client_creates_nothing(sync: Track
     (cut,) = writes_sent(sync, "POST")
     assert (cut.status, cut.fault) == (None, "client_disconnected")
     assert sync.remote() == []
+
+
+def test_a_misspelt_failpoint_is_refused_before_anything_runs(sync: Tracked) -> None:
+    sync.project.copy_examples()
+    refused = sync.finish(sync.spawn(failpoint="write.before_reqest"))
+    assert refused.code == 3, refused.output
+    assert "ONEPIN_SYNC_FAILPOINT='write.before_reqest': expected NAME or NAME:N" in refused.stderr
+    assert sync.workspace.requests() == []
