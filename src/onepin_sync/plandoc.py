@@ -135,22 +135,32 @@ def _change_doc(change: Change, redactor: Redactor) -> dict[str, Json]:
         "prevent_destroy": change.prevent_destroy,
         "patch_fields": list(change.patch_fields),
         "field_changes": [_field_doc(f, redactor) for f in change.field_changes],
-        "before": _spec_doc(change.before, redactor),
-        "after": _spec_doc(change.after, redactor),
+        "before": _before_doc(change, redactor),
+        "after": None if change.after is None else redactor.json(change.after.model_dump()),
     }
 
 
 def _field_doc(change: FieldChange, redactor: Redactor) -> dict[str, Json]:
     doc: dict[str, Json] = {"path": list(change.path)}
     if change.before_present:
-        doc["before"] = redactor.json(change.before)
+        doc["before"] = (
+            redactor.beside(change.before, change.after)
+            if change.after_present
+            else redactor.json(change.before)
+        )
     if change.after_present:
         doc["after"] = redactor.json(change.after)
     return doc
 
 
-def _spec_doc(spec: WorkflowSpec | None, redactor: Redactor) -> Json:
-    return None if spec is None else redactor.json(spec.model_dump())
+def _before_doc(change: Change, redactor: Redactor) -> Json:
+    """The remote spec, masked also where the desired spec holds a secret (a rotated one)."""
+    if change.before is None:
+        return None
+    before = change.before.model_dump()
+    if change.after is None:
+        return redactor.json(before)
+    return redactor.beside(before, change.after.model_dump())
 
 
 def _read_change(doc: Mapping[str, Any]) -> Change:

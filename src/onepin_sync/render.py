@@ -133,13 +133,17 @@ def _field_lines(change: FieldChange, redactor: Redactor) -> Iterator[Text]:
         yield _line("+", "green", f"{path}: {_value(change.after, redactor)}")
     elif not change.after_present:
         yield _line("-", "red", f"{path}: {_value(change.before, redactor)}")
-    elif _is_long_text(change.before) or _is_long_text(change.after):
-        yield _line("~", "yellow", f"{path}:")
-        yield from _text_diff(str(change.before or ""), str(change.after or ""), redactor)
     else:
-        before = _value(change.before, redactor)
-        after = _value(change.after, redactor)
-        yield _line("~", "yellow", f"{path}: {before} -> {after}")
+        before = redactor.beside(change.before, change.after)  # a rotated secret's old value
+        if _is_long_text(before) or _is_long_text(change.after):
+            yield _line("~", "yellow", f"{path}:")
+            yield from _text_diff(str(before or ""), str(change.after or ""), redactor)
+        else:
+            yield _line(
+                "~",
+                "yellow",
+                f"{path}: {_value(before, redactor)} -> {_value(change.after, redactor)}",
+            )
 
 
 def _text_diff(before: str, after: str, redactor: Redactor) -> Iterator[Text]:

@@ -70,12 +70,6 @@ def test_secret_values_appear_nowhere(
     assert_invariants(sync)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a rotated secret's old value, read back from the remote definition, is shown in the "
-    "plan diff: only current secret values are known to the Redactor (needs field changes marked "
-    "sensitive by the planner, see the report)",
-)
 def test_a_rotated_secret_is_masked_on_both_sides_of_the_diff(
     sync: Tracked, monkeypatch: pytest.MonkeyPatch
 ) -> None:
