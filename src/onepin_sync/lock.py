@@ -131,6 +131,25 @@ def read_lock_info(path: Path) -> dict[str, object]:
     return info if isinstance(info, dict) else {}
 
 
+def live_holder(path: Path) -> dict[str, object] | None:
+    """The holder the lock file names, if it is a live process on this host.
+
+    Reads the file without locking it, so asking never delays an apply that is starting; a
+    recycled pid can make this answer wrongly yes, which callers only use to skip work.
+    """
+    info = read_lock_info(path)
+    pid = info.get("pid")
+    if info.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, owned by someone else
+    return info
+
+
 def force_unlock(path: Path, lock_id: str) -> None:
     """Remove the lock of the holder with `lock_id`; refuses any other id."""
     info = read_lock_info(path)

@@ -40,7 +40,7 @@ from onepin_sync.config import (
 from onepin_sync.errors import ConflictError, InputError
 from onepin_sync.journal import Journal, read_journal
 from onepin_sync.loader import load_workflows
-from onepin_sync.lock import StateLock
+from onepin_sync.lock import StateLock, live_holder
 from onepin_sync.lockfile import atomic_write, new_state, read_lockfile, write_lockfile
 from onepin_sync.models import DesiredState, Plan, StateFile
 from onepin_sync.normalize import spec_hash
@@ -358,6 +358,13 @@ async def settled_state(
     state = state_for(inputs, target)
     lines = read_journal(inputs.paths.journal)
     if not lines:
+        return state
+    holder = None if persist else live_holder(inputs.paths.lock)
+    if holder is not None:
+        ui.warn(
+            f"an apply is running (pid {holder.get('pid')}, since {holder.get('created_at')}); "
+            "this plan does not include the writes it has in progress"
+        )
         return state
     settlement = await settle_journal(lines, state, inputs.desired, client)
     for note in settlement.notes:

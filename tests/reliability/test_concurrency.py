@@ -115,3 +115,20 @@ def test_a_remote_edit_between_plan_and_apply_is_a_conflict_not_overwritten(
     # Both sides changed now: only --force may overwrite the edit made in the app.
     assert sync.run("apply", "--auto-approve").code == 5
     assert_invariants(sync, converge_args=("--force",))
+
+
+def test_a_plan_during_a_running_apply_leaves_its_journal_alone(sync: Tracked) -> None:
+    sync.project.copy_examples()
+    sync.workspace.add_fault(kind="latency", seconds=1, method="POST", path=LIST, times=0)
+    first = sync.spawn()
+    wait_for(lambda: journal_intents(sync) >= 1, what="the first apply to be writing")
+    _lock_holder(sync)
+
+    planned = sync.run("plan")
+    finished = sync.finish(first)
+
+    assert planned.code == 0, planned.output
+    assert f"an apply is running (pid {first.pid}" in planned.stderr
+    assert "interrupted apply" not in planned.stderr  # its journal is live, not interrupted
+    assert finished.code == 0, finished.output
+    assert_invariants(sync)
