@@ -165,3 +165,14 @@ def test_a_saved_plan_made_before_the_first_apply_is_stale_after_it(project: Syn
     assert refused.code == 5, refused.output
     assert f"{saved} is stale: it was made for another lockfile (lineage " in refused.stderr
     assert sent == []
+
+
+def test_an_api_key_given_as_the_plan_file_is_never_echoed(project: SyncProject) -> None:
+    project.copy_examples()
+    key = project.workspace.api_key
+
+    result = project.run("apply", key)
+
+    assert result.code == 3
+    assert key not in result.output
+    assert "looks like an API key" in result.stderr
