@@ -56,6 +56,7 @@ from onepin_sync.redact import Redactor
 from onepin_sync.remote import read_remote
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+API_KEY_PREFIXES = ("op_live_", "op_test_")
 
 
 class Ui(Protocol):
@@ -383,6 +384,12 @@ def _saved_plan(
 ) -> tuple[Plan, StateFile]:
     """A saved plan, checked against the lockfile, the target and the current files, and the
     state to apply it to (a plan made before the first apply starts the lockfile it planned)."""
+    if path.name.startswith(API_KEY_PREFIXES):
+        # A key typed where the plan file goes (a forgotten --api-key): never echo it back.
+        raise InputError(
+            "the plan file argument looks like an API key; pass keys with --api-key or "
+            "ONEPIN_API_KEY"
+        )
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
