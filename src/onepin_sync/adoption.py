@@ -26,7 +26,9 @@ from onepin_sync.lock import StateLock
 from onepin_sync.lockfile import atomic_write, write_lockfile
 from onepin_sync.models import RemoteWorkflow, StateRefresh, WorkflowSpec
 from onepin_sync.normalize import normalize_spec, spec_hash
-from onepin_sync.operations import (
+from onepin_sync.plan import remote_entry
+from onepin_sync.remote import read_remote
+from onepin_sync.runcontext import (
     ClientOptions,
     RunEnvironment,
     Ui,
@@ -34,8 +36,6 @@ from onepin_sync.operations import (
     read_inputs,
     settled_state,
 )
-from onepin_sync.plan import remote_entry
-from onepin_sync.remote import read_remote
 from onepin_sync.yamldump import workflow_yaml
 
 NEVER_APPLIED = "never-applied"  # applied_hash of an import that adopted an existing file

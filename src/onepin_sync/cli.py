@@ -13,33 +13,32 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from onepin_sync import __version__, failpoints
 from onepin_sync.adoption import ImportSettings, PullSettings, import_workflow, pull
 from onepin_sync.apply import ApplyOptions
+from onepin_sync.cli_options import (
+    client_from,
+    client_options,
+    lock_timeout_option,
+    plan_from,
+    plan_options,
+    target_from,
+    target_options,
+)
 from onepin_sync.config import TargetOptions, load_project
 from onepin_sync.emulator.cli import emulator_group
 from onepin_sync.errors import OnepinSyncError
 from onepin_sync.lock import force_unlock
-from onepin_sync.operations import (
-    ApplySettings,
-    ClientOptions,
-    PlanSettings,
-    RunEnvironment,
-    apply,
-    make_plan,
-    validate,
-)
-from onepin_sync.plan import PlanOptions
+from onepin_sync.operations import ApplySettings, PlanSettings, apply, make_plan, validate
 from onepin_sync.render import plan_markdown
+from onepin_sync.runcontext import RunEnvironment
 from onepin_sync.terminal import ConsoleUi, print_apply_outcome, print_validate_outcome
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_CHANGES = 2
 EXIT_USAGE = 3
@@ -65,131 +64,6 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
-    """One decorator applying several click options, in the order listed."""
-
-    def decorate(command: F) -> F:
-        for decorator in reversed(decorators):
-            command = decorator(command)
-        return command
-
-    return decorate
-
-
-lock_timeout_option = click.option(
-    "--lock-timeout",
-    type=click.FloatRange(min=0),
-    default=0,
-    metavar="SECONDS",
-    help="Wait this long for another run's state lock.",
-)
-
-target_options = _options(
-    # Options choosing the files and the API target, shared by every command that syncs.
-    click.option(
-        "--dir",
-        "workflows",
-        type=click.Path(path_type=Path),
-        help="Workflows folder (default: from onepin-sync.yaml, else ./workflows).",
-    ),
-    click.option(
-        "--lockfile",
-        type=click.Path(path_type=Path),
-        help="Lockfile path (default: ./onepin-sync.lock).",
-    ),
-    click.option(
-        "--config",
-        type=click.Path(path_type=Path),
-        help="Project file (default: ./onepin-sync.yaml when present).",
-    ),
-    click.option(
-        "--env", "env_name", metavar="NAME", help="Named environment from the project file."
-    ),
-    click.option(
-        "--api-key",
-        metavar="KEY",
-        help="Onepin API key (default: $ONEPIN_API_KEY, then ~/.onepin/credentials).",
-    ),
-    click.option(
-        "--base-url",
-        metavar="URL",
-        help="API base URL (default: $ONEPIN_BASE_URL, else https://api.onepin.ai).",
-    ),
-    click.option("--workspace", metavar="ID", help="Workspace id (default: $ONEPIN_WORKSPACE_ID)."),
-    click.option(
-        "--emulator",
-        is_flag=True,
-        help="Run against the embedded local emulator (no account needed).",
-    ),
-)
-
-
-client_options = _options(
-    # Network behaviour of plan and apply.
-    click.option(
-        "--parallelism",
-        type=click.IntRange(1, 64),
-        default=8,
-        show_default=True,
-        help="Requests in flight at most.",
-    ),
-    click.option("--rps", type=click.FloatRange(min=0.1), help="Requests per second at most."),
-    click.option(
-        "--timeout",
-        type=click.FloatRange(min=1),
-        metavar="SECONDS",
-        help="Give up on the whole run after this long.",
-    ),
-)
-
-
-plan_options = _options(
-    # Choices that change what is planned.
-    click.option(
-        "--refresh-only",
-        is_flag=True,
-        help="Accept changes made outside onepin-sync into the lockfile; write nothing.",
-    ),
-    click.option(
-        "--allow-empty-config",
-        is_flag=True,
-        help="Allow deleting every managed workflow when no workflow files exist.",
-    ),
-    click.option(
-        "--allow-empty-remote",
-        is_flag=True,
-        help="Allow re-creating everything when the API lists no workflows.",
-    ),
-)
-
-
-def _target(kw: dict[str, Any]) -> TargetOptions:
-    return TargetOptions(
-        config=kw.pop("config"),
-        env_name=kw.pop("env_name"),
-        workflows=kw.pop("workflows"),
-        lockfile=kw.pop("lockfile"),
-        api_key=kw.pop("api_key"),
-        base_url=kw.pop("base_url"),
-        workspace=kw.pop("workspace"),
-        emulator=kw.pop("emulator"),
-    )
-
-
-def _client(kw: dict[str, Any]) -> ClientOptions:
-    return ClientOptions(
-        parallelism=kw.pop("parallelism"), rps=kw.pop("rps"), deadline=kw.pop("timeout")
-    )
-
-
-def _plan(kw: dict[str, Any]) -> PlanOptions:
-    return PlanOptions(
-        refresh_only=kw.pop("refresh_only"),
-        allow_empty_config=kw.pop("allow_empty_config"),
-        allow_empty_remote=kw.pop("allow_empty_remote"),
-    )
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="onepin-sync")
 @click.option(
@@ -212,7 +86,7 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
 @pass_context
 def validate_command(ctx: Context, /, online: bool, **kw: Any) -> None:
     """Check the workflow files (offline unless --online)."""
-    outcome = asyncio.run(validate(_target(kw), online, ctx.environment(), ctx.ui))
+    outcome = asyncio.run(validate(target_from(kw), online, ctx.environment(), ctx.ui))
     print_validate_outcome(ctx.ui, outcome)
     if not outcome.valid:
         sys.exit(EXIT_USAGE)
@@ -244,7 +118,9 @@ def plan_command(
     **kw: Any,
 ) -> None:
     """Show what apply would change."""
-    settings = PlanSettings(target=_target(kw), plan=_plan(kw), client=_client(kw), out=out)
+    settings = PlanSettings(
+        target=target_from(kw), plan=plan_from(kw), client=client_from(kw), out=out
+    )
     outcome = asyncio.run(make_plan(settings, ctx.environment(), ctx.ui))
     if as_json or output_format == "json":
         click.echo(json.dumps(outcome.document, indent=2, sort_keys=True))
@@ -290,14 +166,14 @@ def apply_command(
     **kw: Any,
 ) -> None:
     """Make the workspace match the workflow files (or apply a saved plan)."""
-    client = _client(kw)
+    client = client_from(kw)
     settings = ApplySettings(
-        target=_target(kw),
+        target=target_from(kw),
         plan_file=plan_file,
         auto_approve=auto_approve,
         interactive=sys.stdin.isatty(),
         lock_timeout=lock_timeout,
-        plan=_plan(kw),
+        plan=plan_from(kw),
         apply=ApplyOptions(
             force=force,
             continue_on_error=continue_on_error,
@@ -326,7 +202,7 @@ def import_command(
     next plan shows the changes that would make the remote workflow match it.
     """
     settings = ImportSettings(
-        target=_target(kw), workflow_id=workflow_id, key=key, lock_timeout=lock_timeout
+        target=target_from(kw), workflow_id=workflow_id, key=key, lock_timeout=lock_timeout
     )
     outcome = asyncio.run(import_workflow(settings, ctx.environment(), ctx.ui))
     if outcome.written is not None:
@@ -353,7 +229,9 @@ def pull_command(
     ctx: Context, /, keys: tuple[str, ...], lock_timeout: float, force: bool, **kw: Any
 ) -> None:
     """Write changes made outside onepin-sync into the workflow files (all, or KEYS)."""
-    settings = PullSettings(target=_target(kw), keys=keys, force=force, lock_timeout=lock_timeout)
+    settings = PullSettings(
+        target=target_from(kw), keys=keys, force=force, lock_timeout=lock_timeout
+    )
     written = asyncio.run(pull(settings, ctx.environment(), ctx.ui))
     for path in written:
         ctx.ui.info(f"Rewrote {path} from the workspace.")

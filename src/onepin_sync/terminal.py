@@ -1,4 +1,4 @@
-"""The terminal: a rich console implementing `operations.Ui`, plus the end-of-command reports.
+"""The terminal: a rich console implementing `runcontext.Ui`, plus the end-of-command reports.
 
 Results go to stdout, warnings, errors and --debug lines to stderr. Colour follows the terminal,
 `NO_COLOR` and `--no-color`. Every string from the user or the API is printed as plain text.
@@ -40,7 +40,7 @@ def _console(no_color: bool, *, stderr: bool = False) -> Console:
 
 
 class ConsoleUi:
-    """`operations.Ui` on a rich console."""
+    """`runcontext.Ui` on a rich console."""
 
     def __init__(self, no_color: bool = False) -> None:
         self.out = _console(no_color)

@@ -15,7 +15,7 @@ import pytest
 
 from onepin_sync.client import ClientSettings, OnepinClient
 from onepin_sync.emulator.control import EmulatorWorkspace
-from onepin_sync.operations import ClientOptions
+from onepin_sync.runcontext import ClientOptions
 from tests.e2e.support import tiny_workflow
 from tests.reliability.harness import (
     EXAMPLE_KEYS,
