@@ -5,7 +5,6 @@
     │   └── WorkflowFileError               one or more workflow files are invalid (all problems)
     ├── LockHeldError               exit 4  another run holds the state lock
     ├── ConflictError               exit 5  stale saved plan, or remote and git both changed
-    ├── ApplyFailedError            exit 6  apply ran but not every planned change was done
     ├── StateError                  exit 1  lockfile or journal is corrupt or from a newer version
     └── ApiError                    exit 1  the Onepin API refused a request or could not be reached
         ├── AuthError                       401 / 403: wrong key, scope or workspace
@@ -13,7 +12,9 @@
         ├── TransportError                  no (complete) HTTP response: connect, reset, timeout
         └── AmbiguousCreateError            a create was sent but its outcome is unknown
 
-Only `cli.py` turns these into an exit code and one printed line. Messages never contain a token
+Not errors: exit 2 (changes present) and 6 (apply ran, but not every planned change was done) are
+results, returned by the command with its report. Only `cli.py` turns these into an exit code and
+one printed line. Messages never contain a token
 or a secret value. This module imports nothing from the rest of the package.
 """
 
@@ -73,12 +74,6 @@ class ConflictError(OnepinSyncError):
     """A saved plan is stale, or an object changed both in git and remotely."""
 
     exit_code = 5
-
-
-class ApplyFailedError(OnepinSyncError):
-    """Apply finished, but some planned changes failed or were skipped."""
-
-    exit_code = 6
 
 
 class StateError(OnepinSyncError):

@@ -81,7 +81,6 @@ def create_app(
         log=RequestLog(),
         limiter=limiter,
         latency_seconds=max(0.0, latency_ms) / 1000.0,
-        control_enabled=control,
     )
 
     @asynccontextmanager

@@ -26,4 +26,3 @@ class EmulatorState:
     log: RequestLog
     limiter: TokenBucketLimiter | None = None
     latency_seconds: float = 0.0
-    control_enabled: bool = False
