@@ -1,0 +1,530 @@
+"""Shared workload for the benchmarks: workflow files, a seeded workspace, measured workers.
+
+    folder = write_workflow_files(root / "workflows", n)          # N files, ~10 nodes each
+    with BenchEmulator(root / "emulator.db") as emulator:          # in this process, 127.0.0.1
+        ws = emulator.seeded_workspace(folder, root / "onepin-sync.lock")  # + matching lockfile
+        result = run_worker(script, [...])                         # measured in a fresh process
+        emulator.requests(ws)                                      # what it cost, from the log
+
+Everything is deterministic: file `i` depends only on (SEED, i), so the first 1,000 files of a
+10,000-file workload are the 1,000-file workload. The emulator's ids and timestamps are its own.
+
+Seeding writes straight into the emulator's SQLite file through `WorkflowStore` (10,000 POSTs over
+HTTP would dominate the run) and builds each lockfile entry with the library's own
+`remote_entry`, from the exact JSON the listing serves, so the workspace and lockfile are what
+`apply` would have left behind: a plan over them must be empty (the benchmarks check it).
+
+Measured runs happen in a fresh Python process per case (`run_worker`, `worker_main`), so peak
+RSS and timings are not polluted by seeding, by earlier cases or (unless a case asks for it) by
+the emulator, which stays in the harness process as a real API would be elsewhere.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import itertools
+import json
+import math
+import os
+import pstats
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+import yaml
+
+from onepin_sync.emulator.control import EmulatorControl, RequestRecord, WorkspaceKey
+from onepin_sync.emulator.embedded import EmbeddedEmulator
+from onepin_sync.emulator.store import WorkflowStore
+from onepin_sync.emulator.validation import check_definition, encode_definition
+from onepin_sync.emulator.workflow_view import workflow_json
+from onepin_sync.loader import load_workflows
+from onepin_sync.lockfile import write_lockfile
+from onepin_sync.models import RemoteWorkflow, StateEntry, StateFile
+from onepin_sync.normalize import spec_hash
+from onepin_sync.plan import remote_entry
+
+SEED = 20_241_128
+PAGE_SIZE = 100  # the client's listing page size (client.PAGE_SIZE)
+BENCH_LINEAGE = "6d7b1c1e-5a43-4b8e-9d0e-000000000b01"
+BENCH_SALT = "0123456789abcdef0123456789abcdef"
+LISTING_PATH = "/api/v1/workflows"
+HEADER = "# yaml-language-server: $schema=../../../schemas/workflow.schema.json\n"
+
+# --- realistic workflow files --------------------------------------------------------------------
+
+_TEAMS = ("support", "billing", "marketing", "education", "sales", "onboarding", "ops", "retention")
+_TOPICS = (
+    "welcome-call",
+    "payment-reminder",
+    "renewal-notice",
+    "product-launch",
+    "lesson-narration",
+    "appointment-confirmation",
+    "survey-invite",
+    "outage-update",
+)
+_LANGUAGES = ("es-es", "fr-fr", "de-de", "it-it", "pt-br", "ja-jp", "nl-nl", "pl-pl")
+_VOICES = (
+    ("EXAVITQu4vr4xnSDxMaL", "elevenlabs", "eleven_multilingual_v2", "Sarah"),
+    ("TxGEqnHWrfWFTfGW9XjX", "elevenlabs", "eleven_multilingual_v2", "Josh"),
+    ("en-US-AndrewNeural", "azure", "neural", "Andrew"),
+    ("es-ES-ElviraNeural", "azure", "neural", "Elvira"),
+    ("fr-FR-DeniseNeural", "azure", "neural", "Denise"),
+    ("ja-JP-KeitaNeural", "azure", "neural", "Keita"),
+)
+_LINES = (
+    "Hi, and welcome to Northwind Telecom!",
+    "Your account is active and your first bill arrives on the 1st of next month.",
+    "This is a friendly reminder that invoice {n} is due on Friday.",
+    "Meet Aurora X{n}: twice the battery, half the weight.",
+    "A fraction tells us how many equal parts of a whole we have.",
+    "Your appointment on the {n}th is confirmed; reply 2 to reschedule.",
+    "We would love to hear how we did: the survey takes about 3 minutes.",
+    "Service in your area is restored; thank you for your patience.",
+    "If you need anything, just call us back on this number. Have a great day!",
+)
+
+
+def workflow_key(index: int) -> str:
+    """`<team>/<topic>-<index>`: files spread over a few folders, as in a real repository."""
+    return f"{_TEAMS[index % len(_TEAMS)]}/{_TOPICS[(index // 8) % len(_TOPICS)]}-{index:05d}"
+
+
+def workflow_document(index: int, seed: int = SEED) -> dict[str, Any]:
+    """One realistic workflow file (8-12 nodes, avg ~10), a function of (seed, index) only.
+
+    The shape of the examples: script -> normalizer -> translator -> [phonemizer] -> generator ->
+    validators (pass onwards, fail back to the generator or through a corrector) -> export; a
+    quarter of the files leave node positions to the loader's layout.
+    """
+    rng = random.Random(f"{seed}:{index}")
+    languages = rng.sample(_LANGUAGES, rng.randint(1, 3))
+    text = "".join(rng.choice(_LINES).format(n=index % 97 + 1) + "\n" for _ in range(3))
+    voice_map = {lang: [_voice(rng)] for lang in ["en-us", *languages]}
+    nodes: list[dict[str, Any]] = [
+        _node("script", "source_script", {"source_language": "en-us", "script_text": text}),
+        _node("normalize", "operator_normalizer", {"expand_numbers": rng.random() < 0.8}),
+        _node(
+            "translate",
+            "operator_translator",
+            {"target_languages": languages, "formality": rng.choice(["formal", "informal"])},
+        ),
+    ]
+    if rng.random() < 0.5:
+        nodes.append(
+            _node("brand-terms", "operator_phoneme_injector", {"dictionary_ids": ["dict_brand"]})
+        )
+    speed = rng.choice([0.9, 1.0, 1.1])
+    nodes.append(_node("voice", "operator_generator", {"speed": speed, "voice_map": voice_map}))
+    edges: list[dict[str, Any]] = []
+    _chain(edges, [n["id"] for n in nodes])
+    previous = "voice"
+    validators = ["pronunciation", "naturalness", "noise", "error-rate"]
+    for name in validators[: rng.randint(3, 4)]:
+        node_type = "validator_error_rate" if name == "error-rate" else f"validator_{name}"
+        config = {"threshold": rng.randint(75, 95), "max_retries": rng.randint(1, 3)}
+        nodes.append(_node(name, node_type, config))
+        _edge(edges, previous, "pass" if previous != "voice" else "lines", name)
+        if name == "pronunciation":
+            nodes.append(
+                _node("fix-words", "operator_pronunciation_corrector", {"max_corrections": 5})
+            )
+            _edge(edges, name, "fail", "fix-words")
+            _edge(edges, "fix-words", "lines", "voice")
+        else:
+            _edge(edges, name, "fail", "voice")
+        previous = name
+    nodes.append(_node("export", "sink_preview", {"format": rng.choice(["wav", "mp3"])}))
+    _edge(edges, previous, "pass", "export")
+    if rng.random() < 0.75:
+        for column, node in enumerate(nodes):
+            node["position"] = {"x": 280 * column, "y": 160 * (node["id"] == "fix-words")}
+    document: dict[str, Any] = {
+        "name": f"{_TOPICS[(index // 8) % len(_TOPICS)].replace('-', ' ').title()} #{index}",
+        "description": f"Benchmark workflow {index}: {len(nodes)} nodes, {len(languages) + 1} "
+        "languages.",
+    }
+    if rng.random() < 0.05:
+        document["lifecycle"] = {"prevent_destroy": True}
+    execution: dict[str, Any] = {"steps": [n["id"] for n in nodes]}
+    if rng.random() < 0.3:
+        execution["params"] = {"campaign": f"c-{index % 13}", "priority": rng.randint(1, 5)}
+    document["definition"] = {"graph": {"nodes": nodes, "edges": edges}, "execution": execution}
+    return document
+
+
+def edited_document(index: int, seed: int = SEED) -> dict[str, Any]:
+    """File `index` after a typical desired edit: a voice speed and one validator threshold."""
+    document = workflow_document(index, seed)
+    for node in document["definition"]["graph"]["nodes"]:
+        if node["id"] == "voice":
+            node["config"]["speed"] = 1.25
+        elif node["type"].startswith("validator_"):
+            node["config"]["threshold"] = 99
+    return document
+
+
+def _voice(rng: random.Random) -> dict[str, str]:
+    voice_id, provider, model, name = rng.choice(_VOICES)
+    return {"voice_id": voice_id, "provider": provider, "model": model, "voice_name": name}
+
+
+def _node(node_id: str, node_type: str, config: dict[str, Any]) -> dict[str, Any]:
+    return {"id": node_id, "type": node_type, "config": config}
+
+
+def _edge(edges: list[dict[str, Any]], source: str, port: str, target: str) -> None:
+    edges.append(
+        {
+            "id": f"e{len(edges) + 1}",
+            "source": source,
+            "sourcePort": port,
+            "target": target,
+            "targetPort": "lines",
+        }
+    )
+
+
+def _chain(edges: list[dict[str, Any]], ids: Sequence[str]) -> None:
+    for source, target in itertools.pairwise(ids):
+        _edge(edges, source, "lines", target)
+
+
+def workflow_yaml(document: dict[str, Any]) -> str:
+    """The file text, laid out like the examples: block scripts, flow-style edges and positions."""
+    return HEADER + yaml.dump(
+        _styled(document), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
+    )
+
+
+class _FlowMap(dict[str, Any]):
+    """A mapping written on one line (`{x: 0, y: 160}`)."""
+
+
+class _FlowList(list[Any]):
+    """A list written on one line (`[es-es, fr-fr]`)."""
+
+
+class _Block(str):
+    """A multi-line string written as a literal block (`|`)."""
+
+    __slots__ = ()
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """The fast (C) safe dumper, with the three styles above."""
+
+
+_Dumper.add_representer(
+    _FlowMap,
+    lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=True),
+)
+_Dumper.add_representer(
+    _FlowList,
+    lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True),
+)
+_Dumper.add_representer(
+    _Block, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", str(v), style="|")
+)
+
+
+def _styled(value: Any) -> Any:
+    """Leaf mappings (positions, edges, voices) and lists of plain values go on one line."""
+    if isinstance(value, dict):
+        styled = {k: _styled(v) for k, v in value.items()}
+        leaf = all(not isinstance(v, dict | list | _Block) for v in styled.values())
+        return _FlowMap(styled) if leaf else styled
+    if isinstance(value, list):
+        items = [_styled(v) for v in value]
+        leaf = all(not isinstance(v, dict | list) for v in value)
+        return _FlowList(items) if leaf else items
+    if isinstance(value, str) and "\n" in value:
+        return _Block(value)
+    return value
+
+
+def write_workflow_files(folder: Path, n: int, seed: int = SEED) -> Path:
+    """Write files 0..n-1 under `folder` (created); returns `folder`."""
+    for index in range(n):
+        write_workflow_file(folder, index, workflow_document(index, seed))
+    return folder
+
+
+def write_workflow_file(folder: Path, index: int, document: dict[str, Any]) -> None:
+    path = folder / f"{workflow_key(index)}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(workflow_yaml(document), encoding="utf-8")
+
+
+def changed_indices(n: int, percent: float) -> list[int]:
+    """Which files a "percent changed" case edits: evenly spread, deterministic."""
+    count = max(1, round(n * percent / 100))
+    step = n / count
+    return [int(i * step) for i in range(count)]
+
+
+def listing_pages(n: int) -> int:
+    """Requests one full listing costs: ceil(N/100), and 1 for an empty workspace."""
+    return max(1, math.ceil(n / PAGE_SIZE))
+
+
+# --- the emulator and a seeded workspace ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """One isolated emulator workspace and the key that reaches it."""
+
+    base_url: str
+    key: WorkspaceKey
+
+    @property
+    def api_key(self) -> str:
+        return self.key.api_key
+
+    @property
+    def workspace_id(self) -> str:
+        return self.key.workspace_id
+
+
+class BenchEmulator:
+    """The embedded emulator over a SQLite file, with its control endpoint, in this process."""
+
+    def __init__(self, db_path: Path, *, rate_limit_per_min: int | None = None) -> None:
+        self.db_path = db_path
+        self._emulator = EmbeddedEmulator(
+            db_path, control=True, rate_limit_per_min=rate_limit_per_min
+        )
+        self._control: EmulatorControl | None = None
+
+    def __enter__(self) -> Self:
+        self._emulator.start()
+        self._control = EmulatorControl(self._emulator.base_url, timeout=120.0)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._control is not None:
+            self._control.close()
+        self._emulator.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self._emulator.base_url
+
+    @property
+    def control(self) -> EmulatorControl:
+        assert self._control is not None, "use BenchEmulator as a context manager"
+        return self._control
+
+    def new_workspace(self) -> Workspace:
+        return Workspace(self.base_url, self.control.new_workspace())
+
+    def requests(self, workspace: Workspace) -> list[RequestRecord]:
+        return self.control.requests(workspace_id=workspace.workspace_id)
+
+    def seeded_workspace(self, folder: Path, lockfile: Path) -> Workspace:
+        """A new workspace holding every workflow of `folder`, and the lockfile managing them."""
+        workspace = self.new_workspace()
+        desired = load_workflows(folder, env={})
+        entries: dict[str, StateEntry] = {}
+        store = WorkflowStore.open(self.db_path)  # a second connection; the file is in WAL mode
+        try:
+            for key in sorted(desired.workflows):
+                wanted = desired.workflows[key]
+                spec = wanted.spec
+                problems = check_definition(dict(spec.definition))
+                if problems:
+                    raise ValueError(f"{key}: the generated definition is invalid: {problems[0]}")
+                record = store.create(
+                    workspace_id=workspace.workspace_id,
+                    user_id=workspace.key.user_id,
+                    name=spec.name,
+                    name_source="user",
+                    description=spec.description,
+                    definition_json=encode_definition(spec.definition),
+                )
+                listed = RemoteWorkflow.model_validate(
+                    json.loads(json.dumps(workflow_json(record)))
+                )
+                applied = spec_hash(spec, BENCH_SALT)
+                prevent = wanted.lifecycle.prevent_destroy
+                entries[key] = remote_entry(listed, applied, BENCH_SALT, prevent)
+        finally:
+            store.close()
+        state = StateFile(
+            lineage=BENCH_LINEAGE,
+            serial=1,
+            salt=BENCH_SALT,
+            api_url=self.base_url,
+            workflows=entries,
+        )
+        write_lockfile(lockfile, state)
+        return workspace
+
+
+def drain_rate_limit(workspace: Workspace, per_minute: int) -> None:
+    """Spend the key's whole token bucket, as other jobs sharing the key would have done."""
+    headers = {"Authorization": f"Bearer {workspace.api_key}"}
+    with httpx.Client(base_url=workspace.base_url, headers=headers) as http:
+        for _ in range(2 * per_minute):  # the bucket refills while we spend it
+            if http.get(LISTING_PATH, params={"limit": 1}).status_code == 429:
+                return
+    raise RuntimeError(f"{2 * per_minute} requests and still no 429: is the rate limit on?")
+
+
+# --- measured runs in a fresh process ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkerResult:
+    """What a worker process reports: wall time of the measured call, its peak RSS, extras."""
+
+    seconds: float
+    peak_rss_mb: float
+    extra: dict[str, Any]
+
+
+def run_worker(script: Path, args: Sequence[str]) -> WorkerResult:
+    """Run `script --worker OUT args...` in a fresh interpreter; its JSON result from OUT."""
+    with tempfile.TemporaryDirectory(prefix="onepin-bench-") as tmp:
+        out = Path(tmp) / "result.json"
+        child_env = {**os.environ, "NO_COLOR": "1", "HOME": tmp}
+        for name in ("ONEPIN_API_KEY", "ONEPIN_BASE_URL", "ONEPIN_WORKSPACE_ID"):
+            child_env.pop(name, None)
+        completed = subprocess.run(
+            [sys.executable, str(script), "--worker", str(out), *args],
+            env=child_env,
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0 or not out.exists():
+            raise RuntimeError(
+                f"worker {script.name} {' '.join(args)} failed ({completed.returncode}):\n"
+                + completed.stderr[-4000:]
+            )
+        raw = json.loads(out.read_text(encoding="utf-8"))
+    return WorkerResult(
+        seconds=raw.pop("seconds"),
+        peak_rss_mb=raw.pop("peak_rss_mb"),
+        extra=raw,
+    )
+
+
+def worker_main(
+    out: Path, measure: Callable[[], dict[str, Any]], *, profile: Path | None = None
+) -> None:
+    """In the worker: time `measure()`, then write the result and the process's peak RSS.
+
+    With `profile`, `measure` runs under cProfile and the stats go to that file.
+    """
+    if profile is not None:
+        measure = _profiled(measure, profile)
+    t0 = time.perf_counter()
+    extra = measure()
+    seconds = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    result = {
+        "seconds": seconds,
+        "peak_rss_mb": peak_kb / 1024,
+        **extra,
+    }
+    out.write_text(json.dumps(result), encoding="utf-8")
+
+
+def cli_startup_seconds(runs: int = 3) -> float:
+    """A fresh interpreter importing the CLI (best of `runs`): the fixed cost of any command."""
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import onepin_sync.cli"], check=True)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _profiled(measure: Callable[[], dict[str, Any]], path: Path) -> Callable[[], dict[str, Any]]:
+    def run() -> dict[str, Any]:
+        profiler = cProfile.Profile()
+        try:
+            return profiler.runcall(measure)
+        finally:
+            profiler.dump_stats(path)
+
+    return run
+
+
+def print_profile(path: Path, limit: int = 25) -> None:
+    """The top of a cProfile dump, by own time and by cumulative time."""
+    for order in ("tottime", "cumulative"):
+        print(f"\nprofile {path} (by {order}, top {limit})")
+        pstats.Stats(str(path)).strip_dirs().sort_stats(order).print_stats(limit)
+
+
+@contextmanager
+def scratch(keep: Path | None = None) -> Iterator[Path]:
+    """A scratch folder for one benchmark run (kept when `keep` is given)."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        yield keep
+        return
+    with tempfile.TemporaryDirectory(prefix="onepin-bench-") as tmp:
+        yield Path(tmp)
+
+
+# --- reporting -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a benchmark's table; `ok` is None for rows without a target."""
+
+    case: str
+    figures: dict[str, str]
+    target: str = ""
+    ok: bool | None = None
+
+
+def print_table(title: str, rows: Sequence[Row]) -> None:
+    """A small fixed-width table, one row per case, with the verdict last."""
+    columns = ["case", *dict.fromkeys(k for r in rows for k in r.figures), "target", "verdict"]
+    cells = [
+        [
+            r.case,
+            *(r.figures.get(c, "") for c in columns[1:-2]),
+            r.target,
+            {True: "ok", False: "MISSED", None: ""}[r.ok],
+        ]
+        for r in rows
+    ]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    print(f"\n{title}")
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def exit_code(rows: Sequence[Row]) -> int:
+    missed = [r.case for r in rows if r.ok is False]
+    if missed:
+        print(f"\nMISSED: {', '.join(missed)}", file=sys.stderr)
+        return 1
+    return 0
