@@ -14,6 +14,7 @@ waiting. Imports nothing from the package.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -33,6 +34,9 @@ class Slot:
 
 
 class AdaptiveLimiter:
+    """Slots are handed over first come, first served: a release gives its slot straight to the
+    oldest waiter, so a release costs O(1) however many requests wait."""
+
     def __init__(self, maximum: int, *, recover_after: int = 10) -> None:
         if maximum < 1:
             raise ValueError("maximum must be at least 1")
@@ -42,19 +46,23 @@ class AdaptiveLimiter:
         self._recover_after = recover_after
         self._successes = 0
         self._generation = 0  # bumped on every decrease
-        self._waiters: list[asyncio.Future[None]] = []
+        self._waiters: deque[asyncio.Future[Slot]] = deque()
 
     async def acquire(self) -> Slot:
-        while self.in_flight >= self.limit:
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            finally:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
-        self.in_flight += 1
-        return Slot(self._generation)
+        if self.in_flight < self.limit and not self._waiters:
+            self.in_flight += 1
+            return Slot(self._generation)
+        waiter: asyncio.Future[Slot] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.in_flight -= 1  # granted just as we were cancelled: give it back
+                self._hand_over()
+            elif waiter in self._waiters:  # a hand-over may have dropped it already
+                self._waiters.remove(waiter)
+            raise
 
     def release(self, slot: Slot, outcome: Outcome) -> None:
         """Give the slot back and adapt the limit to how the request went."""
@@ -71,14 +79,15 @@ class AdaptiveLimiter:
                 self._successes = 0
         else:
             self._successes = 0
-        self._wake()
+        self._hand_over()
 
-    def _wake(self) -> None:
-        # Every waiter re-checks the limit itself, so waking all of them is always safe.
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
+    def _hand_over(self) -> None:
+        """Grant free slots to the oldest waiters (counted as in flight from now on)."""
+        while self._waiters and self.in_flight < self.limit:
+            waiter = self._waiters.popleft()
             if not waiter.done():
-                waiter.set_result(None)
+                self.in_flight += 1
+                waiter.set_result(Slot(self._generation))
 
 
 class RequestPacer:

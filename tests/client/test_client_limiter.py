@@ -74,6 +74,46 @@ def test_acquire_waits_while_the_limit_is_reached_and_cancelled_waiters_leave() 
     asyncio.run(go())
 
 
+def test_a_release_hands_its_slot_to_the_oldest_waiter_only() -> None:
+    async def go() -> None:
+        limiter = AdaptiveLimiter(1)
+        held = await limiter.acquire()
+        order: list[int] = []
+
+        async def wait(index: int) -> None:
+            slot = await limiter.acquire()
+            order.append(index)
+            limiter.release(slot, Outcome.SUCCESS)
+
+        waiting = [asyncio.ensure_future(wait(i)) for i in range(50)]
+        await asyncio.sleep(0)
+        assert limiter.in_flight == 1
+        limiter.release(held, Outcome.SUCCESS)
+        await asyncio.gather(*waiting)
+        assert order == list(range(50))  # first come, first served
+        assert limiter.in_flight == 0
+
+    asyncio.run(go())
+
+
+def test_a_slot_granted_to_a_waiter_cancelled_meanwhile_is_given_back() -> None:
+    async def go() -> None:
+        limiter = AdaptiveLimiter(1)
+        held = await limiter.acquire()
+        doomed = asyncio.ensure_future(limiter.acquire())
+        after = asyncio.ensure_future(limiter.acquire())
+        await asyncio.sleep(0)
+        limiter.release(held, Outcome.SUCCESS)  # grants the slot to `doomed`...
+        doomed.cancel()  # ...which is cancelled before it runs
+        slot = await asyncio.wait_for(after, timeout=5)  # a leaked slot would block it
+        assert doomed.cancelled()
+        assert limiter.in_flight == 1
+        limiter.release(slot, Outcome.SUCCESS)
+        assert limiter.in_flight == 0
+
+    asyncio.run(go())
+
+
 class Gauge:
     """A server that answers GETs of one workflow slowly and records the peak concurrency."""
 
