@@ -98,17 +98,19 @@ def remote_entry(
     prevent_destroy: bool,
     *,
     secrets: Redactor = NO_SECRETS,
+    remote_hash: str | None = None,
 ) -> StateEntry:
     """The lockfile entry for `remote` as read back right after applying `applied_hash`.
 
     The name is only a reminder for people reading the lockfile: a `${secret.X}` value in it is
     masked with `secrets` (the lockfile is committed), the same way on every path that records it.
+    `remote_hash` saves hashing `remote` again when the caller already did.
     """
     return StateEntry(
         id=remote.id,
         name=secrets.text(remote.name),
         applied_hash=applied_hash,
-        remote_hash=spec_hash(normalize_spec(remote.spec), salt),
+        remote_hash=remote_hash or spec_hash(normalize_spec(remote.spec), salt),
         remote_updated_at=remote.updated_at,
         prevent_destroy=prevent_destroy,
     )
@@ -187,7 +189,9 @@ def _plan_existing(
     desired_changed = desired_hash != entry.applied_hash
     remote_changed = remote_hash != entry.remote_hash
     prevent_destroy = wanted.lifecycle.prevent_destroy
-    accepted = remote_entry(current, entry.applied_hash, salt, prevent_destroy, secrets=secrets)
+    accepted = remote_entry(
+        current, entry.applied_hash, salt, prevent_destroy, secrets=secrets, remote_hash=remote_hash
+    )
 
     if options.refresh_only or not (desired_changed or remote_changed):
         if accepted != entry:
