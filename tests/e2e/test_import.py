@@ -8,20 +8,21 @@ import httpx
 
 from tests.sync_project import SyncProject
 
+DEFINITION = {
+    "graph": {
+        "nodes": [
+            {"id": "script", "type": "source_script", "position": {"x": 0, "y": 0},
+             "config": {"script_text": "Line one.\nLine two.\n"}},
+            {"id": "out", "type": "sink_preview", "position": {"x": 280.5, "y": 0}},
+        ],
+        "edges": [{"id": "e1", "source": "script", "sourcePort": "lines",
+                   "target": "out", "targetPort": "lines"}],
+    }
+}  # fmt: skip
+
 
 def _create_remote(project: SyncProject, name: str) -> dict[str, Any]:
-    definition = {
-        "graph": {
-            "nodes": [
-                {"id": "script", "type": "source_script", "position": {"x": 0, "y": 0},
-                 "config": {"script_text": "Line one.\nLine two.\n"}},
-                {"id": "out", "type": "sink_preview", "position": {"x": 280.5, "y": 0}},
-            ],
-            "edges": [{"id": "e1", "source": "script", "sourcePort": "lines",
-                       "target": "out", "targetPort": "lines"}],
-        }
-    }  # fmt: skip
-    body = {"name": name, "description": "made in the web app", "definition": definition}
+    body = {"name": name, "description": "made in the web app", "definition": DEFINITION}
     ws = project.workspace
     response = httpx.post(f"{ws.base_url}/api/v1/workflows", json=body, headers=ws.headers)
     response.raise_for_status()
@@ -52,19 +53,9 @@ def test_import_into_an_existing_file_plans_the_difference(project: SyncProject)
         {
             "name": "Promo (reviewed)",
             "description": "made in the web app",
-            "definition": {
-                "graph": {
-                    "nodes": [
-                        {"id": "script", "type": "source_script", "position": {"x": 0, "y": 0},
-                         "config": {"script_text": "Line one.\nLine two.\n"}},
-                        {"id": "out", "type": "sink_preview", "position": {"x": 280.5, "y": 0}},
-                    ],
-                    "edges": [{"id": "e1", "source": "script", "sourcePort": "lines",
-                               "target": "out", "targetPort": "lines"}],
-                }
-            },
+            "definition": DEFINITION,
         },
-    )  # fmt: skip
+    )
 
     result = project.run("import", remote["id"], "marketing/promo")
     assert result.code == 0, result.output
