@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from onepin_sync.errors import AmbiguousCreateError, ApiError, ConflictError, InputError
+from onepin_sync.errors import AmbiguousCreateError, ApiError, InputError
 from onepin_sync.failpoints import failpoint
 from onepin_sync.journal import Journal, JournalBegin, JournalIntent, JournalOutcome
 from onepin_sync.models import (
@@ -78,14 +78,8 @@ def delete_limit(managed: int, max_deletes: int | None) -> int:
     return max(1, min(DEFAULT_MAX_DELETES, managed // 4))
 
 
-def check_apply_guards(plan: Plan, options: ApplyOptions) -> None:
-    """Refuse conflicts without --force and mass deletes without --allow-mass-delete."""
-    if plan.conflicts and not options.force:
-        keys = ", ".join(c.key for c in plan.conflicts)
-        raise ConflictError(
-            f"changed both in git and outside onepin-sync: {keys}; review the plan, then "
-            "pass --force to overwrite the remote changes (or `plan --refresh-only` to keep them)"
-        )
+def check_delete_guard(plan: Plan, options: ApplyOptions) -> None:
+    """Refuse mass deletes without --allow-mass-delete."""
     deletes = plan.count(Action.DELETE)
     limit = delete_limit(plan.managed_count, options.max_deletes)
     if deletes > limit and not options.allow_mass_delete:
@@ -95,22 +89,39 @@ def check_apply_guards(plan: Plan, options: ApplyOptions) -> None:
         )
 
 
-def stale_changes(plan: Plan, listed: Mapping[str, RemoteWorkflow]) -> list[str]:
-    """One message per planned change whose remote object moved since the plan was made."""
-    stale = []
+def conflicting_changes(plan: Plan, options: ApplyOptions) -> dict[str, str]:
+    """Why each change that must not be applied without --force is refused, by key."""
+    if options.force:
+        return {}
+    return {c.key: "changed in git and outside onepin-sync" for c in plan.conflicts}
+
+
+def stale_changes(plan: Plan, listed: Mapping[str, RemoteWorkflow]) -> dict[str, str]:
+    """Why each planned change whose remote object moved since the plan was made is refused."""
+    stale = {}
     for change in plan.changes:
         if change.remote_id is None:
             continue
         current = listed.get(change.remote_id)
         if current is None:
             if change.action is Action.UPDATE:
-                stale.append(f"{change.key}: deleted remotely since the plan")
+                stale[change.key] = "deleted remotely since the plan"
         elif current.updated_at != change.remote_updated_at:
-            stale.append(
-                f"{change.key}: changed remotely since the plan (updated_at "
-                f"{current.updated_at.isoformat()}, planned {_iso(change.remote_updated_at)})"
+            stale[change.key] = (
+                f"changed remotely since the plan (updated_at {current.updated_at.isoformat()}, "
+                f"planned {_iso(change.remote_updated_at)})"
             )
     return stale
+
+
+def refused_results(plan: Plan, refused: Mapping[str, str]) -> tuple[ChangeResult, ...]:
+    """The report of an apply refused before writing: conflicts named, everything else skipped."""
+    return tuple(
+        _result(c, Outcome.CONFLICT, refused[c.key])
+        if c.key in refused
+        else _result(c, Outcome.SKIPPED, "not applied: the plan has conflicts")
+        for c in plan.changes
+    )
 
 
 async def execute_plan(

@@ -21,8 +21,10 @@ from pathlib import Path
 from onepin_sync.apply import (
     ApplyOptions,
     ApplyResult,
-    check_apply_guards,
+    check_delete_guard,
+    conflicting_changes,
     execute_plan,
+    refused_results,
     stale_changes,
 )
 from onepin_sync.client import OnepinClient, ValidationReport
@@ -178,7 +180,16 @@ async def apply(settings: ApplySettings, env: RunEnvironment, ui: Ui) -> ApplyOu
             ui.show_plan(plan, redactor)
             if not plan.has_changes and not plan.refreshes:
                 return ApplyOutcome(plan, None, approved=True)
-            check_apply_guards(plan, settings.apply)
+            check_delete_guard(plan, settings.apply)
+            conflicts = conflicting_changes(plan, settings.apply)
+            _refuse(
+                plan,
+                conflicts,
+                ui,
+                f"changed both in git and outside onepin-sync: {', '.join(conflicts)}; nothing "
+                "was written (--force overwrites the remote changes; plan --refresh-only or pull "
+                "keeps them)",
+            )
             asked = plan.has_changes and settings.plan_file is None and not settings.auto_approve
             if asked and not ui.confirm("Apply these changes? Only 'yes' will be accepted"):
                 return ApplyOutcome(plan, None, approved=False)
@@ -186,11 +197,13 @@ async def apply(settings: ApplySettings, env: RunEnvironment, ui: Ui) -> ApplyOu
                 # Time has passed since the listing the plan was made from: check it still holds.
                 listed = {w.id: w for w in await client.list_workflows()}
                 stale = stale_changes(plan, listed)
-                if stale:
-                    raise ConflictError(
-                        "the workspace changed since the plan; nothing was written: "
-                        + "; ".join(stale)
-                    )
+                _refuse(
+                    plan,
+                    stale,
+                    ui,
+                    "the workspace changed since the plan; nothing was written: "
+                    + "; ".join(f"{key}: {why}" for key, why in stale.items()),
+                )
             result, signal_number = await _execute(plan, client, state, inputs, settings, ui)
             leftover = None
             if plan.has_changes and signal_number is None and result.complete:
@@ -198,6 +211,15 @@ async def apply(settings: ApplySettings, env: RunEnvironment, ui: Ui) -> ApplyOu
                 verify = plan_changes(inputs.desired, remote, result.state, settings.plan)
                 leftover = verify if verify.has_changes else None
     return ApplyOutcome(plan, result, True, leftover, interrupted_by=signal_number)
+
+
+def _refuse(plan: Plan, refused: Mapping[str, str], ui: Ui, message: str) -> None:
+    """Stop before any write when a change is refused, reporting every planned change."""
+    if not refused:
+        return
+    for result in refused_results(plan, refused):
+        ui.progress(result)
+    raise ConflictError(message)
 
 
 async def _execute(

@@ -155,6 +155,9 @@ def test_a_conflict_is_refused_with_exit_5_and_nothing_written(
     assert "1 conflict(s): changed in git and outside onepin-sync" in plan.stdout
     assert refused.code == 5, refused.output
     assert f"Error: changed both in git and outside onepin-sync: {KEY};" in refused.stderr
+    # the report still lists every planned change
+    assert f"{KEY}: conflict: changed in git and outside onepin-sync" in refused.stdout
+    assert "support/welcome-call: skipped: not applied: the plan has conflicts" in refused.stdout
     assert writes(sent) == []
     assert remote_workflow(project, ids[KEY])["description"] == "Edited in the app."
 
