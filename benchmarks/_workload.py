@@ -43,16 +43,16 @@ from typing import Any, Self
 import httpx
 import yaml
 
+from onepin_sync.core.fingerprint import spec_hash
+from onepin_sync.core.models import RemoteWorkflow, StateEntry, StateFile
+from onepin_sync.core.planner import remote_entry
 from onepin_sync.emulator.control import EmulatorControl, RequestRecord, WorkspaceKey
 from onepin_sync.emulator.embedded import EmbeddedEmulator
 from onepin_sync.emulator.store import WorkflowStore
 from onepin_sync.emulator.validation import check_definition, encode_definition
 from onepin_sync.emulator.workflow_view import workflow_json
-from onepin_sync.loader import load_workflows
-from onepin_sync.lockfile import write_lockfile
-from onepin_sync.models import RemoteWorkflow, StateEntry, StateFile
-from onepin_sync.normalize import spec_hash
-from onepin_sync.plan import remote_entry
+from onepin_sync.files.loader import load_workflows
+from onepin_sync.state.lockfile import write_lockfile
 
 SEED = 20_241_128
 PAGE_SIZE = 100  # the client's listing page size (client.PAGE_SIZE)

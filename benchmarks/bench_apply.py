@@ -216,7 +216,7 @@ def apply_until_converged(
 
 def check_no_duplicates(case_dir: Path, files: Path, workspace: w.Workspace, n: int) -> list[str]:
     """Exactly one workflow per file, in the workspace and in the lockfile (after counting)."""
-    from onepin_sync.loader import load_workflows
+    from onepin_sync.files.loader import load_workflows
 
     remote = asyncio.run(_list_all(workspace))
     lock = json.loads((case_dir / "onepin-sync.lock").read_text(encoding="utf-8"))["workflows"]
@@ -233,7 +233,7 @@ def check_no_duplicates(case_dir: Path, files: Path, workspace: w.Workspace, n: 
 
 
 async def _list_all(workspace: w.Workspace) -> list[Any]:
-    from onepin_sync.client import ClientSettings, OnepinClient
+    from onepin_sync.api.client import ClientSettings, OnepinClient
 
     settings = ClientSettings(base_url=workspace.base_url, api_key=workspace.api_key)
     async with OnepinClient(settings) as client:

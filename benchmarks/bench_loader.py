@@ -70,7 +70,7 @@ def worker(argv: Sequence[str]) -> int:
     parser.add_argument("--profile", type=Path)
     args = parser.parse_args(argv)
 
-    from onepin_sync.loader import load_workflows
+    from onepin_sync.files.loader import load_workflows
 
     def load() -> dict[str, Any]:
         desired = load_workflows(args.dir, env={})

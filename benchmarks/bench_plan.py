@@ -262,8 +262,8 @@ async def _get_each(base_url: str, api_key: str, lockfile: Path) -> None:
     The GETs are gated here, as `apply` gates its writes: handing all N coroutines to the client
     at once costs O(N^2) or worse in its limiter's wake-ups (see the README's findings).
     """
-    from onepin_sync.client import ClientSettings, OnepinClient
-    from onepin_sync.lockfile import read_lockfile
+    from onepin_sync.api.client import ClientSettings, OnepinClient
+    from onepin_sync.state.lockfile import read_lockfile
 
     state = read_lockfile(lockfile)
     assert state is not None

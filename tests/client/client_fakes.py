@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from onepin_sync.client import ClientSettings, OnepinClient
+from onepin_sync.api.client import ClientSettings, OnepinClient
 
 API_KEY = "op_live_S3cretKeyValue0123456789abcdefXY"
 BASE_URL = "https://api.onepin.test"

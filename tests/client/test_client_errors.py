@@ -8,10 +8,10 @@ import pytest
 from client_fakes import API_KEY, WORKFLOWS, Harness, ScriptedServer, fail, ok, workflow_item
 
 from onepin_sync import __version__
-from onepin_sync.client import ClientSettings
+from onepin_sync.api.client import ClientSettings
+from onepin_sync.core.models import WorkflowSpec
+from onepin_sync.core.redact import MASK
 from onepin_sync.errors import ApiError, AuthError, InputError, NotFoundError
-from onepin_sync.models import WorkflowSpec
-from onepin_sync.redact import MASK
 
 SPEC = WorkflowSpec(name="welcome call")
 CREATE = f"POST {WORKFLOWS}"

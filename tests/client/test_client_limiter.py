@@ -7,8 +7,8 @@ import asyncio
 import httpx
 from client_fakes import Harness, ok, workflow_item
 
-from onepin_sync.client import OnepinClient
-from onepin_sync.limiter import AdaptiveLimiter, Outcome, RequestPacer
+from onepin_sync.api.client import OnepinClient
+from onepin_sync.api.limiter import AdaptiveLimiter, Outcome, RequestPacer
 
 
 def _limits_after(limiter: AdaptiveLimiter, outcomes: list[Outcome]) -> list[int]:

@@ -19,9 +19,9 @@ from client_fakes import (
     workflow_item,
 )
 
-from onepin_sync.client import BlockedReason, ValidationIssue, ValidationReport
+from onepin_sync.api.client import BlockedReason, ValidationIssue, ValidationReport
+from onepin_sync.core.models import WorkflowSpec
 from onepin_sync.errors import NotFoundError
-from onepin_sync.models import WorkflowSpec
 
 DEFINITION: dict[str, Any] = {
     "graph": {

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from onepin_sync.models import (
+from onepin_sync.core.fingerprint import normalize_spec, spec_hash
+from onepin_sync.core.models import (
     DesiredState,
     DesiredWorkflow,
     Lifecycle,
@@ -15,7 +16,6 @@ from onepin_sync.models import (
     StateFile,
     WorkflowSpec,
 )
-from onepin_sync.normalize import normalize_spec, spec_hash
 
 SALT = "test-salt"
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

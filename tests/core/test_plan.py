@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from onepin_sync.core.fingerprint import normalize_spec, spec_hash
+from onepin_sync.core.models import Action, Reason, RemoteState, StateFile
+from onepin_sync.core.planner import PlanOptions, plan_changes
 from onepin_sync.errors import InputError
-from onepin_sync.models import Action, Reason, RemoteState, StateFile
-from onepin_sync.normalize import normalize_spec, spec_hash
-from onepin_sync.plan import PlanOptions, plan_changes
 
 from .builders import SALT, desired, entry, lockfile, migrated, remote, remote_state, spec
 

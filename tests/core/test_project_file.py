@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from onepin_sync.config import TargetOptions, load_project
 from onepin_sync.errors import InputError, WorkflowFileError
+from onepin_sync.files.project import TargetOptions, load_project
 
 
 def test_paths_in_the_project_file_are_relative_to_its_folder(tmp_path: Path) -> None:

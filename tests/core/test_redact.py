@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onepin_sync.redact import MASK, Redactor
+from onepin_sync.core.redact import MASK, Redactor
 
 NEW = "token-2027"
 redactor = Redactor([NEW])

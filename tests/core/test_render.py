@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from onepin_sync.models import Plan
-from onepin_sync.plan import plan_changes
-from onepin_sync.plandoc import PlanTarget, plan_document, read_plan_document
-from onepin_sync.redact import MASK, Redactor
-from onepin_sync.render import plan_markdown, render_plan
+from onepin_sync.core.models import Plan
+from onepin_sync.core.planner import plan_changes
+from onepin_sync.core.redact import MASK, Redactor
+from onepin_sync.views.human import plan_markdown, render_plan
+from onepin_sync.views.plandoc import PlanTarget, plan_document, read_plan_document
 
 from .builders import desired, entry, lockfile, migrated, remote, remote_state, spec
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from onepin_sync.lock import StateLock
+from onepin_sync.state.statelock import StateLock
 from tests.e2e.support import WORKFLOWS, apply_examples, recorded, tiny_workflow, writes
 from tests.sync_project import SyncProject
 

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from onepin_sync.catalog import NODE_TYPES
+from onepin_sync.core.catalog import NODE_TYPES
 from onepin_sync.emulator.control import EmulatorControl, EmulatorWorkspace
 from onepin_sync.emulator.embedded import EmbeddedEmulator
 from onepin_sync.emulator.keys import ALL_SCOPES

@@ -5,9 +5,9 @@ from typing import Any
 
 import httpx
 
-from onepin_sync.catalog import NODE_TYPES
+from onepin_sync.core.catalog import NODE_TYPES
+from onepin_sync.core.fingerprint import canonical_json, normalize_definition
 from onepin_sync.emulator.migrate import migrate_definition
-from onepin_sync.normalize import canonical_json, normalize_definition
 
 from .definitions import pipeline
 

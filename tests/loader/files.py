@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from onepin_sync.core.models import DesiredState
 from onepin_sync.errors import WorkflowFileError
-from onepin_sync.loader import load_workflows
-from onepin_sync.models import DesiredState
+from onepin_sync.files.loader import load_workflows
 
 MINIMAL = "name: Minimal\ndefinition: {}\n"
 

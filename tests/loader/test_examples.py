@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from onepin_sync.loader import load_workflows
+from onepin_sync.files.loader import load_workflows
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "workflows"

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onepin_sync.errors import OnepinSyncError
-from onepin_sync.loader import load_workflows
+from onepin_sync.files.loader import load_workflows
 
 from .files import PIPELINE
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from onepin_sync.interpolate import Interpolator
-from onepin_sync.yamlstrict import ScalarValueError
+from onepin_sync.files.interpolate import Interpolator
+from onepin_sync.files.yamlstrict import ScalarValueError
 
 from .files import PIPELINE, load, only_problem, problems, write_tree
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from onepin_sync.layout import layout_columns, layout_positions
+from onepin_sync.files.layout import layout_columns, layout_positions
 
 from .files import load, write_tree
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from onepin_sync.catalog import NODE_TYPES
-from onepin_sync.fileformat import (
+from onepin_sync.core.catalog import NODE_TYPES
+from onepin_sync.files.fileformat import (
     SCHEMA_DIALECT,
     main,
     workflow_json_schema,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from onepin_sync.sourcemap import SourceMap
-from onepin_sync.yamlstrict import (
+from onepin_sync.files.sourcemap import SourceMap
+from onepin_sync.files.yamlstrict import (
     MAX_DEPTH,
     LoaderClass,
     decode_yaml_bytes,

@@ -41,15 +41,15 @@ from typing import Any
 
 import httpx
 
-from onepin_sync.apply import ApplyOptions
-from onepin_sync.config import TargetOptions
+from onepin_sync.commands.context import ClientOptions, RunEnvironment
+from onepin_sync.commands.executor import ApplyOptions
+from onepin_sync.commands.operations import ApplySettings, apply
+from onepin_sync.core.redact import Redactor
 from onepin_sync.emulator.control import EmulatorWorkspace, RequestRecord
 from onepin_sync.errors import OnepinSyncError
-from onepin_sync.lockfile import read_lockfile
-from onepin_sync.operations import ApplySettings, apply
-from onepin_sync.redact import Redactor
-from onepin_sync.runcontext import ClientOptions, RunEnvironment
-from onepin_sync.terminal import ConsoleUi, print_apply_outcome
+from onepin_sync.files.project import TargetOptions
+from onepin_sync.state.lockfile import read_lockfile
+from onepin_sync.views.console import ConsoleUi, print_apply_outcome
 from tests.e2e.support import WORKFLOWS
 from tests.sync_project import CliResult, SyncProject
 

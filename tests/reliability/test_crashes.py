@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from onepin_sync.lockfile import read_lockfile
+from onepin_sync.state.lockfile import read_lockfile
 from tests.reliability.harness import (
     EXAMPLE_KEYS,
     Tracked,

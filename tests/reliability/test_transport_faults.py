@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from onepin_sync.client import ClientSettings, OnepinClient
+from onepin_sync.api.client import ClientSettings, OnepinClient
+from onepin_sync.commands.context import ClientOptions
 from onepin_sync.emulator.control import EmulatorWorkspace
-from onepin_sync.runcontext import ClientOptions
 from tests.e2e.support import tiny_workflow
 from tests.reliability.harness import (
     EXAMPLE_KEYS,

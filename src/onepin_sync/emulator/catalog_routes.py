@@ -1,6 +1,6 @@
 """The node catalogue: `GET /api/v1/nodes` (no auth) and `GET /api/v2/nodes/{node_type}`.
 
-Both are built from `onepin_sync.catalog`; `version` is the type's current `config_version`.
+Both are built from `onepin_sync.core.catalog`; `version` is the type's current `config_version`.
 Imports FastAPI.
 """
 
@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import JSONResponse
 
-from onepin_sync.catalog import NODE_TYPES, NodeTypeSpec
+from onepin_sync.core.catalog import NODE_TYPES, NodeTypeSpec
 from onepin_sync.emulator.auth import CatalogKey
 from onepin_sync.emulator.envelope import ApiProblem
 from onepin_sync.emulator.responses import ok

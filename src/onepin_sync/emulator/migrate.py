@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from onepin_sync.catalog import NODE_TYPES
+from onepin_sync.core.catalog import NODE_TYPES
 
 
 def migrate_definition(definition: Mapping[str, Any]) -> dict[str, Any]:

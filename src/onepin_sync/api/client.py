@@ -1,0 +1,288 @@
+"""The Onepin workflows API as used by plan (listing), apply (writes) and `validate --online`.
+
+One `OnepinClient` per run; every request goes through its `ApiSession` (`session.py`: limiter,
+retries, error mapping, logging). This module knows the endpoints and their shapes:
+- listing costs ceil(N/100) requests: the first page alone (it carries the total), the rest
+  concurrently; a listing that shifts while it is read is read again from the start;
+- writes: create = POST (never blindly retried; see `find_created`), update = PATCH of the given
+  top-level fields, delete = DELETE (404 = already gone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random as _random
+import time
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, NamedTuple, Self, TypeVar
+from urllib.parse import quote, urlencode
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from onepin_sync.api.decoding import NotAnEnvelope, read_envelope
+from onepin_sync.api.retry import RequestKind
+from onepin_sync.api.session import ApiSession, ClientSettings
+from onepin_sync.core.diff import json_equal
+from onepin_sync.core.fingerprint import normalize_definition
+from onepin_sync.core.models import Json, RemoteWorkflow, WorkflowSpec
+from onepin_sync.errors import AmbiguousCreateError, ApiError
+
+__all__ = [
+    "BlockedReason",
+    "ClientSettings",
+    "OnepinClient",
+    "ValidationIssue",
+    "ValidationReport",
+]
+
+WORKFLOWS = "/api/v1/workflows"
+PAGE_SIZE = 100
+LISTING_ATTEMPTS = 3
+CLOCK_SKEW = timedelta(seconds=2)
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+class ValidationIssue(NamedTuple):
+    rule: str
+    node_id: str | None
+    message: str
+
+
+class BlockedReason(NamedTuple):
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The server's run-readiness verdict on a definition (`POST /workflows/validate`)."""
+
+    valid: bool
+    errors: tuple[ValidationIssue, ...] = ()
+    warnings: tuple[ValidationIssue, ...] = ()
+    blocked: tuple[BlockedReason, ...] = ()
+
+
+class OnepinClient:
+    """The Onepin workflows API, with retries, adaptive concurrency and safe creates."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        random: Callable[[], float] = _random.random,
+        transport: httpx.AsyncBaseTransport | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self._base_url = settings.base_url
+        self._session = ApiSession(
+            settings, sleep=sleep, clock=clock, random=random, transport=transport, log=log
+        )
+
+    def __repr__(self) -> str:
+        return f"OnepinClient(base_url={self._base_url!r}, requests_sent={self.requests_sent})"
+
+    async def __aenter__(self) -> Self:
+        await self._session.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._session.close()
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests that left this process, retries included (failed connects excluded)."""
+        return self._session.requests_sent
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    async def list_workflows(self) -> list[RemoteWorkflow]:
+        """Every workflow, with its definition, in ceil(N/100) requests (1 when there are none)."""
+        for _ in range(LISTING_ATTEMPTS):
+            workflows = await self._list_once()
+            if workflows is not None:
+                return workflows
+            self._session.emit("the workflow listing changed while it was read; reading it again")
+        raise ApiError("the workflow listing kept changing while it was read; retry")
+
+    async def _list_once(self) -> list[RemoteWorkflow] | None:
+        """One complete read, or None when the pages do not add up to one consistent listing."""
+        first = await self._list_page(0)
+        total, step = first.pagination.total, first.pagination.limit
+        rest = await _all([self._list_page(offset) for offset in range(step, total, step)])
+        pages = [first, *rest]
+        where = f"GET {WORKFLOWS}"
+        workflows = [_parse(where, RemoteWorkflow, item) for page in pages for item in page.data]
+        consistent = (
+            all(page.pagination.total == total for page in pages)
+            and len(workflows) == total
+            and len({w.id for w in workflows}) == total
+        )
+        return workflows if consistent else None
+
+    async def _list_page(self, offset: int) -> _Page:
+        query = urlencode({"include_definition": "true", "limit": PAGE_SIZE, "offset": offset})
+        target = f"{WORKFLOWS}?{query}"
+        where = f"GET {target}"
+        response = await self._session.send("GET", target, RequestKind.READ)
+        page = _parse(where, _Page, _envelope(where, response))
+        if any("definition" not in item for item in page.data):
+            raise ApiError(f"{where}: the items lack definitions (include_definition ignored)")
+        return page
+
+    async def get_workflow(self, workflow_id: str) -> RemoteWorkflow | None:
+        """One workflow, or None when it does not exist or was deleted (404)."""
+        target = f"{WORKFLOWS}/{quote(workflow_id, safe='')}"
+        response = await self._session.send("GET", target, RequestKind.READ, allow_404=True)
+        if response.status_code == 404:
+            return None
+        return _parse_workflow(f"GET {target}", response)
+
+    async def validate_definition(self, definition: Mapping[str, Json]) -> ValidationReport:
+        """The server's full run-readiness check; it persists nothing, so it retries like a GET."""
+        target = f"{WORKFLOWS}/validate"
+        where = f"POST {target}"
+        response = await self._session.send(
+            "POST", target, RequestKind.READ, body={"definition": definition}
+        )
+        out = _parse(where, _ValidateOut, _envelope(where, response)["data"])
+        return ValidationReport(
+            valid=out.valid,
+            errors=tuple(ValidationIssue(i.rule, i.node_id, i.message) for i in out.errors or ()),
+            warnings=tuple(
+                ValidationIssue(i.rule, i.node_id, i.message) for i in out.warnings or ()
+            ),
+            blocked=tuple(BlockedReason(b.code, b.message) for b in out.blocked or ()),
+        )
+
+    async def find_created(
+        self, spec: WorkflowSpec, *, since: datetime, exclude_ids: Collection[str]
+    ) -> RemoteWorkflow | None:
+        """The workflow an ambiguous create of `spec` made, if it made one (newest first).
+
+        A candidate has exactly the spec's name, the same definition once both are normalised
+        (numbers by value: the server returns positions as floats), was created no earlier than
+        `since` (aware) minus 2 s of clock skew, and is not one of `exclude_ids` (the ids the
+        lockfile already manages). One full listing.
+        """
+        wanted = normalize_definition(spec.definition)
+        earliest = since - CLOCK_SKEW
+        candidates = [
+            w
+            for w in await self.list_workflows()
+            if w.name == spec.name
+            and w.id not in exclude_ids
+            and w.created_at >= earliest
+            and json_equal(normalize_definition(w.definition), wanted)
+        ]
+        return max(candidates, key=lambda w: (w.created_at, w.id), default=None)
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    async def create_workflow(self, spec: WorkflowSpec) -> RemoteWorkflow:
+        """POST the spec; AmbiguousCreateError when it may or may not have been created."""
+        where = f"POST {WORKFLOWS}"
+        started_at = datetime.now(UTC)
+        response = await self._session.send(
+            "POST", WORKFLOWS, RequestKind.CREATE, body=spec.to_api(), started_at=started_at
+        )
+        try:
+            return _parse_workflow(where, response)
+        except ApiError as exc:  # created (2xx), but we cannot tell which workflow it is
+            raise AmbiguousCreateError(
+                f"{exc}; the workflow was created but cannot be identified",
+                started_at=started_at,
+                status=response.status_code,
+            ) from exc
+
+    async def patch_workflow(self, workflow_id: str, fields: Mapping[str, Json]) -> RemoteWorkflow:
+        """PATCH exactly `fields`: present top-level keys replace, a null description clears."""
+        target = f"{WORKFLOWS}/{quote(workflow_id, safe='')}"
+        response = await self._session.send("PATCH", target, RequestKind.WRITE, body=fields)
+        return _parse_workflow(f"PATCH {target}", response)
+
+    async def delete_workflow(self, workflow_id: str) -> bool:
+        """Soft-delete; False when it was already gone (404)."""
+        target = f"{WORKFLOWS}/{quote(workflow_id, safe='')}"
+        response = await self._session.send("DELETE", target, RequestKind.WRITE, allow_404=True)
+        return response.status_code != 404
+
+
+# --- wire shapes ---------------------------------------------------------------------------------
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class _Pagination(_Wire):
+    total: int = Field(ge=0)
+    limit: int = Field(ge=1, le=PAGE_SIZE)
+
+
+class _Page(_Wire):
+    data: list[dict[str, Any]]
+    pagination: _Pagination
+
+
+class _Issue(_Wire):
+    rule: str
+    node_id: str | None = None
+    message: str
+
+
+class _Blocked(_Wire):
+    code: str
+    message: str
+
+
+class _ValidateOut(_Wire):
+    valid: bool
+    errors: list[_Issue] | None = None
+    warnings: list[_Issue] | None = None
+    blocked: list[_Blocked] | None = None
+
+
+def _envelope(where: str, response: httpx.Response) -> Mapping[str, Json]:
+    try:
+        return read_envelope(response)
+    except NotAnEnvelope as exc:
+        raise ApiError(f"{where}: unexpected response: {exc}", status=response.status_code) from exc
+
+
+def _parse_workflow(where: str, response: httpx.Response) -> RemoteWorkflow:
+    return _parse(where, RemoteWorkflow, _envelope(where, response)["data"])
+
+
+def _parse(where: str, model: type[M], value: Json) -> M:
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ApiError(f"{where}: unexpected response: {path}: {first['msg']}") from exc
+
+
+async def _all(coroutines: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run concurrently; on the first failure cancel the rest and raise that failure."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

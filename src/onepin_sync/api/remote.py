@@ -1,0 +1,46 @@
+"""Reading the remote side of a plan: one listing, plus GETs for managed ids it did not show.
+
+A plan costs ceil(N/100) list requests. Absence from a listing never means deleted by itself: a
+lockfile id missing from the list is confirmed with a GET (404 = gone). When the listing is empty
+altogether no GETs are spent; the planner's guard then decides (usually a wrong key or workspace).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Collection, Mapping
+from datetime import datetime
+from typing import Protocol
+
+from onepin_sync.core.models import Json, RemoteState, RemoteWorkflow, StateFile, WorkflowSpec
+
+
+class WorkflowApi(Protocol):
+    """The client operations sync needs (implemented by `client.OnepinClient`)."""
+
+    def list_workflows(self) -> Awaitable[list[RemoteWorkflow]]: ...
+    def get_workflow(self, workflow_id: str) -> Awaitable[RemoteWorkflow | None]: ...
+    def create_workflow(self, spec: WorkflowSpec) -> Awaitable[RemoteWorkflow]: ...
+    def patch_workflow(
+        self, workflow_id: str, fields: Mapping[str, Json]
+    ) -> Awaitable[RemoteWorkflow]: ...
+    def delete_workflow(self, workflow_id: str) -> Awaitable[bool]: ...
+    def find_created(
+        self, spec: WorkflowSpec, *, since: datetime, exclude_ids: Collection[str]
+    ) -> Awaitable[RemoteWorkflow | None]: ...
+
+
+async def read_remote(api: WorkflowApi, state: StateFile) -> RemoteState:
+    """The workspace as the planner needs it: every listed workflow, every managed id resolved."""
+    listed = {w.id: w for w in await api.list_workflows()}
+    unlisted = [e.id for e in state.workflows.values() if e.id not in listed]
+    if not listed:
+        return RemoteState(workflows={}, confirmed_missing=frozenset(unlisted))
+    fetched = await asyncio.gather(*(api.get_workflow(wid) for wid in unlisted))
+    missing = set()
+    for wid, workflow in zip(unlisted, fetched, strict=True):
+        if workflow is None:
+            missing.add(wid)
+        else:
+            listed[wid] = workflow
+    return RemoteState(workflows=listed, confirmed_missing=frozenset(missing))

@@ -1,0 +1,314 @@
+"""One HTTP session per run: the loop every Onepin request goes through.
+
+`ApiSession.send` takes a slot from the adaptive limiter (and a turn from the pacer, with `rps`),
+sends, logs one line per attempt, retries by the policy in `retry.py`, and turns every failure into
+one of our errors (`errors.py`; error bodies read by `envelope.py`). Redirects are never followed,
+so the Authorization header only ever goes to `base_url`; TLS verification is always on. The API
+key never appears in a message, a log line or a repr. With a `deadline`, no attempt's timeout
+reaches past it, so a run ends on time even when a request hangs.
+
+All waiting goes through the injected `sleep` and `clock`, all jitter through `random`. Knows
+nothing about workflows: that is `client.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from onepin_sync import __version__
+from onepin_sync.api.decoding import encode_json, read_error
+from onepin_sync.api.limiter import AdaptiveLimiter, Outcome, RequestPacer
+from onepin_sync.api.retry import (
+    RequestKind,
+    backoff_delay,
+    certainly_unsent,
+    retry_after_delay,
+    retryable_exception,
+    retryable_status,
+)
+from onepin_sync.core.models import Json
+from onepin_sync.core.redact import Redactor
+from onepin_sync.errors import (
+    AmbiguousCreateError,
+    ApiError,
+    AuthError,
+    InputError,
+    NotFoundError,
+    TransportError,
+)
+
+_HINTS = {
+    401: "; the API key is missing, invalid or revoked",
+    403: "; the API key lacks a scope (workflows:read / workflows:write) or the workspace is wrong",
+}
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How to reach Onepin and how hard to push it."""
+
+    base_url: str  # https://api.onepin.ai; a path prefix is kept: rstrip('/') + '/api/v1/...'
+    api_key: str = field(repr=False)
+    workspace_id: str | None = None  # sent as X-Workspace-Id when set
+    timeout: float = 30.0  # seconds per request
+    deadline: float | None = None  # seconds for the whole run; retries never wait past it
+    parallelism: int = 8  # requests in flight at most
+    rps: float | None = None  # attempts started per second at most
+    max_retries: int = 5
+
+    def __post_init__(self) -> None:
+        url = urlsplit(self.base_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise InputError(f"the API base URL must be http(s)://host[:port]: {self.base_url!r}")
+        if self.parallelism < 1 or self.max_retries < 0 or self.timeout <= 0:
+            raise InputError("parallelism must be >= 1, max_retries >= 0 and timeout > 0")
+        for name, value in (("rps", self.rps), ("deadline", self.deadline)):
+            if value is not None and value <= 0:
+                raise InputError(f"{name} must be positive when set")
+
+
+class ApiSession:
+    """Sends requests with retries, bounded and adaptive concurrency, and clean errors."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        sleep: Callable[[float], Awaitable[None]],
+        clock: Callable[[], float],
+        random: Callable[[], float],
+        transport: httpx.AsyncBaseTransport | None,
+        log: Callable[[str], None] | None,
+    ) -> None:
+        self._settings = settings
+        self._redactor = Redactor([settings.api_key])
+        self._sleep = sleep
+        self._clock = clock
+        self._random = random
+        self._transport = transport
+        self._log = log
+        self._limiter = AdaptiveLimiter(settings.parallelism)
+        self._pacer = RequestPacer(settings.rps, clock=clock, sleep=sleep) if settings.rps else None
+        self._deadline_at = None if settings.deadline is None else clock() + settings.deadline
+        self._http: httpx.AsyncClient | None = None
+        self._requests_sent = 0
+
+    @property
+    def requests_sent(self) -> int:
+        return self._requests_sent
+
+    async def open(self) -> None:
+        headers = {
+            "Authorization": f"Bearer {self._settings.api_key}",
+            "User-Agent": f"onepin-sync/{__version__}",
+            "Accept": "application/json",
+        }
+        if self._settings.workspace_id:
+            headers["X-Workspace-Id"] = self._settings.workspace_id
+        slots = self._settings.parallelism
+        self._http = httpx.AsyncClient(
+            headers=headers,
+            timeout=httpx.Timeout(self._settings.timeout),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=slots, max_keepalive_connections=slots),
+            transport=self._transport,
+        )
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def send(
+        self,
+        method: str,
+        target: str,
+        kind: RequestKind,
+        *,
+        body: Json = None,
+        allow_404: bool = False,
+        started_at: datetime | None = None,
+    ) -> httpx.Response:
+        """The 2xx response (or the 404 when allowed), after retries; else one of our errors.
+
+        `target` is the path and query under the base URL. A CREATE needs `started_at` (UTC,
+        taken just before the call) for the AmbiguousCreateError it may raise.
+        """
+        if self._http is None:
+            raise RuntimeError(
+                "the session is not open: use OnepinClient as an async context manager"
+            )
+        if kind is RequestKind.CREATE and started_at is None:
+            raise ValueError("a CREATE needs started_at")
+        where = f"{method} {target}"
+        url = self._settings.base_url.rstrip("/") + target
+        content, headers = None, None
+        if body is not None:
+            try:
+                content = encode_json(body)
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"{where}: the request body is not JSON: {exc}") from exc
+            headers = {"Content-Type": "application/json"}
+        retry = 0
+        while True:
+            if self._deadline_at is not None and self._clock() >= self._deadline_at:
+                raise ApiError(
+                    f"{where}: not sent: the {self._settings.deadline:g} s deadline passed"
+                )
+            result = await self._attempt(self._http, method, url, where, content, headers)
+            if isinstance(result, httpx.Response):
+                status = result.status_code
+                if 200 <= status < 300 or (status == 404 and allow_404):
+                    return result
+            failure = self._failure(kind, where, result)
+            if kind is RequestKind.CREATE and failure.ambiguous and started_at is not None:
+                raise AmbiguousCreateError(
+                    f"{failure.error}; the workflow may or may not have been created",
+                    started_at=started_at,
+                    status=failure.error.status,
+                    code=failure.error.code,
+                    request_id=failure.error.request_id,
+                ) from failure.cause
+            if not failure.retryable:
+                raise failure.error from failure.cause
+            if retry >= self._settings.max_retries:
+                note = f"gave up after {retry + 1} attempt{'s' if retry else ''}"
+                raise _with_note(failure.error, note) from failure.cause
+            delay = self._delay(retry, result)
+            if self._deadline_at is not None and self._clock() + delay > self._deadline_at:
+                note = f"gave up: the {self._settings.deadline:g} s deadline was reached"
+                raise _with_note(failure.error, note) from failure.cause
+            of = self._settings.max_retries
+            self.emit(f"{where}: {failure.reason}; retry {retry + 1} of {of} in {delay:.2f} s")
+            await self._sleep(delay)
+            retry += 1
+
+    def _failure(
+        self, kind: RequestKind, where: str, result: httpx.Response | httpx.RequestError
+    ) -> _Failure:
+        """What went wrong with one attempt, and whether another attempt may help."""
+        if isinstance(result, httpx.RequestError):
+            return _Failure(
+                error=TransportError(self.redact(f"{where}: no response: {_describe(result)}")),
+                reason=type(result).__name__,
+                retryable=retryable_exception(kind, result),
+                ambiguous=not certainly_unsent(result),
+                cause=result,
+            )
+        status = result.status_code
+        if 300 <= status < 400:  # never followed: the Authorization header stays with base_url
+            error = ApiError(_redirect_message(where, result), status=status)
+            return _Failure(error, str(status), retryable=False, ambiguous=False)
+        return _Failure(
+            error=self._status_error(where, result),
+            reason=str(status),
+            retryable=retryable_status(kind, status),
+            ambiguous=status >= 500,
+        )
+
+    async def _attempt(
+        self,
+        http: httpx.AsyncClient,
+        method: str,
+        url: str,
+        where: str,
+        content: bytes | None,
+        headers: dict[str, str] | None,
+    ) -> httpx.Response | httpx.RequestError:
+        """One attempt inside a limiter slot: the response or the transport failure, logged."""
+        slot = await self._limiter.acquire()
+        outcome = Outcome.FAILURE
+        try:
+            if self._pacer is not None:
+                await self._pacer.wait()
+            started = self._clock()
+            result: httpx.Response | httpx.RequestError
+            try:
+                result = await http.request(
+                    method, url, content=content, headers=headers, timeout=self._timeout(started)
+                )
+            except httpx.RequestError as exc:
+                result = exc
+            elapsed_ms = round((self._clock() - started) * 1000)
+            if isinstance(result, httpx.Response):
+                self._requests_sent += 1
+                self.emit(f"{where} -> {result.status_code} ({elapsed_ms} ms)")
+                if result.status_code == 429:
+                    outcome = Outcome.THROTTLED
+                elif result.status_code < 500:
+                    outcome = Outcome.SUCCESS
+            else:
+                if not certainly_unsent(result):
+                    self._requests_sent += 1
+                self.emit(f"{where} -> {type(result).__name__} ({elapsed_ms} ms)")
+            return result
+        finally:
+            self._limiter.release(slot, outcome)
+
+    def _timeout(self, now: float) -> httpx.Timeout:
+        """The per-request timeout, cut short so that no attempt outlives the run's deadline."""
+        seconds = self._settings.timeout
+        if self._deadline_at is not None:
+            seconds = max(0.001, min(seconds, self._deadline_at - now))
+        return httpx.Timeout(seconds)
+
+    def _delay(self, retry: int, result: httpx.Response | httpx.RequestError) -> float:
+        if isinstance(result, httpx.Response):
+            asked = retry_after_delay(result.headers, now=datetime.now(UTC))
+            if asked is not None:
+                return asked
+        return backoff_delay(retry, self._random())
+
+    def _status_error(self, where: str, response: httpx.Response) -> ApiError:
+        status = response.status_code
+        body = read_error(response)
+        text = f"{where}: {status} {body.code or response.reason_phrase}"
+        if body.message and body.message != response.reason_phrase:
+            text += f": {body.message}"
+        if body.request_id:
+            text += f" (request {body.request_id})"
+        text = self.redact(text + _HINTS.get(status, ""))
+        cls = AuthError if status in (401, 403) else NotFoundError if status == 404 else ApiError
+        return cls(text, status=status, code=body.code, request_id=body.request_id)
+
+    def redact(self, text: str) -> str:
+        return self._redactor.text(text)
+
+    def emit(self, line: str) -> None:
+        """One line to the log callback, if any; never headers, bodies or the key."""
+        if self._log is not None:
+            self._log(self.redact(line))
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    error: ApiError
+    reason: str  # for the retry notice: a status code or an exception name
+    retryable: bool
+    ambiguous: bool  # a CREATE that failed like this may still have created the workflow
+    cause: httpx.RequestError | None = None
+
+
+def _describe(exc: httpx.RequestError) -> str:
+    detail = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def _with_note(error: ApiError, note: str) -> ApiError:
+    return type(error)(
+        f"{error}; {note}", status=error.status, code=error.code, request_id=error.request_id
+    )
+
+
+def _redirect_message(where: str, response: httpx.Response) -> str:
+    status = response.status_code
+    location = response.headers.get("location")
+    if not location:
+        return f"{where}: {status} unexpected redirect (not followed)"
+    host = response.request.url.join(location).host
+    return f"{where}: {status} unexpected redirect to {host} (not followed; check the base URL)"

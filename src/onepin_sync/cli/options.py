@@ -1,0 +1,144 @@
+"""The option groups shared by several commands, and their conversion to settings objects.
+
+Each `*_options` decorator adds a group of click options; the matching `*_from` pops those
+options from a command's keyword arguments into the frozen settings object the operations take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from onepin_sync.commands.context import ClientOptions
+from onepin_sync.core.planner import PlanOptions
+from onepin_sync.files.project import TargetOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator applying several click options, in the order listed."""
+
+    def decorate(command: F) -> F:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return decorate
+
+
+lock_timeout_option = click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="Wait this long for another run's state lock.",
+)
+
+target_options = _options(
+    # Options choosing the files and the API target, shared by every command that syncs.
+    click.option(
+        "--dir",
+        "workflows",
+        type=click.Path(path_type=Path),
+        help="Workflows folder (default: from onepin-sync.yaml, else ./workflows).",
+    ),
+    click.option(
+        "--lockfile",
+        type=click.Path(path_type=Path),
+        help="Lockfile path (default: ./onepin-sync.lock).",
+    ),
+    click.option(
+        "--config",
+        type=click.Path(path_type=Path),
+        help="Project file (default: ./onepin-sync.yaml when present).",
+    ),
+    click.option(
+        "--env", "env_name", metavar="NAME", help="Named environment from the project file."
+    ),
+    click.option(
+        "--api-key",
+        metavar="KEY",
+        help="Onepin API key (default: $ONEPIN_API_KEY, then ~/.onepin/credentials).",
+    ),
+    click.option(
+        "--base-url",
+        metavar="URL",
+        help="API base URL (default: $ONEPIN_BASE_URL, else https://api.onepin.ai).",
+    ),
+    click.option("--workspace", metavar="ID", help="Workspace id (default: $ONEPIN_WORKSPACE_ID)."),
+    click.option(
+        "--emulator",
+        is_flag=True,
+        help="Run against the embedded local emulator (no account needed).",
+    ),
+)
+
+
+client_options = _options(
+    # Network behaviour of plan and apply.
+    click.option(
+        "--parallelism",
+        type=click.IntRange(1, 64),
+        default=8,
+        show_default=True,
+        help="Requests in flight at most.",
+    ),
+    click.option("--rps", type=click.FloatRange(min=0.1), help="Requests per second at most."),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(min=1),
+        metavar="SECONDS",
+        help="Give up on the whole run after this long.",
+    ),
+)
+
+
+plan_options = _options(
+    # Choices that change what is planned.
+    click.option(
+        "--refresh-only",
+        is_flag=True,
+        help="Accept changes made outside onepin-sync into the lockfile; write nothing.",
+    ),
+    click.option(
+        "--allow-empty-config",
+        is_flag=True,
+        help="Allow deleting every managed workflow when no workflow files exist.",
+    ),
+    click.option(
+        "--allow-empty-remote",
+        is_flag=True,
+        help="Allow re-creating everything when the API lists no workflows.",
+    ),
+)
+
+
+def target_from(kw: dict[str, Any]) -> TargetOptions:
+    return TargetOptions(
+        config=kw.pop("config"),
+        env_name=kw.pop("env_name"),
+        workflows=kw.pop("workflows"),
+        lockfile=kw.pop("lockfile"),
+        api_key=kw.pop("api_key"),
+        base_url=kw.pop("base_url"),
+        workspace=kw.pop("workspace"),
+        emulator=kw.pop("emulator"),
+    )
+
+
+def client_from(kw: dict[str, Any]) -> ClientOptions:
+    return ClientOptions(
+        parallelism=kw.pop("parallelism"), rps=kw.pop("rps"), deadline=kw.pop("timeout")
+    )
+
+
+def plan_from(kw: dict[str, Any]) -> PlanOptions:
+    return PlanOptions(
+        refresh_only=kw.pop("refresh_only"),
+        allow_empty_config=kw.pop("allow_empty_config"),
+        allow_empty_remote=kw.pop("allow_empty_remote"),
+    )

@@ -1,0 +1,227 @@
+"""The planner: desired state + remote state + lockfile -> a frozen Plan.
+
+Change detection is three-way per key (DESIGN.md): the lockfile remembers the hash of the desired
+spec last applied (`applied_hash`) and of the remote spec read back right after (`remote_hash`).
+
+    desired vs applied | remote vs remote_hash | outcome
+    same               | same                  | nothing, even if desired and remote differ
+    changed            | same                  | update, "changed in git"
+    same               | changed               | update, "changed outside onepin-sync" (revert)
+    changed            | changed               | update marked as conflict (refused unless forced)
+
+When the normalised specs already agree, no write is planned and only the lockfile hashes move
+(a `StateRefresh`). Deletes are planned only for lockfile keys whose file is gone; a managed id
+absent remotely is re-created. Remote workflows not in the lockfile are counted, never touched.
+
+Pure: no IO, clock or environment. Guards raise `InputError`.
+"""
+
+from __future__ import annotations
+
+from onepin_sync.core.diff import changed_fields, spec_changes
+from onepin_sync.core.fingerprint import normalize_spec, spec_hash
+from onepin_sync.core.models import (
+    Action,
+    Change,
+    DesiredState,
+    DesiredWorkflow,
+    FrozenModel,
+    Plan,
+    Reason,
+    RemoteState,
+    RemoteWorkflow,
+    StateEntry,
+    StateFile,
+    StateRefresh,
+)
+from onepin_sync.core.redact import NO_SECRETS, Redactor
+from onepin_sync.errors import InputError
+
+_ACTION_ORDER = {Action.CREATE: 0, Action.UPDATE: 1, Action.DELETE: 2}
+
+
+class PlanOptions(FrozenModel):
+    """Choices that change what is planned."""
+
+    refresh_only: bool = False  # accept remote drift into the lockfile; plan no writes
+    allow_empty_config: bool = False  # allow planning to delete everything when no files exist
+    allow_empty_remote: bool = False  # allow an empty listing while the lockfile manages workflows
+
+
+def plan_changes(
+    desired: DesiredState,
+    remote: RemoteState,
+    state: StateFile,
+    options: PlanOptions | None = None,
+) -> Plan:
+    """Compute every change and lockfile refresh needed to make the workspace match the files."""
+    options = options or PlanOptions()
+    _check_guards(desired, remote, state, options)
+    secrets = Redactor(desired.secret_values)
+    changes: list[Change] = []
+    refreshes: list[StateRefresh] = []
+    for key in sorted(desired.workflows.keys() | state.workflows.keys()):
+        wanted = desired.workflows.get(key)
+        entry = state.workflows.get(key)
+        current = remote.workflows.get(entry.id) if entry is not None else None
+        if entry is not None and current is None and entry.id not in remote.confirmed_missing:
+            raise ValueError(f"remote state is incomplete: managed id {entry.id} was not resolved")
+        if wanted is None:
+            assert entry is not None
+            _plan_removed(key, entry, current, options, changes, refreshes)
+        elif entry is None:
+            if not options.refresh_only:
+                changes.append(_create(wanted, state.salt, Reason.NEW))
+        elif current is None:
+            if options.refresh_only:
+                refreshes.append(StateRefresh(key=key, entry=None, reason=Reason.MISSING_REMOTELY))
+            else:
+                changes.append(_create(wanted, state.salt, Reason.MISSING_REMOTELY))
+        else:
+            _plan_existing(wanted, entry, current, state.salt, secrets, options, changes, refreshes)
+    managed_ids = {e.id for e in state.workflows.values()}
+    changes.sort(key=lambda c: (_ACTION_ORDER[c.action], c.key))
+    return Plan(
+        changes=tuple(changes),
+        refreshes=tuple(refreshes),
+        unmanaged_count=sum(1 for wid in remote.workflows if wid not in managed_ids),
+        managed_count=len(state.workflows),
+        lineage=state.lineage,
+        serial=state.serial,
+    )
+
+
+def remote_entry(
+    remote: RemoteWorkflow,
+    applied_hash: str,
+    salt: str,
+    prevent_destroy: bool,
+    *,
+    secrets: Redactor = NO_SECRETS,
+    remote_hash: str | None = None,
+) -> StateEntry:
+    """The lockfile entry for `remote` as read back right after applying `applied_hash`.
+
+    The name is only a reminder for people reading the lockfile: a `${secret.X}` value in it is
+    masked with `secrets` (the lockfile is committed), the same way on every path that records it.
+    `remote_hash` saves hashing `remote` again when the caller already did.
+    """
+    return StateEntry(
+        id=remote.id,
+        name=secrets.text(remote.name),
+        applied_hash=applied_hash,
+        remote_hash=remote_hash or spec_hash(normalize_spec(remote.spec), salt),
+        remote_updated_at=remote.updated_at,
+        prevent_destroy=prevent_destroy,
+    )
+
+
+def _check_guards(
+    desired: DesiredState, remote: RemoteState, state: StateFile, options: PlanOptions
+) -> None:
+    managed = len(state.workflows)
+    if managed and not desired.workflows and not options.allow_empty_config:
+        what = "is missing" if not desired.folder_exists else "has no workflow files"
+        raise InputError(
+            f"the workflows folder {what} but the lockfile manages {managed} workflows; refusing "
+            "to plan deleting them all (check the folder, or pass --allow-empty-config)"
+        )
+    if managed and not remote.workflows and not options.allow_empty_remote:
+        raise InputError(
+            f"the API lists no workflows but the lockfile manages {managed}: wrong API key, "
+            "workspace or base URL? (pass --allow-empty-remote to re-create them)"
+        )
+
+
+def _create(wanted: DesiredWorkflow, salt: str, reason: Reason) -> Change:
+    return Change(
+        key=wanted.key,
+        action=Action.CREATE,
+        reason=reason,
+        after=wanted.spec,
+        applied_hash=spec_hash(wanted.spec, salt),
+        prevent_destroy=wanted.lifecycle.prevent_destroy,
+    )
+
+
+def _plan_removed(
+    key: str,
+    entry: StateEntry,
+    current: RemoteWorkflow | None,
+    options: PlanOptions,
+    changes: list[Change],
+    refreshes: list[StateRefresh],
+) -> None:
+    if current is None:
+        refreshes.append(StateRefresh(key=key, entry=None))
+        return
+    if options.refresh_only:
+        return
+    if entry.prevent_destroy:
+        raise InputError(
+            f"{key}: its file was removed but the lockfile records lifecycle.prevent_destroy; "
+            "restore the file with prevent_destroy: false and apply before removing it"
+        )
+    changes.append(
+        Change(
+            key=key,
+            action=Action.DELETE,
+            reason=Reason.REMOVED_FROM_CONFIG,
+            remote_id=current.id,
+            remote_updated_at=current.updated_at,
+            before=current.spec,
+        )
+    )
+
+
+def _plan_existing(
+    wanted: DesiredWorkflow,
+    entry: StateEntry,
+    current: RemoteWorkflow,
+    salt: str,
+    secrets: Redactor,
+    options: PlanOptions,
+    changes: list[Change],
+    refreshes: list[StateRefresh],
+) -> None:
+    desired_hash = spec_hash(wanted.spec, salt)
+    remote_hash = spec_hash(normalize_spec(current.spec), salt)
+    desired_changed = desired_hash != entry.applied_hash
+    remote_changed = remote_hash != entry.remote_hash
+    prevent_destroy = wanted.lifecycle.prevent_destroy
+    accepted = remote_entry(
+        current, entry.applied_hash, salt, prevent_destroy, secrets=secrets, remote_hash=remote_hash
+    )
+
+    if options.refresh_only or not (desired_changed or remote_changed):
+        if accepted != entry:
+            reason = Reason.DRIFT if remote_changed else None
+            refreshes.append(StateRefresh(key=wanted.key, entry=accepted, reason=reason))
+        return
+    field_changes = spec_changes(normalize_spec(current.spec), normalize_spec(wanted.spec))
+    if not field_changes:
+        # The remote already matches the files; only the recorded hashes move.
+        converged = accepted.model_copy(update={"applied_hash": desired_hash})
+        refreshes.append(StateRefresh(key=wanted.key, entry=converged))
+        return
+    if desired_changed and remote_changed:
+        reason = Reason.CONFLICT
+    elif desired_changed:
+        reason = Reason.CHANGED_IN_GIT
+    else:
+        reason = Reason.DRIFT
+    changes.append(
+        Change(
+            key=wanted.key,
+            action=Action.UPDATE,
+            reason=reason,
+            remote_id=current.id,
+            remote_updated_at=current.updated_at,
+            before=current.spec,
+            after=wanted.spec,
+            patch_fields=changed_fields(field_changes),
+            field_changes=field_changes,
+            applied_hash=desired_hash,
+            prevent_destroy=prevent_destroy,
+        )
+    )

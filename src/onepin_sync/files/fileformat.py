@@ -1,0 +1,152 @@
+"""The workflow file format: strict pydantic models of one YAML file, and its JSON Schema.
+
+One workflow per file:
+
+    name: Welcome call                  # required, 1-200 characters, not blank
+    description: Greets new customers.  # optional; omitted or null -> null
+    lifecycle: {prevent_destroy: true}  # optional; read by onepin-sync, never sent to the API
+    definition:                         # the API's definition: graph + execution
+      graph:
+        nodes: [{id, type, name?, position?, config?, config_version?}]
+        edges: [{id, source, sourcePort, target, targetPort}]
+      execution: {steps?: [node ids], params?: {...}}
+
+Every mapping is closed (unknown fields are errors) except the free-form `config` and
+`execution.params`. An optional field set to null counts as omitted. These models validate the
+parsed file and generate `schemas/workflow.schema.json`; the loader sends the parsed values
+themselves, so integers stay integers and nothing absent is invented.
+
+`python -m onepin_sync.files.fileformat` prints the schema. Pure: no IO, clock or environment.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from onepin_sync.core.catalog import NODE_TYPES
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_ID = "urn:onepin-sync:schema:workflow-file:1"
+NAME_MAX_LENGTH = 200
+_NODE_TYPE_NAMES: list[JsonValue] = [*sorted(NODE_TYPES)]
+
+
+class _Closed(BaseModel):
+    """A mapping of the file: unknown keys and wrong types (no coercion) are errors."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        field_title_generator=lambda name, info: info.alias or name,
+    )
+
+
+class FilePosition(_Closed):
+    model_config = ConfigDict(title="Position")
+
+    x: float = Field(description="Horizontal position in the Onepin editor.")
+    y: float = Field(description="Vertical position in the Onepin editor.")
+
+
+class FileNode(_Closed):
+    model_config = ConfigDict(title="Node")
+
+    id: str = Field(min_length=1, description="Unique within the workflow; edges refer to it.")
+    type: str = Field(
+        description="Node type from the Onepin node catalogue.",
+        json_schema_extra={"enum": _NODE_TYPE_NAMES},
+    )
+    name: str | None = Field(default=None, description="Display name in the editor.")
+    position: FilePosition | None = Field(
+        default=None,
+        description="Editor position; omitted -> generated left-to-right from the edges.",
+    )
+    config: dict[str, Any] | None = Field(
+        default=None, description="Node settings, free-form (see the node type's config schema)."
+    )
+    config_version: int | None = Field(
+        default=None, description="Config schema version; the server migrates older configs."
+    )
+
+
+class FileEdge(_Closed):
+    model_config = ConfigDict(title="Edge")
+
+    id: str = Field(min_length=1, description="Unique within the workflow.")
+    source: str = Field(description="Id of the node the edge leaves.")
+    source_port: str = Field(
+        alias="sourcePort", description="Output port of the source node type (e.g. lines, fail)."
+    )
+    target: str = Field(description="Id of the node the edge enters.")
+    target_port: str = Field(
+        alias="targetPort", description="Input port of the target node type (e.g. lines)."
+    )
+
+
+class FileGraph(_Closed):
+    model_config = ConfigDict(title="Graph")
+
+    nodes: list[FileNode] | None = Field(default=None, description="The nodes; omitted -> none.")
+    edges: list[FileEdge] | None = Field(default=None, description="The edges; omitted -> none.")
+
+
+class FileExecution(_Closed):
+    model_config = ConfigDict(title="Execution")
+
+    steps: list[str] | None = Field(default=None, description="Node ids in execution order.")
+    params: dict[str, Any] | None = Field(default=None, description="Run parameters, free-form.")
+
+
+class FileDefinition(_Closed):
+    model_config = ConfigDict(title="Definition")
+
+    graph: FileGraph | None = Field(default=None, description="Nodes and edges.")
+    execution: FileExecution | None = Field(default=None, description="Execution plan.")
+
+
+class FileLifecycle(_Closed):
+    model_config = ConfigDict(title="Lifecycle")
+
+    prevent_destroy: bool | None = Field(
+        default=None, description="Refuse to plan a delete of this workflow (default false)."
+    )
+
+
+class WorkflowFile(_Closed):
+    model_config = ConfigDict(title="Onepin workflow file")
+
+    name: str = Field(
+        min_length=1,
+        max_length=NAME_MAX_LENGTH,
+        pattern=r"\S",
+        description="Display name of the workflow in Onepin (need not be unique).",
+    )
+    description: str | None = Field(default=None, description="Optional description.")
+    lifecycle: FileLifecycle | None = Field(
+        default=None, description="Rules for onepin-sync itself; never sent to the API."
+    )
+    definition: FileDefinition = Field(description="The workflow graph and execution plan.")
+
+
+def workflow_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a workflow file, for editors (`# yaml-language-server: $schema=...`)."""
+    schema = WorkflowFile.model_json_schema(by_alias=True)
+    return {"$schema": SCHEMA_DIALECT, "$id": SCHEMA_ID, **schema}
+
+
+def workflow_json_schema_text() -> str:
+    """The schema as committed in `schemas/workflow.schema.json`: sorted, 2-space indent."""
+    return json.dumps(workflow_json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    """`python -m onepin_sync.files.fileformat` prints the schema (redirect it to the file)."""
+    print(workflow_json_schema_text(), end="")
+
+
+if __name__ == "__main__":
+    main()

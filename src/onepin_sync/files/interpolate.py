@@ -1,0 +1,80 @@
+"""`${env.NAME}` and `${secret.NAME}` interpolation in workflow file strings.
+
+Both forms read NAME from the mapping handed to the loader (the CLI passes the process
+environment); a secret's value is also remembered so every output can mask it. `$${` writes a
+literal `${`. An unset or empty NAME and any other `${...}` form are errors; messages name the
+variable, never its value.
+
+Pure: the environment is a parameter, never read here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from onepin_sync.files.yamlstrict import ScalarValueError
+
+_PLACEHOLDER = re.compile(r"\$(?:\$\{|\{(?P<body>[^}]*)(?P<close>\}?))")
+_REFERENCE = re.compile(r"(?P<source>env|secret)\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
+_FORMS = "use ${env.NAME} or ${secret.NAME}, or $${ for a literal ${"
+
+
+class Interpolator:
+    """Replaces placeholders in one string at a time; collects the secret values it used.
+
+    `secret_strings` holds every finished string that contains a secret, so a message that would
+    quote such a string can say "a string containing a secret" instead.
+    """
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self.secret_values: set[str] = set()
+        self.secret_strings: set[str] = set()
+
+    def __call__(self, text: str) -> str:
+        """`text` with its placeholders replaced; raises ScalarValueError at the first bad one."""
+        if "${" not in text:
+            return text
+        parts: list[str] = []
+        has_secret = False
+        position = 0
+        for match in _PLACEHOLDER.finditer(text):
+            parts.append(text[position : match.start()])
+            position = match.end()
+            body = match.group("body")
+            if body is None:  # `$${`
+                parts.append("${")
+                continue
+            shown = _shown(match.group())
+            if not match.group("close"):
+                raise ScalarValueError(f"unterminated placeholder {shown}; {_FORMS}", match.start())
+            reference = _REFERENCE.fullmatch(body)
+            if reference is None:
+                raise ScalarValueError(f"unsupported placeholder {shown}; {_FORMS}", match.start())
+            name = reference.group("name")
+            value = self._env.get(name)
+            if value is None:
+                raise ScalarValueError(
+                    f"{shown}: environment variable {name} is not set", match.start()
+                )
+            if value == "":
+                raise ScalarValueError(
+                    f"{shown}: environment variable {name} is empty", match.start()
+                )
+            if reference.group("source") == "secret":
+                self.secret_values.add(value)
+                has_secret = True
+            parts.append(value)
+        parts.append(text[position:])
+        result = "".join(parts)
+        if has_secret:
+            self.secret_strings.add(result)
+        return result
+
+
+def _shown(placeholder: str, limit: int = 60) -> str:
+    """A placeholder as written in the file (never a value), shortened for one-line messages."""
+    if len(placeholder) > limit:
+        placeholder = placeholder[: limit - 1] + "…"
+    return repr(placeholder)

@@ -1,0 +1,134 @@
+"""The workflows folder -> DesiredState: every file read strictly, every problem reported at once.
+
+For each workflow file (see `discovery`): read it with `yamlstrict` (1 MiB at most, checked before
+reading; UTF-8, a BOM is fine), which parses it strictly while `interpolate` fills
+`${env.X}` / `${secret.X}`, check it with `filecheck`, then build the definition the API takes:
+plain dicts and lists, only the optional fields the file gives (an explicit null counts as
+omitted), `graph.nodes` and `graph.edges` always present, and `layout` positions for nodes
+without one. If any file has a problem, nothing is returned: one `WorkflowFileError` lists them
+all, sorted by file, line and column.
+
+The loader is part of the pure core: the environment is a parameter and the only IO is reading
+the workflows folder. Nothing but `OnepinSyncError` subclasses escapes it, whatever the bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from onepin_sync.core.models import DesiredState, DesiredWorkflow, Json, Lifecycle, WorkflowSpec
+from onepin_sync.errors import Problem, WorkflowFileError
+from onepin_sync.files.discovery import WorkflowFileRef, find_workflow_files
+from onepin_sync.files.filecheck import (
+    FieldProblem,
+    MessageContext,
+    format_problems,
+    graph_problems,
+)
+from onepin_sync.files.interpolate import Interpolator
+from onepin_sync.files.layout import layout_positions
+from onepin_sync.files.sourcemap import SourceMap
+from onepin_sync.files.yamlstrict import printable_path, read_yaml_file
+
+TOP_LEVEL = "a mapping with name and definition"
+
+
+def load_workflows(folder: Path, *, env: Mapping[str, str]) -> DesiredState:
+    """Every workflow file under `folder`, validated and interpolated with `env`.
+
+    A missing folder is `folder_exists=False` with no workflows (the planner decides whether that
+    is an error); an empty one is `folder_exists=True` with none. Raises WorkflowFileError with
+    every problem of every file.
+    """
+    try:
+        folder_stat = os.stat(folder)
+    except FileNotFoundError:
+        return DesiredState(workflows={}, folder_exists=False)
+    except OSError as error:
+        problem = Problem(printable_path(str(folder)), None, None, _os_message(error))
+        raise WorkflowFileError([problem]) from None
+    if not stat.S_ISDIR(folder_stat.st_mode):
+        raise WorkflowFileError([Problem(printable_path(str(folder)), None, None, "not a folder")])
+
+    refs, problems = find_workflow_files(folder)
+    interpolator = Interpolator(env)
+    workflows: dict[str, DesiredWorkflow] = {}
+    for ref in refs:
+        workflow, file_problems = _load_file(ref, interpolator)
+        problems.extend(file_problems)
+        if workflow is not None:
+            workflows[ref.key] = workflow
+    if problems:
+        problems.sort(key=lambda p: (p.path, p.line or 0, p.column or 0))
+        raise WorkflowFileError(problems)
+    return DesiredState(
+        workflows=workflows, secret_values=frozenset(interpolator.secret_values), folder_exists=True
+    )
+
+
+def _load_file(
+    ref: WorkflowFileRef, interpolator: Interpolator
+) -> tuple[DesiredWorkflow | None, list[Problem]]:
+    value, text, problems = read_yaml_file(
+        ref.path, ref.display, on_string=interpolator, top_level=TOP_LEVEL
+    )
+    if problems:
+        return None, problems
+    source = SourceMap(text)
+    context = MessageContext(interpolator.secret_strings, source.source_text)
+    field_problems = format_problems(value, context) + graph_problems(value, context)
+    if field_problems:
+        return None, [_located(ref, source, p) for p in field_problems]
+    return _desired_workflow(ref, value), []
+
+
+def _os_message(error: OSError) -> str:
+    return f"cannot read: {error.strerror or error}"
+
+
+def _located(ref: WorkflowFileRef, source: SourceMap, problem: FieldProblem) -> Problem:
+    line, column = source.locate(problem.path, problem.at)
+    return Problem(ref.display, line, column, problem.message)
+
+
+def _desired_workflow(ref: WorkflowFileRef, data: Mapping[str, Any]) -> DesiredWorkflow:
+    lifecycle = data.get("lifecycle") or {}
+    spec = WorkflowSpec(
+        name=data["name"],
+        description=data.get("description"),
+        definition=_api_definition(data["definition"]),
+    )
+    return DesiredWorkflow(
+        key=ref.key,
+        path=ref.display,
+        spec=spec,
+        lifecycle=Lifecycle(prevent_destroy=lifecycle.get("prevent_destroy") or False),
+    )
+
+
+def _api_definition(definition: Mapping[str, Any]) -> dict[str, Json]:
+    """The definition as the API takes it, from a file that passed every check."""
+    graph = definition.get("graph") or {}
+    nodes = [_present(node) for node in graph.get("nodes") or ()]
+    edges: list[dict[str, Any]] = graph.get("edges") or []
+    unplaced = [node for node in nodes if "position" not in node]
+    if unplaced:
+        links = [(edge["source"], edge["target"]) for edge in edges]
+        positions = layout_positions([node["id"] for node in nodes], links)
+        for node, position in zip(nodes, positions, strict=True):
+            if "position" not in node:
+                node["position"] = position
+    result: dict[str, Json] = {"graph": {"nodes": nodes, "edges": edges}}
+    execution = definition.get("execution")
+    if execution is not None:
+        result["execution"] = _present(execution)
+    return result
+
+
+def _present(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a mapping of the file without the optional fields it set to null."""
+    return {key: value for key, value in entry.items() if value is not None}

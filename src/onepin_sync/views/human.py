@@ -1,0 +1,218 @@
+"""Views over a Plan: the Terraform-like human view and the Markdown view for pull requests.
+
+The JSON view lives in `plandoc.py` (it doubles as the saved-plan format). Views only format:
+they never decide anything. Every user-supplied string goes through the `Redactor` and is
+inserted as plain text (never as rich markup).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator, Mapping
+
+from rich.console import Console
+from rich.text import Text
+
+from onepin_sync.core.models import Action, Change, FieldChange, Json, Plan, Reason, WorkflowSpec
+from onepin_sync.core.redact import Redactor
+
+_SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
+_STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red"}
+_VERB = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in place",
+    Action.DELETE: "will be deleted",
+}
+_LONG_TEXT = 60  # strings longer than this (or multi-line) are shown as a unified diff
+
+
+def format_path(path: tuple[str, ...]) -> str:
+    """`("definition", "graph", "nodes[gen]", "config")` -> `definition.graph.nodes[gen].config`."""
+    return ".".join(path)
+
+
+def summary_line(plan: Plan) -> str:
+    return (
+        f"Plan: {plan.count(Action.CREATE)} to create, {plan.count(Action.UPDATE)} to update, "
+        f"{plan.count(Action.DELETE)} to delete."
+    )
+
+
+def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
+    """Print the human plan."""
+    if plan.drift:
+        _print_drift(plan, console)
+    if not plan.has_changes:
+        if not plan.drift:
+            console.print(
+                Text("No changes. The workspace matches the workflow files.", style="bold")
+            )
+        if plan.refreshes:
+            console.print(f"The lockfile will record {len(plan.refreshes)} refreshed entries.")
+        _print_unmanaged(plan, console)
+        return
+    console.print("onepin-sync will perform the following actions:\n")
+    for change in plan.changes:
+        for line in change_lines(change, redactor):
+            console.print(line)
+        console.print()
+    console.print(Text(summary_line(plan), style="bold"))
+    if plan.conflicts:
+        console.print(
+            Text(
+                f"{len(plan.conflicts)} conflict(s): changed in git and outside onepin-sync; "
+                "apply refuses them unless --force is given.",
+                style="bold red",
+            )
+        )
+    _print_unmanaged(plan, console)
+
+
+def _print_drift(plan: Plan, console: Console) -> None:
+    console.print("Changes made outside onepin-sync (apply --refresh-only records them):\n")
+    for refresh in plan.drift:
+        symbol, style = ("-", "red") if refresh.entry is None else ("~", "yellow")
+        line = Text(f"  {symbol} ", style=style)
+        line.append(refresh.key, style="bold")
+        line.append(f" {refresh.reason.value if refresh.reason else ''}")
+        console.print(line)
+    noun = "change" if len(plan.drift) == 1 else "changes"
+    console.print(Text(f"\nRefresh: {len(plan.drift)} {noun} outside onepin-sync.", style="bold"))
+
+
+def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:
+    """The lines describing one change, styled, without a trailing blank line."""
+    style = _STYLE[change.action]
+    symbol = _SYMBOL[change.action]
+    reason_style = "bold red" if change.reason is Reason.CONFLICT else "dim"
+    header = Text("  # ")
+    header.append(change.key, style="bold")
+    header.append(f" {_VERB[change.action]} ")
+    header.append(f"({change.reason.value})", style=reason_style)
+    yield header
+    title = Text(f"  {symbol} ", style=style)
+    title.append(change.key, style="bold")
+    spec = change.after or change.before
+    if spec is not None:
+        title.append(f"  {_quote(redactor.text(spec.name))}")
+    if change.remote_id:
+        title.append(f"  id={change.remote_id}", style="dim")
+    yield title
+    if change.action is Action.CREATE and change.after is not None:
+        yield from _created_lines(change.after, redactor)
+    elif change.action is Action.UPDATE:
+        for field_change in change.field_changes:
+            yield from _field_lines(field_change, redactor)
+
+
+def _created_lines(spec: WorkflowSpec, redactor: Redactor) -> Iterator[Text]:
+    yield _line("+", "green", f"name: {_value(spec.name, redactor)}")
+    if spec.description is not None:
+        yield _line("+", "green", f"description: {_value(spec.description, redactor)}")
+    graph = spec.definition.get("graph")
+    graph = graph if isinstance(graph, Mapping) else {}
+    nodes = [n for n in graph.get("nodes") or [] if isinstance(n, Mapping)]
+    edges = [e for e in graph.get("edges") or [] if isinstance(e, Mapping)]
+    yield _line("+", "green", f"nodes ({len(nodes)}):")
+    for node in nodes:
+        label = f"{redactor.text(str(node.get('id')))} ({node.get('type')})"
+        yield Text(f"          + {label}", style="green")
+    yield _line("+", "green", f"edges ({len(edges)}):")
+    for edge in edges:
+        flow = (
+            f"{edge.get('source')}.{edge.get('sourcePort')} -> "
+            f"{edge.get('target')}.{edge.get('targetPort')}"
+        )
+        yield Text(f"          + {redactor.text(flow)}", style="green")
+
+
+def _field_lines(change: FieldChange, redactor: Redactor) -> Iterator[Text]:
+    path = redactor.text(format_path(change.path))
+    if not change.before_present:
+        yield _line("+", "green", f"{path}: {_value(change.after, redactor)}")
+    elif not change.after_present:
+        yield _line("-", "red", f"{path}: {_value(change.before, redactor)}")
+    else:
+        before = redactor.beside(change.before, change.after)  # a rotated secret's old value
+        if _is_long_text(before) or _is_long_text(change.after):
+            yield _line("~", "yellow", f"{path}:")
+            yield from _text_diff(str(before or ""), str(change.after or ""), redactor)
+        else:
+            yield _line(
+                "~",
+                "yellow",
+                f"{path}: {_value(before, redactor)} -> {_value(change.after, redactor)}",
+            )
+
+
+def _text_diff(before: str, after: str, redactor: Redactor) -> Iterator[Text]:
+    lines = difflib.unified_diff(
+        redactor.text(before).splitlines(),
+        redactor.text(after).splitlines(),
+        lineterm="",
+        n=2,
+    )
+    for line in list(lines)[2:]:  # drop the ---/+++ headers
+        style = {"+": "green", "-": "red", "@": "cyan"}.get(line[:1], "")
+        yield Text(f"          {line}", style=style)
+
+
+def _line(symbol: str, style: str, body: str) -> Text:
+    text = Text(f"      {symbol} ", style=style)
+    text.append(body)
+    return text
+
+
+def _is_long_text(value: Json) -> bool:
+    return isinstance(value, str) and (len(value) > _LONG_TEXT or "\n" in value)
+
+
+def _value(value: Json, redactor: Redactor) -> str:
+    return json.dumps(redactor.json(value), ensure_ascii=False, separators=(", ", ": "))
+
+
+def _quote(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _print_unmanaged(plan: Plan, console: Console) -> None:
+    if plan.unmanaged_count:
+        console.print(Text(_unmanaged_sentence(plan.unmanaged_count), style="dim"))
+
+
+def _unmanaged_sentence(count: int) -> str:
+    noun = "workflow" if count == 1 else "workflows"
+    return f"{count} unmanaged {noun} in the workspace (not in the lockfile) left untouched."
+
+
+def plan_markdown(plan: Plan, redactor: Redactor) -> str:
+    """The plan as GitHub-flavoured Markdown, for a pull-request comment."""
+    out = ["### onepin-sync plan", ""]
+    if not plan.has_changes:
+        out.append("**No changes.** The workspace matches the workflow files.")
+    else:
+        out += [f"**{summary_line(plan)}**", ""]
+        out += ["| | Workflow | Action | Reason |", "|---|---|---|---|"]
+        for change in plan.changes:
+            symbol = _SYMBOL[change.action]
+            out.append(
+                f"| `{symbol}` | `{change.key}` | {change.action.value} | {change.reason.value} |"
+            )
+        out += ["", "<details><summary>Details</summary>", "", "```diff"]
+        for change in plan.changes:
+            out += [_diff_line(line.plain) for line in change_lines(change, redactor)]
+            out.append("")
+        out += ["```", "", "</details>"]
+    if plan.unmanaged_count:
+        out += ["", f"_{_unmanaged_sentence(plan.unmanaged_count)}_"]
+    return "\n".join(out) + "\n"
+
+
+def _diff_line(line: str) -> str:
+    """Move a change symbol to column 0 so GitHub's diff highlighting colours the line."""
+    stripped = line.lstrip()
+    if stripped[:1] in {"+", "-", "~"} and not stripped.startswith(("+++", "---")):
+        symbol = "!" if stripped[0] == "~" else stripped[0]
+        return f"{symbol} {line[1:]}"
+    return f"  {line}"
