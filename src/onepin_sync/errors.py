@@ -1,4 +1,7 @@
-"""The error tree of onepin-sync; every error carries the exit code the CLI returns for it.
+"""The exit codes of onepin-sync, and its error tree; every error carries the code it exits with.
+
+    ExitCode: 0 OK · 1 ERROR · 2 CHANGES (--detailed-exitcode) · 3 INVALID_INPUT · 4 LOCK_HELD ·
+              5 CONFLICT · 6 APPLY_INCOMPLETE · 130 INTERRUPTED (and 128+N for signal N)
 
     OnepinSyncError                 exit 1  any failure we understand
     ├── InputError                  exit 3  the user's input is wrong: usage, config, YAML
@@ -12,28 +15,47 @@
         ├── TransportError                  no (complete) HTTP response: connect, reset, timeout
         └── AmbiguousCreateError            a create was sent but its outcome is unknown
 
-Not errors: exit 2 (changes present) and 6 (apply ran, but not every planned change was done) are
-results, returned by the command with its report. Only `cli.py` turns these into an exit code and
-one printed line. Messages never contain a token
-or a secret value. This module imports nothing from the rest of the package.
+Not errors: exit 2 (changes present), 6 (apply ran, but not every planned change was done) and
+128+N (stopped by signal N) are results: each command's outcome carries its `exit_code`. Only
+`cli` turns a code into the process exit status and an error into one printed line. Messages
+never contain a token or a secret value. This module imports nothing from the rest of the package.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The process exit statuses, stable and documented in the README."""
+
+    OK = 0
+    ERROR = 1
+    CHANGES = 2
+    INVALID_INPUT = 3
+    LOCK_HELD = 4
+    CONFLICT = 5
+    APPLY_INCOMPLETE = 6
+    INTERRUPTED = 130
+
+    @staticmethod
+    def for_signal(signum: int) -> int:
+        """The shell's convention for a process stopped by signal `signum`: 128 + N."""
+        return 128 + signum
 
 
 class OnepinSyncError(Exception):
     """Base class: a failure with a one-line explanation and an exit code."""
 
-    exit_code = 1
+    exit_code: ExitCode = ExitCode.ERROR
 
 
 class InputError(OnepinSyncError):
     """Bad usage, configuration or workflow files; nothing was sent to the API."""
 
-    exit_code = 3
+    exit_code = ExitCode.INVALID_INPUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +89,13 @@ class WorkflowFileError(InputError):
 class LockHeldError(OnepinSyncError):
     """Another run holds the state lock."""
 
-    exit_code = 4
+    exit_code = ExitCode.LOCK_HELD
 
 
 class ConflictError(OnepinSyncError):
     """A saved plan is stale, or an object changed both in git and remotely."""
 
-    exit_code = 5
+    exit_code = ExitCode.CONFLICT
 
 
 class StateError(OnepinSyncError):

@@ -8,10 +8,10 @@ import httpx
 from client_fakes import Harness, ok, workflow_item
 
 from onepin_sync.api.client import OnepinClient
-from onepin_sync.api.limiter import AdaptiveLimiter, Outcome, RequestPacer
+from onepin_sync.api.limiter import AdaptiveLimiter, Feedback, RequestPacer
 
 
-def _limits_after(limiter: AdaptiveLimiter, outcomes: list[Outcome]) -> list[int]:
+def _limits_after(limiter: AdaptiveLimiter, outcomes: list[Feedback]) -> list[int]:
     """Run each outcome on its own slot, one after the other; the limit after each."""
 
     async def go() -> list[int]:
@@ -26,12 +26,12 @@ def _limits_after(limiter: AdaptiveLimiter, outcomes: list[Outcome]) -> list[int
 
 def test_each_throttled_request_halves_the_limit_down_to_one() -> None:
     limiter = AdaptiveLimiter(8)
-    assert _limits_after(limiter, [Outcome.THROTTLED] * 5) == [4, 2, 1, 1, 1]
+    assert _limits_after(limiter, [Feedback.THROTTLED] * 5) == [4, 2, 1, 1, 1]
 
 
 def test_ten_consecutive_successes_give_one_slot_back_up_to_the_maximum() -> None:
     limiter = AdaptiveLimiter(3)
-    limits = _limits_after(limiter, [Outcome.THROTTLED] + [Outcome.SUCCESS] * 30)
+    limits = _limits_after(limiter, [Feedback.THROTTLED] + [Feedback.SUCCESS] * 30)
     assert limits[0] == 1
     assert limits[9:11] == [1, 2]  # the 10th success
     assert limits[19:21] == [2, 3]
@@ -40,8 +40,8 @@ def test_ten_consecutive_successes_give_one_slot_back_up_to_the_maximum() -> Non
 
 def test_a_failure_or_a_429_restarts_the_success_count() -> None:
     limiter = AdaptiveLimiter(8, recover_after=3)
-    outcomes = [Outcome.THROTTLED, Outcome.SUCCESS, Outcome.SUCCESS, Outcome.FAILURE]
-    outcomes += [Outcome.SUCCESS, Outcome.SUCCESS, Outcome.SUCCESS]
+    outcomes = [Feedback.THROTTLED, Feedback.SUCCESS, Feedback.SUCCESS, Feedback.FAILURE]
+    outcomes += [Feedback.SUCCESS, Feedback.SUCCESS, Feedback.SUCCESS]
     assert _limits_after(limiter, outcomes) == [4, 4, 4, 4, 4, 4, 5]
 
 
@@ -50,7 +50,7 @@ def test_a_burst_of_429s_from_one_generation_halves_once() -> None:
         limiter = AdaptiveLimiter(8)
         slots = [await limiter.acquire() for _ in range(8)]
         for slot in slots:
-            limiter.release(slot, Outcome.THROTTLED)
+            limiter.release(slot, Feedback.THROTTLED)
         return limiter.limit
 
     assert asyncio.run(go()) == 4
@@ -65,7 +65,7 @@ def test_acquire_waits_while_the_limit_is_reached_and_cancelled_waiters_leave() 
         await asyncio.sleep(0)
         assert not blocked.done()
         cancelled.cancel()
-        limiter.release(first, Outcome.SUCCESS)
+        limiter.release(first, Feedback.SUCCESS)
         await asyncio.sleep(0)
         assert blocked.done()
         assert limiter.in_flight == 2
@@ -83,12 +83,12 @@ def test_a_release_hands_its_slot_to_the_oldest_waiter_only() -> None:
         async def wait(index: int) -> None:
             slot = await limiter.acquire()
             order.append(index)
-            limiter.release(slot, Outcome.SUCCESS)
+            limiter.release(slot, Feedback.SUCCESS)
 
         waiting = [asyncio.ensure_future(wait(i)) for i in range(50)]
         await asyncio.sleep(0)
         assert limiter.in_flight == 1
-        limiter.release(held, Outcome.SUCCESS)
+        limiter.release(held, Feedback.SUCCESS)
         await asyncio.gather(*waiting)
         assert order == list(range(50))  # first come, first served
         assert limiter.in_flight == 0
@@ -103,12 +103,12 @@ def test_a_slot_granted_to_a_waiter_cancelled_meanwhile_is_given_back() -> None:
         doomed = asyncio.ensure_future(limiter.acquire())
         after = asyncio.ensure_future(limiter.acquire())
         await asyncio.sleep(0)
-        limiter.release(held, Outcome.SUCCESS)  # grants the slot to `doomed`...
+        limiter.release(held, Feedback.SUCCESS)  # grants the slot to `doomed`...
         doomed.cancel()  # ...which is cancelled before it runs
         slot = await asyncio.wait_for(after, timeout=5)  # a leaked slot would block it
         assert doomed.cancelled()
         assert limiter.in_flight == 1
-        limiter.release(slot, Outcome.SUCCESS)
+        limiter.release(slot, Feedback.SUCCESS)
         assert limiter.in_flight == 0
 
     asyncio.run(go())

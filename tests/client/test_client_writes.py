@@ -1,4 +1,4 @@
-"""Writes, single reads, validate, and finding the workflow an ambiguous create may have made."""
+"""Writes, single reads, validate, and matching a listing to what an ambiguous create made."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from client_fakes import (
 )
 
 from onepin_sync.api.client import BlockedReason, ValidationIssue, ValidationReport
+from onepin_sync.core.matching import created_by
 from onepin_sync.core.models import WorkflowSpec
 from onepin_sync.errors import NotFoundError
 
@@ -168,7 +169,8 @@ def _at(delta_seconds: float) -> str:
 def _find(items: list[dict[str, Any]], exclude: frozenset[str] = frozenset()) -> str | None:
     workspace = FakeWorkspace()
     workspace.workflows = items
-    found = Harness(workspace).run(lambda c: c.find_created(SPEC, since=SINCE, exclude_ids=exclude))
+    listed = Harness(workspace).run(lambda c: c.list_workflows())
+    found = created_by(SPEC, listed, since=SINCE, claimed=exclude)
     return None if found is None else found.id
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from onepin_sync.core.fingerprint import normalize_spec, spec_hash
+from onepin_sync.core.fingerprint import comparable, desired_fingerprint, remote_fingerprint
 from onepin_sync.core.models import (
     DesiredState,
     DesiredWorkflow,
@@ -76,7 +76,7 @@ def spec(name: str = "Welcome", description: str | None = "Greets", **kw: Any) -
 
 def migrated(value: WorkflowSpec) -> WorkflowSpec:
     """What a server returns for `value`: config_version, config defaults, float positions."""
-    defn = normalize_spec(value).definition
+    defn = comparable(value).definition
     nodes = []
     for node in defn["graph"]["nodes"]:
         pos = node["position"]
@@ -121,8 +121,8 @@ def entry(
     return StateEntry(
         id=remote_wf.id,
         name=remote_wf.name,
-        applied_hash=spec_hash(applied, SALT),
-        remote_hash=spec_hash(normalize_spec(remote_wf.spec), SALT),
+        applied_hash=desired_fingerprint(applied, SALT),
+        remote_hash=remote_fingerprint(remote_wf.spec, SALT),
         remote_updated_at=remote_wf.updated_at,
         prevent_destroy=prevent_destroy,
     )

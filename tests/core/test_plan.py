@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from onepin_sync.core.fingerprint import normalize_spec, spec_hash
+from onepin_sync.core.fingerprint import desired_fingerprint, remote_fingerprint
 from onepin_sync.core.models import Action, Reason, RemoteState, StateFile
 from onepin_sync.core.planner import PlanOptions, plan_changes
 from onepin_sync.errors import InputError
@@ -114,7 +114,7 @@ def test_update_patches_only_the_changed_top_level_fields() -> None:
     ]
     assert change.remote_id == R_A.id
     assert change.remote_updated_at == R_A.updated_at
-    assert change.applied_hash == spec_hash(B, SALT)
+    assert change.applied_hash == desired_fingerprint(B, SALT)
 
 
 def test_drift_revert_patches_back_what_changed_remotely() -> None:
@@ -144,7 +144,7 @@ def test_created_entry_and_hashes() -> None:
     (change,) = plan.changes
     assert change.after == A
     assert change.before is None
-    assert change.applied_hash == spec_hash(A, SALT)
+    assert change.applied_hash == desired_fingerprint(A, SALT)
     assert change.prevent_destroy is True
 
 
@@ -214,7 +214,7 @@ def test_remote_hash_ignores_server_managed_config_version() -> None:
     bumped = bumped.model_copy(
         update={"definition": {"graph": {**bumped.definition["graph"], "nodes": nodes}}}
     )
-    assert spec_hash(normalize_spec(bumped), SALT) == spec_hash(normalize_spec(R_A.spec), SALT)
+    assert remote_fingerprint(bumped, SALT) == remote_fingerprint(R_A.spec, SALT)
     plan = plan_changes(desired(("k", A)), remote_state(remote(bumped)), lockfile(k=entry(A, R_A)))
     assert not plan.changes
     assert not plan.refreshes

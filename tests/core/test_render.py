@@ -15,10 +15,11 @@ import pytest
 from rich.console import Console
 
 from onepin_sync.core.models import Plan
+from onepin_sync.core.plan_document import PlanTarget, plan_document, read_plan_document
 from onepin_sync.core.planner import plan_changes
 from onepin_sync.core.redact import MASK, Redactor
-from onepin_sync.views.human import plan_markdown, render_plan
-from onepin_sync.views.plandoc import PlanTarget, plan_document, read_plan_document
+from onepin_sync.views.human import render_plan
+from onepin_sync.views.markdown import plan_markdown
 
 from .builders import desired, entry, lockfile, migrated, remote, remote_state, spec
 
@@ -76,11 +77,11 @@ def test_markdown_plan_golden() -> None:
 
 def test_json_plan_golden_and_round_trip() -> None:
     target = PlanTarget(api_url="https://api.onepin.ai", lockfile="onepin-sync.lock")
-    doc = plan_document(_plan(), target, Redactor([SECRET]))
-    text = json.dumps(doc, indent=2, sort_keys=True) + "\n"
-    _check("plan.json", text.replace(doc["tool_version"], "VERSION"))  # type: ignore[arg-type]
-    plan, read_target = read_plan_document(json.loads(text), "plan.json")
-    assert read_target == target
+    doc = plan_document(_plan(), target, Redactor([SECRET]), tool_version="VERSION")
+    text = json.dumps(doc.to_json(), indent=2, sort_keys=True) + "\n"
+    _check("plan.json", text)
+    plan, read_doc = read_plan_document(json.loads(text), "plan.json")
+    assert read_doc.target == target
     original = _plan()
     assert [(c.key, c.action, c.patch_fields, c.applied_hash) for c in plan.changes] == [
         (c.key, c.action, c.patch_fields, c.applied_hash) for c in original.changes
@@ -103,6 +104,8 @@ def test_secret_values_never_appear(view: str) -> None:
         text = plan_markdown(plan, Redactor([SECRET]))
     else:
         target = PlanTarget(api_url="x", lockfile="y")
-        text = json.dumps(plan_document(plan, target, Redactor([SECRET])))
+        text = json.dumps(
+            plan_document(plan, target, Redactor([SECRET]), tool_version="V").to_json()
+        )
     assert SECRET not in text
     assert MASK in text

@@ -10,7 +10,7 @@ import pytest
 from onepin_sync.core.fingerprint import canonical_json
 from onepin_sync.core.models import Lifecycle
 from onepin_sync.errors import InputError, WorkflowFileError
-from onepin_sync.files.yamlstrict import MAX_FILE_BYTES
+from onepin_sync.files.reader import MAX_FILE_BYTES
 
 from .files import MINIMAL, PIPELINE, load, only_problem, problems, write_tree
 

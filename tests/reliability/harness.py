@@ -7,7 +7,7 @@
         assert_invariants(sync)
 
 `Tracked` wraps the e2e `SyncProject`: every run it makes (in-process through `cli.run`, as a
-subprocess through `python -m onepin_sync`, or straight through `operations.apply` with client
+subprocess through `python -m onepin_sync`, or straight through `commands.apply.run` with client
 options the CLI does not expose) is recorded, and after each one the lockfile must parse and no
 secret may appear in the output or in any file of the project. `assert_invariants` then checks
 what "nothing lost" means against the emulator's stored data and request log:
@@ -41,15 +41,17 @@ from typing import Any
 
 import httpx
 
+from onepin_sync.commands.apply import ApplySettings
+from onepin_sync.commands.apply import run as apply
 from onepin_sync.commands.context import ClientOptions, RunEnvironment
-from onepin_sync.commands.executor import ApplyOptions
-from onepin_sync.commands.operations import ApplySettings, apply
+from onepin_sync.core.guards import ApplyOptions
 from onepin_sync.core.redact import Redactor
 from onepin_sync.emulator.control import EmulatorWorkspace, RequestRecord
 from onepin_sync.errors import OnepinSyncError
 from onepin_sync.files.project import TargetOptions
 from onepin_sync.state.lockfile import read_lockfile
-from onepin_sync.views.console import ConsoleUi, print_apply_outcome
+from onepin_sync.views.console import ConsoleUi, print_error
+from onepin_sync.views.reports import apply_report
 from tests.e2e.support import WORKFLOWS
 from tests.sync_project import CliResult, SyncProject
 
@@ -131,7 +133,7 @@ class Tracked:
         return self.observe(CliResult(process.returncode, stdout, stderr))
 
     def apply_direct(self, *, client: ClientOptions) -> CliResult:
-        """`apply --auto-approve` through `operations.apply`, for client options the CLI hides
+        """`apply --auto-approve` through `commands.apply.run`, for client options the CLI hides
         (the per-request timeout); output and exit code as the CLI would give them."""
         project = self.project
         settings = ApplySettings(
@@ -150,9 +152,11 @@ class Tracked:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             ui = ConsoleUi(no_color=True)
             try:
-                code = print_apply_outcome(ui, asyncio.run(apply(settings, env, ui)))
+                outcome = asyncio.run(apply(settings, env, ui))
+                apply_report(ui, outcome)
+                code = outcome.exit_code
             except OnepinSyncError as exc:
-                ConsoleUi.print_error(exc)
+                print_error(exc)
                 code = exc.exit_code
         return self.observe(CliResult(code, out.getvalue(), err.getvalue()))
 

@@ -4,7 +4,8 @@ One `OnepinClient` per run; every request goes through its `ApiSession` (`sessio
 retries, error mapping, logging). This module knows the endpoints and their shapes:
 - listing costs ceil(N/100) requests: the first page alone (it carries the total), the rest
   concurrently; a listing that shifts while it is read is read again from the start;
-- writes: create = POST (never blindly retried; see `find_created`), update = PATCH of the given
+- writes: create = POST (never blindly retried: an ambiguous failure raises
+  `AmbiguousCreateError`, and `core.matching` finds what it made), update = PATCH of the given
   top-level fields, delete = DELETE (404 = already gone).
 """
 
@@ -13,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import random as _random
 import time
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, NamedTuple, Self, TypeVar
 from urllib.parse import quote, urlencode
@@ -26,8 +27,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from onepin_sync.api.decoding import NotAnEnvelope, read_envelope
 from onepin_sync.api.retry import RequestKind
 from onepin_sync.api.session import ApiSession, ClientSettings
-from onepin_sync.core.diff import json_equal
-from onepin_sync.core.fingerprint import normalize_definition
 from onepin_sync.core.models import Json, RemoteWorkflow, WorkflowSpec
 from onepin_sync.errors import AmbiguousCreateError, ApiError
 
@@ -42,7 +41,6 @@ __all__ = [
 WORKFLOWS = "/api/v1/workflows"
 PAGE_SIZE = 100
 LISTING_ATTEMPTS = 3
-CLOCK_SKEW = timedelta(seconds=2)
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -167,28 +165,6 @@ class OnepinClient:
             ),
             blocked=tuple(BlockedReason(b.code, b.message) for b in out.blocked or ()),
         )
-
-    async def find_created(
-        self, spec: WorkflowSpec, *, since: datetime, exclude_ids: Collection[str]
-    ) -> RemoteWorkflow | None:
-        """The workflow an ambiguous create of `spec` made, if it made one (newest first).
-
-        A candidate has exactly the spec's name, the same definition once both are normalised
-        (numbers by value: the server returns positions as floats), was created no earlier than
-        `since` (aware) minus 2 s of clock skew, and is not one of `exclude_ids` (the ids the
-        lockfile already manages). One full listing.
-        """
-        wanted = normalize_definition(spec.definition)
-        earliest = since - CLOCK_SKEW
-        candidates = [
-            w
-            for w in await self.list_workflows()
-            if w.name == spec.name
-            and w.id not in exclude_ids
-            and w.created_at >= earliest
-            and json_equal(normalize_definition(w.definition), wanted)
-        ]
-        return max(candidates, key=lambda w: (w.created_at, w.id), default=None)
 
     # --- writing ---------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 
-class Outcome(Enum):
+class Feedback(Enum):
     SUCCESS = "success"  # the server handled the request (2xx, 3xx, or a 4xx other than 429)
     THROTTLED = "throttled"  # 429
     FAILURE = "failure"  # 5xx, no response, or cancelled
@@ -64,15 +64,15 @@ class AdaptiveLimiter:
                 self._waiters.remove(waiter)
             raise
 
-    def release(self, slot: Slot, outcome: Outcome) -> None:
+    def release(self, slot: Slot, outcome: Feedback) -> None:
         """Give the slot back and adapt the limit to how the request went."""
         self.in_flight -= 1
-        if outcome is Outcome.THROTTLED:
+        if outcome is Feedback.THROTTLED:
             self._successes = 0
             if slot.generation == self._generation:
                 self.limit = max(1, self.limit // 2)
                 self._generation += 1
-        elif outcome is Outcome.SUCCESS:
+        elif outcome is Feedback.SUCCESS:
             self._successes += 1
             if self._successes >= self._recover_after and self.limit < self.maximum:
                 self.limit += 1

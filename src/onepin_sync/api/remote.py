@@ -8,8 +8,7 @@ altogether no GETs are spent; the planner's guard then decides (usually a wrong 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Collection, Mapping
-from datetime import datetime
+from collections.abc import Awaitable, Mapping
 from typing import Protocol
 
 from onepin_sync.core.models import Json, RemoteState, RemoteWorkflow, StateFile, WorkflowSpec
@@ -25,9 +24,6 @@ class WorkflowApi(Protocol):
         self, workflow_id: str, fields: Mapping[str, Json]
     ) -> Awaitable[RemoteWorkflow]: ...
     def delete_workflow(self, workflow_id: str) -> Awaitable[bool]: ...
-    def find_created(
-        self, spec: WorkflowSpec, *, since: datetime, exclude_ids: Collection[str]
-    ) -> Awaitable[RemoteWorkflow | None]: ...
 
 
 async def read_remote(api: WorkflowApi, state: StateFile) -> RemoteState:

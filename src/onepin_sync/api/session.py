@@ -22,7 +22,7 @@ import httpx
 
 from onepin_sync import __version__
 from onepin_sync.api.decoding import encode_json, read_error
-from onepin_sync.api.limiter import AdaptiveLimiter, Outcome, RequestPacer
+from onepin_sync.api.limiter import AdaptiveLimiter, Feedback, RequestPacer
 from onepin_sync.api.retry import (
     RequestKind,
     backoff_delay,
@@ -222,7 +222,7 @@ class ApiSession:
     ) -> httpx.Response | httpx.RequestError:
         """One attempt inside a limiter slot: the response or the transport failure, logged."""
         slot = await self._limiter.acquire()
-        outcome = Outcome.FAILURE
+        outcome = Feedback.FAILURE
         try:
             if self._pacer is not None:
                 await self._pacer.wait()
@@ -239,9 +239,9 @@ class ApiSession:
                 self._requests_sent += 1
                 self.emit(f"{where} -> {result.status_code} ({elapsed_ms} ms)")
                 if result.status_code == 429:
-                    outcome = Outcome.THROTTLED
+                    outcome = Feedback.THROTTLED
                 elif result.status_code < 500:
-                    outcome = Outcome.SUCCESS
+                    outcome = Feedback.SUCCESS
             else:
                 if not certainly_unsent(result):
                     self._requests_sent += 1

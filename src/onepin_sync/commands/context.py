@@ -1,6 +1,9 @@
-"""The context every command runs in: the terminal (`Ui`), the process environment, the files
-read for a run, the API target and its client (with the embedded emulator for `--emulator`), and
-the lockfile as the last interrupted apply left it.
+"""The context every command runs in: the terminal as a `Ui` port, the process environment, the
+inputs read for a run (project, workflow files, target, state store), the connection to the API
+(with the embedded emulator for `--emulator`) and the lockfile as an interrupted apply left it.
+
+Commands reach state only through `Inputs.store` (a `StateStore`), the API only through the
+client `connect` yields, and the terminal only through `Ui`.
 """
 
 from __future__ import annotations
@@ -11,28 +14,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from onepin_sync.api.client import ClientSettings, OnepinClient
-from onepin_sync.commands.executor import ChangeResult
+from onepin_sync.api.client import OnepinClient
+from onepin_sync.api.session import ClientSettings
+from onepin_sync.commands.target import EMULATOR_API_URL, Target, resolve_target
 from onepin_sync.core.models import DesiredState, Plan, StateFile
 from onepin_sync.core.redact import Redactor
+from onepin_sync.core.results import ChangeResult
 from onepin_sync.errors import InputError
 from onepin_sync.files.loader import load_workflows
-from onepin_sync.files.project import (
-    EMULATOR_API_URL,
-    ProjectPaths,
-    Target,
-    TargetOptions,
-    load_project,
-    resolve_target,
-)
-from onepin_sync.state.journal import read_journal
-from onepin_sync.state.lockfile import new_state, read_lockfile, write_lockfile
+from onepin_sync.files.project import ProjectPaths, TargetOptions, load_project
+from onepin_sync.state.lockfile import new_state
 from onepin_sync.state.recovery import settle_journal
-from onepin_sync.state.statelock import live_holder
+from onepin_sync.state.store import StateStore, open_state_store
 
 
 class Ui(Protocol):
-    """The terminal, as the operations see it."""
+    """The terminal, as the commands see it."""
 
     def warn(self, message: str) -> None: ...
     def info(self, message: str) -> None: ...
@@ -43,7 +40,7 @@ class Ui(Protocol):
 
 @dataclass(frozen=True)
 class RunEnvironment:
-    """The process context, passed in so every operation is testable."""
+    """The process context, passed in so every command is testable."""
 
     cwd: Path
     home: Path
@@ -53,6 +50,8 @@ class RunEnvironment:
 
 @dataclass(frozen=True)
 class ClientOptions:
+    """Network behaviour of a run."""
+
     parallelism: int = 8
     rps: float | None = None
     timeout: float = 30.0
@@ -61,16 +60,22 @@ class ClientOptions:
 
 @dataclass(frozen=True)
 class Inputs:
-    """Everything read from disk for one run."""
+    """Everything read from disk for one run, and where its state lives."""
 
     paths: ProjectPaths
     desired: DesiredState
     target: Target | None  # None for --emulator until the emulator runs
-    target_options: TargetOptions
+    store: StateStore
+
+
+def read_project(options: TargetOptions, env: RunEnvironment) -> tuple[ProjectPaths, StateStore]:
+    """The project's paths and its state store, without reading any workflow file."""
+    paths, _ = load_project(options, env.cwd)
+    return paths, open_state_store(paths.lockfile)
 
 
 def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
-    """Project file, workflow files and lockfile; fails before any network traffic."""
+    """Project file, workflow files and target; fails before any network traffic."""
     paths, env_config = load_project(options, env.cwd)
     desired = load_workflows(paths.workflows, env=env.environ)
     target = None
@@ -79,7 +84,13 @@ def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
         target = resolve_target(options, env_config, env.environ, env.home, warnings)
         for warning in warnings:
             ui.warn(warning)
-    return Inputs(paths, desired, target, options)
+    return Inputs(paths, desired, target, open_state_store(paths.lockfile))
+
+
+def require_folder(inputs: Inputs) -> None:
+    """Refuse a run whose workflows folder does not exist."""
+    if not inputs.desired.folder_exists:
+        raise InputError(f"workflows folder {inputs.paths.workflows} does not exist")
 
 
 @asynccontextmanager
@@ -92,7 +103,7 @@ async def connect(
     if target is None:
         from onepin_sync.emulator.embedded import start_embedded
 
-        emulator = start_embedded(inputs.paths.state_dir / "emulator.db")
+        emulator = start_embedded(inputs.paths.local_dir / "emulator.db")
         target = Target(
             base_url=emulator.base_url,
             api_key=emulator.default_api_key,
@@ -118,7 +129,7 @@ async def connect(
 
 def state_for(inputs: Inputs, target: Target) -> StateFile:
     """The lockfile for `target`, or a new one; refuses a lockfile made for another target."""
-    state = read_lockfile(inputs.paths.lockfile)
+    state = inputs.store.read()
     if not inputs.desired.folder_exists and (state is None or not state.workflows):
         raise InputError(
             f"workflows folder {inputs.paths.workflows} does not exist (create it, or pass --dir)"
@@ -130,13 +141,14 @@ def state_for(inputs: Inputs, target: Target) -> StateFile:
     ):
         where = state.api_url + (f" workspace {state.workspace}" if state.workspace else "")
         raise InputError(
-            f"{inputs.paths.lockfile} belongs to {where}, not {target.api_url}; use another "
+            f"{inputs.store.location} belongs to {where}, not {target.api_url}; use another "
             "--lockfile or an environment in onepin-sync.yaml for each target"
         )
     return state
 
 
 def redactor_for(inputs: Inputs, target: Target | None = None) -> Redactor:
+    """Masks the files' secret values and the API key in everything a run prints or writes."""
     key = target.api_key if target else inputs.target.api_key if inputs.target else None
     return Redactor([*inputs.desired.secret_values, *([key] if key else [])])
 
@@ -146,13 +158,14 @@ async def settled_state(
 ) -> StateFile:
     """The lockfile, with what an interrupted apply's journal proves recorded.
 
-    `apply` persists the settlement (it holds the lock); `plan` only accounts for it.
+    A command holding the state lock persists the settlement; `plan` only accounts for it.
     """
     state = state_for(inputs, target)
-    lines = read_journal(inputs.paths.journal)
+    store = inputs.store
+    lines = store.read_journal()
     if not lines:
         return state
-    holder = None if persist else live_holder(inputs.paths.lock)
+    holder = None if persist else store.live_holder()
     if holder is not None:
         ui.warn(
             f"an apply is running (pid {holder.get('pid')}, since {holder.get('created_at')}); "
@@ -164,8 +177,8 @@ async def settled_state(
         ui.warn(f"interrupted apply: {note}")
     if persist:
         if settlement.state is not state:
-            write_lockfile(inputs.paths.lockfile, settlement.state)
-        inputs.paths.journal.unlink(missing_ok=True)
+            store.write(settlement.state)
+        store.remove_journal()
     elif settlement.notes:
         ui.warn("the next apply records these in the lockfile")
     return settlement.state

@@ -1,127 +1,37 @@
-"""The applier: executes exactly the changes of a Plan, journals every write, builds the new state.
+"""The executor: runs exactly the changes of a Plan, journals every write, builds the new state.
 
-It never rediscovers what to do. Before writing, `stale_changes` compares the plan with one fresh
-listing; during the run, creates and updates go first (bounded concurrency), deletes last. A
-failed write stops the line by default: writes in flight finish, nothing new starts, and every
-change ends as done, failed, skipped or conflict. Each write is journalled (intent fsynced before
-the request, outcome after) so an interrupted run can be settled by the next one.
+It never rediscovers what to do. Creates and updates go first (bounded concurrency), deletes
+last. A failed write stops the line by default: writes in flight finish, nothing new starts, and
+every change ends as done, failed, skipped or conflict. Each write is journalled (intent fsynced
+before the request, outcome after) so an interrupted run can be settled by the next one. The
+clock, interruption, progress and secrets are injected; the new state is returned as a value.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from enum import StrEnum
 from typing import NamedTuple
 
 from onepin_sync.api.remote import WorkflowApi
+from onepin_sync.core.guards import ApplyOptions
+from onepin_sync.core.matching import created_by
 from onepin_sync.core.models import (
     Action,
     Change,
-    FrozenModel,
     Plan,
     RemoteWorkflow,
     StateEntry,
     StateFile,
     StateRefresh,
 )
-from onepin_sync.core.planner import remote_entry
 from onepin_sync.core.redact import Redactor
-from onepin_sync.errors import AmbiguousCreateError, ApiError, InputError
+from onepin_sync.core.results import ApplyResult, ChangeResult, ChangeStatus, change_result
+from onepin_sync.core.transitions import entry_for, with_refreshes
+from onepin_sync.errors import AmbiguousCreateError, ApiError
 from onepin_sync.failpoints import failpoint
 from onepin_sync.state.journal import Journal, JournalBegin, JournalIntent, JournalOutcome
-
-DEFAULT_MAX_DELETES = 10
-
-
-class ApplyOptions(FrozenModel):
-    force: bool = False  # apply changes marked as conflicts (git and remote both changed)
-    continue_on_error: bool = False
-    parallelism: int = 8
-    max_deletes: int | None = None  # None: the default limit (see `delete_limit`)
-    allow_mass_delete: bool = False
-
-
-class Outcome(StrEnum):
-    DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    CONFLICT = "conflict"
-
-
-class ChangeResult(FrozenModel):
-    key: str
-    action: Action
-    outcome: Outcome
-    detail: str | None = None
-    remote_id: str | None = None
-
-
-class ApplyResult(FrozenModel):
-    results: tuple[ChangeResult, ...]
-    state: StateFile
-    unresolved: tuple[str, ...] = ()  # keys whose write has no outcome: the next run settles them
-
-    @property
-    def complete(self) -> bool:
-        return all(r.outcome is Outcome.DONE for r in self.results)
-
-    def count(self, outcome: Outcome) -> int:
-        return sum(1 for r in self.results if r.outcome is outcome)
-
-
-def delete_limit(managed: int, max_deletes: int | None) -> int:
-    """At most 10 deletes, or a quarter of the managed workflows if fewer, but at least 1."""
-    if max_deletes is not None:
-        return max_deletes
-    return max(1, min(DEFAULT_MAX_DELETES, managed // 4))
-
-
-def check_delete_guard(plan: Plan, options: ApplyOptions) -> None:
-    """Refuse mass deletes without --allow-mass-delete."""
-    deletes = plan.count(Action.DELETE)
-    limit = delete_limit(plan.managed_count, options.max_deletes)
-    if deletes > limit and not options.allow_mass_delete:
-        raise InputError(
-            f"the plan deletes {deletes} workflows, more than the limit of {limit}; pass "
-            "--allow-mass-delete (or a larger --max-deletes) if that is intended"
-        )
-
-
-def conflicting_changes(plan: Plan, options: ApplyOptions) -> dict[str, str]:
-    """Why each change that must not be applied without --force is refused, by key."""
-    if options.force:
-        return {}
-    return {c.key: "changed in git and outside onepin-sync" for c in plan.conflicts}
-
-
-def stale_changes(plan: Plan, listed: Mapping[str, RemoteWorkflow]) -> dict[str, str]:
-    """Why each planned change whose remote object moved since the plan was made is refused."""
-    stale = {}
-    for change in plan.changes:
-        if change.remote_id is None:
-            continue
-        current = listed.get(change.remote_id)
-        if current is None:
-            if change.action is Action.UPDATE:
-                stale[change.key] = "deleted remotely since the plan"
-        elif current.updated_at != change.remote_updated_at:
-            stale[change.key] = (
-                f"changed remotely since the plan (updated_at {current.updated_at.isoformat()}, "
-                f"planned {_iso(change.remote_updated_at)})"
-            )
-    return stale
-
-
-def refused_results(plan: Plan, refused: Mapping[str, str]) -> tuple[ChangeResult, ...]:
-    """The report of an apply refused before writing: conflicts named, everything else skipped."""
-    return tuple(
-        _result(c, Outcome.CONFLICT, refused[c.key])
-        if c.key in refused
-        else _result(c, Outcome.SKIPPED, "not applied: the plan has conflicts")
-        for c in plan.changes
-    )
 
 
 async def execute_plan(
@@ -154,20 +64,20 @@ async def execute_plan(
         nonlocal stopped
         async with gate:
             if interrupted():
-                results[change.key] = _result(change, Outcome.SKIPPED, "interrupted")
+                results[change.key] = change_result(change, ChangeStatus.SKIPPED, "interrupted")
             elif stopped:
-                results[change.key] = _result(change, Outcome.SKIPPED, "an earlier write failed")
-            else:
-                written = await _execute(
-                    op, change, api, state.salt, secrets, claimed, journal, now
+                results[change.key] = change_result(
+                    change, ChangeStatus.SKIPPED, "an earlier write failed"
                 )
+            else:
+                written = await _write(op, change, api, state.salt, secrets, claimed, journal, now)
                 result = written.result
                 results[change.key] = result
                 if written.recorded:
                     entries[change.key] = written.entry
                 if written.unknown:
                     unresolved.append(change.key)
-                if result.outcome is not Outcome.DONE and not options.continue_on_error:
+                if result.status is not ChangeStatus.DONE and not options.continue_on_error:
                     stopped = True
             on_result(results[change.key])
 
@@ -186,20 +96,6 @@ async def execute_plan(
     )
 
 
-def with_refreshes(state: StateFile, refreshes: list[StateRefresh]) -> StateFile:
-    """`state` with the given entries recorded or forgotten; serial +1 when anything moved."""
-    workflows = dict(state.workflows)
-    for refresh in refreshes:
-        if refresh.entry is None:
-            workflows.pop(refresh.key, None)
-        else:
-            workflows[refresh.key] = refresh.entry
-    if workflows == dict(state.workflows):
-        return state
-    ordered = dict(sorted(workflows.items()))
-    return state.model_copy(update={"workflows": ordered, "serial": state.serial + 1})
-
-
 class _Written(NamedTuple):
     result: ChangeResult
     entry: StateEntry | None = None  # the lockfile entry (None for a delete: forget the key)
@@ -207,7 +103,7 @@ class _Written(NamedTuple):
     unknown: bool = False  # no outcome was journalled: the write's fate is unknown
 
 
-async def _execute(
+async def _write(
     op: int,
     change: Change,
     api: WorkflowApi,
@@ -241,11 +137,11 @@ async def _execute(
             failpoint("write.after_response")
             detail = "already gone" if gone_before else None
             journal.append(JournalOutcome(op=op, ok=True, entry=None))
-            return _Written(_result(change, Outcome.DONE, detail), None, recorded=True)
+            return _Written(change_result(change, ChangeStatus.DONE, detail), None, recorded=True)
         assert change.after is not None
         assert change.applied_hash is not None
         if change.action is Action.CREATE:
-            remote, detail = await _create(change, api, claimed)
+            remote, detail = await _create_once(change, api, claimed)
         else:
             assert change.remote_id is not None
             body = {f: change.after.to_api()[f] for f in change.patch_fields}
@@ -253,19 +149,21 @@ async def _execute(
     except AmbiguousCreateError as exc:
         # Its fate is unknown: no outcome is journalled, so the next run looks for it again.
         detail = f"{exc}; no workflow it could have created was found (the next run looks again)"
-        return _Written(_result(change, Outcome.FAILED, detail), unknown=True)
+        return _Written(change_result(change, ChangeStatus.FAILED, detail), unknown=True)
     except ApiError as exc:
         # The journal keeps the kind of failure only: API messages may echo request content.
         error = f"{type(exc).__name__} {exc.status or ''}".strip()
         journal.append(JournalOutcome(op=op, ok=False, error=error))
-        return _Written(_result(change, Outcome.FAILED, str(exc)))
+        return _Written(change_result(change, ChangeStatus.FAILED, str(exc)))
     failpoint("write.after_response")
-    entry = remote_entry(remote, change.applied_hash, salt, change.prevent_destroy, secrets=secrets)
+    entry = entry_for(remote, change.applied_hash, salt, change.prevent_destroy, secrets=secrets)
     journal.append(JournalOutcome(op=op, ok=True, entry=entry))
-    return _Written(_result(change, Outcome.DONE, detail, remote.id), entry, recorded=True)
+    return _Written(
+        change_result(change, ChangeStatus.DONE, detail, remote.id), entry, recorded=True
+    )
 
 
-async def _create(
+async def _create_once(
     change: Change, api: WorkflowApi, claimed: set[str]
 ) -> tuple[RemoteWorkflow, str | None]:
     """POST once; after an ambiguous failure adopt the workflow it created, never re-send.
@@ -281,7 +179,8 @@ async def _create(
         created = await api.create_workflow(change.after)
     except AmbiguousCreateError as exc:
         try:
-            found = await api.find_created(change.after, since=exc.started_at, exclude_ids=claimed)
+            listed = await api.list_workflows()
+            found = created_by(change.after, listed, since=exc.started_at, claimed=claimed)
         except ApiError:
             found = None
         if found is None:
@@ -290,19 +189,3 @@ async def _create(
         return found, f"adopted {found.id} after an unanswered create ({exc})"
     claimed.add(created.id)
     return created, None
-
-
-def _result(
-    change: Change, outcome: Outcome, detail: str | None, remote_id: str | None = None
-) -> ChangeResult:
-    return ChangeResult(
-        key=change.key,
-        action=change.action,
-        outcome=outcome,
-        detail=detail,
-        remote_id=remote_id or change.remote_id,
-    )
-
-
-def _iso(value: datetime | None) -> str:
-    return "unknown" if value is None else value.isoformat()

@@ -1,14 +1,17 @@
-"""Canonical form and hashing of workflow specs.
+"""Canonical form and fingerprints of workflow specs: the only place specs are hashed.
 
-Two jobs:
-- `spec_hash`: SHA-256 over canonical JSON (sorted keys, compact, type-strict: `1`, `1.0` and
-  `true` differ), salted per lockfile lineage so a low-entropy secret inside a definition cannot be
-  recovered from the committed lockfile.
-- `normalize_spec`: bring a desired or a remote spec to one comparable form before a field diff:
-  drop what the server manages (`config_version`), fill the server's known config defaults from
-  the node catalogue. Normalisation is for display and patch-field selection only; change
-  detection is three-way over hashes (see `plan.py`), so an unknown server default never causes a
-  perpetual diff.
+- `desired_fingerprint(spec, salt, ignore)`: the spec a file asks for, as applied.
+- `remote_fingerprint(spec, salt, ignore)`: the spec a workspace holds, brought to comparable form
+  first (`comparable`), so a server-managed field (`config_version`) or a known server default
+  never counts as a change.
+- `comparable(spec, ignore)`: the form both sides take before a field diff or a match: server-
+  managed node fields dropped, the catalogue's known config defaults filled.
+
+Fingerprints are SHA-256 over canonical JSON (sorted keys, compact, type-strict: `1`, `1.0` and
+`true` differ) of exactly the `SPEC_FIELDS`, salted per lockfile lineage so a low-entropy secret
+inside a definition cannot be recovered from the committed lockfile. Change detection is three-
+way over fingerprints (`classify.py`), so an unknown server default never causes a perpetual diff.
+`ignore` carries the paths a file excludes from both fingerprints (empty until ignore rules land).
 
 Pure: no IO, clock or environment.
 """
@@ -21,7 +24,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from onepin_sync.core.catalog import NODE_TYPES
-from onepin_sync.core.models import Json, WorkflowSpec
+from onepin_sync.core.models import SPEC_FIELDS, FrozenModel, Json, WorkflowSpec
+
+
+class IgnoreRules(FrozenModel):
+    """Paths excluded from fingerprints and diffs (none yet: the argument every caller passes)."""
+
+    paths: tuple[str, ...] = ()
+
+
+NO_IGNORES = IgnoreRules()
 
 
 def canonical_json(value: Json) -> str:
@@ -31,16 +43,22 @@ def canonical_json(value: Json) -> str:
     )
 
 
-def spec_hash(spec: WorkflowSpec, salt: str) -> str:
-    """Salted SHA-256 of the canonical spec, as `sha256:<hex>`."""
-    payload = canonical_json(
-        {"name": spec.name, "description": spec.description, "definition": spec.definition}
-    )
-    digest = hashlib.sha256(salt.encode() + b"\0" + payload.encode()).hexdigest()
-    return f"sha256:{digest}"
+def desired_fingerprint(spec: WorkflowSpec, salt: str, ignore: IgnoreRules = NO_IGNORES) -> str:
+    """The fingerprint recorded as `applied_hash` when `spec` is applied."""
+    return _fingerprint(spec, salt)
 
 
-def normalize_definition(definition: Mapping[str, Json]) -> dict[str, Json]:
+def remote_fingerprint(spec: WorkflowSpec, salt: str, ignore: IgnoreRules = NO_IGNORES) -> str:
+    """The fingerprint recorded as `remote_hash` for a workflow read back from the API."""
+    return _fingerprint(comparable(spec, ignore), salt)
+
+
+def comparable(spec: WorkflowSpec, ignore: IgnoreRules = NO_IGNORES) -> WorkflowSpec:
+    """`spec` in the form both sides take before they are compared (see module docstring)."""
+    return spec.model_copy(update={"definition": comparable_definition(spec.definition)})
+
+
+def comparable_definition(definition: Mapping[str, Json]) -> dict[str, Json]:
     """A new definition with server-managed node fields dropped and known config defaults filled."""
     graph = definition.get("graph")
     if not isinstance(graph, Mapping):
@@ -48,10 +66,16 @@ def normalize_definition(definition: Mapping[str, Json]) -> dict[str, Json]:
     nodes = graph.get("nodes")
     if not isinstance(nodes, list | tuple):
         return dict(definition)
-    return {**definition, "graph": {**graph, "nodes": [_normalize_node(n) for n in nodes]}}
+    return {**definition, "graph": {**graph, "nodes": [_comparable_node(n) for n in nodes]}}
 
 
-def _normalize_node(node: Json) -> Json:
+def _fingerprint(spec: WorkflowSpec, salt: str) -> str:
+    payload = canonical_json({field: getattr(spec, field) for field in SPEC_FIELDS})
+    digest = hashlib.sha256(salt.encode() + b"\0" + payload.encode()).hexdigest()
+    return f"sha256:{digest}"
+
+
+def _comparable_node(node: Json) -> Json:
     if not isinstance(node, Mapping):
         return node
     out: dict[str, Any] = {k: v for k, v in node.items() if k != "config_version"}
@@ -60,8 +84,3 @@ def _normalize_node(node: Json) -> Json:
     if spec is not None and (config is None or isinstance(config, Mapping)):
         out["config"] = {**spec.config_defaults, **(config or {})}
     return out
-
-
-def normalize_spec(spec: WorkflowSpec) -> WorkflowSpec:
-    """The spec in comparable form (see module docstring)."""
-    return spec.model_copy(update={"definition": normalize_definition(spec.definition)})

@@ -41,7 +41,7 @@ class WorkflowSpec(FrozenModel):
 
     def to_api(self) -> dict[str, Json]:
         """The JSON body for `POST /workflows` (description sent explicitly, null clears)."""
-        return {"name": self.name, "description": self.description, "definition": self.definition}
+        return {field: getattr(self, field) for field in SPEC_FIELDS}
 
 
 class Lifecycle(FrozenModel):
@@ -87,9 +87,7 @@ class RemoteWorkflow(FrozenModel):
 
     @property
     def spec(self) -> WorkflowSpec:
-        return WorkflowSpec(
-            name=self.name, description=self.description, definition=self.definition
-        )
+        return WorkflowSpec(**{field: getattr(self, field) for field in SPEC_FIELDS})
 
 
 class RemoteState(FrozenModel):

@@ -1,13 +1,14 @@
 """The planner: desired state + remote state + lockfile -> a frozen Plan.
 
-Change detection is three-way per key (DESIGN.md): the lockfile remembers the hash of the desired
-spec last applied (`applied_hash`) and of the remote spec read back right after (`remote_hash`).
+Change detection is three-way per key: the lockfile remembers the fingerprint of the desired
+spec last applied (`applied_hash`) and of the remote spec read back right after (`remote_hash`),
+and `classify` gives the verdict:
 
-    desired vs applied | remote vs remote_hash | outcome
-    same               | same                  | nothing, even if desired and remote differ
-    changed            | same                  | update, "changed in git"
-    same               | changed               | update, "changed outside onepin-sync" (revert)
-    changed            | changed               | update marked as conflict (refused unless forced)
+    verdict          | plan
+    UNCHANGED        | nothing, even if desired and remote differ literally
+    CHANGED_IN_GIT   | update, "changed in git"
+    DRIFT            | update, "changed outside onepin-sync" (the remote edit is reverted)
+    CONFLICT         | update marked as conflict (refused unless forced)
 
 When the normalised specs already agree, no write is planned and only the lockfile hashes move
 (a `StateRefresh`). Deletes are planned only for lockfile keys whose file is gone; a managed id
@@ -18,8 +19,13 @@ Pure: no IO, clock or environment. Guards raise `InputError`.
 
 from __future__ import annotations
 
+from onepin_sync.core.classify import Verdict, classify
 from onepin_sync.core.diff import changed_fields, spec_changes
-from onepin_sync.core.fingerprint import normalize_spec, spec_hash
+from onepin_sync.core.fingerprint import (
+    comparable,
+    desired_fingerprint,
+    remote_fingerprint,
+)
 from onepin_sync.core.models import (
     Action,
     Change,
@@ -34,10 +40,16 @@ from onepin_sync.core.models import (
     StateFile,
     StateRefresh,
 )
-from onepin_sync.core.redact import NO_SECRETS, Redactor
+from onepin_sync.core.redact import Redactor
+from onepin_sync.core.transitions import entry_for
 from onepin_sync.errors import InputError
 
 _ACTION_ORDER = {Action.CREATE: 0, Action.UPDATE: 1, Action.DELETE: 2}
+_REASON = {
+    Verdict.CHANGED_IN_GIT: Reason.CHANGED_IN_GIT,
+    Verdict.DRIFT: Reason.DRIFT,
+    Verdict.CONFLICT: Reason.CONFLICT,
+}
 
 
 class PlanOptions(FrozenModel):
@@ -71,12 +83,12 @@ def plan_changes(
             _plan_removed(key, entry, current, options, changes, refreshes)
         elif entry is None:
             if not options.refresh_only:
-                changes.append(_create(wanted, state.salt, Reason.NEW))
+                changes.append(_create_change(wanted, state.salt, Reason.NEW))
         elif current is None:
             if options.refresh_only:
                 refreshes.append(StateRefresh(key=key, entry=None, reason=Reason.MISSING_REMOTELY))
             else:
-                changes.append(_create(wanted, state.salt, Reason.MISSING_REMOTELY))
+                changes.append(_create_change(wanted, state.salt, Reason.MISSING_REMOTELY))
         else:
             _plan_existing(wanted, entry, current, state.salt, secrets, options, changes, refreshes)
     managed_ids = {e.id for e in state.workflows.values()}
@@ -88,31 +100,6 @@ def plan_changes(
         managed_count=len(state.workflows),
         lineage=state.lineage,
         serial=state.serial,
-    )
-
-
-def remote_entry(
-    remote: RemoteWorkflow,
-    applied_hash: str,
-    salt: str,
-    prevent_destroy: bool,
-    *,
-    secrets: Redactor = NO_SECRETS,
-    remote_hash: str | None = None,
-) -> StateEntry:
-    """The lockfile entry for `remote` as read back right after applying `applied_hash`.
-
-    The name is only a reminder for people reading the lockfile: a `${secret.X}` value in it is
-    masked with `secrets` (the lockfile is committed), the same way on every path that records it.
-    `remote_hash` saves hashing `remote` again when the caller already did.
-    """
-    return StateEntry(
-        id=remote.id,
-        name=secrets.text(remote.name),
-        applied_hash=applied_hash,
-        remote_hash=remote_hash or spec_hash(normalize_spec(remote.spec), salt),
-        remote_updated_at=remote.updated_at,
-        prevent_destroy=prevent_destroy,
     )
 
 
@@ -133,13 +120,13 @@ def _check_guards(
         )
 
 
-def _create(wanted: DesiredWorkflow, salt: str, reason: Reason) -> Change:
+def _create_change(wanted: DesiredWorkflow, salt: str, reason: Reason) -> Change:
     return Change(
         key=wanted.key,
         action=Action.CREATE,
         reason=reason,
         after=wanted.spec,
-        applied_hash=spec_hash(wanted.spec, salt),
+        applied_hash=desired_fingerprint(wanted.spec, salt),
         prevent_destroy=wanted.lifecycle.prevent_destroy,
     )
 
@@ -184,32 +171,26 @@ def _plan_existing(
     changes: list[Change],
     refreshes: list[StateRefresh],
 ) -> None:
-    desired_hash = spec_hash(wanted.spec, salt)
-    remote_hash = spec_hash(normalize_spec(current.spec), salt)
-    desired_changed = desired_hash != entry.applied_hash
-    remote_changed = remote_hash != entry.remote_hash
+    desired_hash = desired_fingerprint(wanted.spec, salt)
+    remote_hash = remote_fingerprint(current.spec, salt)
+    verdict = classify(entry, desired_hash, remote_hash)
     prevent_destroy = wanted.lifecycle.prevent_destroy
-    accepted = remote_entry(
+    accepted = entry_for(
         current, entry.applied_hash, salt, prevent_destroy, secrets=secrets, remote_hash=remote_hash
     )
 
-    if options.refresh_only or not (desired_changed or remote_changed):
+    if options.refresh_only or verdict is Verdict.UNCHANGED:
         if accepted != entry:
-            reason = Reason.DRIFT if remote_changed else None
+            reason = Reason.DRIFT if verdict.remote_changed else None
             refreshes.append(StateRefresh(key=wanted.key, entry=accepted, reason=reason))
         return
-    field_changes = spec_changes(normalize_spec(current.spec), normalize_spec(wanted.spec))
+    field_changes = spec_changes(comparable(current.spec), comparable(wanted.spec))
     if not field_changes:
         # The remote already matches the files; only the recorded hashes move.
         converged = accepted.model_copy(update={"applied_hash": desired_hash})
         refreshes.append(StateRefresh(key=wanted.key, entry=converged))
         return
-    if desired_changed and remote_changed:
-        reason = Reason.CONFLICT
-    elif desired_changed:
-        reason = Reason.CHANGED_IN_GIT
-    else:
-        reason = Reason.DRIFT
+    reason = _REASON[verdict]
     changes.append(
         Change(
             key=wanted.key,

@@ -10,12 +10,12 @@ files are ignored. Refused, with a problem naming the file:
 - a symlink (to a file or a folder) that resolves outside the folder, or that loops back into a
   folder it sits in; a broken symlink to a workflow file.
 
-Reads directory listings only; opening files is the loader's job.
+Pure: the folder walk itself is `reader.find_workflow_files`, which asks this module what a
+file's key is and which keys collide.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -36,72 +36,16 @@ class WorkflowFileRef:
     display: str
 
 
-def find_workflow_files(folder: Path) -> tuple[list[WorkflowFileRef], list[Problem]]:
-    """Every workflow file under `folder` (an existing directory), sorted by key, and problems."""
-    root = os.path.realpath(folder)
-    found: list[WorkflowFileRef] = []
-    problems: list[Problem] = []
-    # (directory to list, its parts under the folder, real paths of it and its enclosing folders)
-    pending: list[tuple[Path, tuple[str, ...], frozenset[str]]] = [(folder, (), frozenset([root]))]
-    while pending:
-        directory, parts, enclosing = pending.pop()
-        try:
-            with os.scandir(directory) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
-        except OSError as error:
-            problems.append(_problem(folder, parts, f"cannot list folder: {error.strerror}"))
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            entry_parts = (*parts, entry.name)
-            is_workflow_name = entry.name.lower().endswith(WORKFLOW_SUFFIXES)
-            try:
-                is_link = entry.is_symlink()
-                is_dir = entry.is_dir()
-                is_file = not is_dir and entry.is_file()
-            except OSError as error:
-                problems.append(_problem(folder, entry_parts, f"cannot read: {error.strerror}"))
-                continue
-            if not (is_dir or is_workflow_name):
-                continue
-            target = os.path.realpath(entry.path) if is_link else None
-            if target is not None and os.path.commonpath([root, target]) != root:
-                what = "folder" if is_dir else "file"
-                message = f"symlink to a {what} outside the workflows folder ({target}); refused"
-                problems.append(_problem(folder, entry_parts, message))
-            elif is_dir:
-                real = target or os.path.realpath(entry.path)
-                if real in enclosing:
-                    message = "symlink loops back to a folder that contains it; refused"
-                    problems.append(_problem(folder, entry_parts, message))
-                else:
-                    pending.append((Path(entry.path), entry_parts, enclosing | {real}))
-            elif is_file:
-                ref, problem = _workflow_file(folder, entry_parts)
-                if problem is not None:
-                    problems.append(problem)
-                elif ref is not None:
-                    found.append(ref)
-            elif is_link:
-                problems.append(_problem(folder, entry_parts, "broken symlink"))
-            else:
-                problems.append(_problem(folder, entry_parts, "not a regular file"))
-    found.sort(key=lambda ref: ref.key)
-    problems.extend(_collisions(found))
-    return found, problems
-
-
 def _display(folder: Path, parts: tuple[str, ...]) -> str:
     """The path for messages; bytes that are not UTF-8 show as `\\xff`, so it always prints."""
     return printable_path(str(PurePath(folder, *parts)))
 
 
-def _problem(folder: Path, parts: tuple[str, ...], message: str) -> Problem:
+def path_problem(folder: Path, parts: tuple[str, ...], message: str) -> Problem:
     return Problem(_display(folder, parts), None, None, message)
 
 
-def _workflow_file(
+def workflow_file(
     folder: Path, parts: tuple[str, ...]
 ) -> tuple[WorkflowFileRef | None, Problem | None]:
     name = parts[-1]
@@ -113,12 +57,12 @@ def _workflow_file(
                 f"'{printable_path(segment)}' cannot be part of a workflow key: "
                 "use ASCII letters, digits, '-', '_' and '.' (not first)"
             )
-            return None, _problem(folder, parts, message)
+            return None, path_problem(folder, parts, message)
     display = _display(folder, parts)
     return WorkflowFileRef("/".join(segments), Path(folder, *parts), display), None
 
 
-def _collisions(found: list[WorkflowFileRef]) -> list[Problem]:
+def key_collisions(found: list[WorkflowFileRef]) -> list[Problem]:
     """Files whose keys are equal, or equal but for case (a clash on macOS and Windows)."""
     by_folded: dict[str, list[WorkflowFileRef]] = {}
     for ref in found:

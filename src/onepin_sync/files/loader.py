@@ -22,7 +22,7 @@ from typing import Any
 
 from onepin_sync.core.models import DesiredState, DesiredWorkflow, Json, Lifecycle, WorkflowSpec
 from onepin_sync.errors import Problem, WorkflowFileError
-from onepin_sync.files.discovery import WorkflowFileRef, find_workflow_files
+from onepin_sync.files.discovery import WorkflowFileRef
 from onepin_sync.files.filecheck import (
     FieldProblem,
     MessageContext,
@@ -31,8 +31,9 @@ from onepin_sync.files.filecheck import (
 )
 from onepin_sync.files.interpolate import Interpolator
 from onepin_sync.files.layout import layout_positions
+from onepin_sync.files.reader import find_workflow_files, read_yaml_file
 from onepin_sync.files.sourcemap import SourceMap
-from onepin_sync.files.yamlstrict import printable_path, read_yaml_file
+from onepin_sync.files.yamlstrict import printable_path
 
 TOP_LEVEL = "a mapping with name and definition"
 

@@ -1,39 +1,27 @@
-"""Where to sync from and to: the project file, paths, credentials and the API target.
+"""The project file `onepin-sync.yaml` and the files one environment reads and writes.
 
-Resolution follows the official `onepin` CLI so one login serves both tools:
-- API key: `--api-key`; else, for an environment with `api_key_env`, that variable only (an
-  unset one is an error, never a fallback to another workspace's key); else `ONEPIN_API_KEY`,
-  then `~/.onepin/credentials` (`[default] api_key`);
-- base URL: `--base-url`, the environment's `base_url`, `ONEPIN_BASE_URL`, the credentials file,
-  else `https://api.onepin.ai`; plain `http://` only for loopback hosts;
-- workspace: `--workspace`, the environment's `workspace`, `ONEPIN_WORKSPACE_ID`.
-The optional project file `onepin-sync.yaml` sets the workflows folder, the lockfile and named
-environments (`--env NAME`). The environment mapping and home folder are passed in, never read
-from globals, and the API key is never part of a repr or a message.
+The optional project file sets the workflows folder, the lockfile and named environments
+(`--env NAME`); paths in it are relative to its own folder, paths given as options to the
+working directory. It is read by the workflow files' strict rules, problems at line:column.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import stat
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from pydantic import ConfigDict
 
 from onepin_sync.core.models import FrozenModel
 from onepin_sync.errors import InputError, Problem, WorkflowFileError
 from onepin_sync.files.filecheck import MessageContext, format_problems
+from onepin_sync.files.reader import read_yaml_file
 from onepin_sync.files.sourcemap import SourceMap
-from onepin_sync.files.yamlstrict import printable_path, read_yaml_file
+from onepin_sync.files.yamlstrict import printable_path
 
-DEFAULT_BASE_URL = "https://api.onepin.ai"
 DEFAULT_PROJECT_FILE = "onepin-sync.yaml"
 DEFAULT_LOCKFILE = "onepin-sync.lock"
-EMULATOR_API_URL = "emulator:embedded"  # the lockfile's target label for `--emulator`
 
 
 class EnvironmentConfig(FrozenModel):
@@ -80,29 +68,9 @@ class ProjectPaths:
     lockfile: Path
 
     @property
-    def state_dir(self) -> Path:
+    def local_dir(self) -> Path:
+        """`.onepin-sync/` beside the lockfile: this machine's files (never committed)."""
         return self.lockfile.parent / ".onepin-sync"
-
-    def _suffix(self) -> str:
-        return "" if self.lockfile.name == DEFAULT_LOCKFILE else f".{self.lockfile.name}"
-
-    @property
-    def lock(self) -> Path:
-        return self.state_dir / f"lock{self._suffix()}"
-
-    @property
-    def journal(self) -> Path:
-        return self.state_dir / f"journal{self._suffix()}.jsonl"
-
-
-@dataclass(frozen=True)
-class Target:
-    """The API endpoint and credentials to use."""
-
-    base_url: str
-    api_key: str = field(repr=False)
-    workspace: str | None
-    api_url: str  # what the lockfile records as the target (base URL, or the emulator label)
 
 
 def load_project(options: TargetOptions, cwd: Path) -> tuple[ProjectPaths, EnvironmentConfig]:
@@ -140,86 +108,3 @@ def _read_project_file(path: Path) -> ProjectConfig:
     if problems:
         raise WorkflowFileError(problems, where="the project file")
     return ProjectConfig.model_validate(value)
-
-
-def resolve_target(
-    options: TargetOptions,
-    env_config: EnvironmentConfig,
-    environ: Mapping[str, str],
-    home: Path,
-    warnings: list[str],
-) -> Target:
-    """The remote target; raises InputError when no key is found or the URL is unsafe."""
-    credentials = _read_credentials(home, warnings)
-    key_env = env_config.api_key_env
-    if options.api_key:
-        api_key: str | None = options.api_key
-    elif key_env:
-        # Never fall back to the default key: it usually belongs to another workspace.
-        api_key = environ.get(key_env)
-        if not api_key:
-            raise InputError(
-                f"environment {options.env_name!r} takes its API key from {key_env}, which is "
-                "not set (or pass --api-key)"
-            )
-    else:
-        api_key = environ.get("ONEPIN_API_KEY") or credentials.get("api_key")
-    if not api_key:
-        raise InputError(
-            "no Onepin API key: pass --api-key, set ONEPIN_API_KEY, or run `onepin login` "
-            "(or try the local emulator with --emulator)"
-        )
-    base_url = (
-        options.base_url
-        or env_config.base_url
-        or environ.get("ONEPIN_BASE_URL")
-        or credentials.get("base_url")
-        or DEFAULT_BASE_URL
-    ).rstrip("/")
-    check_base_url(base_url)
-    workspace = options.workspace or env_config.workspace or environ.get("ONEPIN_WORKSPACE_ID")
-    return Target(base_url=base_url, api_key=api_key, workspace=workspace or None, api_url=base_url)
-
-
-def check_base_url(url: str) -> None:
-    """Refuse anything but https, except plain http to a loopback host."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InputError(f"base URL {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise InputError(
-            f"base URL {url!r} uses plain http to a non-loopback host; use https "
-            "(the API key would travel unencrypted)"
-        )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _read_credentials(home: Path, warnings: list[str]) -> dict[str, str]:
-    """`[default]` of `~/.onepin/credentials` ({} when absent); warns when others can read it."""
-    path = home / ".onepin" / "credentials"
-    try:
-        mode = path.stat().st_mode
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the credentials file ({exc})") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        warnings.append(
-            f"{path} is readable by other users; run `chmod 600 {path}` to protect the API key"
-        )
-    try:
-        section = tomllib.loads(text).get("default", {})
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML ({exc})") from None
-    if not isinstance(section, dict):
-        return {}
-    return {k: v for k, v in section.items() if k in {"api_key", "base_url"} and isinstance(v, str)}

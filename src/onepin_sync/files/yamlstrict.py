@@ -10,25 +10,19 @@ Refused with a location: duplicate keys, non-string keys, merge keys (`<<`), anc
 explicit tag except `!`, `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map`, `!!seq`, more
 than one document, nesting deeper than `MAX_DEPTH`, control characters and syntax errors.
 
-`read_yaml_file` reads one file for this (size limit checked before reading, UTF-8 with an
-optional BOM); the loader and the project file (`config.py`) both use it. Otherwise pure: no
-clock, no environment, no other IO.
+Pure: no IO, clock or environment (`reader.read_yaml_file` reads a file and calls this).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from onepin_sync.errors import Problem
 from onepin_sync.files.yamlcore import (
     MAP_TAG,
     SEQ_TAG,
@@ -49,8 +43,6 @@ _LIBYAML_DEPTH = "maximum nesting depth"  # libyaml's message when its own nesti
 MAX_DEPTH = 64
 """Deepest nesting of mappings and sequences accepted (the top-level mapping is level 1)."""
 
-MAX_FILE_BYTES = 1024 * 1024
-"""The largest YAML file read (1 MiB)."""
 
 _INTERN_MAX = 64
 """Strings up to this length are interned: 10,000 workflow files then hold ~45% less memory."""
@@ -88,56 +80,6 @@ _ABSENT = object()
 
 class _Stop(Exception):
     """The document cannot be read any further."""
-
-
-def read_yaml_file(
-    path: Path,
-    display: str,
-    *,
-    on_string: StringHook | None = None,
-    top_level: str = "a mapping",
-) -> tuple[Any, str, list[Problem]]:
-    """Read, decode and parse one file: (value, text, problems located at `display`:line:col).
-
-    `top_level` names what the file must hold, for the message when it holds something else.
-    The value is None whenever there are problems.
-    """
-    data, problem = _read_limited(path, display)
-    if problem is not None:
-        return None, "", [problem]
-    text, yaml_problem = decode_yaml_bytes(data)
-    if yaml_problem is None:
-        value, found = parse_document(text, on_string=on_string, top_level=top_level)
-    else:
-        value, found = None, [yaml_problem]
-    return value, text, [Problem(display, p.line, p.column, p.message) for p in found]
-
-
-def _read_limited(path: Path, display: str) -> tuple[bytes, Problem | None]:
-    """The file's bytes, refusing it before reading when it is too big or not a regular file."""
-    try:
-        # Non-blocking, so a named pipe swapped in after discovery is refused, not waited on.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(descriptor, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                return b"", Problem(display, None, None, "not a regular file")
-            if info.st_size > MAX_FILE_BYTES:
-                return b"", _too_large(display, info.st_size)
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        return b"", Problem(display, None, None, f"cannot read: {error.strerror or error}")
-    if len(data) > MAX_FILE_BYTES:  # grew since fstat
-        return b"", _too_large(display, len(data))
-    return data, None
-
-
-def _too_large(display: str, size: int) -> Problem:
-    message = (
-        f"file is {size / 1024 / 1024:.1f} MiB ({size:,} bytes); "
-        f"the limit is 1 MiB ({MAX_FILE_BYTES:,} bytes)"
-    )
-    return Problem(display, None, None, message)
 
 
 def printable_path(text: str) -> str:

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import secrets
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from pydantic import ValidationError
 
 from onepin_sync.core.models import StateFile
 from onepin_sync.errors import StateError
-from onepin_sync.failpoints import failpoint
+from onepin_sync.files.writer import atomic_write
 
 FORMAT_VERSION = 1
 
@@ -91,37 +90,3 @@ def write_lockfile(path: Path, state: StateFile) -> None:
             if temporary.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
                 Path(entry.path).unlink(missing_ok=True)
     atomic_write(path, lockfile_text(state), failpoint_name="lockfile.before_replace")
-
-
-def atomic_write(path: Path, text: str, *, failpoint_name: str | None = None) -> None:
-    """Write `text` to `path` via a fsynced temporary file and `os.replace`.
-
-    `failpoint_name` names the crash-test failpoint (see `failpoints`) between the two.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if failpoint_name is not None:
-            failpoint(failpoint_name)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -19,12 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from onepin_sync.api.remote import WorkflowApi
-from onepin_sync.commands.executor import with_refreshes
 from onepin_sync.core.diff import spec_changes
-from onepin_sync.core.fingerprint import normalize_spec, spec_hash
+from onepin_sync.core.fingerprint import comparable, desired_fingerprint
+from onepin_sync.core.matching import created_by
 from onepin_sync.core.models import Action, DesiredState, StateFile, StateRefresh, WorkflowSpec
-from onepin_sync.core.planner import remote_entry
 from onepin_sync.core.redact import Redactor
+from onepin_sync.core.transitions import entry_for, with_refreshes
 from onepin_sync.state.journal import JournalBegin, JournalIntent, JournalLine, pending
 
 
@@ -32,7 +32,6 @@ from onepin_sync.state.journal import JournalBegin, JournalIntent, JournalLine, 
 class Settlement:
     state: StateFile
     notes: tuple[str, ...]  # one line per write whose fate was settled
-    stale: bool  # the journal belongs to another lockfile lineage and was ignored
 
 
 async def settle_journal(
@@ -41,7 +40,7 @@ async def settle_journal(
     """The lockfile with every write the journal proves recorded."""
     begin = next((line for line in lines if isinstance(line, JournalBegin)), None)
     if begin is None or begin.lineage != state.lineage:
-        return Settlement(state, (), stale=True)
+        return Settlement(state, ())
     compacted = begin.serial != state.serial  # the lockfile already holds the outcomes
     refreshes: list[StateRefresh] = []
     notes: list[str] = []
@@ -57,7 +56,7 @@ async def settle_journal(
         notes.append(note)
         if refresh is not None:
             refreshes.append(refresh)
-    return Settlement(with_refreshes(state, refreshes), tuple(notes), stale=False)
+    return Settlement(with_refreshes(state, refreshes), tuple(notes))
 
 
 async def _settle_unknown(
@@ -79,10 +78,11 @@ async def _settle_unknown(
         return None, f"{key}: interrupted {action} cannot be checked (its file changed since)"
     assert intent.applied_hash is not None
     if intent.action is Action.CREATE:
-        found = await api.find_created(spec, since=intent.started_at, exclude_ids=managed_ids)
+        listed = await api.list_workflows()
+        found = created_by(spec, listed, since=intent.started_at, claimed=managed_ids)
         if found is None:
             return None, f"{key}: interrupted create had not happened; it is planned again"
-        entry = remote_entry(
+        entry = entry_for(
             found, intent.applied_hash, state.salt, intent.prevent_destroy, secrets=secrets
         )
         managed_ids.add(found.id)
@@ -90,9 +90,9 @@ async def _settle_unknown(
         return StateRefresh(key=key, entry=entry), note
     assert intent.remote_id is not None
     current = await api.get_workflow(intent.remote_id)
-    if current is None or spec_changes(normalize_spec(current.spec), normalize_spec(spec)):
+    if current is None or spec_changes(comparable(current.spec), comparable(spec)):
         return None, f"{key}: interrupted update had not landed; it is planned again"
-    entry = remote_entry(
+    entry = entry_for(
         current, intent.applied_hash, state.salt, intent.prevent_destroy, secrets=secrets
     )
     return StateRefresh(key=key, entry=entry), f"{key}: interrupted update had completed"
@@ -101,6 +101,6 @@ async def _settle_unknown(
 def _intended_spec(intent: JournalIntent, desired: DesiredState, salt: str) -> WorkflowSpec | None:
     """The spec the intent was writing, if the files still hold exactly it."""
     wanted = desired.workflows.get(intent.key)
-    if wanted is None or spec_hash(wanted.spec, salt) != intent.applied_hash:
+    if wanted is None or desired_fingerprint(wanted.spec, salt) != intent.applied_hash:
         return None
     return wanted.spec

@@ -1,8 +1,8 @@
-"""Views over a Plan: the Terraform-like human view and the Markdown view for pull requests.
+"""The human plan view: Terraform-like text on a rich console.
 
-The JSON view lives in `plandoc.py` (it doubles as the saved-plan format). Views only format:
-they never decide anything. Every user-supplied string goes through the `Redactor` and is
-inserted as plain text (never as rich markup).
+Views only format: they never decide anything. Every user-supplied string goes through the
+`Redactor` and is inserted as plain text (never as rich markup). The Markdown view reuses
+`change_lines` and `summary_line` from here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from rich.text import Text
 from onepin_sync.core.models import Action, Change, FieldChange, Json, Plan, Reason, WorkflowSpec
 from onepin_sync.core.redact import Redactor
 
-_SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
+SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
 _STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red"}
 _VERB = {
     Action.CREATE: "will be created",
@@ -84,7 +84,7 @@ def _print_drift(plan: Plan, console: Console) -> None:
 def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:
     """The lines describing one change, styled, without a trailing blank line."""
     style = _STYLE[change.action]
-    symbol = _SYMBOL[change.action]
+    symbol = SYMBOL[change.action]
     reason_style = "bold red" if change.reason is Reason.CONFLICT else "dim"
     header = Text("  # ")
     header.append(change.key, style="bold")
@@ -178,41 +178,9 @@ def _quote(value: str) -> str:
 
 def _print_unmanaged(plan: Plan, console: Console) -> None:
     if plan.unmanaged_count:
-        console.print(Text(_unmanaged_sentence(plan.unmanaged_count), style="dim"))
+        console.print(Text(unmanaged_sentence(plan.unmanaged_count), style="dim"))
 
 
-def _unmanaged_sentence(count: int) -> str:
+def unmanaged_sentence(count: int) -> str:
     noun = "workflow" if count == 1 else "workflows"
     return f"{count} unmanaged {noun} in the workspace (not in the lockfile) left untouched."
-
-
-def plan_markdown(plan: Plan, redactor: Redactor) -> str:
-    """The plan as GitHub-flavoured Markdown, for a pull-request comment."""
-    out = ["### onepin-sync plan", ""]
-    if not plan.has_changes:
-        out.append("**No changes.** The workspace matches the workflow files.")
-    else:
-        out += [f"**{summary_line(plan)}**", ""]
-        out += ["| | Workflow | Action | Reason |", "|---|---|---|---|"]
-        for change in plan.changes:
-            symbol = _SYMBOL[change.action]
-            out.append(
-                f"| `{symbol}` | `{change.key}` | {change.action.value} | {change.reason.value} |"
-            )
-        out += ["", "<details><summary>Details</summary>", "", "```diff"]
-        for change in plan.changes:
-            out += [_diff_line(line.plain) for line in change_lines(change, redactor)]
-            out.append("")
-        out += ["```", "", "</details>"]
-    if plan.unmanaged_count:
-        out += ["", f"_{_unmanaged_sentence(plan.unmanaged_count)}_"]
-    return "\n".join(out) + "\n"
-
-
-def _diff_line(line: str) -> str:
-    """Move a change symbol to column 0 so GitHub's diff highlighting colours the line."""
-    stripped = line.lstrip()
-    if stripped[:1] in {"+", "-", "~"} and not stripped.startswith(("+++", "---")):
-        symbol = "!" if stripped[0] == "~" else stripped[0]
-        return f"{symbol} {line[1:]}"
-    return f"  {line}"

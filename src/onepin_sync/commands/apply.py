@@ -1,0 +1,238 @@
+"""`apply`: lock -> (saved plan | plan + confirm) -> re-check -> writes -> lockfile -> verify.
+
+The executor (`executor.py`) runs exactly the plan shown; this module decides whether it may run
+(approval, delete guard, conflicts, a planned workflow that moved since the plan) and checks a
+saved plan against the lockfile, the target and the current files before anything is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from onepin_sync.api.client import OnepinClient
+from onepin_sync.api.remote import read_remote
+from onepin_sync.commands.context import (
+    ClientOptions,
+    Inputs,
+    RunEnvironment,
+    Ui,
+    connect,
+    read_inputs,
+    redactor_for,
+    settled_state,
+)
+from onepin_sync.commands.executor import execute_plan
+from onepin_sync.commands.target import Target
+from onepin_sync.core.fingerprint import desired_fingerprint
+from onepin_sync.core.guards import (
+    ApplyOptions,
+    check_delete_guard,
+    conflicting_changes,
+    refused_results,
+    stale_changes,
+)
+from onepin_sync.core.models import Plan, StateFile
+from onepin_sync.core.plan_document import read_plan_document
+from onepin_sync.core.planner import PlanOptions, plan_changes
+from onepin_sync.core.results import ApplyResult
+from onepin_sync.errors import ConflictError, ExitCode, InputError
+from onepin_sync.files.project import TargetOptions
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+API_KEY_PREFIXES = ("op_live_", "op_test_")
+
+
+@dataclass(frozen=True)
+class ApplySettings:
+    target: TargetOptions
+    plan_file: Path | None = None
+    auto_approve: bool = False
+    interactive: bool = False  # stdin is a terminal we may ask
+    lock_timeout: float = 0.0
+    plan: PlanOptions = field(default_factory=PlanOptions)
+    apply: ApplyOptions = field(default_factory=ApplyOptions)
+    client: ClientOptions = field(default_factory=ClientOptions)
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    plan: Plan
+    result: ApplyResult | None  # None: nothing to do, or not approved
+    approved: bool
+    leftover: Plan | None = None  # the verification plan, when it was not empty
+    interrupted_by: int | None = None  # the signal that stopped the writes early
+
+    @property
+    def exit_code(self) -> int:
+        if not self.approved:
+            return ExitCode.ERROR
+        if self.result is None or not self.plan.has_changes:
+            return ExitCode.OK
+        if self.interrupted_by is not None:
+            return ExitCode.for_signal(self.interrupted_by)
+        return ExitCode.OK if self.result.complete else ExitCode.APPLY_INCOMPLETE
+
+
+async def run(settings: ApplySettings, env: RunEnvironment, ui: Ui) -> ApplyOutcome:
+    if settings.plan_file is None and not settings.auto_approve and not settings.interactive:
+        raise InputError(
+            "apply needs approval: pass --auto-approve (CI) or run it in a terminal, "
+            "or apply a saved plan file"
+        )
+    inputs = read_inputs(settings.target, env, ui)
+    with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
+        async with connect(inputs, settings.client, env) as (target, client):
+            return await _apply_locked(settings, inputs, target, client, ui)
+
+
+async def _apply_locked(
+    settings: ApplySettings, inputs: Inputs, target: Target, client: OnepinClient, ui: Ui
+) -> ApplyOutcome:
+    """Plan (or load the saved plan), show, check, ask, write and verify, holding the lock."""
+    state = await settled_state(inputs, target, client, ui, persist=True)
+    if settings.plan_file is not None:
+        plan, state = _saved_plan(settings.plan_file, inputs, state, target)
+    else:
+        remote = await read_remote(client, state)
+        plan = plan_changes(inputs.desired, remote, state, settings.plan)
+    ui.show_plan(plan, redactor_for(inputs, target))
+    if not plan.has_changes and not plan.refreshes:
+        return ApplyOutcome(plan, None, approved=True)
+    check_delete_guard(plan, settings.apply)
+    conflicts = conflicting_changes(plan, settings.apply)
+    _refuse(
+        plan,
+        conflicts,
+        ui,
+        f"changed both in git and outside onepin-sync: {', '.join(conflicts)}; nothing "
+        "was written (--force overwrites the remote changes; plan --refresh-only or pull "
+        "keeps them)",
+    )
+    asked = plan.has_changes and settings.plan_file is None and not settings.auto_approve
+    if asked and not ui.confirm("Apply these changes? Only 'yes' will be accepted"):
+        return ApplyOutcome(plan, None, approved=False)
+    if plan.has_changes and (asked or settings.plan_file is not None):
+        # Time has passed since the listing the plan was made from: check it still holds.
+        listed = {w.id: w for w in await client.list_workflows()}
+        stale = stale_changes(plan, listed)
+        _refuse(
+            plan,
+            stale,
+            ui,
+            "the workspace changed since the plan; nothing was written: "
+            + "; ".join(f"{key}: {why}" for key, why in stale.items()),
+        )
+    result, signal_number = await _execute_journalled(plan, client, state, inputs, settings, ui)
+    leftover = None
+    if plan.has_changes and signal_number is None and result.complete:
+        remote = await read_remote(client, result.state)
+        verify = plan_changes(inputs.desired, remote, result.state, settings.plan)
+        leftover = verify if verify.has_changes else None
+    return ApplyOutcome(plan, result, True, leftover, interrupted_by=signal_number)
+
+
+def _refuse(plan: Plan, refused: Mapping[str, str], ui: Ui, message: str) -> None:
+    """Stop before any write when a change is refused, reporting every planned change."""
+    if not refused:
+        return
+    for result in refused_results(plan, refused):
+        ui.progress(result)
+    raise ConflictError(message)
+
+
+async def _execute_journalled(
+    plan: Plan,
+    client: OnepinClient,
+    state: StateFile,
+    inputs: Inputs,
+    settings: ApplySettings,
+    ui: Ui,
+) -> tuple[ApplyResult, int | None]:
+    """Run the writes with the journal open and SIGINT/SIGTERM turned into "stop starting new
+    writes"; record the outcome in the lockfile even when interrupted."""
+    store = inputs.store
+    if not store.exists():
+        # The journal names the lockfile's lineage and its hashes use the lockfile's salt: a
+        # first apply persists both before its first write, or after a crash the next run would
+        # start a new lineage, unable to settle the journal (and create everything again).
+        store.write(state)
+    received: list[int] = []
+    loop = asyncio.get_running_loop()
+    for signum in _STOP_SIGNALS:
+        loop.add_signal_handler(signum, received.append, signum)
+    journal = store.open_journal()
+    try:
+        result = await execute_plan(
+            plan,
+            client,
+            state,
+            journal,
+            settings.apply,
+            now=lambda: datetime.now(UTC),
+            secrets=redactor_for(inputs),
+            on_result=ui.progress,
+            interrupted=lambda: bool(received),
+        )
+        if result.state is not state:
+            store.write(result.state)
+    finally:
+        journal.close()
+        for signum in _STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+    if not result.unresolved:
+        store.remove_journal()  # else kept: the next run looks up what those writes did
+    return result, (received[0] if received else None)
+
+
+def _saved_plan(
+    path: Path, inputs: Inputs, state: StateFile, target: Target
+) -> tuple[Plan, StateFile]:
+    """A saved plan, checked against the lockfile, the target and the current files, and the
+    state to apply it to (a plan made before the first apply starts the lockfile it planned)."""
+    if path.name.startswith(API_KEY_PREFIXES):
+        # A key typed where the plan file goes (a forgotten --api-key): never echo it back.
+        raise InputError(
+            "the plan file argument looks like an API key; pass keys with --api-key or "
+            "ONEPIN_API_KEY"
+        )
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"plan file {path} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read the plan file ({exc})") from None
+    plan, doc = read_plan_document(raw, str(path))
+    if doc.target.api_url != target.api_url:
+        raise InputError(f"{path} was made for {doc.target.api_url}, not {target.api_url}")
+    salt = doc.lockfile.salt
+    if salt is not None and not inputs.store.exists() and plan.serial == state.serial:
+        state = state.model_copy(update={"lineage": plan.lineage, "salt": salt})
+    if plan.lineage != state.lineage:
+        raise ConflictError(
+            f"{path} is stale: it was made for another lockfile (lineage {plan.lineage}, the "
+            f"lockfile has {state.lineage}); run plan again"
+        )
+    if plan.serial != state.serial:
+        raise ConflictError(
+            f"{path} is stale: the lockfile moved on since it was made (serial {plan.serial} -> "
+            f"{state.serial}); run plan again"
+        )
+    changes = []
+    for change in plan.changes:
+        if change.after is None:
+            changes.append(change)
+            continue
+        wanted = inputs.desired.workflows.get(change.key)
+        if wanted is None or desired_fingerprint(wanted.spec, state.salt) != change.applied_hash:
+            raise ConflictError(
+                f"{path} is stale: {change.key} changed in the workflow files since the plan was "
+                "made; run plan again"
+            )
+        changes.append(change.model_copy(update={"after": wanted.spec}))
+    return plan.model_copy(update={"changes": tuple(changes)}), state

@@ -1,0 +1,73 @@
+"""`plan`: files + lockfile + one listing -> a Plan, shown by a view and optionally saved.
+
+Reads only: the journal of an interrupted apply is accounted for, never settled on disk (that
+takes the state lock, which `plan` never holds).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from onepin_sync import __version__
+from onepin_sync.api.remote import read_remote
+from onepin_sync.commands.context import (
+    ClientOptions,
+    RunEnvironment,
+    Ui,
+    connect,
+    read_inputs,
+    redactor_for,
+    settled_state,
+)
+from onepin_sync.core.models import Plan
+from onepin_sync.core.plan_document import PlanDocument, PlanTarget, plan_document
+from onepin_sync.core.planner import PlanOptions, plan_changes
+from onepin_sync.core.redact import Redactor
+from onepin_sync.errors import ExitCode
+from onepin_sync.files.project import TargetOptions
+from onepin_sync.files.writer import atomic_write
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    target: TargetOptions
+    plan: PlanOptions = field(default_factory=PlanOptions)
+    client: ClientOptions = field(default_factory=ClientOptions)
+    out: Path | None = None
+    detailed_exitcode: bool = False
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    plan: Plan
+    document: PlanDocument  # the JSON view (secrets masked)
+    redactor: Redactor
+    saved_to: Path | None = None
+    detailed_exitcode: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        changed = self.plan.has_changes or bool(self.plan.drift)
+        return ExitCode.CHANGES if self.detailed_exitcode and changed else ExitCode.OK
+
+
+async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcome:
+    inputs = read_inputs(settings.target, env, ui)
+    async with connect(inputs, settings.client, env) as (target, client):
+        state = await settled_state(inputs, target, client, ui, persist=False)
+        remote = await read_remote(client, state)
+    plan = plan_changes(inputs.desired, remote, state, settings.plan)
+    redactor = redactor_for(inputs, target)
+    plan_target = PlanTarget(
+        api_url=target.api_url, workspace=target.workspace, lockfile=inputs.store.location
+    )
+    new_salt = None if inputs.store.exists() else state.salt
+    document = plan_document(
+        plan, plan_target, redactor, tool_version=__version__, new_lockfile_salt=new_salt
+    )
+    if settings.out is not None:
+        text = json.dumps(document.to_json(), indent=2, sort_keys=True) + "\n"
+        atomic_write(settings.out, text)
+    return PlanOutcome(plan, document, redactor, settings.out, settings.detailed_exitcode)

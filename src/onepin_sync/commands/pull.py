@@ -1,0 +1,121 @@
+"""`pull [KEY…]`: write changes made outside onepin-sync into the workflow files. Writes nothing
+to the API.
+
+Every managed workflow the classifier calls DRIFT has its file rewritten from the remote
+workflow, keeping the file's leading comments and `lifecycle`, and the lockfile records it as
+applied. A CONFLICT (also changed in git) is refused unless `--force`; a file that uses
+`${env.…}`/`${secret.…}` is refused (rewriting it would bake the values in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from onepin_sync.api.remote import read_remote
+from onepin_sync.commands.context import (
+    ClientOptions,
+    RunEnvironment,
+    Ui,
+    connect,
+    read_inputs,
+    settled_state,
+)
+from onepin_sync.core.classify import Verdict, classify
+from onepin_sync.core.fingerprint import desired_fingerprint, remote_fingerprint
+from onepin_sync.core.models import RemoteWorkflow, StateRefresh
+from onepin_sync.core.transitions import entry_for, with_refreshes
+from onepin_sync.errors import ConflictError, ExitCode, InputError
+from onepin_sync.files.loader import load_workflows
+from onepin_sync.files.project import TargetOptions
+from onepin_sync.files.reader import find_workflow_files, read_text
+from onepin_sync.files.writer import atomic_write
+from onepin_sync.files.yamlwriter import workflow_yaml
+
+
+@dataclass(frozen=True)
+class PullSettings:
+    target: TargetOptions
+    keys: tuple[str, ...] = ()  # empty: every managed workflow
+    force: bool = False  # also overwrite files changed in git since the last apply
+    lock_timeout: float = 0.0
+    client: ClientOptions = field(default_factory=ClientOptions)
+
+
+@dataclass(frozen=True)
+class PullOutcome:
+    written: tuple[Path, ...]  # the files rewritten from the workspace
+    exit_code: int = ExitCode.OK
+
+
+async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcome:
+    inputs = read_inputs(settings.target, env, ui)
+    with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
+        async with connect(inputs, settings.client, env) as (target, client):
+            state = await settled_state(inputs, target, client, ui, persist=True)
+            remote = await read_remote(client, state)
+        unknown = [k for k in settings.keys if k not in state.workflows]
+        if unknown:
+            raise InputError(f"not managed (not in the lockfile): {', '.join(unknown)}")
+        files = {ref.key: ref.path for ref in find_workflow_files(inputs.paths.workflows)[0]}
+        pulled: dict[str, RemoteWorkflow] = {}
+        refused: list[str] = []
+        for key in settings.keys or sorted(state.workflows):
+            entry = state.workflows[key]
+            current = remote.workflows.get(entry.id)
+            wanted = inputs.desired.workflows.get(key)
+            if current is None or wanted is None:
+                continue
+            verdict = classify(
+                entry,
+                desired_fingerprint(wanted.spec, state.salt),
+                remote_fingerprint(current.spec, state.salt),
+            )
+            if not verdict.remote_changed:
+                continue
+            if verdict is Verdict.CONFLICT and not settings.force:
+                refused.append(key)
+                continue
+            if "${" in read_text(files[key]):
+                raise InputError(
+                    f"{wanted.path} uses ${{env.…}} or ${{secret.…}}; pulling would write their "
+                    "values into it. Edit it by hand (or plan --refresh-only to keep the remote)"
+                )
+            pulled[key] = current
+        if refused:
+            raise ConflictError(
+                "changed both in git and outside onepin-sync: "
+                + ", ".join(refused)
+                + "; pull --force overwrites the files, apply --force overwrites the workspace"
+            )
+        for key, current in pulled.items():
+            path = files[key]
+            lifecycle = inputs.desired.workflows[key].lifecycle
+            text = workflow_yaml(current.spec, lifecycle=lifecycle, header=_leading_comments(path))
+            atomic_write(path, text)
+        if pulled:
+            reloaded = load_workflows(inputs.paths.workflows, env=env.environ)
+            refreshes = [
+                StateRefresh(
+                    key=key,
+                    entry=entry_for(
+                        current,
+                        desired_fingerprint(reloaded.workflows[key].spec, state.salt),
+                        state.salt,
+                        reloaded.workflows[key].lifecycle.prevent_destroy,
+                    ),
+                )
+                for key, current in pulled.items()
+            ]
+            inputs.store.write(with_refreshes(state, refreshes))
+    return PullOutcome(tuple(files[key] for key in pulled))
+
+
+def _leading_comments(path: Path) -> str:
+    """The comment lines at the top of a file (its schema line, its explanation)."""
+    lines = []
+    for line in read_text(path).splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        lines.append(line if line.endswith("\n") else line + "\n")
+    return "".join(lines)

@@ -1,0 +1,59 @@
+"""`validate`: check every workflow file offline; with `--online`, also ask the API's run-readiness
+check (`POST /workflows/validate`) about each definition. Writes nothing anywhere."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from onepin_sync.api.client import ValidationReport
+from onepin_sync.commands.context import (
+    ClientOptions,
+    RunEnvironment,
+    Ui,
+    connect,
+    read_inputs,
+    require_folder,
+)
+from onepin_sync.errors import ExitCode, InputError
+from onepin_sync.files.loader import load_workflows
+from onepin_sync.files.project import TargetOptions, load_project
+
+
+@dataclass(frozen=True)
+class ValidateSettings:
+    target: TargetOptions
+    online: bool = False
+
+
+@dataclass(frozen=True)
+class ValidateOutcome:
+    workflows: int
+    reports: Mapping[str, ValidationReport]  # by key; empty when offline
+
+    @property
+    def valid(self) -> bool:
+        return all(r.valid for r in self.reports.values())
+
+    @property
+    def exit_code(self) -> int:
+        return ExitCode.OK if self.valid else ExitCode.INVALID_INPUT
+
+
+async def run(settings: ValidateSettings, env: RunEnvironment, ui: Ui) -> ValidateOutcome:
+    if not settings.online:
+        paths, _ = load_project(settings.target, env.cwd)
+        desired = load_workflows(paths.workflows, env=env.environ)
+        if not desired.folder_exists:
+            raise InputError(f"workflows folder {paths.workflows} does not exist")
+        return ValidateOutcome(len(desired.workflows), {})
+    inputs = read_inputs(settings.target, env, ui)
+    require_folder(inputs)
+    workflows = inputs.desired.workflows
+    async with connect(inputs, ClientOptions(), env) as (_, client):
+        keys = sorted(workflows)
+        reports = await asyncio.gather(
+            *(client.validate_definition(workflows[k].spec.definition) for k in keys)
+        )
+    return ValidateOutcome(len(keys), dict(zip(keys, reports, strict=True)))

@@ -1,0 +1,56 @@
+"""The drift classifier: who changed a managed workflow since it was last applied.
+
+Three-way, over fingerprints (`fingerprint.py`): the lockfile entry remembers what was applied
+(`applied_hash`) and what the workspace held right after (`remote_hash`).
+
+    desired vs applied | remote vs remote_hash | verdict
+    same               | same                  | UNCHANGED (even if desired and remote differ)
+    changed            | same                  | CHANGED_IN_GIT
+    same               | changed               | DRIFT (changed outside onepin-sync)
+    changed            | changed               | CONFLICT
+
+The planner, journal recovery, `pull`, `import` and the saved-plan checks all ask this one
+function. Pure.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+
+class Verdict(StrEnum):
+    UNCHANGED = "unchanged"
+    CHANGED_IN_GIT = "changed in git"
+    DRIFT = "changed outside onepin-sync"
+    CONFLICT = "changed in git and outside onepin-sync"
+
+    @property
+    def desired_changed(self) -> bool:
+        return self in (Verdict.CHANGED_IN_GIT, Verdict.CONFLICT)
+
+    @property
+    def remote_changed(self) -> bool:
+        return self in (Verdict.DRIFT, Verdict.CONFLICT)
+
+
+class Recorded(Protocol):
+    """What classification needs of a lockfile entry."""
+
+    @property
+    def applied_hash(self) -> str: ...
+    @property
+    def remote_hash(self) -> str: ...
+
+
+def classify(entry: Recorded, desired_fp: str, remote_fp: str) -> Verdict:
+    """The verdict for one managed workflow (see the module's table)."""
+    desired_changed = desired_fp != entry.applied_hash
+    remote_changed = remote_fp != entry.remote_hash
+    if desired_changed and remote_changed:
+        return Verdict.CONFLICT
+    if desired_changed:
+        return Verdict.CHANGED_IN_GIT
+    if remote_changed:
+        return Verdict.DRIFT
+    return Verdict.UNCHANGED

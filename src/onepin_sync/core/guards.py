@@ -1,0 +1,81 @@
+"""The checks an apply makes before its first write: mass deletes, conflicts, and planned
+workflows that moved since the plan was made. Each returns why, by key; nothing is written. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from onepin_sync.core.models import Action, FrozenModel, Plan, RemoteWorkflow
+from onepin_sync.core.results import ChangeResult, ChangeStatus, change_result
+from onepin_sync.errors import InputError
+
+DEFAULT_MAX_DELETES = 10
+
+
+class ApplyOptions(FrozenModel):
+    """How an apply treats conflicts, failures and deletes."""
+
+    force: bool = False  # apply changes marked as conflicts (git and remote both changed)
+    continue_on_error: bool = False
+    parallelism: int = 8
+    max_deletes: int | None = None  # None: the default limit (see `delete_limit`)
+    allow_mass_delete: bool = False
+
+
+def delete_limit(managed: int, max_deletes: int | None) -> int:
+    """At most 10 deletes, or a quarter of the managed workflows if fewer, but at least 1."""
+    if max_deletes is not None:
+        return max_deletes
+    return max(1, min(DEFAULT_MAX_DELETES, managed // 4))
+
+
+def check_delete_guard(plan: Plan, options: ApplyOptions) -> None:
+    """Refuse mass deletes without --allow-mass-delete."""
+    deletes = plan.count(Action.DELETE)
+    limit = delete_limit(plan.managed_count, options.max_deletes)
+    if deletes > limit and not options.allow_mass_delete:
+        raise InputError(
+            f"the plan deletes {deletes} workflows, more than the limit of {limit}; pass "
+            "--allow-mass-delete (or a larger --max-deletes) if that is intended"
+        )
+
+
+def conflicting_changes(plan: Plan, options: ApplyOptions) -> dict[str, str]:
+    """Why each change that must not be applied without --force is refused, by key."""
+    if options.force:
+        return {}
+    return {c.key: "changed in git and outside onepin-sync" for c in plan.conflicts}
+
+
+def stale_changes(plan: Plan, listed: Mapping[str, RemoteWorkflow]) -> dict[str, str]:
+    """Why each planned change whose remote object moved since the plan was made is refused."""
+    stale = {}
+    for change in plan.changes:
+        if change.remote_id is None:
+            continue
+        current = listed.get(change.remote_id)
+        if current is None:
+            if change.action is Action.UPDATE:
+                stale[change.key] = "deleted remotely since the plan"
+        elif current.updated_at != change.remote_updated_at:
+            stale[change.key] = (
+                f"changed remotely since the plan (updated_at {current.updated_at.isoformat()}, "
+                f"planned {_iso(change.remote_updated_at)})"
+            )
+    return stale
+
+
+def refused_results(plan: Plan, refused: Mapping[str, str]) -> tuple[ChangeResult, ...]:
+    """The report of an apply refused before writing: conflicts named, everything else skipped."""
+    return tuple(
+        change_result(c, ChangeStatus.CONFLICT, refused[c.key])
+        if c.key in refused
+        else change_result(c, ChangeStatus.SKIPPED, "not applied: the plan has conflicts")
+        for c in plan.changes
+    )
+
+
+def _iso(value: datetime | None) -> str:
+    return "unknown" if value is None else value.isoformat()

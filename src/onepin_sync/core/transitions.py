@@ -1,0 +1,55 @@
+"""State transitions of lockfile entries: the entry a write or a read-back earns, and a new
+`StateFile` with a batch of entries recorded or forgotten.
+
+Every path that records a workflow in the lockfile (apply, journal recovery, `import`, `pull`,
+the planner's refreshes) builds its entry with `entry_for` and applies it with `with_refreshes`.
+Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from onepin_sync.core.fingerprint import NO_IGNORES, IgnoreRules, remote_fingerprint
+from onepin_sync.core.models import RemoteWorkflow, StateEntry, StateFile, StateRefresh
+from onepin_sync.core.redact import NO_SECRETS, Redactor
+
+
+def entry_for(
+    remote: RemoteWorkflow,
+    applied_hash: str,
+    salt: str,
+    prevent_destroy: bool,
+    *,
+    secrets: Redactor = NO_SECRETS,
+    ignore: IgnoreRules = NO_IGNORES,
+    remote_hash: str | None = None,
+) -> StateEntry:
+    """The lockfile entry for `remote` as read back right after applying `applied_hash`.
+
+    The name is only a reminder for people reading the lockfile: a `${secret.X}` value in it is
+    masked with `secrets` (the lockfile is committed), the same way on every path that records it.
+    `remote_hash` saves fingerprinting `remote` again when the caller already did.
+    """
+    return StateEntry(
+        id=remote.id,
+        name=secrets.text(remote.name),
+        applied_hash=applied_hash,
+        remote_hash=remote_hash or remote_fingerprint(remote.spec, salt, ignore),
+        remote_updated_at=remote.updated_at,
+        prevent_destroy=prevent_destroy,
+    )
+
+
+def with_refreshes(state: StateFile, refreshes: Iterable[StateRefresh]) -> StateFile:
+    """`state` with the given entries recorded or forgotten; serial +1 when anything moved."""
+    workflows = dict(state.workflows)
+    for refresh in refreshes:
+        if refresh.entry is None:
+            workflows.pop(refresh.key, None)
+        else:
+            workflows[refresh.key] = refresh.entry
+    if workflows == dict(state.workflows):
+        return state
+    ordered = dict(sorted(workflows.items()))
+    return state.model_copy(update={"workflows": ordered, "serial": state.serial + 1})

@@ -1,0 +1,142 @@
+"""The one module that reads workflow files and folders from disk.
+
+- `find_workflow_files`: walk the workflows folder (directory listings only), with the keys and
+  refusals of `discovery`;
+- `read_yaml_file`: one file's bytes (size limit checked before reading, a named pipe refused,
+  never waited on), decoded and parsed strictly by `yamlstrict`;
+- `read_text`: a small text file (the credentials file, a file's leading comments).
+
+Everything it returns is plain values and located problems; interpretation is left to the pure
+modules of this package.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from onepin_sync.errors import Problem
+from onepin_sync.files.discovery import (
+    WORKFLOW_SUFFIXES,
+    WorkflowFileRef,
+    key_collisions,
+    path_problem,
+    workflow_file,
+)
+from onepin_sync.files.yamlstrict import StringHook, decode_yaml_bytes, parse_document
+
+MAX_FILE_BYTES = 1024 * 1024
+"""The largest YAML file read (1 MiB)."""
+
+
+def find_workflow_files(folder: Path) -> tuple[list[WorkflowFileRef], list[Problem]]:
+    """Every workflow file under `folder` (an existing directory), sorted by key, and problems."""
+    root = os.path.realpath(folder)
+    found: list[WorkflowFileRef] = []
+    problems: list[Problem] = []
+    # (directory to list, its parts under the folder, real paths of it and its enclosing folders)
+    pending: list[tuple[Path, tuple[str, ...], frozenset[str]]] = [(folder, (), frozenset([root]))]
+    while pending:
+        directory, parts, enclosing = pending.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as error:
+            problems.append(path_problem(folder, parts, f"cannot list folder: {error.strerror}"))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            entry_parts = (*parts, entry.name)
+            is_workflow_name = entry.name.lower().endswith(WORKFLOW_SUFFIXES)
+            try:
+                is_link = entry.is_symlink()
+                is_dir = entry.is_dir()
+                is_file = not is_dir and entry.is_file()
+            except OSError as error:
+                problems.append(path_problem(folder, entry_parts, f"cannot read: {error.strerror}"))
+                continue
+            if not (is_dir or is_workflow_name):
+                continue
+            target = os.path.realpath(entry.path) if is_link else None
+            if target is not None and os.path.commonpath([root, target]) != root:
+                what = "folder" if is_dir else "file"
+                message = f"symlink to a {what} outside the workflows folder ({target}); refused"
+                problems.append(path_problem(folder, entry_parts, message))
+            elif is_dir:
+                real = target or os.path.realpath(entry.path)
+                if real in enclosing:
+                    message = "symlink loops back to a folder that contains it; refused"
+                    problems.append(path_problem(folder, entry_parts, message))
+                else:
+                    pending.append((Path(entry.path), entry_parts, enclosing | {real}))
+            elif is_file:
+                ref, problem = workflow_file(folder, entry_parts)
+                if problem is not None:
+                    problems.append(problem)
+                elif ref is not None:
+                    found.append(ref)
+            elif is_link:
+                problems.append(path_problem(folder, entry_parts, "broken symlink"))
+            else:
+                problems.append(path_problem(folder, entry_parts, "not a regular file"))
+    found.sort(key=lambda ref: ref.key)
+    problems.extend(key_collisions(found))
+    return found, problems
+
+
+def read_yaml_file(
+    path: Path,
+    display: str,
+    *,
+    on_string: StringHook | None = None,
+    top_level: str = "a mapping",
+) -> tuple[Any, str, list[Problem]]:
+    """Read, decode and parse one file: (value, text, problems located at `display`:line:col).
+
+    `top_level` names what the file must hold, for the message when it holds something else.
+    The value is None whenever there are problems.
+    """
+    data, problem = _read_limited(path, display)
+    if problem is not None:
+        return None, "", [problem]
+    text, yaml_problem = decode_yaml_bytes(data)
+    if yaml_problem is None:
+        value, found = parse_document(text, on_string=on_string, top_level=top_level)
+    else:
+        value, found = None, [yaml_problem]
+    return value, text, [Problem(display, p.line, p.column, p.message) for p in found]
+
+
+def _read_limited(path: Path, display: str) -> tuple[bytes, Problem | None]:
+    """The file's bytes, refusing it before reading when it is too big or not a regular file."""
+    try:
+        # Non-blocking, so a named pipe swapped in after discovery is refused, not waited on.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return b"", Problem(display, None, None, "not a regular file")
+            if info.st_size > MAX_FILE_BYTES:
+                return b"", _too_large(display, info.st_size)
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        return b"", Problem(display, None, None, f"cannot read: {error.strerror or error}")
+    if len(data) > MAX_FILE_BYTES:  # grew since fstat
+        return b"", _too_large(display, len(data))
+    return data, None
+
+
+def _too_large(display: str, size: int) -> Problem:
+    message = (
+        f"file is {size / 1024 / 1024:.1f} MiB ({size:,} bytes); "
+        f"the limit is 1 MiB ({MAX_FILE_BYTES:,} bytes)"
+    )
+    return Problem(display, None, None, message)
+
+
+def read_text(path: Path) -> str:
+    """A small UTF-8 text file whole (a workflow file's comments, the credentials file)."""
+    return path.read_text(encoding="utf-8")

@@ -1,0 +1,59 @@
+"""The one module that writes files: atomically (temp file, fsync, `os.replace`, directory
+fsync), so a reader sees the old file or the new one, never half of either; and `write_new`,
+which refuses to overwrite.
+
+The lockfile, saved plans, pulled and imported workflow files all go through it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from onepin_sync.failpoints import failpoint
+
+
+def atomic_write(path: Path, text: str, *, failpoint_name: str | None = None) -> None:
+    """Write `text` to `path` via a fsynced temporary file and `os.replace`.
+
+    `failpoint_name` names the crash-test failpoint (see `failpoints`) between the two.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if failpoint_name is not None:
+            failpoint(failpoint_name)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_new(path: Path, text: str) -> bool:
+    """Create `path` with `text` (and its folders); False, writing nothing, when it exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except FileExistsError:
+        return False
+    return True

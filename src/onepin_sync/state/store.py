@@ -1,0 +1,115 @@
+"""The state seam: one `StateStore` port through which every command reaches its state.
+
+State is the lockfile (which workflows are managed, with their fingerprints), the state lock
+(one writer at a time) and the journal (this machine's crash record of an apply in progress).
+Commands never touch a path of their own: they ask the store. `FileStateStore` keeps all three
+next to each other on disk; a second backend (object storage, say) is one new module
+implementing this protocol plus one line in `open_state_store`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Protocol
+
+from onepin_sync.core.models import StateFile
+from onepin_sync.state.journal import Journal, JournalLine, read_journal
+from onepin_sync.state.lockfile import read_lockfile, write_lockfile
+from onepin_sync.state.statelock import StateLock, force_unlock, live_holder
+
+
+class StateStore(Protocol):
+    """Where a target's state lives (see the module docstring)."""
+
+    @property
+    def location(self) -> str:
+        """The lockfile's place, as messages name it."""
+        ...
+
+    def exists(self) -> bool:
+        """Whether a lockfile was ever written (a first apply has none)."""
+        ...
+
+    def read(self) -> StateFile | None:
+        """The lockfile, or None when there is none yet; refuses a damaged one (StateError)."""
+        ...
+
+    def write(self, state: StateFile) -> None:
+        """Replace the lockfile atomically; the caller holds the lock."""
+        ...
+
+    def lock(self, *, timeout: float, env: Mapping[str, str]) -> AbstractContextManager[object]:
+        """Hold the exclusive state lock while the context is open (LockHeldError when taken)."""
+        ...
+
+    def live_holder(self) -> Mapping[str, object] | None:
+        """Who holds the lock right now, if a live run does (asked without taking it)."""
+        ...
+
+    def force_unlock(self, lock_id: str) -> None:
+        """Release the lock of the stuck holder `lock_id` (InputError for any other id)."""
+        ...
+
+    def open_journal(self) -> Journal:
+        """The journal, open for appending intents and outcomes."""
+        ...
+
+    def read_journal(self) -> list[JournalLine]:
+        """What an interrupted apply left in the journal ([] when there is none)."""
+        ...
+
+    def remove_journal(self) -> None:
+        """Drop the journal once its writes are all recorded in the lockfile."""
+        ...
+
+
+class FileStateStore:
+    """The lockfile at `lockfile`, with the lock and journal in `.onepin-sync/` beside it.
+
+    The default lockfile keeps `lock` and `journal.jsonl`; another lockfile name gets its own
+    pair (`lock.<name>`, `journal.<name>.jsonl`), so environments never share them.
+    """
+
+    def __init__(self, lockfile: Path, default_name: str = "onepin-sync.lock") -> None:
+        self.lockfile = lockfile
+        suffix = "" if lockfile.name == default_name else f".{lockfile.name}"
+        self.lock_path = lockfile.parent / ".onepin-sync" / f"lock{suffix}"
+        self.journal_path = lockfile.parent / ".onepin-sync" / f"journal{suffix}.jsonl"
+
+    @property
+    def location(self) -> str:
+        return str(self.lockfile)
+
+    def exists(self) -> bool:
+        return self.lockfile.exists()
+
+    def read(self) -> StateFile | None:
+        return read_lockfile(self.lockfile)
+
+    def write(self, state: StateFile) -> None:
+        write_lockfile(self.lockfile, state)
+
+    def lock(self, *, timeout: float, env: Mapping[str, str]) -> StateLock:
+        return StateLock(self.lock_path, timeout=timeout, env=env)
+
+    def live_holder(self) -> Mapping[str, object] | None:
+        return live_holder(self.lock_path)
+
+    def force_unlock(self, lock_id: str) -> None:
+        force_unlock(self.lock_path, lock_id)
+
+    def open_journal(self) -> Journal:
+        return Journal(self.journal_path)
+
+    def read_journal(self) -> list[JournalLine]:
+        return read_journal(self.journal_path)
+
+    def remove_journal(self) -> None:
+        self.journal_path.unlink(missing_ok=True)
+
+
+def open_state_store(lockfile: Path) -> StateStore:
+    """The store for a project's lockfile setting: the one place a backend is chosen."""
+    return FileStateStore(lockfile)

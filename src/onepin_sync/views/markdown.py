@@ -1,0 +1,40 @@
+"""The Markdown plan view, for a pull-request comment: a summary table, then the details of
+every change in a collapsed `diff` block (GitHub colours `+`, `-` and `!` lines)."""
+
+from __future__ import annotations
+
+from onepin_sync.core.models import Plan
+from onepin_sync.core.redact import Redactor
+from onepin_sync.views.human import SYMBOL, change_lines, summary_line, unmanaged_sentence
+
+
+def plan_markdown(plan: Plan, redactor: Redactor) -> str:
+    """The plan as GitHub-flavoured Markdown, for a pull-request comment."""
+    out = ["### onepin-sync plan", ""]
+    if not plan.has_changes:
+        out.append("**No changes.** The workspace matches the workflow files.")
+    else:
+        out += [f"**{summary_line(plan)}**", ""]
+        out += ["| | Workflow | Action | Reason |", "|---|---|---|---|"]
+        for change in plan.changes:
+            symbol = SYMBOL[change.action]
+            out.append(
+                f"| `{symbol}` | `{change.key}` | {change.action.value} | {change.reason.value} |"
+            )
+        out += ["", "<details><summary>Details</summary>", "", "```diff"]
+        for change in plan.changes:
+            out += [_diff_line(line.plain) for line in change_lines(change, redactor)]
+            out.append("")
+        out += ["```", "", "</details>"]
+    if plan.unmanaged_count:
+        out += ["", f"_{unmanaged_sentence(plan.unmanaged_count)}_"]
+    return "\n".join(out) + "\n"
+
+
+def _diff_line(line: str) -> str:
+    """Move a change symbol to column 0 so GitHub's diff highlighting colours the line."""
+    stripped = line.lstrip()
+    if stripped[:1] in {"+", "-", "~"} and not stripped.startswith(("+++", "---")):
+        symbol = "!" if stripped[0] == "~" else stripped[0]
+        return f"{symbol} {line[1:]}"
+    return f"  {line}"

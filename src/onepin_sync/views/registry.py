@@ -1,0 +1,40 @@
+"""The plan views by name: `plan --format` offers exactly these keys.
+
+A view prints a plan outcome on the console and returns nothing. A new output format is one
+function here (or in a module of its own) and one entry in `PLAN_VIEWS`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from onepin_sync.commands.plan import PlanOutcome
+from onepin_sync.views.console import ConsoleUi
+from onepin_sync.views.markdown import plan_markdown
+
+PlanView = Callable[[ConsoleUi, PlanOutcome], None]
+
+
+def human_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
+    ui.show_plan(outcome.plan, outcome.redactor)
+    if outcome.saved_to is not None:
+        ui.info(
+            f"\nSaved the plan to {outcome.saved_to}. Apply exactly it with: "
+            f"onepin-sync apply {outcome.saved_to}"
+        )
+
+
+def json_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
+    ui.out.out(json.dumps(outcome.document.to_json(), indent=2, sort_keys=True), highlight=False)
+
+
+def markdown_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
+    ui.out.out(plan_markdown(outcome.plan, outcome.redactor), end="", highlight=False)
+
+
+PLAN_VIEWS: dict[str, PlanView] = {
+    "human": human_view,
+    "json": json_view,
+    "markdown": markdown_view,
+}

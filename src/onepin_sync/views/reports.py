@@ -1,0 +1,114 @@
+"""The closing lines of each command, printed from its outcome. Reports print and return nothing:
+the exit code is the outcome's own (`outcome.exit_code`)."""
+
+from __future__ import annotations
+
+import signal
+
+from rich.text import Text
+
+from onepin_sync.commands.apply import ApplyOutcome
+from onepin_sync.commands.force_unlock import ForceUnlockOutcome
+from onepin_sync.commands.importing import ImportOutcome
+from onepin_sync.commands.pull import PullOutcome
+from onepin_sync.commands.validate import ValidateOutcome
+from onepin_sync.core.models import Action
+from onepin_sync.core.results import ChangeStatus
+from onepin_sync.views.console import ConsoleUi
+
+
+def validate_report(ui: ConsoleUi, outcome: ValidateOutcome) -> None:
+    noun = "file" if outcome.workflows == 1 else "files"
+    for key, report in sorted(outcome.reports.items()):
+        for issue in report.errors:
+            where = f" node {issue.node_id}" if issue.node_id else ""
+            ui.error(f"{key}:{where} {issue.rule}: {issue.message}")
+        for issue in report.warnings:
+            where = f" node {issue.node_id}" if issue.node_id else ""
+            ui.warn(f"{key}:{where} {issue.rule}: {issue.message}")
+        for blocked in report.blocked:
+            ui.warn(f"{key}: blocked {blocked.code}: {blocked.message}")
+    if outcome.valid:
+        checked = " (checked online)" if outcome.reports else ""
+        ui.info(f"Success: {outcome.workflows} workflow {noun} valid{checked}.")
+    else:
+        invalid = sum(1 for r in outcome.reports.values() if not r.valid)
+        ui.err.print(
+            Text(
+                f"Error: {invalid} of {outcome.workflows} workflows are invalid.", style="bold red"
+            )
+        )
+
+
+def apply_report(ui: ConsoleUi, outcome: ApplyOutcome) -> None:
+    """The closing lines of apply."""
+    if not outcome.approved:
+        ui.err.print(Text("Apply cancelled: nothing was changed.", style="bold"))
+        return
+    result = outcome.result
+    if result is None:
+        return
+    if not outcome.plan.has_changes:
+        ui.info("Lockfile refreshed; no API writes were needed.")
+        return
+    counts = dict.fromkeys(Action, 0)
+    for r in result.results:
+        if r.status is ChangeStatus.DONE:
+            counts[r.action] += 1
+    done = (
+        f"{counts[Action.CREATE]} created, {counts[Action.UPDATE]} updated, "
+        f"{counts[Action.DELETE]} deleted"
+    )
+    if outcome.interrupted_by is not None:
+        name = signal.Signals(outcome.interrupted_by).name
+        ui.err.print(
+            Text(
+                f"\nInterrupted by {name}: {done}; writes in flight finished, the rest were "
+                "skipped. The lockfile records what was done; run apply again to finish.",
+                style="bold red",
+            )
+        )
+        return
+    if not result.complete:
+        not_done = ", ".join(
+            f"{result.count(s)} {s.value}"
+            for s in ChangeStatus
+            if s is not ChangeStatus.DONE and result.count(s)
+        )
+        ui.err.print(Text(f"\nApply incomplete: {done}; {not_done}.", style="bold red"))
+        return
+    ui.out.print(Text(f"\nApply complete: {done}.", style="bold green"))
+    if outcome.leftover is not None:
+        ui.warn(
+            f"verification: a fresh plan still shows {len(outcome.leftover.changes)} change(s) "
+            "after apply; the server rewrote something onepin-sync does not normalise "
+            "(please report it): " + ", ".join(c.key for c in outcome.leftover.changes)
+        )
+    else:
+        ui.info("Verified: a fresh plan shows no changes.")
+
+
+def import_report(ui: ConsoleUi, outcome: ImportOutcome) -> None:
+    if outcome.written is not None:
+        ui.info(
+            f"Imported {outcome.workflow_id} as {outcome.key}: wrote {outcome.written}. "
+            "Commit it together with the lockfile."
+        )
+    else:
+        ui.info(
+            f"Imported {outcome.workflow_id} as {outcome.key}, adopting the existing file; "
+            "run plan to see how the remote workflow differs from it."
+        )
+
+
+def pull_report(ui: ConsoleUi, outcome: PullOutcome) -> None:
+    for path in outcome.written:
+        ui.info(f"Rewrote {path} from the workspace.")
+    if outcome.written:
+        ui.info(f"Pulled {len(outcome.written)} workflow(s); review with `git diff` and commit.")
+    else:
+        ui.info("Nothing to pull: no workflow changed outside onepin-sync.")
+
+
+def force_unlock_report(ui: ConsoleUi, outcome: ForceUnlockOutcome) -> None:
+    ui.info(f"Released the state lock {outcome.lock_id}.")
