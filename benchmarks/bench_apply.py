@@ -233,9 +233,9 @@ def check_no_duplicates(case_dir: Path, files: Path, workspace: w.Workspace, n: 
 
 
 async def _list_all(workspace: w.Workspace) -> list[Any]:
-    from onepin_sync.api.client import ClientSettings, OnepinClient
+    from onepin_sync.api.client import OnepinClient, SessionOptions
 
-    settings = ClientSettings(base_url=workspace.base_url, api_key=workspace.api_key)
+    settings = SessionOptions(base_url=workspace.base_url, api_key=workspace.api_key)
     async with OnepinClient(settings) as client:
         return await client.list_workflows()
 

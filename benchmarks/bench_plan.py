@@ -262,12 +262,12 @@ async def _get_each(base_url: str, api_key: str, lockfile: Path) -> None:
     The GETs are gated here, as `apply` gates its writes: handing all N coroutines to the client
     at once costs O(N^2) or worse in its limiter's wake-ups (see the README's findings).
     """
-    from onepin_sync.api.client import ClientSettings, OnepinClient
+    from onepin_sync.api.client import OnepinClient, SessionOptions
     from onepin_sync.state.lockfile import read_lockfile
 
     state = read_lockfile(lockfile)
     assert state is not None
-    settings = ClientSettings(base_url=base_url, api_key=api_key)
+    settings = SessionOptions(base_url=base_url, api_key=api_key)
     gate = asyncio.Semaphore(settings.parallelism)
     async with OnepinClient(settings) as client:
 

@@ -16,58 +16,10 @@ from onepin_sync.core.models import (
     StateFile,
     WorkflowSpec,
 )
+from tests.samples import definition
 
 SALT = "test-salt"
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-def definition(speed: float = 1.0, extra_node: bool = False) -> dict[str, Any]:
-    nodes: list[dict[str, Any]] = [
-        {
-            "id": "script",
-            "type": "source_script",
-            "position": {"x": 0, "y": 0},
-            "config": {"script_text": "Hello!"},
-        },
-        {
-            "id": "gen",
-            "type": "operator_generator",
-            "position": {"x": 280, "y": 0},
-            "config": {
-                "voice_map": {"en-us": [{"voice_id": "v1", "provider": "p", "model": "m"}]},
-                "speed": speed,
-            },
-        },
-        {"id": "out", "type": "sink_preview", "position": {"x": 560, "y": 0}},
-    ]
-    edges = [
-        {
-            "id": "e1",
-            "source": "script",
-            "sourcePort": "lines",
-            "target": "gen",
-            "targetPort": "lines",
-        },
-        {
-            "id": "e2",
-            "source": "gen",
-            "sourcePort": "lines",
-            "target": "out",
-            "targetPort": "lines",
-        },
-    ]
-    if extra_node:
-        nodes.insert(2, {"id": "qa", "type": "validator_noise", "position": {"x": 560, "y": 160}})
-        edges.append(
-            {
-                "id": "e3",
-                "source": "gen",
-                "sourcePort": "lines",
-                "target": "qa",
-                "targetPort": "lines",
-            }
-        )
-    return {"graph": {"nodes": nodes, "edges": edges}}
 
 
 def spec(name: str = "Welcome", description: str | None = "Greets", **kw: Any) -> WorkflowSpec:

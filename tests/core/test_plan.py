@@ -10,8 +10,7 @@ from onepin_sync.core.fingerprint import desired_fingerprint, remote_fingerprint
 from onepin_sync.core.models import Action, Reason, RemoteState, StateFile
 from onepin_sync.core.planner import PlanOptions, plan_changes
 from onepin_sync.errors import InputError
-
-from .builders import SALT, desired, entry, lockfile, migrated, remote, remote_state, spec
+from tests.core.builders import SALT, desired, entry, lockfile, migrated, remote, remote_state, spec
 
 A = spec()  # what was applied
 B = spec(name="Welcome v2")  # edited in git

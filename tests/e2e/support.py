@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from onepin_sync.emulator.control import EmulatorWorkspace, RequestRecord
+from tests.samples import tiny_workflow
 from tests.sync_project import SyncProject
 
 WORKFLOWS = "/api/v1/workflows"
@@ -41,25 +42,6 @@ def calls(records: list[RequestRecord]) -> list[tuple[str, str]]:
 def writes(records: list[RequestRecord]) -> list[RequestRecord]:
     """The requests that could change the workspace."""
     return [r for r in records if r.method not in {"GET", "HEAD"}]
-
-
-def tiny_workflow(name: str, text: str = "Hello there.") -> dict[str, Any]:
-    """A small valid workflow document: one script feeding one preview sink."""
-    return {
-        "name": name,
-        "description": f"{name} (generated for a test)",
-        "definition": {
-            "graph": {
-                "nodes": [
-                    {"id": "script", "type": "source_script", "position": {"x": 0, "y": 0},
-                     "config": {"script_text": text}},
-                    {"id": "out", "type": "sink_preview", "position": {"x": 280, "y": 0}},
-                ],
-                "edges": [{"id": "e1", "source": "script", "sourcePort": "lines",
-                           "target": "out", "targetPort": "lines"}],
-            }
-        },
-    }  # fmt: skip
 
 
 def apply_examples(project: SyncProject) -> dict[str, str]:

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from onepin import OnePinClient
 
-from tests.e2e.support import recorded, tiny_workflow, writes
+from tests.e2e.support import recorded, writes
+from tests.samples import tiny_workflow
 from tests.sync_project import SyncProject
 
 CLI = Path(sys.executable).parent / "onepin-sync"

@@ -12,7 +12,8 @@ import yaml
 from onepin._cli.auth.credentials import write_credentials
 
 from onepin_sync.emulator.control import EmulatorControl
-from tests.e2e.support import WORKFLOWS, calls, recorded, tiny_workflow
+from tests.e2e.support import WORKFLOWS, calls, recorded
+from tests.samples import tiny_workflow
 from tests.sync_project import SyncProject
 
 WRONG_KEY = "op_live_notAKeyTheEmulatorKnows000001"

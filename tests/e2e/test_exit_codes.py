@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from onepin_sync.state.statelock import StateLock
-from tests.e2e.support import WORKFLOWS, apply_examples, recorded, tiny_workflow, writes
+from tests.e2e.support import WORKFLOWS, apply_examples, recorded, writes
+from tests.samples import tiny_workflow
 from tests.sync_project import SyncProject
 
 

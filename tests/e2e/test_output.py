@@ -13,8 +13,8 @@ from tests.e2e.support import (
     calls,
     recorded,
     remote_workflow,
-    tiny_workflow,
 )
+from tests.samples import tiny_workflow
 from tests.sync_project import CliResult, SyncProject
 
 

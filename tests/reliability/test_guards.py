@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.support import tiny_workflow
 from tests.reliability.harness import Tracked, applied_examples, assert_invariants, writes_sent
+from tests.samples import tiny_workflow
 
 PROTECTED = "support/welcome-call"  # its example file says lifecycle.prevent_destroy: true
 

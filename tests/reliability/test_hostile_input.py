@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.loader.files import PIPELINE
-from tests.loader.test_fuzz import YAMLISH
+from tests.files.folders import PIPELINE
+from tests.files.test_fuzz import YAMLISH
 from tests.reliability.harness import EXAMPLE_KEYS, Tracked, applied_examples, assert_invariants
 
 LAUGHS = "name: Laughs\ndefinition: {}\n" + "\n".join(

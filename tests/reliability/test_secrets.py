@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.support import tiny_workflow
 from tests.reliability.harness import Tracked, assert_invariants, killed
+from tests.samples import tiny_workflow
 
 VOICE_TOKEN = "vt-7Qz93LxPmW"  # a provider credential interpolated into a node config
 HOTLINE = "hl-5512-0199"  # a secret interpolated into a workflow's name

@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from onepin_sync.api.client import ClientSettings, OnepinClient
+from onepin_sync.api.client import OnepinClient, SessionOptions
 from onepin_sync.commands.context import ClientOptions
 from onepin_sync.emulator.control import EmulatorWorkspace
-from tests.e2e.support import tiny_workflow
 from tests.reliability.harness import (
     EXAMPLE_KEYS,
     Tracked,
@@ -26,6 +25,7 @@ from tests.reliability.harness import (
     wait_for,
     writes_sent,
 )
+from tests.samples import tiny_workflow
 
 LIST = "^/api/v1/workflows$"
 ONE = "^/api/v1/workflows/[^/]+$"
@@ -88,7 +88,7 @@ def test_retry_after_from_the_server_is_honoured_and_capped(
         slept.append(seconds)
 
     async def list_once() -> None:
-        settings = ClientSettings(base_url=workspace.base_url, api_key=workspace.api_key)
+        settings = SessionOptions(base_url=workspace.base_url, api_key=workspace.api_key)
         async with OnepinClient(settings, sleep=sleep) as client:
             assert await client.list_workflows() == []
 

@@ -26,14 +26,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from onepin_sync.api.decoding import NotAnEnvelope, read_envelope
 from onepin_sync.api.retry import RequestKind
-from onepin_sync.api.session import ApiSession, ClientSettings
+from onepin_sync.api.session import ApiSession, SessionOptions
 from onepin_sync.core.models import Json, RemoteWorkflow, WorkflowSpec
 from onepin_sync.errors import AmbiguousCreateError, ApiError
 
 __all__ = [
     "BlockedReason",
-    "ClientSettings",
     "OnepinClient",
+    "SessionOptions",
     "ValidationIssue",
     "ValidationReport",
 ]
@@ -72,7 +72,7 @@ class OnepinClient:
 
     def __init__(
         self,
-        settings: ClientSettings,
+        settings: SessionOptions,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,

@@ -49,7 +49,7 @@ _HINTS = {
 
 
 @dataclass(frozen=True)
-class ClientSettings:
+class SessionOptions:
     """How to reach Onepin and how hard to push it."""
 
     base_url: str  # https://api.onepin.ai; a path prefix is kept: rstrip('/') + '/api/v1/...'
@@ -77,7 +77,7 @@ class ApiSession:
 
     def __init__(
         self,
-        settings: ClientSettings,
+        settings: SessionOptions,
         *,
         sleep: Callable[[float], Awaitable[None]],
         clock: Callable[[], float],
@@ -147,13 +147,7 @@ class ApiSession:
             raise ValueError("a CREATE needs started_at")
         where = f"{method} {target}"
         url = self._settings.base_url.rstrip("/") + target
-        content, headers = None, None
-        if body is not None:
-            try:
-                content = encode_json(body)
-            except (TypeError, ValueError) as exc:
-                raise InputError(f"{where}: the request body is not JSON: {exc}") from exc
-            headers = {"Content-Type": "application/json"}
+        content, headers = _encoded(where, body)
         retry = 0
         while True:
             if self._deadline_at is not None and self._clock() >= self._deadline_at:
@@ -292,6 +286,17 @@ class _Failure:
     retryable: bool
     ambiguous: bool  # a CREATE that failed like this may still have created the workflow
     cause: httpx.RequestError | None = None
+
+
+def _encoded(where: str, body: Json) -> tuple[bytes | None, dict[str, str] | None]:
+    """The request body as JSON bytes with its content type (None, None without a body)."""
+    if body is None:
+        return None, None
+    try:
+        content = encode_json(body)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{where}: the request body is not JSON: {exc}") from exc
+    return content, {"Content-Type": "application/json"}
 
 
 def _describe(exc: httpx.RequestError) -> str:

@@ -1,1 +1,10 @@
-"""commands."""
+"""One module per command, each `run(settings, env, ui) -> Outcome` with the outcome's exit code.
+
+    validate.py, plan.py, apply.py, importing.py (`import`), pull.py, force_unlock.py
+    context.py   what every command runs in: Ui port, environment, inputs, connection, state
+    target.py    the API target: base URL, key and workspace, resolved like the official CLI
+    executor.py  runs exactly a plan's writes, journalled
+
+Commands orchestrate files/, api/, state/ and core/ (and start the embedded emulator for
+--emulator); they never import click or rich, nor views/ or cli/.
+"""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from onepin_sync.api.client import OnepinClient
-from onepin_sync.api.session import ClientSettings
+from onepin_sync.api.session import SessionOptions
 from onepin_sync.commands.target import EMULATOR_API_URL, Target, resolve_target
 from onepin_sync.core.models import DesiredState, Plan, StateFile
 from onepin_sync.core.redact import Redactor
@@ -111,7 +111,7 @@ async def connect(
             api_url=EMULATOR_API_URL,
         )
     try:
-        settings = ClientSettings(
+        settings = SessionOptions(
             base_url=target.base_url,
             api_key=target.api_key,
             workspace_id=target.workspace,

@@ -9,12 +9,14 @@ applied. A CONFLICT (also changed in git) is refused unless `--force`; a file th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from onepin_sync.api.remote import read_remote
 from onepin_sync.commands.context import (
     ClientOptions,
+    Inputs,
     RunEnvironment,
     Ui,
     connect,
@@ -23,7 +25,7 @@ from onepin_sync.commands.context import (
 )
 from onepin_sync.core.classify import Verdict, classify
 from onepin_sync.core.fingerprint import desired_fingerprint, remote_fingerprint
-from onepin_sync.core.models import RemoteWorkflow, StateRefresh
+from onepin_sync.core.models import RemoteState, RemoteWorkflow, StateFile, StateRefresh
 from onepin_sync.core.transitions import entry_for, with_refreshes
 from onepin_sync.errors import ConflictError, ExitCode, InputError
 from onepin_sync.files.loader import load_workflows
@@ -58,36 +60,7 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
         if unknown:
             raise InputError(f"not managed (not in the lockfile): {', '.join(unknown)}")
         files = {ref.key: ref.path for ref in find_workflow_files(inputs.paths.workflows)[0]}
-        pulled: dict[str, RemoteWorkflow] = {}
-        refused: list[str] = []
-        for key in settings.keys or sorted(state.workflows):
-            entry = state.workflows[key]
-            current = remote.workflows.get(entry.id)
-            wanted = inputs.desired.workflows.get(key)
-            if current is None or wanted is None:
-                continue
-            verdict = classify(
-                entry,
-                desired_fingerprint(wanted.spec, state.salt),
-                remote_fingerprint(current.spec, state.salt),
-            )
-            if not verdict.remote_changed:
-                continue
-            if verdict is Verdict.CONFLICT and not settings.force:
-                refused.append(key)
-                continue
-            if "${" in read_text(files[key]):
-                raise InputError(
-                    f"{wanted.path} uses ${{env.…}} or ${{secret.…}}; pulling would write their "
-                    "values into it. Edit it by hand (or plan --refresh-only to keep the remote)"
-                )
-            pulled[key] = current
-        if refused:
-            raise ConflictError(
-                "changed both in git and outside onepin-sync: "
-                + ", ".join(refused)
-                + "; pull --force overwrites the files, apply --force overwrites the workspace"
-            )
+        pulled = _drifted(settings, inputs, state, remote, files)
         for key, current in pulled.items():
             path = files[key]
             lifecycle = inputs.desired.workflows[key].lifecycle
@@ -109,6 +82,48 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
             ]
             inputs.store.write(with_refreshes(state, refreshes))
     return PullOutcome(tuple(files[key] for key in pulled))
+
+
+def _drifted(
+    settings: PullSettings,
+    inputs: Inputs,
+    state: StateFile,
+    remote: RemoteState,
+    files: Mapping[str, Path],
+) -> dict[str, RemoteWorkflow]:
+    """The remote workflows to write into their files, by key; refuses conflicts and files
+    that use interpolation, before anything is written."""
+    pulled: dict[str, RemoteWorkflow] = {}
+    refused: list[str] = []
+    for key in settings.keys or sorted(state.workflows):
+        entry = state.workflows[key]
+        current = remote.workflows.get(entry.id)
+        wanted = inputs.desired.workflows.get(key)
+        if current is None or wanted is None:
+            continue
+        verdict = classify(
+            entry,
+            desired_fingerprint(wanted.spec, state.salt),
+            remote_fingerprint(current.spec, state.salt),
+        )
+        if not verdict.remote_changed:
+            continue
+        if verdict is Verdict.CONFLICT and not settings.force:
+            refused.append(key)
+            continue
+        if "${" in read_text(files[key]):
+            raise InputError(
+                f"{wanted.path} uses ${{env.…}} or ${{secret.…}}; pulling would write their "
+                "values into it. Edit it by hand (or plan --refresh-only to keep the remote)"
+            )
+        pulled[key] = current
+    if refused:
+        raise ConflictError(
+            "changed both in git and outside onepin-sync: "
+            + ", ".join(refused)
+            + "; pull --force overwrites the files, apply --force overwrites the workspace"
+        )
+    return pulled
 
 
 def _leading_comments(path: Path) -> str:

@@ -1,1 +1,11 @@
-"""views."""
+"""Everything shown to a person or a program: rich, and only here (and in cli/).
+
+    registry.py  the plan views by `--format` name: human, json, markdown
+    human.py     the Terraform-like plan text
+    markdown.py  the plan for a pull-request comment
+    console.py   the `Ui` port on a rich console; one-line errors
+    reports.py   the closing lines of each command, from its outcome
+
+Views format and print; they decide nothing and return nothing (exit codes are the outcomes').
+May import commands' outcome types and `core/`; never api/ or state/.
+"""

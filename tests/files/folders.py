@@ -8,21 +8,9 @@ from pathlib import Path
 from onepin_sync.core.models import DesiredState
 from onepin_sync.errors import WorkflowFileError
 from onepin_sync.files.loader import load_workflows
+from tests.samples import MINIMAL, PIPELINE
 
-MINIMAL = "name: Minimal\ndefinition: {}\n"
-
-PIPELINE = """\
-name: Pipeline
-definition:
-  graph:
-    nodes:
-      - {id: script, type: source_script, position: {x: 0, y: 0}}
-      - {id: voice, type: operator_generator, position: {x: 280, y: 0}}
-      - {id: export, type: sink_preview, position: {x: 560, y: 0}}
-    edges:
-      - {id: e1, source: script, sourcePort: lines, target: voice, targetPort: lines}
-      - {id: e2, source: voice, sourcePort: lines, target: export, targetPort: lines}
-"""
+__all__ = ["MINIMAL", "PIPELINE", "load", "only_problem", "problems", "write_tree"]
 
 
 def write_tree(folder: Path, files: Mapping[str, str | bytes]) -> Path:

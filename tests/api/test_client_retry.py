@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from client_fakes import WORKFLOWS, Harness, ScriptedServer, fail, ok, workflow_item
 
 from onepin_sync.api.client import OnepinClient
 from onepin_sync.core.models import WorkflowSpec
 from onepin_sync.errors import AmbiguousCreateError, ApiError, AuthError, TransportError
+from tests.api.fakes import WORKFLOWS, Harness, ScriptedServer, fail, ok, workflow_item
 
 SPEC = WorkflowSpec(name="welcome call", definition={"graph": {"nodes": [], "edges": []}})
 WID = workflow_item(1)["id"]

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from client_fakes import WORKFLOWS, FakeWorkspace, Harness, ScriptedServer, target_of
 
 from onepin_sync.errors import ApiError
+from tests.api.fakes import WORKFLOWS, FakeWorkspace, Harness, ScriptedServer, target_of
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from client_fakes import API_KEY, WORKFLOWS, Harness, ScriptedServer, fail, ok, workflow_item
 
 from onepin_sync import __version__
-from onepin_sync.api.client import ClientSettings
+from onepin_sync.api.client import SessionOptions
 from onepin_sync.core.models import WorkflowSpec
 from onepin_sync.core.redact import MASK
 from onepin_sync.errors import ApiError, AuthError, InputError, NotFoundError
+from tests.api.fakes import API_KEY, WORKFLOWS, Harness, ScriptedServer, fail, ok, workflow_item
 
 SPEC = WorkflowSpec(name="welcome call")
 CREATE = f"POST {WORKFLOWS}"
@@ -217,16 +217,16 @@ def test_the_key_is_never_in_a_message_a_log_line_or_a_repr() -> None:
         with pytest.raises(ApiError) as caught:
             harness.run(lambda c: c.get_workflow("w1"))
         seen += [str(caught.value), repr(caught.value), *harness.lines, harness.client_repr]
-    settings = ClientSettings(base_url="https://api.onepin.test", api_key=API_KEY)
+    settings = SessionOptions(base_url="https://api.onepin.test", api_key=API_KEY)
     seen += [repr(settings), str(settings)]
     assert all(API_KEY not in text for text in seen)
     assert any(MASK in text for text in seen)  # echoed keys were masked, not dropped silently
 
 
 def test_settings_repr_shows_everything_but_the_key() -> None:
-    settings = ClientSettings(base_url="https://api.onepin.test", api_key=API_KEY, rps=5.0)
+    settings = SessionOptions(base_url="https://api.onepin.test", api_key=API_KEY, rps=5.0)
     assert repr(settings) == (
-        "ClientSettings(base_url='https://api.onepin.test', workspace_id=None, timeout=30.0, "
+        "SessionOptions(base_url='https://api.onepin.test', workspace_id=None, timeout=30.0, "
         "deadline=None, parallelism=8, rps=5.0, max_retries=5)"
     )
 
@@ -246,7 +246,7 @@ def test_settings_repr_shows_everything_but_the_key() -> None:
 def test_bad_settings_are_input_errors(settings: dict[str, object]) -> None:
     values: dict[str, object] = {"base_url": "https://api.onepin.test", "api_key": API_KEY}
     with pytest.raises(InputError) as caught:
-        ClientSettings(**{**values, **settings})  # type: ignore[arg-type]
+        SessionOptions(**{**values, **settings})  # type: ignore[arg-type]
     assert API_KEY not in str(caught.value)
 
 

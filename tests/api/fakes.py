@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from onepin_sync.api.client import ClientSettings, OnepinClient
+from onepin_sync.api.client import OnepinClient, SessionOptions
 
 API_KEY = "op_live_S3cretKeyValue0123456789abcdefXY"
 BASE_URL = "https://api.onepin.test"
@@ -171,7 +171,7 @@ class Harness:
     client_repr: str = ""
 
     def run(self, action: Callable[[OnepinClient], Awaitable[T]]) -> T:
-        settings = ClientSettings(**{"base_url": BASE_URL, "api_key": API_KEY, **self.settings})
+        settings = SessionOptions(**{"base_url": BASE_URL, "api_key": API_KEY, **self.settings})
 
         async def session() -> T:
             client = OnepinClient(

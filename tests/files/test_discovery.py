@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from onepin_sync.errors import WorkflowFileError
-
-from .files import MINIMAL, load, only_problem, problems, write_tree
+from tests.files.folders import MINIMAL, load, only_problem, problems, write_tree
 
 
 def test_keys_are_paths_without_extension_and_files_are_found_recursively(

@@ -8,8 +8,7 @@ import pytest
 
 from onepin_sync.files.interpolate import Interpolator
 from onepin_sync.files.yamlstrict import ScalarValueError
-
-from .files import PIPELINE, load, only_problem, problems, write_tree
+from tests.files.folders import PIPELINE, load, only_problem, problems, write_tree
 
 ENV = {"COMPANY": "Northwind", "TOKEN": "s3cr3t-value", "EMPTY": "", "GREETING": "Hi ${env.X}"}
 

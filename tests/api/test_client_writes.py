@@ -7,7 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
-from client_fakes import (
+
+from onepin_sync.api.client import BlockedReason, ValidationIssue, ValidationReport
+from onepin_sync.core.matching import created_by
+from onepin_sync.core.models import WorkflowSpec
+from onepin_sync.errors import NotFoundError
+from tests.api.fakes import (
     WORKFLOWS,
     FakeWorkspace,
     Harness,
@@ -18,11 +23,6 @@ from client_fakes import (
     target_of,
     workflow_item,
 )
-
-from onepin_sync.api.client import BlockedReason, ValidationIssue, ValidationReport
-from onepin_sync.core.matching import created_by
-from onepin_sync.core.models import WorkflowSpec
-from onepin_sync.errors import NotFoundError
 
 DEFINITION: dict[str, Any] = {
     "graph": {

@@ -20,8 +20,7 @@ from onepin_sync.core.planner import plan_changes
 from onepin_sync.core.redact import MASK, Redactor
 from onepin_sync.views.human import render_plan
 from onepin_sync.views.markdown import plan_markdown
-
-from .builders import desired, entry, lockfile, migrated, remote, remote_state, spec
+from tests.core.builders import desired, entry, lockfile, migrated, remote, remote_state, spec
 
 GOLDEN = Path(__file__).parent / "golden"
 SECRET = "hunter2-token-value"

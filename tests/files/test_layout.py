@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from onepin_sync.files.layout import layout_columns, layout_positions
-
-from .files import load, write_tree
+from tests.files.folders import load, write_tree
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from onepin_sync.errors import OnepinSyncError
 from onepin_sync.files.loader import load_workflows
-
-from .files import PIPELINE
+from tests.files.folders import PIPELINE
 
 FUZZ = settings(
     max_examples=200,

@@ -11,8 +11,7 @@ from onepin_sync.core.fingerprint import canonical_json
 from onepin_sync.core.models import Lifecycle
 from onepin_sync.errors import InputError, WorkflowFileError
 from onepin_sync.files.reader import MAX_FILE_BYTES
-
-from .files import MINIMAL, PIPELINE, load, only_problem, problems, write_tree
+from tests.files.folders import MINIMAL, PIPELINE, load, only_problem, problems, write_tree
 
 FULL = """\
 # yaml-language-server: $schema=../schemas/workflow.schema.json

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from client_fakes import Harness, ok, workflow_item
 
 from onepin_sync.api.client import OnepinClient
 from onepin_sync.api.limiter import AdaptiveLimiter, Feedback, RequestPacer
+from tests.api.fakes import Harness, ok, workflow_item
 
 
 def _limits_after(limiter: AdaptiveLimiter, outcomes: list[Feedback]) -> list[int]:
