@@ -135,8 +135,10 @@ class AmbiguousCreateError(ApiError):
     """A create reached the server, or may have, but no usable answer came back.
 
     A reset, a read timeout or a 5xx after the POST was sent: the workflow may or may not exist
-    now. `started_at` (UTC, taken just before the request was sent) lets the caller look for the
-    workflow it may have created instead of creating it twice.
+    now. A 408, 409 or 429 is `answered`: the server finished with the request, so a listing read
+    afterwards shows for sure whether it made a workflow, and if not the create may be sent
+    again after `retry_after` seconds. `started_at` (the server's clock, just before the request
+    was sent) lets the caller look for the workflow it may have made instead of making it twice.
     """
 
     def __init__(
@@ -147,6 +149,10 @@ class AmbiguousCreateError(ApiError):
         status: int | None = None,
         code: str | None = None,
         request_id: str | None = None,
+        answered: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         self.started_at = started_at
+        self.answered = answered
+        self.retry_after = retry_after
         super().__init__(message, status=status, code=code, request_id=request_id)

@@ -69,8 +69,8 @@ FASTAPI_422 = {
             id="fastapi-detail-string",
         ),
         pytest.param(
-            httpx.Response(409, json={"code": "CONFLICT", "message": "busy", "request_id": "r9"}),
-            "409 CONFLICT: busy (request r9)",
+            httpx.Response(400, json={"code": "CONFLICT", "message": "busy", "request_id": "r9"}),
+            "400 CONFLICT: busy (request r9)",
             id="flat-code-message",
         ),
         pytest.param(

@@ -45,6 +45,7 @@ FAILURES: dict[str, Callable[[], httpx.Response | Exception]] = {
     "RemoteProtocolError": lambda: httpx.RemoteProtocolError("server disconnected"),
     "400": lambda: fail(400, "BAD_REQUEST", "bad"),
     "401": lambda: fail(401, "INVALID_API_KEY", "bad key"),
+    "408": lambda: fail(408, "TIMEOUT", "request timeout"),
     "409": lambda: fail(409, "CONFLICT", "conflict"),
     "422": lambda: fail(422, "VALIDATION_ERROR", "invalid"),
 }
@@ -56,10 +57,12 @@ RETRIED = {
     "validate": _ALWAYS | {"500"},
     "PATCH": _ALWAYS,
     "DELETE": _ALWAYS,
-    "create": {"429", "ConnectError", "ConnectTimeout", "PoolTimeout"},
+    "create": {"ConnectError", "ConnectTimeout", "PoolTimeout"},
 }
 AMBIGUOUS_CREATE = {"500", "502", "503", "504", "ReadTimeout", "WriteTimeout", "reset"}
 AMBIGUOUS_CREATE |= {"RemoteProtocolError"}
+ANSWERED_CREATE = {"408", "409", "429"}  # ambiguous, but the server finished with it
+AMBIGUOUS_CREATE |= ANSWERED_CREATE
 
 
 def _expected(operation: str, failure: str) -> str:
@@ -87,9 +90,10 @@ def test_retry_decision_table(operation: str, failure: str, expected: str) -> No
         assert len(server.requests) == 2
         assert len(harness.clock.sleeps) == 1
     elif expected == "ambiguous":
-        with pytest.raises(AmbiguousCreateError, match="may or may not have been created"):
+        with pytest.raises(AmbiguousCreateError, match="may or may not have been created") as got:
             harness.run(action)
         assert len(server.requests) == 1
+        assert got.value.answered is (failure in ANSWERED_CREATE)
     else:
         with pytest.raises(ApiError) as caught:
             harness.run(action)
@@ -140,13 +144,29 @@ def test_create_answered_2xx_with_an_unreadable_body_is_ambiguous() -> None:
         Harness(server).run(lambda c: c.create_workflow(SPEC))
 
 
-def test_create_retried_after_429_keeps_the_first_start_time() -> None:
-    server = ScriptedServer(fail(429, "RATE_LIMITED"), httpx.Response(503))
-    before = datetime.now(UTC)
+def test_a_429_to_a_create_is_answered_and_carries_the_servers_wait() -> None:
+    server = ScriptedServer(fail(429, "RATE_LIMITED", headers={"Retry-After": "7"}))
     with pytest.raises(AmbiguousCreateError) as caught:
         Harness(server).run(lambda c: c.create_workflow(SPEC))
-    assert len(server.requests) == 2
-    assert before <= caught.value.started_at
+    assert len(server.requests) == 1
+    assert (caught.value.answered, caught.value.retry_after) == (True, 7.0)
+
+
+def test_the_start_time_of_a_create_is_the_servers_clock() -> None:
+    """A client clock ahead of the server's must not hide the workflow the create made."""
+    served = formatdate(datetime(2030, 1, 1, tzinfo=UTC).timestamp(), usegmt=True)
+    date = {"Date": served}
+    server = ScriptedServer(ok(workflow_item(1), headers=date), httpx.ReadTimeout("slow"))
+    harness = Harness(server)
+    with pytest.raises(AmbiguousCreateError) as caught:
+        harness.run(lambda c: _get_then_create(c))
+    started = caught.value.started_at
+    assert datetime(2030, 1, 1, tzinfo=UTC) <= started < datetime(2030, 1, 1, 0, 1, tzinfo=UTC)
+
+
+async def _get_then_create(client: OnepinClient) -> object:
+    await client.get_workflow(WID)
+    return await client.create_workflow(SPEC)
 
 
 def test_gives_up_after_max_retries_and_says_so() -> None:

@@ -11,6 +11,7 @@ import pytest
 from onepin_sync.api.client import BlockedReason, ValidationIssue, ValidationReport
 from onepin_sync.core.matching import created_by
 from onepin_sync.core.models import WorkflowSpec
+from onepin_sync.core.transitions import pending_create
 from onepin_sync.errors import NotFoundError
 from tests.api.fakes import (
     WORKFLOWS,
@@ -142,9 +143,10 @@ def test_validate_definition_with_only_the_required_fields() -> None:
     assert report == ValidationReport(valid=True)
 
 
-# --- find_created --------------------------------------------------------------------------------
+# --- matching an unanswered create to the listing ------------------------------------------------
 
 SINCE = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC)
+SALT = "salt"
 
 
 def _as_served(definition: dict[str, Any]) -> dict[str, Any]:
@@ -170,7 +172,8 @@ def _find(items: list[dict[str, Any]], exclude: frozenset[str] = frozenset()) ->
     workspace = FakeWorkspace()
     workspace.workflows = items
     listed = Harness(workspace).run(lambda c: c.list_workflows())
-    found = created_by(SPEC, listed, since=SINCE, claimed=exclude)
+    pending = pending_create(SPEC, "sha256:applied", SALT, False, sent_at=SINCE)
+    found = created_by(pending, listed, salt=SALT, claimed=exclude)
     return None if found is None else found.id
 
 
@@ -197,13 +200,13 @@ def test_find_created_recognises_the_migrated_read_back() -> None:
             workflow_item(
                 1,
                 name="welcome call",
-                definition={**SERVED, "execution": {"steps": ["src"]}},
+                definition={"graph": {**SERVED["graph"], "edges": []}},
                 created_at=_at(1),
             ),
-            id="other-definition",
+            id="other-structure",
         ),
         pytest.param(
-            workflow_item(1, name="welcome call", definition=SERVED, created_at=_at(-2.5)),
+            workflow_item(1, name="welcome call", definition=SERVED, created_at=_at(-3.5)),
             id="created-before-the-request",
         ),
     ],
@@ -212,8 +215,19 @@ def test_find_created_ignores_near_misses(item: dict[str, Any]) -> None:
     assert _find([item]) is None
 
 
-def test_find_created_allows_two_seconds_of_clock_skew() -> None:
-    items = [workflow_item(1, name="welcome call", definition=SERVED, created_at=_at(-1.9))]
+def test_find_created_allows_three_seconds_of_clock_skew() -> None:
+    items = [workflow_item(1, name="welcome call", definition=SERVED, created_at=_at(-2.9))]
+    assert _find(items) == items[0]["id"]
+
+
+def test_find_created_survives_server_defaults_and_keys_it_does_not_know() -> None:
+    """A newer server adds config defaults and keys the catalogue lacks: still the same shape."""
+    nodes = [
+        {**n, "config": {**n["config"], "new_default": 1}, "ui": {}}
+        for n in SERVED["graph"]["nodes"]
+    ]
+    rewritten = {**SERVED, "graph": {**SERVED["graph"], "nodes": nodes}, "layout_version": 2}
+    items = [workflow_item(1, name="welcome call", definition=rewritten, created_at=_at(1))]
     assert _find(items) == items[0]["id"]
 
 

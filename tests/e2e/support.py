@@ -2,7 +2,9 @@
 
     with recorded(project.workspace) as sent:
         project.run("apply", "--auto-approve")
-    assert calls(sent) == [("GET", WORKFLOWS), ("PATCH", f"{WORKFLOWS}/{wid}"), ("GET", WORKFLOWS)]
+    assert calls(sent) == [
+        *first_calls(sent, 1), ("PATCH", f"{WORKFLOWS}/{wid}"), ("GET", WORKFLOWS)
+    ]
 
 Only this test's workspace is ever read from the log (the emulator is shared by the session).
 """
@@ -21,6 +23,7 @@ from tests.samples import tiny_workflow
 from tests.sync_project import SyncProject
 
 WORKFLOWS = "/api/v1/workflows"
+WHOAMI = "/api/v1/auth/whoami"
 ANSI_ESCAPE = "\x1b["
 
 
@@ -37,6 +40,14 @@ def recorded(workspace: EmulatorWorkspace) -> Iterator[list[RequestRecord]]:
 def calls(records: list[RequestRecord]) -> list[tuple[str, str]]:
     """(method, path) of each request, in the order served."""
     return [(r.method, r.path) for r in records]
+
+
+def first_calls(records: list[RequestRecord], pages: int) -> list[tuple[str, str]]:
+    """What every run that talks to the API starts with, in the order served: `whoami` and the
+    first of `pages` listing pages asked together, then the rest of the listing."""
+    head = calls(records)[: pages + 1]
+    assert sorted(head) == sorted([("GET", WHOAMI)] + [("GET", WORKFLOWS)] * pages), head
+    return head
 
 
 def writes(records: list[RequestRecord]) -> list[RequestRecord]:

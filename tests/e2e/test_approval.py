@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from onepin import OnePinClient
 
-from tests.e2e.support import recorded, writes
+from tests.e2e.support import first_calls, recorded, writes
 from tests.samples import tiny_workflow
 from tests.sync_project import SyncProject
 
@@ -79,8 +79,10 @@ def test_apply_in_a_terminal_asks_and_yes_applies(project: SyncProject) -> None:
     assert "Plan: 1 to create, 0 to update, 0 to delete." in output
     assert "Apply these changes? Only 'yes' will be accepted" in output
     assert "Apply complete: 1 created, 0 updated, 0 deleted." in output
-    # plan listing, the re-check listing after the pause for the answer, the write, verification
-    assert [r.method for r in sent] == ["GET", "GET", "POST", "GET"]
+    # whoami with the plan listing, the re-check listing after the pause for the answer, the
+    # write, the verification listing
+    assert first_calls(sent, 1)
+    assert [r.method for r in sent[2:]] == ["GET", "POST", "GET"]
     assert list(project.lock_entries()) == ["greeting"]
 
 

@@ -12,7 +12,7 @@ import yaml
 from onepin._cli.auth.credentials import write_credentials
 
 from onepin_sync.emulator.control import EmulatorControl
-from tests.e2e.support import WORKFLOWS, calls, recorded
+from tests.e2e.support import calls, first_calls, recorded
 from tests.samples import tiny_workflow
 from tests.sync_project import SyncProject
 
@@ -46,7 +46,8 @@ def test_the_api_key_and_base_url_come_from_the_environment(
         applied = project.run("apply", *_files_only(project), "--auto-approve", target=False)
 
     assert applied.code == 0, applied.output
-    assert [r.method for r in sent] == ["GET", "POST", "GET"]
+    assert first_calls(sent, 1)
+    assert [r.method for r in sent[2:]] == ["POST", "GET"]
 
 
 def test_the_credentials_file_of_the_onepin_cli_is_used(project: SyncProject) -> None:
@@ -59,7 +60,7 @@ def test_the_credentials_file_of_the_onepin_cli_is_used(project: SyncProject) ->
 
     assert planned.code == 0, planned.output
     assert planned.stderr == ""
-    assert calls(sent) == [("GET", WORKFLOWS)]
+    assert calls(sent) == first_calls(sent, 1)
 
 
 def test_a_credentials_file_others_can_read_is_used_with_a_warning(project: SyncProject) -> None:
@@ -176,8 +177,9 @@ def test_each_environment_has_its_own_key_variable_and_lockfile(
     unknown = project.run("plan", "--env", "qa", target=False)
 
     assert (to_staging.code, to_production.code) == (0, 0), to_staging.output + to_production.output
-    assert [r.method for r in staging.requests()] == ["GET", "POST", "GET"]
+    assert [r.method for r in staging.requests()] == ["GET", "GET", "POST", "GET"]
     assert [r.method for r in emulator_control.requests(workspace_id=production.workspace_id)] == [
+        "GET",
         "GET",
         "POST",
         "GET",
@@ -247,8 +249,9 @@ def test_a_lockfile_made_for_another_target_is_refused_before_any_request(
 
     assert refused.code == 3, refused.output
     assert refused.stderr == (
-        f"Error: {project.lockfile} belongs to {project.workspace.base_url}, not {other_url}; use "
-        "another --lockfile or an environment in onepin-sync.yaml for each target\n"
+        f"Error: {project.lockfile} belongs to {project.workspace.base_url} workspace "
+        f"{project.workspace.workspace_id}, not {other_url}; use another --lockfile or an "
+        "environment in onepin-sync.yaml for each target\n"
     )
     assert sent == []
 

@@ -8,9 +8,11 @@ from datetime import datetime
 from onepin import OnePinClient
 
 from tests.e2e.support import (
+    WHOAMI,
     WORKFLOWS,
     apply_examples,
     calls,
+    first_calls,
     plan_json,
     recorded,
     remote_workflow,
@@ -64,7 +66,7 @@ def test_refresh_only_accepts_the_sdk_edit_into_the_lockfile(
     assert "The lockfile will record 1 refreshed entries." in plan.stdout
     assert applied.code == 0, applied.output
     assert "Lockfile refreshed; no API writes were needed." in applied.stdout
-    assert calls(sent) == [("GET", WORKFLOWS)]
+    assert calls(sent) == first_calls(sent, 1)
     assert after["remote_hash"] != before["remote_hash"]
     assert after["applied_hash"] == before["applied_hash"]
     assert datetime.fromisoformat(after["remote_updated_at"]) == edited.updated_at
@@ -100,7 +102,7 @@ def test_a_workflow_deleted_behind_our_back_is_recreated_with_a_new_id(
     assert applied.code == 0, applied.output
     # the listing misses the id, one GET confirms it is gone, one POST re-creates it
     assert calls(sent) == [
-        ("GET", WORKFLOWS), ("GET", f"{WORKFLOWS}/{ids[KEY]}"), ("POST", WORKFLOWS),
+        *first_calls(sent, 1), ("GET", f"{WORKFLOWS}/{ids[KEY]}"), ("POST", WORKFLOWS),
         ("GET", WORKFLOWS),
     ]  # fmt: skip
     new_id = project.lock_entries()[KEY]["id"]
@@ -128,7 +130,7 @@ def test_an_unmanaged_workflow_is_counted_and_never_touched(
     assert (edited.code, removed.code) == (0, 0), edited.output + removed.output
     assert stranger.id not in ids.values()
     assert [r for r in sent if stranger.id in r.path] == []
-    assert {r.path for r in sent if r.method == "GET"} == {WORKFLOWS}
+    assert {r.path for r in sent if r.method == "GET"} == {WHOAMI, WORKFLOWS}
     now = remote_workflow(project, stranger.id)
     assert (now["name"], now["description"]) == ("Made in the app", "hands off")
     assert datetime.fromisoformat(now["updated_at"]) == stranger.updated_at

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+from onepin import OnePinClient
+
 from onepin_sync.emulator.control import EmulatorControl
 from tests.e2e.support import WORKFLOWS, apply_examples, recorded, writes
 from tests.sync_project import SyncProject
@@ -48,21 +50,43 @@ def test_deleting_more_than_the_limit_needs_allow_mass_delete(project: SyncProje
 
 
 def test_an_empty_listing_while_the_lockfile_manages_workflows_is_refused(
-    project: SyncProject, emulator_control: EmulatorControl
+    project: SyncProject, sdk: OnePinClient
 ) -> None:
-    apply_examples(project)
-    elsewhere = emulator_control.new_workspace()  # a key of another, empty workspace
+    ids = apply_examples(project)
+    for workflow_id in ids.values():  # emptied behind our back, in the same workspace
+        sdk.workflows.delete_workflow(workflow_id)
 
-    refused = project.run("apply", "--auto-approve", "--api-key", elsewhere.api_key)
+    with recorded(project.workspace) as sent:
+        refused = project.run("apply", "--auto-approve")
 
     assert refused.code == 3, refused.output
     assert refused.stderr == (
         "Error: the API lists no workflows but the lockfile manages 4: wrong API key, workspace "
         "or base URL? (pass --allow-empty-remote to re-create them)\n"
     )
-    assert [r.method for r in emulator_control.requests(workspace_id=elsewhere.workspace_id)] == [
-        "GET"
-    ]
+    assert writes(sent) == []
+
+
+def test_a_key_of_another_workspace_is_refused_before_any_write(
+    project: SyncProject, emulator_control: EmulatorControl
+) -> None:
+    apply_examples(project)
+    lock_before = project.lockfile.read_text(encoding="utf-8")
+    elsewhere = emulator_control.new_workspace()  # a valid key of another workspace
+
+    for command in (["apply", "--auto-approve"], ["apply", "--refresh-only", "--auto-approve"]):
+        refused = project.run(*command, "--api-key", elsewhere.api_key)
+
+        assert refused.code == 3, refused.output
+        assert refused.stderr == (
+            f"Error: {project.lockfile} belongs to workspace {project.workspace.workspace_id}, "
+            f"but the API key is for workspace {elsewhere.workspace_id}; nothing was written. "
+            f"Use the key of {project.workspace.workspace_id}, or another --lockfile (or an "
+            "environment in onepin-sync.yaml) for the other workspace\n"
+        )
+    assert project.lockfile.read_text(encoding="utf-8") == lock_before
+    sent = emulator_control.requests(workspace_id=elsewhere.workspace_id)
+    assert {r.method for r in sent} == {"GET"}
 
 
 def test_an_empty_or_missing_workflows_folder_never_plans_deleting_everything(

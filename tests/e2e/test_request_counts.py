@@ -1,5 +1,6 @@
-"""The request budget, asserted exactly: a plan costs ceil(N/100) list requests and nothing else;
-an apply costs one write per change plus the listings around it."""
+"""The request budget, asserted exactly: a plan costs one `whoami` (the key's workspace) and
+ceil(N/100) list requests, asked together, and nothing else; an apply costs one write per change
+plus the listings around it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.e2e.support import WORKFLOWS, calls, recorded, seed, writes
+from tests.e2e.support import WHOAMI, WORKFLOWS, calls, first_calls, recorded, seed, writes
 from tests.sync_project import SyncProject
 
 
@@ -23,8 +24,8 @@ def test_a_no_change_plan_costs_one_list_request_per_hundred_workflows(
 
     assert planned.code == 0, planned.output
     pages = max(1, math.ceil(count / 100))
-    assert calls(sent) == [("GET", WORKFLOWS)] * pages
-    queries = [parse_qs(r.query) for r in sent]
+    assert sorted(calls(sent)) == sorted([("GET", WHOAMI)] + [("GET", WORKFLOWS)] * pages)
+    queries = [parse_qs(r.query) for r in sent if r.path == WORKFLOWS]
     assert all(q["include_definition"] == ["true"] and q["limit"] == ["100"] for q in queries)
     assert sorted(int(q.get("offset", ["0"])[0]) for q in queries) == [
         100 * page for page in range(pages)
@@ -49,11 +50,11 @@ def test_an_auto_approved_apply_costs_its_writes_plus_two_listings(project: Sync
     assert applied.code == 0, applied.output
     assert "Apply complete: 1 created, 2 updated, 1 deleted." in applied.stdout
     methods = [r.method for r in sent]
-    # the plan's listing (2 pages), one write per change, the verification listing (2 pages)
-    assert methods[:2] == ["GET", "GET"]
+    # whoami with the plan's listing (2 pages), one write per change, the verification listing
+    assert first_calls(sent, 2)
     assert methods[-2:] == ["GET", "GET"]
-    assert sorted(methods[2:-2]) == ["DELETE", "PATCH", "PATCH", "POST"]
-    assert {r.path for r in sent if r.method == "GET"} == {WORKFLOWS}
+    assert sorted(methods[3:-2]) == ["DELETE", "PATCH", "PATCH", "POST"]
+    assert {r.path for r in sent[3:] if r.method == "GET"} == {WORKFLOWS}
     assert len(writes(sent)) == 4
 
 
@@ -70,9 +71,11 @@ def test_applying_a_saved_plan_costs_one_relisting_plus_writes_plus_verification
         applied = project.run("apply", str(saved))
 
     assert applied.code == 0, applied.output
-    # re-listing 101 (2 pages), the writes (deletes last), verification listing of 100 (1 page)
-    assert [r.method for r in sent] == ["GET", "GET", "PATCH", "DELETE", "GET"]
-    assert {r.path for r in sent if r.method == "GET"} == {WORKFLOWS}
+    # whoami with the listing of 101 (2 pages) that re-checks the plan, the writes (deletes
+    # last), the verification listing of 100 (1 page)
+    assert first_calls(sent, 2)
+    assert [r.method for r in sent[3:]] == ["PATCH", "DELETE", "GET"]
+    assert {r.path for r in sent[3:] if r.method == "GET"} == {WORKFLOWS}
 
 
 def test_an_apply_with_nothing_to_do_lists_once(project: SyncProject) -> None:
@@ -83,7 +86,7 @@ def test_an_apply_with_nothing_to_do_lists_once(project: SyncProject) -> None:
 
     assert applied.code == 0, applied.output
     assert applied.stdout == "No changes. The workspace matches the workflow files.\n"
-    assert calls(sent) == [("GET", WORKFLOWS)]
+    assert calls(sent) == first_calls(sent, 1)
 
 
 def test_a_refresh_only_apply_writes_nothing_and_lists_once(project: SyncProject) -> None:
@@ -93,4 +96,4 @@ def test_a_refresh_only_apply_writes_nothing_and_lists_once(project: SyncProject
         applied = project.run("apply", "--refresh-only", "--auto-approve")
 
     assert applied.code == 0, applied.output
-    assert calls(sent) == [("GET", WORKFLOWS)]
+    assert calls(sent) == first_calls(sent, 1)

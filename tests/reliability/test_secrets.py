@@ -148,8 +148,10 @@ def _server(
     seen: list[tuple[str, str | None]] = []
     handler = type("Handler", (_Recorder,), {"seen": seen, "reply": reply})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    if context is not None:
-        server.socket = context.wrap_socket(server.socket, server_side=True)
+    if context is not None:  # each handshake in its handler's thread, as a real server does
+        server.socket = context.wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False
+        )
     thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
@@ -181,7 +183,7 @@ def test_a_redirect_to_another_host_is_not_followed(sync: Tracked, status: int) 
 
     assert planned.code == 1, planned.output
     assert "unexpected redirect to localhost (not followed" in planned.stderr
-    assert len(asked) == 1
+    assert 1 <= len(asked) <= 2  # whoami, and the first listing page asked with it
     assert reached == []  # the key never went to the other host
     assert_invariants(sync)
 

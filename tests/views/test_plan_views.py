@@ -1,6 +1,6 @@
 """Golden files for the human, Markdown and JSON plan views.
 
-Run with ONEPIN_SYNC_UPDATE_GOLDEN=1 to rewrite the files in tests/core/golden/ after an intended
+Run with ONEPIN_SYNC_UPDATE_GOLDEN=1 to rewrite the files in tests/views/golden/ after an intended
 change of output; review the diff before committing it.
 """
 

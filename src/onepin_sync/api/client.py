@@ -16,7 +16,7 @@ import random as _random
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, NamedTuple, Self, TypeVar
 from urllib.parse import quote, urlencode
@@ -32,6 +32,7 @@ from onepin_sync.errors import AmbiguousCreateError, ApiError
 
 __all__ = [
     "BlockedReason",
+    "Identity",
     "OnepinClient",
     "SessionOptions",
     "ValidationIssue",
@@ -39,11 +40,20 @@ __all__ = [
 ]
 
 WORKFLOWS = "/api/v1/workflows"
+WHOAMI = "/api/v1/auth/whoami"
 PAGE_SIZE = 100
+SEARCH_MAX = 100
 LISTING_ATTEMPTS = 3
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
+
+
+class Identity(NamedTuple):
+    """What `whoami` says of the API key."""
+
+    workspace_id: str | None
+    key_id: str | None
 
 
 class ValidationIssue(NamedTuple):
@@ -105,22 +115,38 @@ class OnepinClient:
         """HTTP requests that left this process, retries included (failed connects excluded)."""
         return self._session.requests_sent
 
+    def server_now(self) -> datetime:
+        """The server's clock now (from its `Date` headers; see `ApiSession.server_now`)."""
+        return self._session.server_now()
+
+    async def whoami(self) -> Identity:
+        """Who the API key is: its workspace above all (`GET /api/v1/auth/whoami`)."""
+        where = f"GET {WHOAMI}"
+        response = await self._session.send("GET", WHOAMI, RequestKind.READ)
+        out = _parse(where, _WhoamiOut, _envelope(where, response)["data"])
+        return Identity(workspace_id=out.workspace_id, key_id=out.api_key_id)
+
     # --- reading ---------------------------------------------------------------------------------
 
-    async def list_workflows(self) -> list[RemoteWorkflow]:
-        """Every workflow, with its definition, in ceil(N/100) requests (1 when there are none)."""
+    async def list_workflows(self, *, search: str | None = None) -> list[RemoteWorkflow]:
+        """Every workflow, with its definition, in ceil(N/100) requests (1 when there are none).
+
+        `search` narrows it the server's way (name or description contains it, any case; at
+        most 100 characters are sent): how an unanswered create is looked up cheaply.
+        """
         for _ in range(LISTING_ATTEMPTS):
-            workflows = await self._list_once()
+            workflows = await self._list_once(search[:SEARCH_MAX] if search else None)
             if workflows is not None:
                 return workflows
             self._session.emit("the workflow listing changed while it was read; reading it again")
         raise ApiError("the workflow listing kept changing while it was read; retry")
 
-    async def _list_once(self) -> list[RemoteWorkflow] | None:
+    async def _list_once(self, search: str | None) -> list[RemoteWorkflow] | None:
         """One complete read, or None when the pages do not add up to one consistent listing."""
-        first = await self._list_page(0)
+        first = await self._list_page(0, search)
         total, step = first.pagination.total, first.pagination.limit
-        rest = await _all([self._list_page(offset) for offset in range(step, total, step)])
+        offsets = range(step, total, step)
+        rest = await _all([self._list_page(offset, search) for offset in offsets])
         pages = [first, *rest]
         where = f"GET {WORKFLOWS}"
         workflows = [_parse(where, RemoteWorkflow, item) for page in pages for item in page.data]
@@ -131,8 +157,12 @@ class OnepinClient:
         )
         return workflows if consistent else None
 
-    async def _list_page(self, offset: int) -> _Page:
-        query = urlencode({"include_definition": "true", "limit": PAGE_SIZE, "offset": offset})
+    async def _list_page(self, offset: int, search: str | None) -> _Page:
+        params: dict[str, str | int] = {"include_definition": "true", "limit": PAGE_SIZE}
+        params["offset"] = offset
+        if search:
+            params["search"] = search
+        query = urlencode(params)
         target = f"{WORKFLOWS}?{query}"
         where = f"GET {target}"
         response = await self._session.send("GET", target, RequestKind.READ)
@@ -171,7 +201,7 @@ class OnepinClient:
     async def create_workflow(self, spec: WorkflowSpec) -> RemoteWorkflow:
         """POST the spec; AmbiguousCreateError when it may or may not have been created."""
         where = f"POST {WORKFLOWS}"
-        started_at = datetime.now(UTC)
+        started_at = self._session.server_now()
         response = await self._session.send(
             "POST", WORKFLOWS, RequestKind.CREATE, body=spec.to_api(), started_at=started_at
         )
@@ -212,6 +242,11 @@ class _Pagination(_Wire):
 class _Page(_Wire):
     data: list[dict[str, Any]]
     pagination: _Pagination
+
+
+class _WhoamiOut(_Wire):
+    workspace_id: str | None = None
+    api_key_id: str | None = None
 
 
 class _Issue(_Wire):

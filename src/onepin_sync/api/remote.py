@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping
+from datetime import datetime
 from typing import Protocol
 
 from onepin_sync.core.models import Json, RemoteState, RemoteWorkflow, StateFile, WorkflowSpec
@@ -17,7 +18,8 @@ from onepin_sync.core.models import Json, RemoteState, RemoteWorkflow, StateFile
 class WorkflowApi(Protocol):
     """The client operations sync needs (implemented by `client.OnepinClient`)."""
 
-    def list_workflows(self) -> Awaitable[list[RemoteWorkflow]]: ...
+    def server_now(self) -> datetime: ...
+    def list_workflows(self, *, search: str | None = None) -> Awaitable[list[RemoteWorkflow]]: ...
     def get_workflow(self, workflow_id: str) -> Awaitable[RemoteWorkflow | None]: ...
     def create_workflow(self, spec: WorkflowSpec) -> Awaitable[RemoteWorkflow]: ...
     def patch_workflow(
@@ -26,9 +28,14 @@ class WorkflowApi(Protocol):
     def delete_workflow(self, workflow_id: str) -> Awaitable[bool]: ...
 
 
-async def read_remote(api: WorkflowApi, state: StateFile) -> RemoteState:
-    """The workspace as the planner needs it: every listed workflow, every managed id resolved."""
-    listed = {w.id: w for w in await api.list_workflows()}
+async def read_remote(
+    api: WorkflowApi, state: StateFile, listing: list[RemoteWorkflow] | None = None
+) -> RemoteState:
+    """The workspace as the planner needs it: every listed workflow, every managed id resolved.
+
+    `listing` is one the run already read (for its settlement); else it is read now.
+    """
+    listed = {w.id: w for w in (await api.list_workflows() if listing is None else listing)}
     unlisted = [e.id for e in state.workflows.values() if e.id not in listed]
     if not listed:
         return RemoteState(workflows={}, confirmed_missing=frozenset(unlisted))

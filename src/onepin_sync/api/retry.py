@@ -7,12 +7,14 @@ The policy by kind of request (DESIGN.md, "Plan and apply"):
                                               errors; 429, 500, 502, 503, 504
     WRITE   PATCH, DELETE                     the same, except 500
     CREATE  POST /workflows                   only what certainly never reached the server:
-                                              ConnectError, ConnectTimeout, PoolTimeout; and 429
+                                              ConnectError, ConnectTimeout, PoolTimeout
 
 A server certificate that fails TLS verification is never retried, whatever the kind.
 
-Any other failure of a CREATE after it was sent (reset, read or write timeout, 5xx) is ambiguous:
-the caller must look for the workflow it may have created rather than send it again.
+Any other failure of a CREATE after it was sent is ambiguous: the caller must look for the
+workflow it may have created rather than send it again. A reset, a read or write timeout or a
+5xx may still be processing; a 408, 409 or 429 was answered (`ANSWERED_STATUSES`): once a
+listing shows it made nothing, it may be sent again.
 
 Waits: the server's `Retry-After` when present (delta-seconds or HTTP-date), capped at 60 s;
 otherwise full-jitter exponential backoff, `random() * min(30, 0.5 * 2**retry)`.
@@ -44,8 +46,11 @@ class RequestKind(Enum):
 _STATUSES: dict[RequestKind, frozenset[int]] = {
     RequestKind.READ: frozenset({429, 500, 502, 503, 504}),
     RequestKind.WRITE: frozenset({429, 502, 503, 504}),
-    RequestKind.CREATE: frozenset({429}),  # the server refused it without processing
+    RequestKind.CREATE: frozenset(),  # never re-sent blindly: see ANSWERED_STATUSES
 }
+
+ANSWERED_STATUSES = frozenset({408, 409, 429})
+"""Refusals of a CREATE the server finished with: a listing afterwards tells what it made."""
 
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """Failures that happen before a single byte of the request left this process."""

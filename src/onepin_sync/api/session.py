@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -24,6 +25,7 @@ from onepin_sync import __version__
 from onepin_sync.api.decoding import encode_json, read_error
 from onepin_sync.api.limiter import AdaptiveLimiter, Feedback, RequestPacer
 from onepin_sync.api.retry import (
+    ANSWERED_STATUSES,
     RequestKind,
     backoff_delay,
     certainly_unsent,
@@ -97,10 +99,19 @@ class ApiSession:
         self._deadline_at = None if settings.deadline is None else clock() + settings.deadline
         self._http: httpx.AsyncClient | None = None
         self._requests_sent = 0
+        self._server_offset = timedelta(0)  # server clock minus ours, from `Date` headers
 
     @property
     def requests_sent(self) -> int:
         return self._requests_sent
+
+    def server_now(self) -> datetime:
+        """The server's clock now, as its last `Date` header showed it (ours before any).
+
+        The header has one-second resolution and is read when the response arrives, so this
+        errs early by up to a second plus the latency: safe for "created no earlier than".
+        """
+        return datetime.now(UTC) + self._server_offset
 
     async def open(self) -> None:
         headers = {
@@ -136,8 +147,9 @@ class ApiSession:
     ) -> httpx.Response:
         """The 2xx response (or the 404 when allowed), after retries; else one of our errors.
 
-        `target` is the path and query under the base URL. A CREATE needs `started_at` (UTC,
-        taken just before the call) for the AmbiguousCreateError it may raise.
+        `target` is the path and query under the base URL. A CREATE needs `started_at` (the
+        server's time just before the call, `server_now()`) for the AmbiguousCreateError it may
+        raise.
         """
         if self._http is None:
             raise RuntimeError(
@@ -161,12 +173,15 @@ class ApiSession:
                     return result
             failure = self._failure(kind, where, result)
             if kind is RequestKind.CREATE and failure.ambiguous and started_at is not None:
+                answered = failure.error.status in ANSWERED_STATUSES
                 raise AmbiguousCreateError(
                     f"{failure.error}; the workflow may or may not have been created",
                     started_at=started_at,
                     status=failure.error.status,
                     code=failure.error.code,
                     request_id=failure.error.request_id,
+                    answered=answered,
+                    retry_after=self._delay(retry, result) if answered else None,
                 ) from failure.cause
             if not failure.retryable:
                 raise failure.error from failure.cause
@@ -202,7 +217,7 @@ class ApiSession:
             error=self._status_error(where, result),
             reason=str(status),
             retryable=retryable_status(kind, status),
-            ambiguous=status >= 500,
+            ambiguous=status >= 500 or status in ANSWERED_STATUSES,
         )
 
     async def _attempt(
@@ -231,6 +246,7 @@ class ApiSession:
             elapsed_ms = round((self._clock() - started) * 1000)
             if isinstance(result, httpx.Response):
                 self._requests_sent += 1
+                self._read_server_clock(result)
                 self.emit(f"{where} -> {result.status_code} ({elapsed_ms} ms)")
                 if result.status_code == 429:
                     outcome = Feedback.THROTTLED
@@ -243,6 +259,14 @@ class ApiSession:
             return result
         finally:
             self._limiter.release(slot, outcome)
+
+    def _read_server_clock(self, response: httpx.Response) -> None:
+        try:
+            served = parsedate_to_datetime(response.headers["date"])
+        except (KeyError, TypeError, ValueError):
+            return
+        if served.tzinfo is not None:
+            self._server_offset = served - datetime.now(UTC)
 
     def _timeout(self, now: float) -> httpx.Timeout:
         """The per-request timeout, cut short so that no attempt outlives the run's deadline."""

@@ -12,7 +12,6 @@ import json
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from onepin_sync.api.client import OnepinClient
@@ -23,9 +22,10 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
+    prepare,
     read_inputs,
     redactor_for,
-    settled_state,
+    state_for,
 )
 from onepin_sync.commands.executor import execute_plan
 from onepin_sync.commands.target import Target
@@ -34,14 +34,17 @@ from onepin_sync.core.guards import (
     ApplyOptions,
     check_delete_guard,
     conflicting_changes,
+    duplicate_creates,
     refused_results,
     stale_changes,
 )
-from onepin_sync.core.models import Plan, StateFile
+from onepin_sync.core.models import Change, Plan, RemoteState, StateFile, StateRefresh
 from onepin_sync.core.plan_document import read_plan_document
 from onepin_sync.core.planner import PlanOptions, plan_changes
-from onepin_sync.core.results import ApplyResult
-from onepin_sync.errors import ConflictError, ExitCode, InputError
+from onepin_sync.core.redact import Redactor
+from onepin_sync.core.results import ApplyResult, ChangeStatus
+from onepin_sync.core.transitions import entry_for, with_refreshes
+from onepin_sync.errors import ApiError, ConflictError, ExitCode, InputError
 from onepin_sync.files.project import TargetOptions
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -95,31 +98,31 @@ async def _apply_locked(
     settings: ApplySettings, inputs: Inputs, target: Target, client: OnepinClient, ui: Ui
 ) -> ApplyOutcome:
     """Plan (or load the saved plan), show, check, ask, write and verify, holding the lock."""
-    state = await settled_state(inputs, target, client, ui, persist=True)
+    if settings.plan_file is not None:
+        saved, _ = _saved_plan(settings.plan_file, inputs, state_for(inputs, target), target)
+        if not saved.has_changes and not saved.refreshes:  # nothing to do: no request at all
+            ui.show_plan(saved, redactor_for(inputs, target))
+            return ApplyOutcome(saved, None, approved=True)
+    prepared = await prepare(inputs, target, client, ui, persist=True)
+    state = prepared.state
     if settings.plan_file is not None:
         plan, state = _saved_plan(settings.plan_file, inputs, state, target)
     else:
-        remote = await read_remote(client, state)
+        remote = await read_remote(client, state, prepared.listing)
         plan = plan_changes(inputs.desired, remote, state, settings.plan)
     ui.show_plan(plan, redactor_for(inputs, target))
     if not plan.has_changes and not plan.refreshes:
         return ApplyOutcome(plan, None, approved=True)
-    check_delete_guard(plan, settings.apply)
-    conflicts = conflicting_changes(plan, settings.apply)
-    _refuse(
-        plan,
-        conflicts,
-        ui,
-        f"changed both in git and outside onepin-sync: {', '.join(conflicts)}; nothing "
-        "was written (--force overwrites the remote changes; plan --refresh-only or pull "
-        "keeps them)",
-    )
+    _check_before_asking(plan, settings, ui)
     asked = plan.has_changes and settings.plan_file is None and not settings.auto_approve
     if asked and not ui.confirm("Apply these changes? Only 'yes' will be accepted"):
         return ApplyOutcome(plan, None, approved=False)
     if plan.has_changes and (asked or settings.plan_file is not None):
-        # Time has passed since the listing the plan was made from: check it still holds.
-        listed = {w.id: w for w in await client.list_workflows()}
+        # Time has passed since the plan was made: check it still holds against a listing read
+        # after the question (a saved plan's was read just now, under the lock).
+        fresh = prepared.listing if not asked and prepared.listing is not None else None
+        listing = fresh if fresh is not None else await client.list_workflows()
+        listed = {w.id: w for w in listing}
         stale = stale_changes(plan, listed)
         _refuse(
             plan,
@@ -130,18 +133,84 @@ async def _apply_locked(
         )
     result, signal_number = await _execute_journalled(plan, client, state, inputs, settings, ui)
     leftover = None
-    if plan.has_changes and signal_number is None and result.complete:
-        remote = await read_remote(client, result.state)
-        verify = plan_changes(inputs.desired, remote, result.state, settings.plan)
-        leftover = verify if verify.has_changes else None
+    if plan.has_changes and signal_number is None:
+        try:
+            remote = await read_remote(client, result.state)
+        except ApiError:
+            if result.complete:
+                raise
+            return ApplyOutcome(plan, result, True)  # the failure already shows in the report
+        result = _read_back(result, remote, inputs)
+        if result.complete:
+            verify = plan_changes(inputs.desired, remote, result.state, settings.plan)
+            leftover = verify if verify.has_changes else None
     return ApplyOutcome(plan, result, True, leftover, interrupted_by=signal_number)
 
 
-def _refuse(plan: Plan, refused: Mapping[str, str], ui: Ui, message: str) -> None:
+def _check_before_asking(plan: Plan, settings: ApplySettings, ui: Ui) -> None:
+    """The refusals that need no question: mass deletes, conflicts, and (unattended) creates
+    that look like duplicates of unmanaged workflows."""
+    check_delete_guard(plan, settings.apply)
+    conflicts = conflicting_changes(plan, settings.apply)
+    _refuse(
+        plan,
+        conflicts,
+        ui,
+        f"changed both in git and outside onepin-sync: {', '.join(conflicts)}; nothing "
+        "was written (--force overwrites the remote changes; plan --refresh-only or pull "
+        "keeps them)",
+    )
+    if settings.auto_approve or settings.plan_file is not None:
+        duplicates = duplicate_creates(plan, settings.apply)
+        _refuse(
+            plan,
+            duplicates,
+            ui,
+            "possible duplicates: "
+            + "; ".join(f"{key} ({why})" for key, why in duplicates.items())
+            + "; nothing was written. Adopt them with `onepin-sync import ID KEY`, or pass "
+            "--allow-duplicates to create them anyway",
+            because="the plan has possible duplicates",
+        )
+
+
+def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> ApplyResult:
+    """`result` with each written workflow's lockfile entry taken from the verification listing.
+
+    `plan` compares against listings, so `remote_hash` must come from the same kind of read: a
+    server whose write responses differ from its reads would otherwise drift forever.
+    """
+    state = result.state
+    secrets = Redactor(inputs.desired.secret_values)
+    written = {r.key for r in result.results if r.status is ChangeStatus.DONE}
+    refreshes = []
+    for key in sorted(written & state.workflows.keys()):
+        entry = state.workflows[key]
+        listed = remote.workflows.get(entry.id)
+        if listed is not None:
+            read = entry_for(
+                listed, entry.applied_hash, state.salt, entry.prevent_destroy, secrets=secrets
+            )
+            if read != entry:
+                refreshes.append(StateRefresh(key=key, entry=read))
+    if not refreshes:
+        return result
+    read_state = with_refreshes(state, refreshes)
+    inputs.store.write(read_state)
+    return result.model_copy(update={"state": read_state})
+
+
+def _refuse(
+    plan: Plan,
+    refused: Mapping[str, str],
+    ui: Ui,
+    message: str,
+    because: str = "the plan has conflicts",
+) -> None:
     """Stop before any write when a change is refused, reporting every planned change."""
     if not refused:
         return
-    for result in refused_results(plan, refused):
+    for result in refused_results(plan, refused, because):
         ui.progress(result)
     raise ConflictError(message)
 
@@ -154,8 +223,9 @@ async def _execute_journalled(
     settings: ApplySettings,
     ui: Ui,
 ) -> tuple[ApplyResult, int | None]:
-    """Run the writes with the journal open and SIGINT/SIGTERM turned into "stop starting new
-    writes"; record the outcome in the lockfile even when interrupted."""
+    """Run the writes with the journal open; the first SIGINT/SIGTERM stops new writes, a second
+    cancels those in flight. The lockfile records the outcome, pending creates included, however
+    the run ends; the journal is kept only for writes whose fate the lockfile cannot carry."""
     store = inputs.store
     if not store.exists():
         # The journal names the lockfile's lineage and its hashes use the lockfile's salt: a
@@ -163,9 +233,16 @@ async def _execute_journalled(
         # start a new lineage, unable to settle the journal (and create everything again).
         store.write(state)
     received: list[int] = []
+    stop_now = asyncio.Event()
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        if len(received) > 1:
+            stop_now.set()
+
     loop = asyncio.get_running_loop()
     for signum in _STOP_SIGNALS:
-        loop.add_signal_handler(signum, received.append, signum)
+        loop.add_signal_handler(signum, on_signal, signum)
     journal = store.open_journal()
     try:
         result = await execute_plan(
@@ -174,10 +251,10 @@ async def _execute_journalled(
             state,
             journal,
             settings.apply,
-            now=lambda: datetime.now(UTC),
             secrets=redactor_for(inputs),
             on_result=ui.progress,
             interrupted=lambda: bool(received),
+            stop_now=stop_now,
         )
         if result.state is not state:
             store.write(result.state)
@@ -186,7 +263,7 @@ async def _execute_journalled(
         for signum in _STOP_SIGNALS:
             loop.remove_signal_handler(signum)
     if not result.unresolved:
-        store.remove_journal()  # else kept: the next run looks up what those writes did
+        store.remove_journal()  # else kept: the next run settles those writes from it
     return result, (received[0] if received else None)
 
 
@@ -226,6 +303,7 @@ def _saved_plan(
     changes = []
     for change in plan.changes:
         if change.after is None:
+            _check_saved_delete(path, change, inputs, state)
             changes.append(change)
             continue
         wanted = inputs.desired.workflows.get(change.key)
@@ -236,3 +314,18 @@ def _saved_plan(
             )
         changes.append(change.model_copy(update={"after": wanted.spec}))
     return plan.model_copy(update={"changes": tuple(changes)}), state
+
+
+def _check_saved_delete(path: Path, change: Change, inputs: Inputs, state: StateFile) -> None:
+    """A saved delete still holds: its file is still gone and nothing protects the workflow."""
+    if change.key in inputs.desired.workflows:
+        raise ConflictError(
+            f"{path} is stale: it deletes {change.key}, whose workflow file is back; run plan again"
+        )
+    entry = state.workflows.get(change.key)
+    if entry is not None and entry.prevent_destroy:
+        raise InputError(
+            f"{change.key}: the saved plan deletes it but the lockfile records "
+            "lifecycle.prevent_destroy; restore the file with prevent_destroy: false and apply "
+            "before removing it"
+        )

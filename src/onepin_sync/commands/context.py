@@ -8,21 +8,26 @@ client `connect` yields, and the terminal only through `Ui`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from onepin_sync.api.client import OnepinClient
+from onepin_sync.api.client import Identity, OnepinClient
 from onepin_sync.api.session import SessionOptions
 from onepin_sync.commands.target import EMULATOR_API_URL, Target, resolve_target
-from onepin_sync.core.models import DesiredState, Plan, StateFile
+from onepin_sync.core.matching import settle_wait
+from onepin_sync.core.models import DesiredState, Plan, RemoteWorkflow, StateFile
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ChangeResult
+from onepin_sync.core.settlement import settle_pending
 from onepin_sync.errors import InputError
 from onepin_sync.files.loader import load_workflows
 from onepin_sync.files.project import ProjectPaths, TargetOptions, load_project
+from onepin_sync.state.journal import JournalLine
 from onepin_sync.state.lockfile import new_state
 from onepin_sync.state.recovery import settle_journal
 from onepin_sync.state.store import StateStore, open_state_store
@@ -147,38 +152,126 @@ def state_for(inputs: Inputs, target: Target) -> StateFile:
     return state
 
 
+def bind_workspace(inputs: Inputs, state: StateFile, identity: Identity, ui: Ui) -> StateFile:
+    """`state` bound to the API key's workspace; refuses a lockfile of another workspace.
+
+    A lockfile that records no workspace yet (a new one, or one from before workspaces were
+    recorded) takes the key's; the next write records it.
+    """
+    workspace = identity.workspace_id
+    if workspace is None or state.workspace == workspace:
+        return state
+    if state.workspace is not None:
+        raise InputError(
+            f"{inputs.store.location} belongs to workspace {state.workspace}, but the API key is "
+            f"for workspace {workspace}; nothing was written. Use the key of {state.workspace}, "
+            "or another --lockfile (or an environment in onepin-sync.yaml) for the other workspace"
+        )
+    if inputs.store.exists():
+        ui.warn(
+            f"{inputs.store.location} records no workspace yet; binding it to {workspace}, the "
+            "API key's workspace (the next write records it)"
+        )
+    return state.model_copy(update={"workspace": workspace})
+
+
 def redactor_for(inputs: Inputs, target: Target | None = None) -> Redactor:
     """Masks the files' secret values and the API key in everything a run prints or writes."""
     key = target.api_key if target else inputs.target.api_key if inputs.target else None
     return Redactor([*inputs.desired.secret_values, *([key] if key else [])])
 
 
-async def settled_state(
-    inputs: Inputs, target: Target, client: OnepinClient, ui: Ui, *, persist: bool
-) -> StateFile:
-    """The lockfile, with what an interrupted apply's journal proves recorded.
+@dataclass(frozen=True)
+class Prepared:
+    """The state a run plans from, and the listing it read (None when it needed none)."""
 
-    A command holding the state lock persists the settlement; `plan` only accounts for it.
+    state: StateFile
+    listing: list[RemoteWorkflow] | None
+
+
+async def prepare(
+    inputs: Inputs,
+    target: Target,
+    client: OnepinClient,
+    ui: Ui,
+    *,
+    persist: bool,
+    listing: bool = True,
+) -> Prepared:
+    """Bind the workspace, then settle what an interrupted run left: its journal and the
+    lockfile's pending creates. The key's workspace (`whoami`) and the first listing page are
+    asked for together; nothing is written for a lockfile of another workspace.
+
+    A command holding the state lock (`persist`) records the settlement; `plan` only accounts
+    for it. `listing=False` reads a listing only when there is something to settle.
     """
-    state = state_for(inputs, target)
+    started = datetime.now(UTC)
+    listed = asyncio.ensure_future(client.list_workflows()) if listing else None
+    try:
+        state = bind_workspace(inputs, state_for(inputs, target), await client.whoami(), ui)
+        lines = inputs.store.read_journal()
+        if not lines and not state.pending:
+            if persist and state != inputs.store.read() and inputs.store.exists():
+                inputs.store.write(state)
+            return Prepared(state, None if listed is None else await listed)
+        listed = listed or asyncio.ensure_future(client.list_workflows())
+        workflows = await listed
+    except Exception:
+        if listed is not None:  # let it end by itself: cancelled mid-handshake, it leaks a socket
+            await asyncio.gather(listed, return_exceptions=True)
+        raise
+    except BaseException:
+        if listed is not None:
+            listed.cancel()
+        raise
+    listed_at = client.server_now() - (datetime.now(UTC) - started)
+    return await _settle(inputs, state, lines, workflows, listed_at, client, ui, persist)
+
+
+async def _settle(
+    inputs: Inputs,
+    state: StateFile,
+    lines: list[JournalLine],
+    listing: list[RemoteWorkflow],
+    listed_at: datetime,
+    client: OnepinClient,
+    ui: Ui,
+    persist: bool,
+) -> Prepared:
     store = inputs.store
-    lines = store.read_journal()
-    if not lines:
-        return state
-    holder = None if persist else store.live_holder()
+    holder = None if persist or not lines else store.live_holder()
     if holder is not None:
         ui.warn(
             f"an apply is running (pid {holder.get('pid')}, since {holder.get('created_at')}); "
             "this plan does not include the writes it has in progress"
         )
-        return state
-    settlement = await settle_journal(lines, state, inputs.desired, client)
-    for note in settlement.notes:
+        return Prepared(state, listing)
+    by_id = {w.id: w for w in listing}
+    settlement = await settle_journal(lines, state, inputs.desired, client, by_id)
+    secrets = Redactor(inputs.desired.secret_values)
+    wait = max((settle_wait(p, listed_at) for p in settlement.state.pending.values()), default=0)
+    if wait > 0:
+        # A create sent moments ago: give the server the rest of its time, then look again
+        # (a second more: the server's clock is read from `Date` headers, whole seconds).
+        wait += 1.0
+        ui.warn(f"waiting {wait:.1f} s for an unanswered create to settle, then listing again")
+        await asyncio.sleep(wait)
+        listing = await client.list_workflows()
+        listed_at = client.server_now()
+    settled, pending_notes = settle_pending(
+        settlement.state, listing, listed_at=listed_at, secrets=secrets
+    )
+    notes = [*settlement.notes, *pending_notes]
+    for note in notes:
         ui.warn(f"interrupted apply: {note}")
     if persist:
-        if settlement.state is not state:
-            store.write(settlement.state)
-        store.remove_journal()
-    elif settlement.notes:
+        if settled != store.read():
+            store.write(settled)
+        if settlement.foreign:
+            aside = store.set_journal_aside(settlement.lineage_of_journal)
+            ui.warn(f"the journal was kept as {aside}; read it, then delete it")
+        elif lines:
+            store.remove_journal()
+    elif notes:
         ui.warn("the next apply records these in the lockfile")
-    return settlement.state
+    return Prepared(settled, listing)

@@ -3,15 +3,22 @@
 It never rediscovers what to do. Creates and updates go first (bounded concurrency), deletes
 last. A failed write stops the line by default: writes in flight finish, nothing new starts, and
 every change ends as done, failed, skipped or conflict. Each write is journalled (intent fsynced
-before the request, outcome after) so an interrupted run can be settled by the next one. The
-clock, interruption, progress and secrets are injected; the new state is returned as a value.
+before the request, outcome after; a journal that cannot be written stops the run before that
+request is sent) so an interrupted run can be settled by the next one.
+
+A create whose answer never came is looked up (one search listing): adopted when found; sent
+again when the server had answered with a refusal (408, 409, 429) and made nothing; otherwise
+recorded as a pending entry of the new state, which the next run settles on any machine.
+`stop_now` (a second Ctrl-C) cancels the writes in flight: creates among them become pending.
+
+Interruption, the clock (`sleep`), progress and secrets are injected; the new state is returned.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime
+import contextlib
+from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
 from onepin_sync.api.remote import WorkflowApi
@@ -20,6 +27,7 @@ from onepin_sync.core.matching import created_by
 from onepin_sync.core.models import (
     Action,
     Change,
+    PendingCreate,
     Plan,
     RemoteWorkflow,
     StateEntry,
@@ -28,10 +36,24 @@ from onepin_sync.core.models import (
 )
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ApplyResult, ChangeResult, ChangeStatus, change_result
-from onepin_sync.core.transitions import entry_for, with_refreshes
-from onepin_sync.errors import AmbiguousCreateError, ApiError
+from onepin_sync.core.transitions import entry_for, pending_create, with_refreshes
+from onepin_sync.errors import AmbiguousCreateError, ApiError, StateError
 from onepin_sync.failpoints import failpoint
 from onepin_sync.state.journal import Journal, JournalBegin, JournalIntent, JournalOutcome
+
+CREATE_ROUNDS = 6  # sends of one create at most, when the server keeps refusing it (429)
+_FALLBACK_WAIT = 2.0  # seconds before re-sending a refused create the server gave no wait for
+
+
+class _Run(NamedTuple):
+    """What every write of one execution shares."""
+
+    api: WorkflowApi
+    salt: str
+    secrets: Redactor
+    claimed: set[str]  # ids managed, created or adopted so far: never adopted again
+    journal: Journal
+    sleep: Callable[[float], Awaitable[None]]
 
 
 async def execute_plan(
@@ -41,43 +63,43 @@ async def execute_plan(
     journal: Journal,
     options: ApplyOptions,
     *,
-    now: Callable[[], datetime],
     secrets: Redactor,
     on_result: Callable[[ChangeResult], None] = lambda _: None,
     interrupted: Callable[[], bool] = lambda: False,
+    stop_now: asyncio.Event | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> ApplyResult:
     """Run every change of `plan`; return each outcome and the state to write.
 
     `interrupted` is polled before each write starts: once it says so, writes in flight finish
-    and the rest are skipped, exactly as after a failure. `secrets` masks the names the journal
-    and the lockfile record.
+    and the rest are skipped, exactly as after a failure. `stop_now`, once set, also cancels the
+    writes in flight. `secrets` masks the names the journal and the lockfile record.
     """
     journal.append(JournalBegin(lineage=state.lineage, serial=state.serial))
-    claimed = {e.id for e in state.workflows.values()}  # managed, created or adopted: not free
+    run = _Run(api, state.salt, secrets, {e.id for e in state.workflows.values()}, journal, sleep)
     gate = asyncio.Semaphore(max(1, options.parallelism))
     results: dict[str, ChangeResult] = {}
-    entries: dict[str, StateEntry | None] = {}
-    unresolved: list[str] = []
+    written: dict[str, _Written] = {}
     stopped = False
 
-    async def run(op: int, change: Change) -> None:
+    async def one(op: int, change: Change) -> None:
         nonlocal stopped
         async with gate:
-            if interrupted():
+            if interrupted() or (stop_now is not None and stop_now.is_set()):
                 results[change.key] = change_result(change, ChangeStatus.SKIPPED, "interrupted")
             elif stopped:
                 results[change.key] = change_result(
                     change, ChangeStatus.SKIPPED, "an earlier write failed"
                 )
             else:
-                written = await _write(op, change, api, state.salt, secrets, claimed, journal, now)
-                result = written.result
-                results[change.key] = result
-                if written.recorded:
-                    entries[change.key] = written.entry
-                if written.unknown:
-                    unresolved.append(change.key)
-                if result.status is not ChangeStatus.DONE and not options.continue_on_error:
+                pending = _pending_for(change, run)
+                done = await _until_stopped(
+                    _write(op, change, run, pending), change, pending, stop_now
+                )
+                written[change.key] = done
+                results[change.key] = done.result
+                failed = done.result.status is not ChangeStatus.DONE
+                if done.halt or (failed and not options.continue_on_error):
                     stopped = True
             on_result(results[change.key])
 
@@ -86,13 +108,31 @@ async def execute_plan(
         [(op, c) for op, c in numbered if c.action is not Action.DELETE],
         [(op, c) for op, c in numbered if c.action is Action.DELETE],
     ):
-        await asyncio.gather(*(run(op, change) for op, change in phase))
+        await asyncio.gather(*(one(op, change) for op, change in phase))
+    return _result(plan, state, results, written)
 
-    refreshed = [*plan.refreshes, *(StateRefresh(key=k, entry=e) for k, e in entries.items())]
+
+def _result(
+    plan: Plan, state: StateFile, results: dict[str, ChangeResult], written: dict[str, _Written]
+) -> ApplyResult:
+    refreshed = [
+        *plan.refreshes,
+        *(StateRefresh(key=k, entry=w.entry) for k, w in written.items() if w.recorded),
+    ]
+    new_state = with_refreshes(state, refreshed)
+    pending = {k: w.pending for k, w in written.items() if w.pending is not None}
+    if pending:
+        new_state = new_state.model_copy(
+            update={
+                "pending": dict(sorted({**new_state.pending, **pending}.items())),
+                "serial": state.serial + 1,
+            }
+        )
+    unknown = [k for k, w in written.items() if w.unknown]
     return ApplyResult(
         results=tuple(results[c.key] for c in plan.changes),
-        state=with_refreshes(state, refreshed),
-        unresolved=tuple(sorted(unresolved)),
+        state=new_state,
+        unresolved=tuple(sorted(unknown)),
     )
 
 
@@ -100,92 +140,157 @@ class _Written(NamedTuple):
     result: ChangeResult
     entry: StateEntry | None = None  # the lockfile entry (None for a delete: forget the key)
     recorded: bool = False  # whether `entry` goes into the lockfile
-    unknown: bool = False  # no outcome was journalled: the write's fate is unknown
+    unknown: bool = False  # its fate is unknown: the journal keeps its intent
+    pending: PendingCreate | None = None  # an unanswered create, for the lockfile
+    halt: bool = False  # nothing more may be written (the journal failed)
 
 
-async def _write(
-    op: int,
+async def _until_stopped(
+    write: Awaitable[_Written],
     change: Change,
-    api: WorkflowApi,
-    salt: str,
-    secrets: Redactor,
-    claimed: set[str],
-    journal: Journal,
-    now: Callable[[], datetime],
+    pending: PendingCreate | None,
+    stop_now: asyncio.Event | None,
 ) -> _Written:
-    """One write: journal the intent, send it, journal the outcome."""
-    started_at = now()
-    failpoint("write.before_intent")
-    journal.append(
-        JournalIntent(
-            op=op,
-            key=change.key,
-            action=change.action,
-            remote_id=change.remote_id,
-            name=secrets.text(change.after.name) if change.after else None,
-            applied_hash=change.applied_hash,
-            prevent_destroy=change.prevent_destroy,
-            started_at=started_at,
-        )
+    """`write`, unless `stop_now` is set first: then the write is cancelled mid-flight."""
+    task = asyncio.ensure_future(write)
+    if stop_now is None:
+        return await task
+    stopper = asyncio.ensure_future(stop_now.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    detail = "cancelled in flight by a second interrupt; the next run settles it"
+    return _Written(
+        change_result(change, ChangeStatus.FAILED, detail),
+        unknown=pending is None,
+        pending=pending,
+        halt=True,
     )
+
+
+def _pending_for(change: Change, run: _Run) -> PendingCreate | None:
+    """What the lockfile records for `change` if it is a create whose answer never comes."""
+    if change.action is not Action.CREATE:
+        return None
+    assert change.after is not None
+    assert change.applied_hash is not None
+    return pending_create(
+        change.after,
+        change.applied_hash,
+        run.salt,
+        change.prevent_destroy,
+        sent_at=run.api.server_now(),
+        secrets=run.secrets,
+    )
+
+
+async def _write(op: int, change: Change, run: _Run, pending: PendingCreate | None) -> _Written:
+    """One write: journal the intent, send it, journal the outcome."""
+    failpoint("write.before_intent")
+    intent = JournalIntent(
+        op=op,
+        key=change.key,
+        action=change.action,
+        remote_id=change.remote_id,
+        name=run.secrets.text(change.after.name) if change.after else None,
+        applied_hash=change.applied_hash,
+        prevent_destroy=change.prevent_destroy,
+        started_at=run.api.server_now() if pending is None else pending.sent_at,
+        pending=pending,
+    )
+    try:
+        run.journal.append(intent)
+    except StateError as exc:
+        return _Written(change_result(change, ChangeStatus.FAILED, f"{exc}"), halt=True)
     failpoint("write.before_request")
+    try:
+        return await _send(op, change, run, pending)
+    except StateError as exc:  # the outcome could not be journalled: the intent says enough
+        return _Written(change_result(change, ChangeStatus.FAILED, f"{exc}"), halt=True)
+
+
+async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | None) -> _Written:
     detail = None
     try:
         if change.action is Action.DELETE:
             assert change.remote_id is not None
-            gone_before = not await api.delete_workflow(change.remote_id)
+            gone_before = not await run.api.delete_workflow(change.remote_id)
             failpoint("write.after_response")
             detail = "already gone" if gone_before else None
-            journal.append(JournalOutcome(op=op, ok=True, entry=None))
+            run.journal.append(JournalOutcome(op=op, ok=True, entry=None))
             return _Written(change_result(change, ChangeStatus.DONE, detail), None, recorded=True)
         assert change.after is not None
         assert change.applied_hash is not None
         if change.action is Action.CREATE:
-            remote, detail = await _create_once(change, api, claimed)
+            assert pending is not None
+            remote, detail = await _create(change, pending, run)
         else:
             assert change.remote_id is not None
             body = {f: change.after.to_api()[f] for f in change.patch_fields}
-            remote = await api.patch_workflow(change.remote_id, body)
+            remote = await run.api.patch_workflow(change.remote_id, body)
     except AmbiguousCreateError as exc:
-        # Its fate is unknown: no outcome is journalled, so the next run looks for it again.
+        # Its fate is unknown: the lockfile records it as pending; the next run settles it.
         detail = f"{exc}; no workflow it could have created was found (the next run looks again)"
-        return _Written(change_result(change, ChangeStatus.FAILED, detail), unknown=True)
+        return _Written(change_result(change, ChangeStatus.FAILED, detail), pending=pending)
     except ApiError as exc:
         # The journal keeps the kind of failure only: API messages may echo request content.
         error = f"{type(exc).__name__} {exc.status or ''}".strip()
-        journal.append(JournalOutcome(op=op, ok=False, error=error))
+        run.journal.append(JournalOutcome(op=op, ok=False, error=error))
         return _Written(change_result(change, ChangeStatus.FAILED, str(exc)))
     failpoint("write.after_response")
-    entry = entry_for(remote, change.applied_hash, salt, change.prevent_destroy, secrets=secrets)
-    journal.append(JournalOutcome(op=op, ok=True, entry=entry))
+    entry = entry_for(
+        remote, change.applied_hash, run.salt, change.prevent_destroy, secrets=run.secrets
+    )
+    run.journal.append(JournalOutcome(op=op, ok=True, entry=entry))
     return _Written(
         change_result(change, ChangeStatus.DONE, detail, remote.id), entry, recorded=True
     )
 
 
-async def _create_once(
-    change: Change, api: WorkflowApi, claimed: set[str]
+async def _create(
+    change: Change, pending: PendingCreate, run: _Run
 ) -> tuple[RemoteWorkflow, str | None]:
-    """POST once; after an ambiguous failure adopt the workflow it created, never re-send.
+    """POST; after an ambiguous failure adopt the workflow it made, never re-send blindly.
 
-    `claimed` holds the ids managed, created or adopted so far in this run, so two files with
-    the same name and definition never adopt one workflow (the lookup reads it after its last
-    await, and an id found is claimed before the next coroutine runs). A sibling whose response
-    is still on its way when the lookup lists can still be taken for ours: that needs identical
-    files and an unanswered create at the same moment.
+    A refusal the server finished with (408, 409, 429) that made nothing, as a search listing
+    then shows, is sent again after the server's wait, up to `CREATE_ROUNDS` sends. `claimed`
+    keeps two identical files from adopting one workflow (an id found is claimed before the next
+    coroutine runs).
     """
     assert change.after is not None
-    try:
-        created = await api.create_workflow(change.after)
-    except AmbiguousCreateError as exc:
+    for round_ in range(1, CREATE_ROUNDS + 1):
         try:
-            listed = await api.list_workflows()
-            found = created_by(change.after, listed, since=exc.started_at, claimed=claimed)
-        except ApiError:
-            found = None
-        if found is None:
-            raise
-        claimed.add(found.id)
-        return found, f"adopted {found.id} after an unanswered create ({exc})"
-    claimed.add(created.id)
-    return created, None
+            created = await run.api.create_workflow(change.after)
+        except AmbiguousCreateError as exc:
+            sent = pending.model_copy(update={"sent_at": exc.started_at})
+            found = await _look_up(change, sent, run)
+            if found is not None:
+                run.claimed.add(found.id)
+                return found, f"adopted {found.id} after an unanswered create ({exc})"
+            if not exc.answered or round_ == CREATE_ROUNDS:
+                raise
+            await run.sleep(exc.retry_after if exc.retry_after is not None else _FALLBACK_WAIT)
+            continue
+        run.claimed.add(created.id)
+        return created, None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _look_up(change: Change, pending: PendingCreate, run: _Run) -> RemoteWorkflow | None:
+    """The workflow an ambiguous create made, from one search listing by its name (a full one
+    when the name holds a secret: it would travel in the URL, and show in --debug lines)."""
+    assert change.after is not None
+    name = change.after.name
+    try:
+        listed = await run.api.list_workflows(
+            search=None if run.secrets.holds_secret(name) else name
+        )
+    except ApiError:
+        return None
+    return created_by(pending, listed, salt=run.salt, claimed=run.claimed)

@@ -17,8 +17,8 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
+    prepare,
     read_inputs,
-    settled_state,
 )
 from onepin_sync.core.fingerprint import desired_fingerprint
 from onepin_sync.core.models import StateRefresh, WorkflowSpec
@@ -56,7 +56,7 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
         _check_key(settings.key)
     with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
         async with connect(inputs, settings.client, env) as (target, client):
-            state = await settled_state(inputs, target, client, ui, persist=True)
+            state = (await prepare(inputs, target, client, ui, persist=True, listing=False)).state
             managed = {entry.id: key for key, entry in state.workflows.items()}
             if settings.workflow_id in managed:
                 raise InputError(

@@ -17,9 +17,9 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
+    prepare,
     read_inputs,
     redactor_for,
-    settled_state,
 )
 from onepin_sync.core.models import Plan
 from onepin_sync.core.plan_document import PlanDocument, PlanTarget, plan_document
@@ -56,8 +56,9 @@ class PlanOutcome:
 async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcome:
     inputs = read_inputs(settings.target, env, ui)
     async with connect(inputs, settings.client, env) as (target, client):
-        state = await settled_state(inputs, target, client, ui, persist=False)
-        remote = await read_remote(client, state)
+        prepared = await prepare(inputs, target, client, ui, persist=False)
+        state = prepared.state
+        remote = await read_remote(client, state, prepared.listing)
     plan = plan_changes(inputs.desired, remote, state, settings.plan)
     redactor = redactor_for(inputs, target)
     plan_target = PlanTarget(

@@ -20,8 +20,8 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
+    prepare,
     read_inputs,
-    settled_state,
 )
 from onepin_sync.core.classify import Verdict, classify
 from onepin_sync.core.fingerprint import desired_fingerprint, remote_fingerprint
@@ -54,8 +54,9 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
     inputs = read_inputs(settings.target, env, ui)
     with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
         async with connect(inputs, settings.client, env) as (target, client):
-            state = await settled_state(inputs, target, client, ui, persist=True)
-            remote = await read_remote(client, state)
+            prepared = await prepare(inputs, target, client, ui, persist=True)
+            state = prepared.state
+            remote = await read_remote(client, state, prepared.listing)
         unknown = [k for k in settings.keys if k not in state.workflows]
         if unknown:
             raise InputError(f"not managed (not in the lockfile): {', '.join(unknown)}")

@@ -53,6 +53,32 @@ def remote_fingerprint(spec: WorkflowSpec, salt: str, ignore: IgnoreRules = NO_I
     return _fingerprint(comparable(spec, ignore), salt)
 
 
+def name_fingerprint(name: str, salt: str) -> str:
+    """A salted fingerprint of a workflow name, to match an unanswered create by its name."""
+    return _digest(salt, canonical_json(name))
+
+
+def structure_fingerprint(definition: Mapping[str, Json], salt: str) -> str:
+    """A salted fingerprint of a definition's shape: node ids and types, and edges.
+
+    What a server never rewrites (unlike configs, defaults, positions and added keys), so an
+    unanswered create can be recognised on a server that migrates what it stores.
+    """
+    graph = definition.get("graph")
+    graph = graph if isinstance(graph, Mapping) else {}
+    nodes = sorted(
+        (str(n.get("id")), str(n.get("type")))
+        for n in graph.get("nodes") or ()
+        if isinstance(n, Mapping)
+    )
+    edges = sorted(
+        tuple(str(e.get(k)) for k in ("id", "source", "sourcePort", "target", "targetPort"))
+        for e in graph.get("edges") or ()
+        if isinstance(e, Mapping)
+    )
+    return _digest(salt, canonical_json({"nodes": nodes, "edges": edges}))
+
+
 def comparable(spec: WorkflowSpec, ignore: IgnoreRules = NO_IGNORES) -> WorkflowSpec:
     """`spec` in the form both sides take before they are compared (see module docstring)."""
     return spec.model_copy(update={"definition": comparable_definition(spec.definition)})
@@ -70,9 +96,11 @@ def comparable_definition(definition: Mapping[str, Json]) -> dict[str, Json]:
 
 
 def _fingerprint(spec: WorkflowSpec, salt: str) -> str:
-    payload = canonical_json({field: getattr(spec, field) for field in SPEC_FIELDS})
-    digest = hashlib.sha256(salt.encode() + b"\0" + payload.encode()).hexdigest()
-    return f"sha256:{digest}"
+    return _digest(salt, canonical_json({field: getattr(spec, field) for field in SPEC_FIELDS}))
+
+
+def _digest(salt: str, payload: str) -> str:
+    return "sha256:" + hashlib.sha256(salt.encode() + b"\0" + payload.encode()).hexdigest()
 
 
 def _comparable_node(node: Json) -> Json:

@@ -22,6 +22,7 @@ class ApplyOptions(FrozenModel):
     parallelism: int = 8
     max_deletes: int | None = None  # None: the default limit (see `delete_limit`)
     allow_mass_delete: bool = False
+    allow_duplicates: bool = False  # create beside an unmanaged workflow of the same name
 
 
 def delete_limit(managed: int, max_deletes: int | None) -> int:
@@ -49,6 +50,20 @@ def conflicting_changes(plan: Plan, options: ApplyOptions) -> dict[str, str]:
     return {c.key: "changed in git and outside onepin-sync" for c in plan.conflicts}
 
 
+def duplicate_creates(plan: Plan, options: ApplyOptions) -> dict[str, str]:
+    """Why each create beside an unmanaged workflow of the same name is refused, by key.
+
+    The last line of defence for a lockfile that was lost, stale or wrong: without it every
+    workflow would be created a second time. Refused unless `--allow-duplicates`.
+    """
+    if options.allow_duplicates:
+        return {}
+    return {
+        c.key: f"possible duplicate of {', '.join(c.duplicate_of)}"
+        for c in plan.possible_duplicates
+    }
+
+
 def stale_changes(plan: Plan, listed: Mapping[str, RemoteWorkflow]) -> dict[str, str]:
     """Why each planned change whose remote object moved since the plan was made is refused."""
     stale = {}
@@ -67,12 +82,15 @@ def stale_changes(plan: Plan, listed: Mapping[str, RemoteWorkflow]) -> dict[str,
     return stale
 
 
-def refused_results(plan: Plan, refused: Mapping[str, str]) -> tuple[ChangeResult, ...]:
-    """The report of an apply refused before writing: conflicts named, everything else skipped."""
+def refused_results(
+    plan: Plan, refused: Mapping[str, str], because: str
+) -> tuple[ChangeResult, ...]:
+    """The report of an apply refused before writing: refusals named, the rest skipped
+    `because` (e.g. "the plan has conflicts")."""
     return tuple(
         change_result(c, ChangeStatus.CONFLICT, refused[c.key])
         if c.key in refused
-        else change_result(c, ChangeStatus.SKIPPED, "not applied: the plan has conflicts")
+        else change_result(c, ChangeStatus.SKIPPED, f"not applied: {because}")
         for c in plan.changes
     )
 

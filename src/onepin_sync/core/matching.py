@@ -1,10 +1,15 @@
-"""Matching an ambiguous create to a listed workflow: which workflow, if any, it made.
+"""Matching an unanswered create to a listed workflow: which workflow, if any, it made.
 
 A create whose answer never arrived may or may not have made a workflow. Among the listed
-workflows, a candidate has exactly the spec's name, the same definition once both are in
-comparable form (numbers by value: the server returns positions as floats), was created no
-earlier than the request (minus `CLOCK_SKEW`) and is not already claimed (managed, or adopted by
-another create of this run). The newest candidate wins. Pure.
+workflows, a candidate has exactly the name sent, the same structure (node ids and types, edges:
+what a server never rewrites, unlike configs and defaults), was created no earlier than the
+request by the server's own clock (minus `CLOCK_SKEW`, which also covers the one-second
+resolution of the `Date` header the client reads that clock from), and is not already claimed
+(managed, or adopted by another create of this run). The newest candidate wins.
+
+A create is *surely absent* once a listing read `SETTLE_AFTER` past its sending (server time)
+shows no candidate: the server had that long to finish a request whose sender is gone (a run
+finding one sooner waits out the rest and lists again). Pure.
 """
 
 from __future__ import annotations
@@ -12,29 +17,38 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
-from onepin_sync.core.diff import json_equal
-from onepin_sync.core.fingerprint import comparable_definition
-from onepin_sync.core.models import RemoteWorkflow, WorkflowSpec
+from onepin_sync.core.fingerprint import name_fingerprint, structure_fingerprint
+from onepin_sync.core.models import PendingCreate, RemoteWorkflow
 
-CLOCK_SKEW = timedelta(seconds=2)
+CLOCK_SKEW = timedelta(seconds=3)
+SETTLE_AFTER = timedelta(seconds=3)
 
 
 def created_by(
-    spec: WorkflowSpec,
+    pending: PendingCreate,
     listed: Iterable[RemoteWorkflow],
     *,
-    since: datetime,
+    salt: str,
     claimed: Collection[str],
 ) -> RemoteWorkflow | None:
-    """The workflow an ambiguous create of `spec`, sent at `since` (aware), made, if any."""
-    wanted = comparable_definition(spec.definition)
-    earliest = since - CLOCK_SKEW
+    """The workflow the unanswered create `pending` made, if the listing shows it."""
+    earliest = pending.sent_at - CLOCK_SKEW
     candidates = [
         w
         for w in listed
-        if w.name == spec.name
-        and w.id not in claimed
+        if w.id not in claimed
         and w.created_at >= earliest
-        and json_equal(comparable_definition(w.definition), wanted)
+        and name_fingerprint(w.name, salt) == pending.name_hash
+        and structure_fingerprint(w.definition, salt) == pending.structure
     ]
     return max(candidates, key=lambda w: (w.created_at, w.id), default=None)
+
+
+def surely_absent(pending: PendingCreate, listed_at: datetime) -> bool:
+    """Whether a listing read at `listed_at` (server time) that lacks it proves it never landed."""
+    return settle_wait(pending, listed_at) <= 0
+
+
+def settle_wait(pending: PendingCreate, listed_at: datetime) -> float:
+    """Seconds until a listing lacking `pending` would prove it absent (<= 0: already)."""
+    return (pending.sent_at + SETTLE_AFTER - listed_at).total_seconds()

@@ -111,16 +111,33 @@ class StateEntry(FrozenModel):
     prevent_destroy: bool = False
 
 
+class PendingCreate(FrozenModel):
+    """A create that was sent but never answered: it may or may not have made a workflow.
+
+    The lockfile carries it to whichever run comes next (on any machine), which settles it
+    against a listing before planning: adopt the workflow it made, or, once it is surely absent,
+    forget it so the create is planned again. Never sent twice, never orphaned.
+    """
+
+    name: str  # for people reading the lockfile (a secret in it masked)
+    name_hash: str  # salted fingerprint of the exact name sent, to match it
+    structure: str  # salted structural fingerprint of the definition sent (see fingerprint.py)
+    applied_hash: str  # the desired fingerprint it would record
+    sent_at: datetime  # server time, just before the request was sent
+    prevent_destroy: bool = False
+
+
 class StateFile(FrozenModel):
     """The lockfile (`onepin-sync.lock`): which workflows onepin-sync manages, and their hashes."""
 
-    format_version: int = 1
+    format_version: int = 2
     lineage: str
     serial: int = 0
     salt: str  # per-lineage random salt for every stored hash (secrets are never stored)
     api_url: str
-    workspace: str | None = None
+    workspace: str | None = None  # the workspace the API key is bound to (None: not yet known)
     workflows: Mapping[str, StateEntry] = Field(default_factory=dict)  # by key
+    pending: Mapping[str, PendingCreate] = Field(default_factory=dict)  # unanswered creates
 
 
 # --- plan ----------------------------------------------------------------------------------------
@@ -167,6 +184,7 @@ class Change(FrozenModel):
     field_changes: tuple[FieldChange, ...] = ()
     applied_hash: str | None = None  # hash of `after`, recorded in the lockfile on success
     prevent_destroy: bool = False
+    duplicate_of: tuple[str, ...] = ()  # unmanaged workflows with the same name (creates only)
 
 
 class StateRefresh(FrozenModel):
@@ -184,6 +202,7 @@ class Plan(FrozenModel):
     refreshes: tuple[StateRefresh, ...] = ()
     unmanaged_count: int = 0
     managed_count: int = 0
+    pending: tuple[str, ...] = ()  # keys whose unanswered create is not settled yet: not planned
     lineage: str
     serial: int
 
@@ -199,6 +218,11 @@ class Plan(FrozenModel):
     @property
     def conflicts(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.reason is Reason.CONFLICT)
+
+    @property
+    def possible_duplicates(self) -> tuple[Change, ...]:
+        """Creates beside an unmanaged workflow of the same name."""
+        return tuple(c for c in self.changes if c.duplicate_of)
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)

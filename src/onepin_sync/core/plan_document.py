@@ -101,6 +101,7 @@ class ChangeDoc(FrozenModel):
     field_changes: list[FieldChangeDoc]
     before: dict[str, Json] | None
     after: dict[str, Json] | None
+    duplicate_of: list[str]
 
     @field_serializer("remote_updated_at")
     def _as_offset(self, value: datetime | None) -> str | None:
@@ -122,6 +123,7 @@ class PlanDocument(FrozenModel):
     summary: Summary
     changes: list[ChangeDoc]
     refreshes: list[RefreshDoc]
+    pending: list[str]
 
     def to_json(self) -> dict[str, Json]:
         """The document as JSON values, ready for `json.dumps(..., sort_keys=True)`."""
@@ -160,6 +162,7 @@ def plan_document(
         ),
         changes=[_change_doc(c, redactor) for c in plan.changes],
         refreshes=[RefreshDoc(key=r.key, reason=r.reason, entry=r.entry) for r in plan.refreshes],
+        pending=list(plan.pending),
     )
 
 
@@ -186,6 +189,7 @@ def read_plan_document(raw: Json, source: str) -> tuple[Plan, PlanDocument]:
         ),
         unmanaged_count=doc.summary.unmanaged,
         managed_count=doc.summary.managed,
+        pending=tuple(doc.pending),
         lineage=doc.lockfile.lineage,
         serial=doc.lockfile.serial,
     )
@@ -205,6 +209,7 @@ def _change_doc(change: Change, redactor: Redactor) -> ChangeDoc:
         field_changes=[_field_doc(f, redactor) for f in change.field_changes],
         before=_before_doc(change, redactor),
         after=None if change.after is None else redactor.json(change.after.model_dump()),
+        duplicate_of=list(change.duplicate_of),
     )
 
 
@@ -255,4 +260,5 @@ def _read_change(doc: ChangeDoc) -> Change:
         ),
         before=None if doc.before is None else WorkflowSpec.model_validate(doc.before),
         after=None if doc.after is None else WorkflowSpec.model_validate(doc.after),
+        duplicate_of=tuple(doc.duplicate_of),
     )

@@ -12,7 +12,9 @@ and `classify` gives the verdict:
 
 When the normalised specs already agree, no write is planned and only the lockfile hashes move
 (a `StateRefresh`). Deletes are planned only for lockfile keys whose file is gone; a managed id
-absent remotely is re-created. Remote workflows not in the lockfile are counted, never touched.
+absent remotely is re-created. Remote workflows not in the lockfile are counted, never touched;
+a create beside one of the same name is marked as a possible duplicate. A key whose unanswered
+create is still pending is not planned at all until it settles.
 
 Pure: no IO, clock or environment. Guards raise `InputError`.
 """
@@ -72,7 +74,11 @@ def plan_changes(
     secrets = Redactor(desired.secret_values)
     changes: list[Change] = []
     refreshes: list[StateRefresh] = []
+    managed_ids = {e.id for e in state.workflows.values()}
+    unmanaged = _unmanaged_by_name(remote, managed_ids)
     for key in sorted(desired.workflows.keys() | state.workflows.keys()):
+        if key in state.pending:
+            continue  # an unanswered create not settled yet: planned once it is
         wanted = desired.workflows.get(key)
         entry = state.workflows.get(key)
         current = remote.workflows.get(entry.id) if entry is not None else None
@@ -83,21 +89,23 @@ def plan_changes(
             _plan_removed(key, entry, current, options, changes, refreshes)
         elif entry is None:
             if not options.refresh_only:
-                changes.append(_create_change(wanted, state.salt, Reason.NEW))
+                changes.append(_create_change(wanted, state.salt, Reason.NEW, unmanaged))
         elif current is None:
             if options.refresh_only:
                 refreshes.append(StateRefresh(key=key, entry=None, reason=Reason.MISSING_REMOTELY))
             else:
-                changes.append(_create_change(wanted, state.salt, Reason.MISSING_REMOTELY))
+                changes.append(
+                    _create_change(wanted, state.salt, Reason.MISSING_REMOTELY, unmanaged)
+                )
         else:
             _plan_existing(wanted, entry, current, state.salt, secrets, options, changes, refreshes)
-    managed_ids = {e.id for e in state.workflows.values()}
     changes.sort(key=lambda c: (_ACTION_ORDER[c.action], c.key))
     return Plan(
         changes=tuple(changes),
         refreshes=tuple(refreshes),
         unmanaged_count=sum(1 for wid in remote.workflows if wid not in managed_ids),
         managed_count=len(state.workflows),
+        pending=tuple(sorted(state.pending)),
         lineage=state.lineage,
         serial=state.serial,
     )
@@ -120,7 +128,20 @@ def _check_guards(
         )
 
 
-def _create_change(wanted: DesiredWorkflow, salt: str, reason: Reason) -> Change:
+def _unmanaged_by_name(remote: RemoteState, managed_ids: set[str]) -> dict[str, list[str]]:
+    """Ids of the workflows no lockfile key manages, by exact name."""
+    by_name: dict[str, list[str]] = {}
+    for workflow in remote.workflows.values():
+        if workflow.id not in managed_ids:
+            by_name.setdefault(workflow.name, []).append(workflow.id)
+    return by_name
+
+
+def _create_change(
+    wanted: DesiredWorkflow, salt: str, reason: Reason, unmanaged: dict[str, list[str]]
+) -> Change:
+    """A create; beside an unmanaged workflow of the same name it is a possible duplicate (a
+    lockfile lost, stale or wrong is the usual cause: the plan suggests `import` instead)."""
     return Change(
         key=wanted.key,
         action=Action.CREATE,
@@ -128,6 +149,7 @@ def _create_change(wanted: DesiredWorkflow, salt: str, reason: Reason) -> Change
         after=wanted.spec,
         applied_hash=desired_fingerprint(wanted.spec, salt),
         prevent_destroy=wanted.lifecycle.prevent_destroy,
+        duplicate_of=tuple(sorted(unmanaged.get(wanted.spec.name, ()))),
     )
 
 

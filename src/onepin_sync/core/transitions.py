@@ -2,16 +2,31 @@
 `StateFile` with a batch of entries recorded or forgotten.
 
 Every path that records a workflow in the lockfile (apply, journal recovery, `import`, `pull`,
-the planner's refreshes) builds its entry with `entry_for` and applies it with `with_refreshes`.
+the planner's refreshes) builds its entry with `entry_for` and applies it with `with_refreshes`;
+every unanswered create is recorded as `pending_create` says.
 Pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from onepin_sync.core.fingerprint import NO_IGNORES, IgnoreRules, remote_fingerprint
-from onepin_sync.core.models import RemoteWorkflow, StateEntry, StateFile, StateRefresh
+from onepin_sync.core.fingerprint import (
+    NO_IGNORES,
+    IgnoreRules,
+    name_fingerprint,
+    remote_fingerprint,
+    structure_fingerprint,
+)
+from onepin_sync.core.models import (
+    PendingCreate,
+    RemoteWorkflow,
+    StateEntry,
+    StateFile,
+    StateRefresh,
+    WorkflowSpec,
+)
 from onepin_sync.core.redact import NO_SECRETS, Redactor
 
 
@@ -53,3 +68,24 @@ def with_refreshes(state: StateFile, refreshes: Iterable[StateRefresh]) -> State
         return state
     ordered = dict(sorted(workflows.items()))
     return state.model_copy(update={"workflows": ordered, "serial": state.serial + 1})
+
+
+def pending_create(
+    spec: WorkflowSpec,
+    applied_hash: str,
+    salt: str,
+    prevent_destroy: bool,
+    *,
+    sent_at: datetime,
+    secrets: Redactor = NO_SECRETS,
+) -> PendingCreate:
+    """What the lockfile records for a create of `spec` sent at `sent_at` (server time) whose
+    answer may never come: enough to recognise the workflow it made, and nothing secret."""
+    return PendingCreate(
+        name=secrets.text(spec.name),
+        name_hash=name_fingerprint(spec.name, salt),
+        structure=structure_fingerprint(spec.definition, salt),
+        applied_hash=applied_hash,
+        sent_at=sent_at,
+        prevent_destroy=prevent_destroy,
+    )

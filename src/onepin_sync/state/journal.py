@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from onepin_sync.core.models import Action, FrozenModel, StateEntry
+from onepin_sync.core.models import Action, FrozenModel, PendingCreate, StateEntry
 from onepin_sync.errors import StateError
 
 
@@ -38,7 +38,8 @@ class JournalIntent(FrozenModel):
     name: str | None = None
     applied_hash: str | None = None
     prevent_destroy: bool = False
-    started_at: datetime
+    started_at: datetime  # the server's clock (see `OnepinClient.server_now`)
+    pending: PendingCreate | None = None  # a create: what the lockfile records if unanswered
 
 
 class JournalOutcome(FrozenModel):
@@ -116,7 +117,9 @@ def _parse(raw: object) -> JournalLine:
     raise ValueError(f"unknown journal line type {kind!r}")
 
 
-def pending(lines: list[JournalLine]) -> Iterator[tuple[JournalIntent, JournalOutcome | None]]:
+def with_outcomes(
+    lines: list[JournalLine],
+) -> Iterator[tuple[JournalIntent, JournalOutcome | None]]:
     """Each intent with its outcome (None when the outcome never got written)."""
     outcomes = {line.op: line for line in lines if isinstance(line, JournalOutcome)}
     for line in lines:

@@ -16,15 +16,57 @@ import os
 import re
 import secrets
 import uuid
+from datetime import datetime
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
-from onepin_sync.core.models import StateFile
+from onepin_sync.core.models import FrozenModel, PendingCreate, StateEntry, StateFile
 from onepin_sync.errors import StateError
 from onepin_sync.files.writer import atomic_write
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2 added `pending` (unanswered creates) and requires `workspace`; 1 is read and upgraded."""
+
+
+class _Strict(FrozenModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class _EntryOnDisk(_Strict):
+    id: str
+    name: str
+    applied_hash: str
+    remote_hash: str
+    remote_updated_at: datetime = Field(strict=False)  # an ISO string on disk
+    prevent_destroy: bool
+
+
+class _PendingOnDisk(_Strict):
+    name: str
+    name_hash: str
+    structure: str
+    applied_hash: str
+    sent_at: datetime = Field(strict=False)
+    prevent_destroy: bool
+
+
+class _LockfileV1(_Strict):
+    """Every field required, nothing coerced: a missing `workflows` is damage, not emptiness."""
+
+    format_version: Literal[1]
+    lineage: str
+    serial: int
+    salt: str
+    api_url: str
+    workspace: str | None
+    workflows: dict[str, _EntryOnDisk]
+
+
+class _LockfileV2(_LockfileV1):
+    format_version: Literal[2]  # type: ignore[assignment]
+    pending: dict[str, _PendingOnDisk]
 
 
 def new_state(api_url: str, workspace: str | None) -> StateFile:
@@ -40,36 +82,76 @@ def new_state(api_url: str, workspace: str | None) -> StateFile:
 
 
 def read_lockfile(path: Path) -> StateFile | None:
-    """The lockfile at `path`, or None when there is none yet."""
+    """The lockfile at `path`, or None when there is none yet; StateError when it is damaged."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise StateError(f"{path}: cannot read the lockfile ({exc})") from None
+    return parse_lockfile(text, str(path))
+
+
+def parse_lockfile(text: str, where: str) -> StateFile:
+    """A lockfile's text as a StateFile; StateError naming `where` for anything not exactly one."""
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise StateError(
-            f"{path}:{exc.lineno}:{exc.colno}: the lockfile is not valid JSON ({exc.msg}); "
+            f"{where}:{exc.lineno}:{exc.colno}: the lockfile is not valid JSON ({exc.msg}); "
             "refusing to treat it as empty. Restore it from git"
         ) from None
+    except _DuplicateKey as exc:
+        raise StateError(f"{where}: damaged lockfile: key {exc} appears twice") from None
     if not isinstance(raw, dict):
-        raise StateError(f"{path}: the lockfile is not a JSON object; restore it from git")
+        raise StateError(f"{where}: the lockfile is not a JSON object; restore it from git")
     version = raw.get("format_version")
-    if isinstance(version, int) and version > FORMAT_VERSION:
+    if type(version) is int and version > FORMAT_VERSION:
         raise StateError(
-            f"{path}: lockfile format_version {version} was written by a newer onepin-sync; "
+            f"{where}: lockfile format_version {version} was written by a newer onepin-sync; "
             "upgrade onepin-sync to use it"
         )
+    model: type[_LockfileV1] = _LockfileV1 if version == 1 else _LockfileV2
     try:
-        return StateFile.model_validate(raw)
+        disk = model.model_validate(raw)
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"])
+        place = ".".join(str(p) for p in error["loc"]) or "format_version"
         raise StateError(
-            f"{path}: damaged lockfile: {where}: {error['msg']}; restore it from git"
+            f"{where}: damaged lockfile: {place}: {error['msg']}; restore it from git"
         ) from None
+    owners: dict[str, str] = {}
+    for key, entry in sorted(disk.workflows.items()):
+        if entry.id in owners:
+            raise StateError(
+                f"{where}: damaged lockfile: {owners[entry.id]} and {key} both claim workflow "
+                f"{entry.id}; restore it from git"
+            )
+        owners[entry.id] = key
+    pending = disk.pending if isinstance(disk, _LockfileV2) else {}
+    return StateFile(
+        format_version=FORMAT_VERSION,
+        lineage=disk.lineage,
+        serial=disk.serial,
+        salt=disk.salt,
+        api_url=disk.api_url,
+        workspace=disk.workspace,
+        workflows={k: StateEntry(**e.model_dump()) for k, e in disk.workflows.items()},
+        pending={k: PendingCreate(**p.model_dump()) for k, p in pending.items()},
+    )
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(repr(key))
+        out[key] = value
+    return out
 
 
 def lockfile_text(state: StateFile) -> str:

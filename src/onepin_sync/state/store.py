@@ -64,6 +64,10 @@ class StateStore(Protocol):
         """Drop the journal once its writes are all recorded in the lockfile."""
         ...
 
+    def set_journal_aside(self, lineage: str) -> str:
+        """Keep a journal that cannot be settled where a person finds it; returns where."""
+        ...
+
 
 class FileStateStore:
     """The lockfile at `lockfile`, with the lock and journal in `.onepin-sync/` beside it.
@@ -108,6 +112,11 @@ class FileStateStore:
 
     def remove_journal(self) -> None:
         self.journal_path.unlink(missing_ok=True)
+
+    def set_journal_aside(self, lineage: str) -> str:
+        aside = self.journal_path.with_name(f"{self.journal_path.stem}.{lineage}.unsettled")
+        self.journal_path.replace(aside)
+        return str(aside)
 
 
 def open_state_store(lockfile: Path) -> StateStore:

@@ -43,6 +43,7 @@ def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
     """Print the human plan."""
     if plan.drift:
         _print_drift(plan, console)
+    _print_pending(plan, console)
     if not plan.has_changes:
         if not plan.drift:
             console.print(
@@ -66,7 +67,30 @@ def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
                 style="bold red",
             )
         )
+    if plan.possible_duplicates:
+        console.print(Text(duplicates_sentence(plan), style="bold red"))
     _print_unmanaged(plan, console)
+
+
+def duplicates_sentence(plan: Plan) -> str:
+    """What to do about creates beside an unmanaged workflow of the same name."""
+    first = plan.possible_duplicates[0]
+    return (
+        f"{len(plan.possible_duplicates)} create(s) beside an unmanaged workflow of the same "
+        "name: if the lockfile lost track of them, adopt them instead, e.g. "
+        f"`onepin-sync import {first.duplicate_of[0]} {first.key}`; apply --auto-approve "
+        "refuses them unless --allow-duplicates is given."
+    )
+
+
+def _print_pending(plan: Plan, console: Console) -> None:
+    if plan.pending:
+        console.print(
+            Text(
+                f"Not planned until their unanswered creates settle: {', '.join(plan.pending)}.",
+                style="yellow",
+            )
+        )
 
 
 def _print_drift(plan: Plan, console: Console) -> None:
@@ -90,6 +114,10 @@ def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:
     header.append(change.key, style="bold")
     header.append(f" {_VERB[change.action]} ")
     header.append(f"({change.reason.value})", style=reason_style)
+    if change.duplicate_of:
+        header.append(
+            f" (possible duplicate of {', '.join(change.duplicate_of)})", style="bold red"
+        )
     yield header
     title = Text(f"  {symbol} ", style=style)
     title.append(change.key, style="bold")

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from onepin_sync.core.models import Plan
 from onepin_sync.core.redact import Redactor
-from onepin_sync.views.human import SYMBOL, change_lines, summary_line, unmanaged_sentence
+from onepin_sync.views.human import (
+    SYMBOL,
+    change_lines,
+    duplicates_sentence,
+    summary_line,
+    unmanaged_sentence,
+)
 
 
 def plan_markdown(plan: Plan, redactor: Redactor) -> str:
@@ -18,14 +24,22 @@ def plan_markdown(plan: Plan, redactor: Redactor) -> str:
         out += ["| | Workflow | Action | Reason |", "|---|---|---|---|"]
         for change in plan.changes:
             symbol = SYMBOL[change.action]
-            out.append(
-                f"| `{symbol}` | `{change.key}` | {change.action.value} | {change.reason.value} |"
-            )
+            reason = change.reason.value
+            if change.duplicate_of:
+                reason += f" **(possible duplicate of {', '.join(change.duplicate_of)})**"
+            out.append(f"| `{symbol}` | `{change.key}` | {change.action.value} | {reason} |")
         out += ["", "<details><summary>Details</summary>", "", "```diff"]
         for change in plan.changes:
             out += [_diff_line(line.plain) for line in change_lines(change, redactor)]
             out.append("")
         out += ["```", "", "</details>"]
+        if plan.possible_duplicates:
+            out += ["", f"**{duplicates_sentence(plan)}**"]
+    if plan.pending:
+        out += [
+            "",
+            f"_Not planned until their unanswered creates settle: {', '.join(plan.pending)}._",
+        ]
     if plan.unmanaged_count:
         out += ["", f"_{unmanaged_sentence(plan.unmanaged_count)}_"]
     return "\n".join(out) + "\n"
