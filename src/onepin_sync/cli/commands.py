@@ -132,6 +132,11 @@ def plan_command(
     help="Refuse plans deleting more than N workflows (default: 10 or a quarter).",
 )
 @click.option("--allow-mass-delete", is_flag=True, help="Lift the --max-deletes guard.")
+@click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Create workflows even beside an unmanaged workflow of the same name.",
+)
 @pass_context
 def apply_command(
     ctx: Context,
@@ -143,6 +148,7 @@ def apply_command(
     continue_on_error: bool,
     max_deletes: int | None,
     allow_mass_delete: bool,
+    allow_duplicates: bool,
     **kw: Any,
 ) -> None:
     """Make the workspace match the workflow files (or apply a saved plan)."""
@@ -160,6 +166,7 @@ def apply_command(
             parallelism=client.parallelism,
             max_deletes=max_deletes,
             allow_mass_delete=allow_mass_delete,
+            allow_duplicates=allow_duplicates,
         ),
         client=client,
     )

@@ -18,6 +18,9 @@ from onepin_sync.files.project import TargetOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+DEFAULT_DEADLINE = 900.0
+"""Seconds a run may take by default: far more than a large apply needs, far less than CI's."""
+
 
 def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     """One decorator applying several click options, in the order listed."""
@@ -91,8 +94,12 @@ client_options = _options(
     click.option(
         "--timeout",
         type=click.FloatRange(min=1),
+        default=DEFAULT_DEADLINE,
+        show_default=True,
         metavar="SECONDS",
-        help="Give up on the whole run after this long.",
+        envvar="ONEPIN_SYNC_TIMEOUT",
+        help="Give up on the whole run after this long (also $ONEPIN_SYNC_TIMEOUT), so a hung "
+        "server never holds a CI job: what is done by then is recorded.",
     ),
 )
 
