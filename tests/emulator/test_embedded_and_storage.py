@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from onepin_sync.emulator.embedded import EmbeddedEmulator, start_embedded
+from onepin_sync.emulator.errors import EmulatorError
 from onepin_sync.emulator.store import DEFAULT_DB_PATH
-from onepin_sync.errors import InputError
 
 
 def client_for(emulator: EmbeddedEmulator, key: str | None = None) -> httpx.Client:
@@ -111,7 +111,7 @@ def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
         conn.execute("PRAGMA user_version = 99")
     conn.close()
 
-    with pytest.raises(InputError, match="schema version 99"):
+    with pytest.raises(EmulatorError, match="schema version 99"):
         EmbeddedEmulator(db_path).start()
 
 
@@ -119,7 +119,7 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     not_a_db = tmp_path / "notes.txt"
     not_a_db.write_text("hello, I am not SQLite " * 100)
 
-    with pytest.raises(InputError, match="cannot use"):
+    with pytest.raises(EmulatorError, match="cannot use"):
         EmbeddedEmulator(not_a_db).start()
 
 
@@ -127,13 +127,13 @@ def test_an_impossible_path_is_refused(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
 
-    with pytest.raises(InputError, match="cannot create"):
+    with pytest.raises(EmulatorError, match="cannot create"):
         EmbeddedEmulator(blocker / "sub" / "emulator.db").start()
 
 
 def test_bad_key_specs_are_refused_at_construction() -> None:
     for spec in ("sk_live_x", "op_live_abc:not-a-uuid", "op_live_abc::workflows:admin"):
-        with pytest.raises(InputError, match="--api-key"):
+        with pytest.raises(EmulatorError, match="--api-key"):
             EmbeddedEmulator(api_keys=[spec])
 
 

@@ -66,7 +66,7 @@ def create_app(
     """A ready-to-serve emulator over the database at `db_path` (`:memory:` for a private one).
 
     `api_keys` are `KEY[:WORKSPACE[:SCOPES]]` specs added to the default dev key; `faults` are
-    armed from the start; `control` mounts `/_emulator/`. Raises InputError for a bad key spec or
+    armed from the start; `control` mounts `/_emulator/`. Raises EmulatorError for a bad key spec or
     an unusable database.
     """
     keys = KeyRing(parse_key_spec(spec) for spec in api_keys)

@@ -2,17 +2,25 @@
 
 Thin: parse options, then `server.serve_in_foreground`. Imports only click, the standard library
 and light sibling modules at import time (the core CLI imports this module even without the
-`[emulator]` extra); FastAPI and uvicorn load when the command runs, and their absence is an
-InputError naming the extra.
+`[emulator]` extra); FastAPI and uvicorn load when the command runs. Every setup failure (the
+extra missing, a bad --db or --api-key, a busy port, a remote --host) leaves as `ServeError`, a
+click exception with exit code 3 that prints one `Error: ...` line, here and inside the product
+CLI alike. Imports nothing from onepin_sync outside the emulator.
 """
 
 from __future__ import annotations
 
 import click
 
+from onepin_sync.emulator.errors import EmulatorError
 from onepin_sync.emulator.keys import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
 from onepin_sync.emulator.store import DEFAULT_DB_PATH
-from onepin_sync.errors import InputError
+
+
+class ServeError(click.ClickException):
+    """`serve` could not start as asked: one `Error: ...` line, exit code 3 (a usage problem)."""
+
+    exit_code = EmulatorError.exit_code
 
 
 @click.group("emulator")
@@ -81,7 +89,7 @@ def serve(
     from onepin_sync.emulator.server import EmulatorOptions, is_loopback, serve_in_foreground
 
     if not allow_remote and not is_loopback(host):
-        raise InputError(
+        raise ServeError(
             f"--host {host} is not a loopback address; the emulator's keys are public, "
             "so pass --allow-remote to expose it anyway"
         )
@@ -115,4 +123,7 @@ def serve(
         ]
         click.echo("\n".join(lines))
 
-    serve_in_foreground(options, host=host, port=port, access_log=access_log, on_ready=announce)
+    try:
+        serve_in_foreground(options, host=host, port=port, access_log=access_log, on_ready=announce)
+    except EmulatorError as exc:
+        raise ServeError(str(exc)) from None

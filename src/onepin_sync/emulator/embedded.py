@@ -6,7 +6,7 @@ it down cleanly and joins the thread. Nothing is logged below warnings, so the h
 output stays its own.
 
 Imports only the standard library and pure sibling modules at import time; `start()` imports
-uvicorn and FastAPI and raises InputError when the `[emulator]` extra is missing.
+uvicorn and FastAPI and raises EmulatorError when the `[emulator]` extra is missing.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class EmbeddedEmulator:
 
         `db_path`: a SQLite file (created with its folder) or `:memory:`; `control` mounts
         `/_emulator/`; `api_keys` are `KEY[:WORKSPACE[:SCOPES]]` specs besides the default key
-        (InputError at once when malformed); `rate_limit_per_min` enables the per-key token
+        (EmulatorError at once when malformed); `rate_limit_per_min` enables the per-key token
         bucket; `latency_ms` is added to every API request; `faults` are armed from the start.
         """
         for spec in api_keys:

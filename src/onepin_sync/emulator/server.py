@@ -5,7 +5,7 @@ a thread. Both use the h11 protocol on the asyncio loop, the combination the res
 for. uvicorn's logging is left unconfigured (warnings only) unless an access log is asked for.
 
 Imports only the standard library and pure sibling modules at import time; uvicorn and FastAPI are
-imported by `import_uvicorn()`, which raises InputError when the extra is missing.
+imported by `import_uvicorn()`, which raises EmulatorError when the extra is missing.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from onepin_sync.emulator.errors import EmulatorError
 from onepin_sync.emulator.faults import FaultRule
-from onepin_sync.errors import InputError
 
 if TYPE_CHECKING:
     from onepin_sync.emulator.traffic import EmulatorApp
@@ -33,7 +33,7 @@ def import_uvicorn() -> ModuleType:
         import fastapi  # noqa: F401
         import uvicorn
     except ImportError:
-        raise InputError(MISSING_EXTRA) from None
+        raise EmulatorError(MISSING_EXTRA) from None
     return uvicorn
 
 
@@ -134,7 +134,7 @@ def serve_in_foreground(
     try:
         sock = listening_socket(host, port)
     except OSError as exc:
-        raise InputError(f"cannot listen on {host}:{port}: {exc}") from None
+        raise EmulatorError(f"cannot listen on {host}:{port}: {exc}") from None
     try:
         app = build_app(options)
     except BaseException:

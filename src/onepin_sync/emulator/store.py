@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from onepin_sync.emulator.envelope import format_timestamp, parse_timestamp
-from onepin_sync.errors import InputError
+from onepin_sync.emulator.errors import EmulatorError
 
 DEFAULT_DB_PATH = Path(".onepin-sync") / "emulator.db"
 """Where `serve` and `--emulator` keep their data by default (relative to the project)."""
@@ -154,7 +154,7 @@ class WorkflowStore:
     def open(cls, path: str | Path) -> WorkflowStore:
         """Open (creating if needed) the database at `path`, or a private one for `:memory:`.
 
-        Raises InputError when the file cannot be created or is not an emulator database of a
+        Raises EmulatorError when the file cannot be created or is not an emulator database of a
         version this code understands.
         """
         target = str(path)
@@ -164,13 +164,13 @@ class WorkflowStore:
             try:
                 Path(target).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise InputError(
+                raise EmulatorError(
                     f"cannot create the emulator database at {target}: {exc}"
                 ) from None
         try:
             conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         except sqlite3.Error as exc:
-            raise InputError(f"cannot open the emulator database {target}: {exc}") from None
+            raise EmulatorError(f"cannot open the emulator database {target}: {exc}") from None
         try:
             conn.execute("PRAGMA busy_timeout = 5000")
             if not in_memory:
@@ -178,7 +178,7 @@ class WorkflowStore:
                 conn.execute("PRAGMA synchronous = NORMAL")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise InputError(
+                raise EmulatorError(
                     f"the emulator database {target} has schema version {version}; this "
                     f"onepin-sync understands up to {SCHEMA_VERSION} (upgrade, or use another --db)"
                 )
@@ -186,7 +186,7 @@ class WorkflowStore:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise InputError(f"cannot use {target} as the emulator database: {exc}") from None
+            raise EmulatorError(f"cannot use {target} as the emulator database: {exc}") from None
         except BaseException:
             conn.close()
             raise
