@@ -1,6 +1,7 @@
 """The node catalogue: `GET /api/v1/nodes` (no auth) and `GET /api/v2/nodes/{node_type}`.
 
-Both are built from `onepin_sync.catalog`; `version` is the type's current `config_version`.
+Both are built from the emulator's own catalogue (`catalog.py`); `version` is the type's current
+`config_version` (our assumption: the documentation does not say what the number tracks).
 Imports FastAPI.
 """
 
@@ -9,8 +10,9 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import JSONResponse
 
-from onepin_sync.catalog import NODE_TYPES, NodeTypeSpec
 from onepin_sync.emulator.auth import CatalogKey
+from onepin_sync.emulator.catalog import CURRENT_NODE_TYPES as NODE_TYPES
+from onepin_sync.emulator.catalog import NodeTypeSpec, plain_json
 from onepin_sync.emulator.envelope import ApiProblem
 from onepin_sync.emulator.responses import ok
 
@@ -27,7 +29,7 @@ def _ports_json(spec: NodeTypeSpec) -> dict[str, Any]:
         "beta": False,
         "inputs": [{"name": port} for port in spec.inputs],
         "outputs": [{"name": port} for port in spec.outputs],
-        "config_schema": {key: dict(value) for key, value in spec.config_schema.items()},
+        "config_schema": plain_json(spec.config_schema),
     }
 
 

@@ -11,7 +11,7 @@ list with `include_definition=true`, and the response of create, PUT, PATCH and 
    "y": 0.0}`), as the real server's float model does.
 
 Nothing else changes; keys may come back in a different order. The stored definition stays raw.
-Pure: imports only the node catalogue.
+Pure: imports only the emulator's node catalogue.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from onepin_sync.catalog import NODE_TYPES
+from onepin_sync.emulator.catalog import CURRENT_NODE_TYPES as NODE_TYPES
 
 
 def migrate_definition(definition: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from onepin_sync.catalog import NODE_TYPES
+from onepin_sync.emulator.catalog import CURRENT_NODE_TYPES as NODE_TYPES
 from onepin_sync.emulator.validation import DefinitionProblem, check_definition
 
 _TYPE_CHECKS: Mapping[str, Callable[[Any], bool]] = {

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from onepin_sync.catalog import NODE_TYPES
+from onepin_sync.emulator.catalog import CURRENT_NODE_TYPES as NODE_TYPES
 from onepin_sync.emulator.envelope import FieldError
 
 NAME_MAX = 200
