@@ -10,6 +10,7 @@ import pytest
 
 from onepin_sync.emulator.embedded import EmbeddedEmulator, start_embedded
 from onepin_sync.emulator.errors import EmulatorError
+from onepin_sync.emulator.options import EmulatorOptions
 from onepin_sync.emulator.store import DEFAULT_DB_PATH
 
 
@@ -135,6 +136,33 @@ def test_bad_key_specs_are_refused_at_construction() -> None:
     for spec in ("sk_live_x", "op_live_abc:not-a-uuid", "op_live_abc::workflows:admin"):
         with pytest.raises(EmulatorError, match="--api-key"):
             EmbeddedEmulator(api_keys=[spec])
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("api_keys", ("sk_live_x",), "--api-key"),
+        ("latency_ms", -1.0, "latency must not be negative"),
+        ("rate_limit_per_min", 0, "at least 1 request per minute"),
+    ],
+)
+def test_bad_options_are_refused_when_made(field: str, value: object, message: str) -> None:
+    with pytest.raises(EmulatorError, match=message):
+        EmulatorOptions(**{field: value})
+
+
+def test_one_options_value_builds_the_embedded_server() -> None:
+    options = EmulatorOptions(control=True, api_keys=("op_live_fromOptions",))
+
+    with EmbeddedEmulator.from_options(options) as emulator:
+        with client_for(emulator, "op_live_fromOptions") as client:
+            whoami = client.get("/api/v1/auth/whoami")
+        control = httpx.get(f"{emulator.base_url}/_emulator/faults")
+
+    assert emulator.options == options
+    assert EmbeddedEmulator(control=True, api_keys=["op_live_fromOptions"]).options == options
+    assert whoami.status_code == 200
+    assert control.status_code == 200
 
 
 def test_seeded_keys_carry_their_workspace_and_scopes() -> None:

@@ -14,6 +14,7 @@ import click
 
 from onepin_sync.emulator.errors import EmulatorError
 from onepin_sync.emulator.keys import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
+from onepin_sync.emulator.options import EmulatorOptions
 from onepin_sync.emulator.store import DEFAULT_DB_PATH
 
 
@@ -86,7 +87,7 @@ def serve(
 ) -> None:
     """Serve the Onepin API locally until Ctrl+C; prints the URL and a ready-to-use key."""
     from onepin_sync.emulator.faults import parse_fault_spec
-    from onepin_sync.emulator.server import EmulatorOptions, is_loopback, serve_in_foreground
+    from onepin_sync.emulator.server import is_loopback, serve_in_foreground
 
     if not allow_remote and not is_loopback(host):
         raise ServeError(
@@ -97,33 +98,40 @@ def serve(
         faults = tuple(parse_fault_spec(spec) for spec in fault_specs)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from None
-    options = EmulatorOptions(
-        db_path=db_path,
-        control=control,
-        api_keys=api_keys,
-        rate_limit_per_min=rate_limit_per_min,
-        latency_ms=latency_ms,
-        faults=faults,
-    )
-
-    def announce(url: str) -> None:
-        lines = [
-            f"Onepin API emulator listening on {url}",
-            f"  database   {db_path}",
-            f"  API key    {DEFAULT_API_KEY}",
-            f"  workspace  {DEFAULT_WORKSPACE_ID}",
-        ]
-        lines += [f"  extra key  {spec}" for spec in api_keys]
-        if control:
-            lines.append(f"  control    {url}/_emulator/")
-        lines += [
-            "Try:",
-            f"  onepin --api-key {DEFAULT_API_KEY} --base-url {url} --json workflows list",
-            "Press Ctrl+C to stop.",
-        ]
-        click.echo("\n".join(lines))
-
     try:
-        serve_in_foreground(options, host=host, port=port, access_log=access_log, on_ready=announce)
+        options = EmulatorOptions(
+            db_path=db_path,
+            control=control,
+            api_keys=api_keys,
+            rate_limit_per_min=rate_limit_per_min,
+            latency_ms=latency_ms,
+            faults=faults,
+        )
+        serve_in_foreground(
+            options,
+            host=host,
+            port=port,
+            access_log=access_log,
+            on_ready=lambda url: click.echo(_announcement(url, options)),
+        )
     except EmulatorError as exc:
         raise ServeError(str(exc)) from None
+
+
+def _announcement(url: str, options: EmulatorOptions) -> str:
+    """What `serve` prints once it listens: where, which data, which keys, and a first command."""
+    lines = [
+        f"Onepin API emulator listening on {url}",
+        f"  database   {options.db_path}",
+        f"  API key    {DEFAULT_API_KEY}",
+        f"  workspace  {DEFAULT_WORKSPACE_ID}",
+    ]
+    lines += [f"  extra key  {spec}" for spec in options.api_keys]
+    if options.control:
+        lines.append(f"  control    {url}/_emulator/")
+    lines += [
+        "Try:",
+        f"  onepin --api-key {DEFAULT_API_KEY} --base-url {url} --json workflows list",
+        "Press Ctrl+C to stop.",
+    ]
+    return "\n".join(lines)

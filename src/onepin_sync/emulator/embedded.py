@@ -15,15 +15,14 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from onepin_sync.emulator.faults import FaultRule
-from onepin_sync.emulator.keys import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, parse_key_spec
+from onepin_sync.emulator.keys import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
+from onepin_sync.emulator.options import EmulatorOptions
 from onepin_sync.emulator.server import (
-    EmulatorOptions,
-    build_app,
     import_uvicorn,
     listening_socket,
     url_for,
@@ -32,6 +31,7 @@ from onepin_sync.emulator.server import (
 from onepin_sync.emulator.store import DEFAULT_DB_PATH
 
 if TYPE_CHECKING:
+    from onepin_sync.emulator.faults import FaultRule
     from onepin_sync.emulator.traffic import EmulatorApp
 
 _START_TIMEOUT = 15.0
@@ -51,16 +51,11 @@ class EmbeddedEmulator:
         latency_ms: float = 0.0,
         faults: Sequence[FaultRule] = (),
     ) -> None:
-        """Configure (nothing runs until `start()`).
+        """Configure (nothing runs until `start()`); the arguments are `EmulatorOptions` fields.
 
-        `db_path`: a SQLite file (created with its folder) or `:memory:`; `control` mounts
-        `/_emulator/`; `api_keys` are `KEY[:WORKSPACE[:SCOPES]]` specs besides the default key
-        (EmulatorError at once when malformed); `rate_limit_per_min` enables the per-key token
-        bucket; `latency_ms` is added to every API request; `faults` are armed from the start.
+        Raises EmulatorError at once for a malformed option (an `api_keys` spec, for instance).
         """
-        for spec in api_keys:
-            parse_key_spec(spec)  # fail early, in the caller's thread
-        self._options = EmulatorOptions(
+        self.options = EmulatorOptions(
             db_path=db_path,
             control=control,
             api_keys=tuple(api_keys),
@@ -73,6 +68,11 @@ class EmbeddedEmulator:
         self._app: EmulatorApp | None = None
         self._sock: socket.socket | None = None
         self._port: int | None = None
+
+    @classmethod
+    def from_options(cls, options: EmulatorOptions) -> Self:
+        """An emulator built from ready-made options (the same as passing each field)."""
+        return cls(**{f.name: getattr(options, f.name) for f in fields(options)})
 
     default_api_key = DEFAULT_API_KEY
     """The fixed dev key, bound to `default_workspace_id` with every scope."""
@@ -94,7 +94,9 @@ class EmbeddedEmulator:
         if self._thread is not None:
             raise RuntimeError("the emulator is already running")
         uvicorn = import_uvicorn()
-        app = build_app(self._options)
+        from onepin_sync.emulator.app import create_app
+
+        app = create_app(self.options)
         try:
             sock = listening_socket("127.0.0.1", 0)
         except BaseException:
