@@ -88,7 +88,7 @@ def test_the_walk_sees_relative_lazy_and_type_checking_imports(tmp_path: Path) -
         "    import onepin_sync.cli\n"
     )
 
-    assert f"{PACKAGE}.auth" in imports[f"{PACKAGE}.app"]
+    assert f"{PACKAGE}.auth_routes" in imports[f"{PACKAGE}.app"]
     assert set(modules_on_disk()) <= set(imports)
     assert imported_names(probe, f"{PACKAGE}.probe") >= {
         f"{PACKAGE}.store",

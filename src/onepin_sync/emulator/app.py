@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from onepin_sync.emulator import auth, catalog_routes, control_routes, workflow_routes
+from onepin_sync.emulator import auth_routes, catalog_routes, control_routes, workflow_routes
 from onepin_sync.emulator.envelope import ApiProblem, FieldError, format_field, validation_problem
 from onepin_sync.emulator.faults import FaultBook
 from onepin_sync.emulator.keys import KeyRing
@@ -90,7 +90,7 @@ def create_app(options: EmulatorOptions | None = None) -> EmulatorApp:
     api.add_exception_handler(RequestValidationError, _on_request_validation)
     api.add_exception_handler(HTTPException, _on_http_error)
     api.add_exception_handler(Exception, _on_crash)
-    api.include_router(auth.router)
+    api.include_router(auth_routes.router)
     api.include_router(catalog_routes.router)
     api.include_router(workflow_routes.router)
     if options.control:

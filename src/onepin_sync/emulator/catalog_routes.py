@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import JSONResponse
 
-from onepin_sync.emulator.auth import CatalogKey
 from onepin_sync.emulator.catalog import CURRENT_NODE_TYPES as NODE_TYPES
 from onepin_sync.emulator.catalog import NodeTypeSpec, plain_json
+from onepin_sync.emulator.dependencies import CatalogKey
 from onepin_sync.emulator.envelope import ApiProblem
 from onepin_sync.emulator.responses import ok
 

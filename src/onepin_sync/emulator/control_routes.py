@@ -19,10 +19,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from onepin_sync.emulator.auth import current_state
+from onepin_sync.emulator.dependencies import AppState
 from onepin_sync.emulator.envelope import (
     ApiProblem,
     FieldError,
@@ -63,49 +63,47 @@ class RunBody(BaseModel):
 
 
 @router.post("/keys")
-async def create_key(request: Request, body: NewKeyBody | None = None) -> ApiJSONResponse:
+async def create_key(state: AppState, body: NewKeyBody | None = None) -> ApiJSONResponse:
     body = body or NewKeyBody()
     workspace_id = str(body.workspace_id) if body.workspace_id is not None else None
-    key = current_state(request).keys.create(workspace_id, body.scopes)
+    key = state.keys.create(workspace_id, body.scopes)
     return ApiJSONResponse(key.to_json(), status_code=201)
 
 
 @router.post("/faults")
-async def add_fault(request: Request, rule: FaultRule) -> ApiJSONResponse:
-    return ApiJSONResponse({"id": current_state(request).faults.add(rule)}, status_code=201)
+async def add_fault(state: AppState, rule: FaultRule) -> ApiJSONResponse:
+    return ApiJSONResponse({"id": state.faults.add(rule)}, status_code=201)
 
 
 @router.get("/faults")
-async def list_faults(request: Request) -> ApiJSONResponse:
-    return ApiJSONResponse(current_state(request).faults.describe())
+async def list_faults(state: AppState) -> ApiJSONResponse:
+    return ApiJSONResponse(state.faults.describe())
 
 
 @router.delete("/faults")
-async def clear_faults(request: Request) -> ApiJSONResponse:
-    return ApiJSONResponse({"cleared": current_state(request).faults.clear()})
+async def clear_faults(state: AppState) -> ApiJSONResponse:
+    return ApiJSONResponse({"cleared": state.faults.clear()})
 
 
 @router.get("/requests")
 async def list_requests(
-    request: Request, workspace_id: Annotated[str | None, Query()] = None
+    state: AppState, workspace_id: Annotated[str | None, Query()] = None
 ) -> ApiJSONResponse:
-    records = current_state(request).log.records(workspace_id)
+    records = state.log.records(workspace_id)
     return ApiJSONResponse([r.to_json() for r in records])
 
 
 @router.delete("/requests")
-async def clear_requests(request: Request) -> ApiJSONResponse:
-    return ApiJSONResponse({"cleared": current_state(request).log.clear()})
+async def clear_requests(state: AppState) -> ApiJSONResponse:
+    return ApiJSONResponse({"cleared": state.log.clear()})
 
 
 @router.post("/workflows/{workflow_id}/runs")
-async def record_run(request: Request, workflow_id: uuid.UUID, body: RunBody) -> ApiJSONResponse:
+async def record_run(state: AppState, workflow_id: uuid.UUID, body: RunBody) -> ApiJSONResponse:
     created = body.created_at or datetime.now(UTC)
     if created.tzinfo is None:
         raise validation_problem([FieldError("created_at", "must include a UTC offset")])
-    record = current_state(request).store.record_run(
-        str(workflow_id), body.status, format_timestamp(created)
-    )
+    record = state.store.record_run(str(workflow_id), body.status, format_timestamp(created))
     if record is None:
         raise ApiProblem(404, f"Workflow {workflow_id} not found.")
     stats: dict[str, Any] = {

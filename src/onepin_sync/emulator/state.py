@@ -1,7 +1,7 @@
 """Everything one running emulator holds: storage, keys, fault rules, request log, rate limiter.
 
-One `EmulatorState` per app, shared by the traffic layer and the routes (which reach it through
-`request.app.state.emulator`). It is touched only from the server's event loop thread.
+One `EmulatorState` per app, shared by the traffic layer and the routes (which declare it as the
+`dependencies.AppState` dependency). It is touched only from the server's event loop thread.
 Imports no FastAPI.
 """
 

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
-from onepin_sync.emulator.auth import ReadKey, WriteKey, current_state
+from onepin_sync.emulator.dependencies import AppState, ReadKey, WriteKey
 from onepin_sync.emulator.envelope import (
     ApiProblem,
     FieldError,
@@ -33,6 +33,7 @@ from onepin_sync.emulator.envelope import (
 from onepin_sync.emulator.keys import ApiKey
 from onepin_sync.emulator.readiness import assess_definition
 from onepin_sync.emulator.responses import ok
+from onepin_sync.emulator.state import EmulatorState
 from onepin_sync.emulator.store import ListQuery, WorkflowRecord
 from onepin_sync.emulator.validation import (
     NAME_MAX,
@@ -116,6 +117,7 @@ def _page_url(request: Request, offset: int, limit: int) -> str:
 @router.get("")
 async def list_workflows(
     request: Request,
+    state: AppState,
     key: ReadKey,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -152,7 +154,7 @@ async def list_workflows(
         last_run_before=before,
         include_definition=include_definition,
     )
-    records, total = current_state(request).store.list(key.workspace_id, query)
+    records, total = state.store.list(key.workspace_id, query)
     pagination = {
         "limit": limit,
         "total": total,
@@ -164,7 +166,7 @@ async def list_workflows(
 
 @router.post("")
 async def create_workflow(
-    request: Request,
+    state: AppState,
     key: WriteKey,
     body: Annotated[WorkflowCreateBody | None, Body()] = None,
 ) -> JSONResponse:
@@ -178,7 +180,7 @@ async def create_workflow(
     definition_json = _checked_definition(definition, errors)
     if errors:
         raise validation_problem(errors)
-    record = current_state(request).store.create(
+    record = state.store.create(
         workspace_id=key.workspace_id,
         user_id=key.user_id,
         name=body.name if body.name is not None else PLACEHOLDER_NAME,
@@ -205,23 +207,23 @@ async def validate_workflow(key: WriteKey, body: WorkflowValidateBody) -> JSONRe
     return ok(assess_definition(body.definition))
 
 
-def _stored(request: Request, key: ApiKey, workflow_id: uuid.UUID) -> WorkflowRecord:
-    record = current_state(request).store.get(key.workspace_id, str(workflow_id))
+def _stored(state: EmulatorState, key: ApiKey, workflow_id: uuid.UUID) -> WorkflowRecord:
+    record = state.store.get(key.workspace_id, str(workflow_id))
     if record is None:
         raise _not_found(workflow_id)
     return record
 
 
 @router.get("/{workflow_id}")
-async def get_workflow(request: Request, key: ReadKey, workflow_id: uuid.UUID) -> JSONResponse:
+async def get_workflow(state: AppState, key: ReadKey, workflow_id: uuid.UUID) -> JSONResponse:
     """One live workflow of the key's workspace."""
-    return ok(workflow_json(_stored(request, key, workflow_id)))
+    return ok(workflow_json(_stored(state, key, workflow_id)))
 
 
 def _write(
-    request: Request, key: ApiKey, workflow_id: uuid.UUID, changes: dict[str, str | None]
+    state: EmulatorState, key: ApiKey, workflow_id: uuid.UUID, changes: dict[str, str | None]
 ) -> JSONResponse:
-    record = current_state(request).store.update(key.workspace_id, str(workflow_id), changes)
+    record = state.store.update(key.workspace_id, str(workflow_id), changes)
     if record is None:
         raise _not_found(workflow_id)
     return ok(workflow_json(record))
@@ -229,7 +231,7 @@ def _write(
 
 @router.put("/{workflow_id}")
 async def replace_workflow(
-    request: Request, key: WriteKey, workflow_id: uuid.UUID, body: WorkflowReplaceBody
+    state: AppState, key: WriteKey, workflow_id: uuid.UUID, body: WorkflowReplaceBody
 ) -> JSONResponse:
     """Full replace of name, description and definition."""
     errors = check_name(body.name) + check_description(body.description)
@@ -242,12 +244,12 @@ async def replace_workflow(
         "description": body.description,
         "definition": definition_json,
     }
-    return _write(request, key, workflow_id, changes)
+    return _write(state, key, workflow_id, changes)
 
 
 @router.patch("/{workflow_id}")
 async def patch_workflow(
-    request: Request, key: WriteKey, workflow_id: uuid.UUID, body: WorkflowPatchBody
+    state: AppState, key: WriteKey, workflow_id: uuid.UUID, body: WorkflowPatchBody
 ) -> JSONResponse:
     """Replace the top-level keys present in the body (not a merge patch)."""
     present = body.model_fields_set
@@ -272,26 +274,26 @@ async def patch_workflow(
             changes["definition"] = _checked_definition(body.definition, errors)
     if errors:
         raise validation_problem(errors)
-    return _write(request, key, workflow_id, changes)
+    return _write(state, key, workflow_id, changes)
 
 
 @router.delete("/{workflow_id}")
-async def delete_workflow(request: Request, key: WriteKey, workflow_id: uuid.UUID) -> JSONResponse:
+async def delete_workflow(state: AppState, key: WriteKey, workflow_id: uuid.UUID) -> JSONResponse:
     """Soft delete; a second delete is 404."""
-    if not current_state(request).store.soft_delete(key.workspace_id, str(workflow_id)):
+    if not state.store.soft_delete(key.workspace_id, str(workflow_id)):
         raise _not_found(workflow_id)
     return ok({"id": str(workflow_id), "deleted": True})
 
 
 @router.post("/{workflow_id}/duplicate")
 async def duplicate_workflow(
-    request: Request, key: WriteKey, workflow_id: uuid.UUID
+    state: AppState, key: WriteKey, workflow_id: uuid.UUID
 ) -> JSONResponse:
     """A copy named `<name> (Copy)` (the source name cut to keep 200 characters), zero runs."""
-    source = _stored(request, key, workflow_id)
+    source = _stored(state, key, workflow_id)
     assert source.definition_json is not None
     name = source.name[: NAME_MAX - len(COPY_SUFFIX)] + COPY_SUFFIX
-    record = current_state(request).store.create(
+    record = state.store.create(
         workspace_id=key.workspace_id,
         user_id=key.user_id,
         name=name,
