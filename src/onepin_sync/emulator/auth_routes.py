@@ -5,6 +5,7 @@ from starlette.responses import JSONResponse
 
 from onepin_sync.emulator.dependencies import AnyKey
 from onepin_sync.emulator.responses import ok
+from onepin_sync.emulator.schemas import WhoamiOut
 
 router = APIRouter()
 
@@ -13,11 +14,11 @@ router = APIRouter()
 async def whoami(key: AnyKey) -> JSONResponse:
     """Who the key is: `AuthWhoamiOut`."""
     return ok(
-        {
-            "auth_kind": "api_key",
-            "user_id": key.user_id,
-            "workspace_id": key.workspace_id,
-            "api_key_id": key.key_id,
-            "scopes": sorted(key.scopes),
-        }
+        WhoamiOut(
+            auth_kind="api_key",
+            user_id=key.user_id,
+            workspace_id=key.workspace_id,
+            api_key_id=key.key_id,
+            scopes=sorted(key.scopes),
+        )
     )

@@ -15,20 +15,21 @@ from onepin_sync.emulator.catalog import NodeTypeSpec, plain_json
 from onepin_sync.emulator.dependencies import CatalogKey
 from onepin_sync.emulator.envelope import ApiProblem
 from onepin_sync.emulator.responses import ok
+from onepin_sync.emulator.schemas import NodeDetailOut, NodePortsOut, PortOut
 
 router = APIRouter()
 
 
-def _ports_json(spec: NodeTypeSpec) -> dict[str, Any]:
-    """`NodePortsOut`."""
+def _ports(spec: NodeTypeSpec) -> dict[str, Any]:
+    """The `NodePortsOut` fields of a node type."""
     return {
         "node_type": spec.node_type,
         "display_name": spec.display_name,
         "description": spec.description,
         "version": spec.config_version,
         "beta": False,
-        "inputs": [{"name": port} for port in spec.inputs],
-        "outputs": [{"name": port} for port in spec.outputs],
+        "inputs": [PortOut(name=port) for port in spec.inputs],
+        "outputs": [PortOut(name=port) for port in spec.outputs],
         "config_schema": plain_json(spec.config_schema),
     }
 
@@ -36,7 +37,7 @@ def _ports_json(spec: NodeTypeSpec) -> dict[str, Any]:
 @router.get("/api/v1/nodes")
 async def list_nodes() -> JSONResponse:
     """Every node type with its ports; no authentication, like the real endpoint."""
-    items = [_ports_json(spec) for spec in NODE_TYPES.values()]
+    items = [NodePortsOut(**_ports(spec)) for spec in NODE_TYPES.values()]
     return ok(items, pagination={"limit": 100, "next": None, "prev": None})
 
 
@@ -46,4 +47,4 @@ async def node_detail(node_type: str, key: CatalogKey) -> JSONResponse:
     spec = NODE_TYPES.get(node_type)
     if spec is None:
         raise ApiProblem(404, f"Unknown node type '{node_type}'.")
-    return ok({**_ports_json(spec), "category": spec.category, "options": {}})
+    return ok(NodeDetailOut(**_ports(spec), category=spec.category, options={}))

@@ -56,16 +56,6 @@ class ApiKey:
     workspace_id: str
     scopes: frozenset[str]
 
-    def to_json(self) -> dict[str, object]:
-        """The control endpoint's answer when the key is created."""
-        return {
-            "api_key": self.key,
-            "workspace_id": self.workspace_id,
-            "scopes": sorted(self.scopes),
-            "key_id": self.key_id,
-            "user_id": self.user_id,
-        }
-
 
 DEFAULT_KEY = ApiKey(
     key=DEFAULT_API_KEY,

@@ -14,7 +14,8 @@ when the structure is sound, these run-start rules:
     unreachable_node           a node no path of edges reaches from a `source_script` node
 
 Warnings (never affect `valid`): `cycle`, one per cycle of edges. `blocked` (plan entitlements)
-is always empty: the emulator has no plans. Pure: imports the catalogue and `validation.py`.
+is always empty: the emulator has no plans. Pure: imports the catalogue, `validation.py` and the
+response schema.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from onepin_sync.emulator.catalog import CURRENT_NODE_TYPES as NODE_TYPES
+from onepin_sync.emulator.schemas import ValidateOut, ValidateSummary, ValidationIssue
 from onepin_sync.emulator.validation import DefinitionProblem, check_definition
 
 _TYPE_CHECKS: Mapping[str, Callable[[Any], bool]] = {
@@ -35,22 +37,23 @@ _TYPE_CHECKS: Mapping[str, Callable[[Any], bool]] = {
 }
 
 
-def _detail(rule: str, message: str, node: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"rule": rule}
+def _detail(rule: str, message: str, node: Mapping[str, Any] | None = None) -> ValidationIssue:
+    fields: dict[str, Any] = {"rule": rule, "message": message}
     if node is not None:
-        out["node_id"] = node.get("id")
+        fields["node_id"] = node.get("id")
         if isinstance(node.get("name"), str):
-            out["node_name"] = node["name"]
-    out["message"] = message
-    return out
+            fields["node_name"] = node["name"]
+    return ValidationIssue(**fields)
 
 
-def _structural_detail(problem: DefinitionProblem) -> dict[str, Any]:
-    out: dict[str, Any] = {"rule": problem.rule}
+def _structural_detail(problem: DefinitionProblem) -> ValidationIssue:
+    fields: dict[str, Any] = {
+        "rule": problem.rule,
+        "message": f"{problem.field}: {problem.message}",
+    }
     if problem.node_id is not None:
-        out["node_id"] = problem.node_id
-    out["message"] = f"{problem.field}: {problem.message}"
-    return out
+        fields["node_id"] = problem.node_id
+    return ValidationIssue(**fields)
 
 
 def _nodes(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -65,7 +68,7 @@ def _edges(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [e for e in edges if isinstance(e, Mapping)] if isinstance(edges, list) else []
 
 
-def summarize(definition: Mapping[str, Any]) -> dict[str, Any]:
+def summarize(definition: Mapping[str, Any]) -> ValidateSummary:
     """A presentation summary; works on any definition, valid or not."""
     nodes, edges = _nodes(definition), _edges(definition)
     types: dict[str, int] = {}
@@ -84,15 +87,15 @@ def summarize(definition: Mapping[str, Any]) -> dict[str, Any]:
         voice_map = config.get("voice_map")
         if node_type == "operator_generator" and isinstance(voice_map, Mapping):
             locales.update(str(k) for k in voice_map)
-    return {
-        "node_count": len(nodes),
-        "edge_count": len(edges),
-        "node_types": dict(sorted(types.items())),
-        "source_node_ids": [n.get("id") for n in nodes if n.get("type") == "source_script"],
-        "sink_node_ids": [n.get("id") for n in nodes if n.get("type") == "sink_preview"],
-        "target_languages": sorted(languages),
-        "voice_locales": sorted(locales),
-    }
+    return ValidateSummary(
+        node_count=len(nodes),
+        edge_count=len(edges),
+        node_types=dict(sorted(types.items())),
+        source_node_ids=[n.get("id") for n in nodes if n.get("type") == "source_script"],
+        sink_node_ids=[n.get("id") for n in nodes if n.get("type") == "sink_preview"],
+        target_languages=sorted(languages),
+        voice_locales=sorted(locales),
+    )
 
 
 def _voice_problem(config: Mapping[str, Any]) -> str | None:
@@ -110,7 +113,7 @@ def _voice_problem(config: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _config_problems(node: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _config_problems(node: Mapping[str, Any]) -> list[ValidationIssue]:
     spec = NODE_TYPES[str(node["type"])]
     config = node.get("config")
     if not isinstance(config, Mapping):
@@ -176,8 +179,8 @@ def _cycles(following: Mapping[str, list[str]]) -> list[list[str]]:
 
 def _run_start_problems(
     nodes: list[Mapping[str, Any]], edges: list[Mapping[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    errors: list[dict[str, Any]] = []
+) -> tuple[list[ValidationIssue], list[ValidationIssue]]:
+    errors: list[ValidationIssue] = []
     types = [n["type"] for n in nodes]
     if "source_script" not in types:
         errors.append(_detail("missing_source", "add a Script Input (source_script) node"))
@@ -217,18 +220,18 @@ def _run_start_problems(
     return errors, warnings
 
 
-def assess_definition(definition: Mapping[str, Any]) -> dict[str, Any]:
-    """The `WorkflowValidateOut` JSON for a definition (nothing is stored)."""
+def assess_definition(definition: Mapping[str, Any]) -> ValidateOut:
+    """The `WorkflowValidateOut` for a definition (nothing is stored)."""
     structural = check_definition(definition)
     errors = [_structural_detail(p) for p in structural]
-    warnings: list[dict[str, Any]] = []
+    warnings: list[ValidationIssue] = []
     if not structural:
         run_errors, warnings = _run_start_problems(_nodes(definition), _edges(definition))
         errors += run_errors
-    return {
-        "valid": not errors,
-        "summary": summarize(definition),
-        "errors": errors,
-        "warnings": warnings,
-        "blocked": [],
-    }
+    return ValidateOut(
+        valid=not errors,
+        summary=summarize(definition),
+        errors=errors,
+        warnings=warnings,
+        blocked=[],
+    )

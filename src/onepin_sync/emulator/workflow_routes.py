@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request
-from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
 from onepin_sync.emulator.dependencies import AppState, ReadKey, WriteKey
@@ -33,6 +32,14 @@ from onepin_sync.emulator.envelope import (
 from onepin_sync.emulator.keys import ApiKey
 from onepin_sync.emulator.readiness import assess_definition
 from onepin_sync.emulator.responses import ok
+from onepin_sync.emulator.schemas import (
+    DeletedOut,
+    NameAvailabilityOut,
+    WorkflowCreateBody,
+    WorkflowPatchBody,
+    WorkflowReplaceBody,
+    WorkflowValidateBody,
+)
 from onepin_sync.emulator.state import EmulatorState
 from onepin_sync.emulator.store import ListQuery, WorkflowRecord
 from onepin_sync.emulator.validation import (
@@ -42,7 +49,7 @@ from onepin_sync.emulator.validation import (
     check_name,
     encode_definition,
 )
-from onepin_sync.emulator.workflow_view import workflow_json
+from onepin_sync.emulator.workflow_view import workflow_out
 
 PLACEHOLDER_NAME = "Untitled workflow"
 COPY_SUFFIX = " (Copy)"
@@ -55,36 +62,6 @@ SortOrder = Literal["asc", "desc"]
 ListStatus = Literal["draft", "running", "completed", "failed", "paused"]
 
 router = APIRouter(prefix="/api/v1/workflows")
-
-
-class WorkflowCreateBody(BaseModel):
-    """`POST /workflows`: everything optional; `{}` creates an untitled, empty workflow."""
-
-    name: str | None = None
-    description: str | None = None
-    definition: dict[str, Any] | None = None
-
-
-class WorkflowReplaceBody(BaseModel):
-    """`PUT /workflows/{id}`: name and definition required; description omitted = cleared."""
-
-    name: str
-    description: str | None = None
-    definition: dict[str, Any]
-
-
-class WorkflowPatchBody(BaseModel):
-    """`PATCH /workflows/{id}`: the keys present replace; `description: null` clears."""
-
-    name: str | None = None
-    description: str | None = None
-    definition: dict[str, Any] | None = None
-
-
-class WorkflowValidateBody(BaseModel):
-    """`POST /workflows/validate`."""
-
-    definition: dict[str, Any]
 
 
 def _checked_definition(definition: dict[str, Any], errors: list[FieldError]) -> str:
@@ -161,7 +138,7 @@ async def list_workflows(
         "next": _page_url(request, offset + limit, limit) if offset + limit < total else None,
         "prev": _page_url(request, max(0, offset - limit), limit) if offset > 0 else None,
     }
-    return ok([workflow_json(r) for r in records], pagination=pagination)
+    return ok([workflow_out(r) for r in records], pagination=pagination)
 
 
 @router.post("")
@@ -188,7 +165,7 @@ async def create_workflow(
         description=body.description,
         definition_json=definition_json,
     )
-    return ok(workflow_json(record), status=201)
+    return ok(workflow_out(record), status=201)
 
 
 @router.get("/name-availability")
@@ -198,7 +175,7 @@ async def name_availability(key: ReadKey, name: str, exclude_id: str | None = No
     errors = check_name(trimmed)
     if errors:
         raise validation_problem(errors)
-    return ok({"name": trimmed, "available": True})
+    return ok(NameAvailabilityOut(name=trimmed, available=True))
 
 
 @router.post("/validate")
@@ -217,7 +194,7 @@ def _stored(state: EmulatorState, key: ApiKey, workflow_id: uuid.UUID) -> Workfl
 @router.get("/{workflow_id}")
 async def get_workflow(state: AppState, key: ReadKey, workflow_id: uuid.UUID) -> JSONResponse:
     """One live workflow of the key's workspace."""
-    return ok(workflow_json(_stored(state, key, workflow_id)))
+    return ok(workflow_out(_stored(state, key, workflow_id)))
 
 
 def _write(
@@ -226,7 +203,7 @@ def _write(
     record = state.store.update(key.workspace_id, str(workflow_id), changes)
     if record is None:
         raise _not_found(workflow_id)
-    return ok(workflow_json(record))
+    return ok(workflow_out(record))
 
 
 @router.put("/{workflow_id}")
@@ -282,7 +259,7 @@ async def delete_workflow(state: AppState, key: WriteKey, workflow_id: uuid.UUID
     """Soft delete; a second delete is 404."""
     if not state.store.soft_delete(key.workspace_id, str(workflow_id)):
         raise _not_found(workflow_id)
-    return ok({"id": str(workflow_id), "deleted": True})
+    return ok(DeletedOut(id=str(workflow_id), deleted=True))
 
 
 @router.post("/{workflow_id}/duplicate")
@@ -301,4 +278,4 @@ async def duplicate_workflow(
         description=source.description,
         definition_json=source.definition_json,
     )
-    return ok(workflow_json(record), status=201)
+    return ok(workflow_out(record), status=201)
