@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from onepin_sync.emulator.database import DEFAULT_DB_PATH
 from onepin_sync.emulator.embedded import EmbeddedEmulator, start_embedded
 from onepin_sync.emulator.errors import EmulatorError
 from onepin_sync.emulator.options import EmulatorOptions
-from onepin_sync.emulator.store import DEFAULT_DB_PATH
 
 
 def client_for(emulator: EmbeddedEmulator, key: str | None = None) -> httpx.Client:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import click
 
+from onepin_sync.emulator.database import DEFAULT_DB_PATH
 from onepin_sync.emulator.errors import EmulatorError
 from onepin_sync.emulator.keys import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
 from onepin_sync.emulator.options import EmulatorOptions
-from onepin_sync.emulator.store import DEFAULT_DB_PATH
 
 
 class ServeError(click.ClickException):

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from onepin_sync.emulator.database import DEFAULT_DB_PATH
 from onepin_sync.emulator.keys import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
 from onepin_sync.emulator.options import EmulatorOptions
 from onepin_sync.emulator.server import (
@@ -28,7 +29,6 @@ from onepin_sync.emulator.server import (
     url_for,
     uvicorn_config,
 )
-from onepin_sync.emulator.store import DEFAULT_DB_PATH
 
 if TYPE_CHECKING:
     from onepin_sync.emulator.faults import FaultRule

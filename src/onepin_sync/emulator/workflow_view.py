@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from onepin_sync.emulator.database import RUN_STATUSES
 from onepin_sync.emulator.migrate import migrate_definition
 from onepin_sync.emulator.schemas import RunStatusCounts, WorkflowOut, dump
-from onepin_sync.emulator.store import RUN_STATUSES, WorkflowRecord
+from onepin_sync.emulator.store import WorkflowRecord
 
 
 def workflow_out(record: WorkflowRecord) -> WorkflowOut:
