@@ -117,10 +117,10 @@ class WorkflowOut(_Out):
 
 
 class DeletedOut(_Out):
-    """`DELETE /workflows/{id}`: a free-form map in the documentation; the SDK's own test
-    fixture answers `{"deleted": true}`, which the emulator sends."""
+    """`DELETE /workflows/{id}`: `data` is a free-form map in the documentation (its example is
+    `{}`, auto-generated filler); the SDK's own test fixture answers `{"deleted": true}`, which
+    the emulator sends."""
 
-    id: str
     deleted: bool
 
 

@@ -7,7 +7,7 @@
     GET    /api/v1/workflows/{id}                get (read)
     PUT    /api/v1/workflows/{id}                full replace; omitted description clears it
     PATCH  /api/v1/workflows/{id}                present top-level keys replace; empty body 422
-    DELETE /api/v1/workflows/{id}                soft delete; 404 everywhere afterwards
+    DELETE /api/v1/workflows/{id}                soft delete, {deleted: true}; then 404 everywhere
     POST   /api/v1/workflows/{id}/duplicate      201, "<name> (Copy)", zero runs
 
 Literal paths are registered before `/{id}`. Every workflow in a response carries the migrated
@@ -256,10 +256,10 @@ async def patch_workflow(
 
 @router.delete("/{workflow_id}")
 async def delete_workflow(state: AppState, key: WriteKey, workflow_id: uuid.UUID) -> JSONResponse:
-    """Soft delete; a second delete is 404."""
+    """Soft delete, answering `{"deleted": true}`; a second delete is 404."""
     if not state.store.soft_delete(key.workspace_id, str(workflow_id)):
         raise _not_found(workflow_id)
-    return ok(DeletedOut(id=str(workflow_id), deleted=True))
+    return ok(DeletedOut(deleted=True))
 
 
 @router.post("/{workflow_id}/duplicate")
