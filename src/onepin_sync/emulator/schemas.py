@@ -1,7 +1,7 @@
 """The emulator's wire shapes: every request body it parses and every response body it builds.
 
     workflow API requests    WorkflowCreateBody, WorkflowReplaceBody, WorkflowPatchBody,
-                             WorkflowValidateBody
+                             WorkflowValidateBody (+ DefinitionIn: the SDK's definition model)
     workflow API responses   WorkflowOut (+ RunStatusCounts), DeletedOut, NameAvailabilityOut,
                              ValidateOut (+ ValidateSummary, ValidationIssue, BlockedOut),
                              WhoamiOut, NodePortsOut (+ PortOut), NodeDetailOut
@@ -26,7 +26,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    field_validator,
+)
 
 from onepin_sync.emulator.faults import FaultRule
 from onepin_sync.emulator.keys import check_scopes
@@ -79,10 +87,69 @@ class WorkflowPatchBody(_Body):
     definition: dict[str, Any] | None = None
 
 
-class WorkflowValidateBody(_Body):
-    """`POST /workflows/validate`."""
+class _DefinitionPart(BaseModel):
+    """Part of a definition as the SDK's `WorkflowDefinitionInput` models it: extra keys allowed.
 
-    definition: dict[str, Any]
+    Numbers and strings are strict (`"1"` is not a number, `true` not an integer), like the
+    emulator's save-time rules; whether the real server coerces them is our assumption.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+
+class PositionIn(_DefinitionPart):
+    x: StrictFloat
+    y: StrictFloat
+
+
+class NodeIn(_DefinitionPart):
+    """`GraphNode`. `type` is any string, as the SDK's open enum allows: an unknown type is a
+    validation finding, not a malformed body (our assumption about the server's model)."""
+
+    id: StrictStr
+    type: StrictStr
+    position: PositionIn
+    name: StrictStr | None = None
+    config: dict[str, Any] | None = None
+    config_version: StrictInt | None = None
+
+
+class EdgeIn(_DefinitionPart):
+    """`GraphEdge`: every field required; ports camelCase on the wire."""
+
+    id: StrictStr
+    source: StrictStr
+    source_port: StrictStr = Field(alias="sourcePort")
+    target: StrictStr
+    target_port: StrictStr = Field(alias="targetPort")
+
+
+class GraphIn(_DefinitionPart):
+    nodes: list[NodeIn] | None = None
+    edges: list[EdgeIn] | None = None
+
+
+class ExecutionIn(_DefinitionPart):
+    steps: list[StrictStr] | None = None
+    params: dict[str, Any] | None = None
+
+
+class DefinitionIn(_DefinitionPart):
+    """`WorkflowDefinitionInput`: the request model of `POST /workflows/validate`."""
+
+    graph: GraphIn | None = None
+    execution: ExecutionIn | None = None
+
+    def as_sent(self) -> dict[str, Any]:
+        """The definition as a JSON value again (extra keys kept, omitted keys left out)."""
+        sent: dict[str, Any] = self.model_dump(by_alias=True, exclude_unset=True)
+        return sent
+
+
+class WorkflowValidateBody(_Body):
+    """`POST /workflows/validate`: a definition the request model accepts, or 422."""
+
+    definition: DefinitionIn
 
 
 # --- workflow API: responses ---------------------------------------------------------------------

@@ -180,8 +180,10 @@ async def name_availability(key: ReadKey, name: str, exclude_id: str | None = No
 
 @router.post("/validate")
 async def validate_workflow(key: WriteKey, body: WorkflowValidateBody) -> JSONResponse:
-    """Always 200 for a well-formed body; `valid` reflects `errors` (see `readiness.py`)."""
-    return ok(assess_definition(body.definition))
+    """200 for a body the definition model accepts (a node without `type` or `position`, a
+    non-numeric coordinate or an edge missing a field is 422, as the real request model
+    answers); `valid` reflects `errors` (see `readiness.py`)."""
+    return ok(assess_definition(body.definition.as_sent()))
 
 
 def _stored(state: EmulatorState, key: ApiKey, workflow_id: uuid.UUID) -> WorkflowRecord:
