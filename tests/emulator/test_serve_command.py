@@ -34,8 +34,17 @@ def test_help_lists_every_option() -> None:
         "--rate-limit-per-min",
         "--fault",
         "--allow-remote",
+        "--profile",
     ):
         assert option in result.output
+    assert "--profile [current|next]" in result.output
+
+
+def test_an_unknown_profile_is_a_usage_error() -> None:
+    result = CliRunner().invoke(emulator_group, ["serve", "--profile", "later"])
+
+    assert result.exit_code == 2
+    assert "'later' is not one of 'current', 'next'" in result.output
 
 
 def test_a_non_loopback_host_needs_allow_remote() -> None:
@@ -108,11 +117,14 @@ def test_without_the_extra_the_error_names_it() -> None:
     )
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A foreground `serve` in a subprocess; yields (base URL, everything it printed)."""
+@pytest.fixture(params=["default", "next"])
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """A foreground `serve` in a subprocess, with the default profile and with `--profile next`;
+    yields (base URL, everything it printed)."""
+    profile = [] if request.param == "default" else ["--profile", request.param]
     args = [
         "serve",
+        *profile,
         "--port",
         "0",
         "--db",
@@ -158,6 +170,11 @@ def test_serve_prints_url_key_and_an_example_and_serves(served: tuple[str, str])
         created = api.post("/api/v1/workflows", json={"name": "served"})
         whoami = api.get("/api/v1/auth/whoami")
         faults = api.get("/_emulator/faults")
+        profile = api.get("/_emulator/profile").json()["profile"]
+        node_types = len(api.get("/api/v1/nodes").json()["data"])
+
+    assert f"  profile    {profile}\n" in printed
+    assert (profile, node_types) in {("current", 11), ("next", 12)}
 
     assert created.status_code == 201
     assert whoami.status_code == 503

@@ -71,6 +71,7 @@ def create_app(options: EmulatorOptions | None = None) -> EmulatorApp:
         log=RequestLog(),
         limiter=limiter,
         latency_seconds=options.latency_ms / 1000.0,
+        profile=options.server_profile(),
     )
 
     @asynccontextmanager

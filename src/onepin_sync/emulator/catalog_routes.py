@@ -1,7 +1,8 @@
 """The node catalogue: `GET /api/v1/nodes` (no auth) and `GET /api/v2/nodes/{node_type}`.
 
-Both are built from the emulator's own catalogue (`catalog.py`); `version` is the type's current
-`config_version` (our assumption: the documentation does not say what the number tracks).
+Both are built from the catalogue of the emulator's profile (`catalog.py`, `profiles.py`);
+`version` is the type's current `config_version` (our assumption: the documentation does not say
+what the number tracks).
 Imports FastAPI.
 """
 
@@ -10,9 +11,8 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import JSONResponse
 
-from onepin_sync.emulator.catalog import CURRENT_NODE_TYPES as NODE_TYPES
 from onepin_sync.emulator.catalog import NodeTypeSpec, plain_json
-from onepin_sync.emulator.dependencies import CatalogKey
+from onepin_sync.emulator.dependencies import AppState, CatalogKey
 from onepin_sync.emulator.envelope import ApiProblem
 from onepin_sync.emulator.responses import ok
 from onepin_sync.emulator.schemas import NodeDetailOut, NodePortsOut, PortOut
@@ -35,16 +35,16 @@ def _ports(spec: NodeTypeSpec) -> dict[str, Any]:
 
 
 @router.get("/api/v1/nodes")
-async def list_nodes() -> JSONResponse:
-    """Every node type with its ports; no authentication, like the real endpoint."""
-    items = [NodePortsOut(**_ports(spec)) for spec in NODE_TYPES.values()]
+async def list_nodes(state: AppState) -> JSONResponse:
+    """Every node type of the profile with its ports; no authentication, like the real one."""
+    items = [NodePortsOut(**_ports(spec)) for spec in state.profile.node_types.values()]
     return ok(items, pagination={"limit": 100, "next": None, "prev": None})
 
 
 @router.get("/api/v2/nodes/{node_type}")
-async def node_detail(node_type: str, key: CatalogKey) -> JSONResponse:
+async def node_detail(state: AppState, node_type: str, key: CatalogKey) -> JSONResponse:
     """`NodeDetailOut`: the ports entry plus `category` and (empty) runtime `options`."""
-    spec = NODE_TYPES.get(node_type)
+    spec = state.profile.node_types.get(node_type)
     if spec is None:
         raise ApiProblem(404, f"Unknown node type '{node_type}'.")
     return ok(NodeDetailOut(**_ports(spec), category=spec.category, options={}))

@@ -16,6 +16,7 @@ from onepin_sync.emulator.database import DEFAULT_DB_PATH
 from onepin_sync.emulator.errors import EmulatorError
 from onepin_sync.emulator.keys import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
 from onepin_sync.emulator.options import EmulatorOptions
+from onepin_sync.emulator.profiles import DEFAULT_PROFILE, PROFILE_NAMES
 
 
 class ServeError(click.ClickException):
@@ -55,6 +56,13 @@ def emulator_group() -> None:
 )
 @click.option("--control", is_flag=True, help="Mount the /_emulator/ control endpoint.")
 @click.option(
+    "--profile",
+    type=click.Choice(PROFILE_NAMES),
+    default=DEFAULT_PROFILE,
+    show_default=True,
+    help="Which Onepin to play: current (today's API) or next (a plausible newer release).",
+)
+@click.option(
     "--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Added to every API request."
 )
 @click.option(
@@ -79,6 +87,7 @@ def serve(
     db_path: str,
     api_keys: tuple[str, ...],
     control: bool,
+    profile: str,
     latency_ms: float,
     rate_limit_per_min: int | None,
     fault_specs: tuple[str, ...],
@@ -106,6 +115,7 @@ def serve(
             rate_limit_per_min=rate_limit_per_min,
             latency_ms=latency_ms,
             faults=faults,
+            profile=profile,
         )
         serve_in_foreground(
             options,
@@ -123,6 +133,7 @@ def _announcement(url: str, options: EmulatorOptions) -> str:
     lines = [
         f"Onepin API emulator listening on {url}",
         f"  database   {options.db_path}",
+        f"  profile    {options.profile}",
         f"  API key    {DEFAULT_API_KEY}",
         f"  workspace  {DEFAULT_WORKSPACE_ID}",
     ]

@@ -22,7 +22,13 @@ from typing import Any, Self
 import httpx
 
 from onepin_sync.emulator.faults import FaultRule
-from onepin_sync.emulator.schemas import ArmedFault, RequestRecord, RunStats, WorkspaceKey
+from onepin_sync.emulator.schemas import (
+    ArmedFault,
+    ProfileOut,
+    RequestRecord,
+    RunStats,
+    WorkspaceKey,
+)
 
 __all__ = [
     "ArmedFault",
@@ -99,6 +105,10 @@ class EmulatorControl:
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")
+
+    def profile(self) -> str:
+        """The profile this server plays (`current` or `next`)."""
+        return ProfileOut.model_validate(self._call("GET", "/profile")).profile
 
     def record_run(
         self, workflow_id: str, status: str, created_at: datetime | None = None

@@ -10,6 +10,8 @@
     DELETE /_emulator/requests                  -> {"cleared": n}
     POST   /_emulator/workflows/{id}/runs       {"status", "created_at"?} -> run statistics, 201
                                                 (seeds run history for the list filters)
+    GET    /_emulator/profile                   {"profile", "profiles"}: which Onepin this
+                                                server plays (chosen when it starts)
 
 Answers are plain JSON (no envelope); errors use the API's error envelope. Control requests are
 never logged, delayed, faulted or rate-limited. Imports FastAPI.
@@ -29,12 +31,14 @@ from onepin_sync.emulator.envelope import (
     validation_problem,
 )
 from onepin_sync.emulator.faults import FaultRule
+from onepin_sync.emulator.profiles import PROFILE_NAMES
 from onepin_sync.emulator.responses import ApiJSONResponse, plain
 from onepin_sync.emulator.schemas import (
     ArmedFault,
     Cleared,
     FaultId,
     NewKeyBody,
+    ProfileOut,
     RequestRecord,
     RunBody,
     RunStats,
@@ -104,3 +108,8 @@ async def record_run(state: AppState, workflow_id: uuid.UUID, body: RunBody) -> 
         run_status_counts=dict(record.run_status_counts),
     )
     return plain(stats, status=201)
+
+
+@router.get("/profile")
+async def server_profile(state: AppState) -> ApiJSONResponse:
+    return plain(ProfileOut(profile=state.profile.name, profiles=list(PROFILE_NAMES)))

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Self
 from onepin_sync.emulator.database import DEFAULT_DB_PATH
 from onepin_sync.emulator.keys import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
 from onepin_sync.emulator.options import EmulatorOptions
+from onepin_sync.emulator.profiles import DEFAULT_PROFILE
 from onepin_sync.emulator.server import (
     import_uvicorn,
     listening_socket,
@@ -50,6 +51,7 @@ class EmbeddedEmulator:
         rate_limit_per_min: int | None = None,
         latency_ms: float = 0.0,
         faults: Sequence[FaultRule] = (),
+        profile: str = DEFAULT_PROFILE,
     ) -> None:
         """Configure (nothing runs until `start()`); the arguments are `EmulatorOptions` fields.
 
@@ -62,6 +64,7 @@ class EmbeddedEmulator:
             rate_limit_per_min=rate_limit_per_min,
             latency_ms=latency_ms,
             faults=tuple(faults),
+            profile=profile,
         )
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -152,6 +155,11 @@ class EmbeddedEmulator:
         self.stop()
 
 
-def start_embedded(db_path: str | Path = DEFAULT_DB_PATH) -> EmbeddedEmulator:
-    """A started emulator over the persistent database at `db_path`; call `stop()` when done."""
-    return EmbeddedEmulator(db_path).start()
+def start_embedded(
+    db_path: str | Path = DEFAULT_DB_PATH, *, profile: str = DEFAULT_PROFILE
+) -> EmbeddedEmulator:
+    """A started emulator over the persistent database at `db_path`; call `stop()` when done.
+
+    Raises EmulatorError when it cannot start (the extra missing, an unusable database).
+    """
+    return EmbeddedEmulator(db_path, profile=profile).start()

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from onepin_sync.emulator.catalog import CURRENT_NODE_TYPES as NODE_TYPES
+from onepin_sync.emulator.catalog import NodeTypeSpec
 from onepin_sync.emulator.schemas import ValidateOut, ValidateSummary, ValidationIssue
 from onepin_sync.emulator.validation import DefinitionProblem, check_definition
 
@@ -113,8 +113,7 @@ def _voice_problem(config: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _config_problems(node: Mapping[str, Any]) -> list[ValidationIssue]:
-    spec = NODE_TYPES[str(node["type"])]
+def _config_problems(node: Mapping[str, Any], spec: NodeTypeSpec) -> list[ValidationIssue]:
     config = node.get("config")
     if not isinstance(config, Mapping):
         return []
@@ -177,8 +176,46 @@ def _cycles(following: Mapping[str, list[str]]) -> list[list[str]]:
     return found
 
 
+def _node_problems(node: Mapping[str, Any], spec: NodeTypeSpec) -> list[ValidationIssue]:
+    """The run-start problems of one node's own configuration."""
+    raw_config = node.get("config")
+    config: Mapping[str, Any] = raw_config if isinstance(raw_config, Mapping) else {}
+    problems: list[ValidationIssue] = []
+    if node["type"] == "operator_generator":
+        voice_problem = _voice_problem(config)
+        if voice_problem is not None:
+            problems.append(_detail("missing_voice", voice_problem, node))
+    if node["type"] == "operator_translator":
+        targets = config.get("target_languages")
+        if not isinstance(targets, list) or not any(isinstance(t, str) and t for t in targets):
+            message = "the translator has no target_languages"
+            problems.append(_detail("missing_target_languages", message, node))
+    return problems + _config_problems(node, spec)
+
+
+def _unreachable(
+    nodes: list[Mapping[str, Any]], following: Mapping[str, list[str]]
+) -> list[ValidationIssue]:
+    """One problem per node no path of edges reaches from a source (none without a source)."""
+    sources = [str(n["id"]) for n in nodes if n["type"] == "source_script"]
+    reached, frontier = set(sources), list(sources)
+    while frontier:
+        for nxt in following[frontier.pop()]:
+            if nxt not in reached:
+                reached.add(nxt)
+                frontier.append(nxt)
+    message = "no path from a Script Input node reaches this node"
+    return [
+        _detail("unreachable_node", message, node)
+        for node in nodes
+        if sources and str(node["id"]) not in reached
+    ]
+
+
 def _run_start_problems(
-    nodes: list[Mapping[str, Any]], edges: list[Mapping[str, Any]]
+    nodes: list[Mapping[str, Any]],
+    edges: list[Mapping[str, Any]],
+    node_types: Mapping[str, NodeTypeSpec],
 ) -> tuple[list[ValidationIssue], list[ValidationIssue]]:
     errors: list[ValidationIssue] = []
     types = [n["type"] for n in nodes]
@@ -187,31 +224,9 @@ def _run_start_problems(
     if "sink_preview" not in types:
         errors.append(_detail("missing_sink", "add an Export (sink_preview) node"))
     for node in nodes:
-        raw_config = node.get("config")
-        config: Mapping[str, Any] = raw_config if isinstance(raw_config, Mapping) else {}
-        if node["type"] == "operator_generator":
-            voice_problem = _voice_problem(config)
-            if voice_problem is not None:
-                errors.append(_detail("missing_voice", voice_problem, node))
-        if node["type"] == "operator_translator":
-            targets = config.get("target_languages")
-            if not isinstance(targets, list) or not any(isinstance(t, str) and t for t in targets):
-                message = "the translator has no target_languages"
-                errors.append(_detail("missing_target_languages", message, node))
-        errors.extend(_config_problems(node))
+        errors += _node_problems(node, node_types[str(node["type"])])
     following = _successors(nodes, edges)
-    sources = [str(n["id"]) for n in nodes if n["type"] == "source_script"]
-    if sources:
-        reached, frontier = set(sources), list(sources)
-        while frontier:
-            for nxt in following[frontier.pop()]:
-                if nxt not in reached:
-                    reached.add(nxt)
-                    frontier.append(nxt)
-        for node in nodes:
-            if str(node["id"]) not in reached:
-                message = "no path from a Script Input node reaches this node"
-                errors.append(_detail("unreachable_node", message, node))
+    errors += _unreachable(nodes, following)
     by_id = {str(n["id"]): n for n in nodes}
     warnings = [
         _detail("cycle", "the edges form a cycle: " + " -> ".join([*c, c[0]]), by_id[c[0]])
@@ -220,13 +235,16 @@ def _run_start_problems(
     return errors, warnings
 
 
-def assess_definition(definition: Mapping[str, Any]) -> ValidateOut:
-    """The `WorkflowValidateOut` for a definition (nothing is stored)."""
-    structural = check_definition(definition)
+def assess_definition(
+    definition: Mapping[str, Any], node_types: Mapping[str, NodeTypeSpec]
+) -> ValidateOut:
+    """The `WorkflowValidateOut` for a definition against a catalogue (nothing is stored)."""
+    structural = check_definition(definition, node_types)
     errors = [_structural_detail(p) for p in structural]
     warnings: list[ValidationIssue] = []
     if not structural:
-        run_errors, warnings = _run_start_problems(_nodes(definition), _edges(definition))
+        nodes, edges = _nodes(definition), _edges(definition)
+        run_errors, warnings = _run_start_problems(nodes, edges, node_types)
         errors += run_errors
     return ValidateOut(
         valid=not errors,

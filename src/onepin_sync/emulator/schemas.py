@@ -6,7 +6,7 @@
                              ValidateOut (+ ValidateSummary, ValidationIssue, BlockedOut),
                              WhoamiOut, NodePortsOut (+ PortOut), NodeDetailOut
     control endpoint         NewKeyBody, RunBody; WorkspaceKey, FaultId, ArmedFault,
-                             RequestRecord, RunStats, Cleared
+                             RequestRecord, RunStats, ProfileOut, Cleared
 
 Response field names and optionality follow the official SDK 0.16.1 models (`WorkflowOut`,
 `AuthWhoamiOut`, `NodePortsOut`, `WorkflowValidateOut`, ...); where the emulator adds or fills a
@@ -346,6 +346,13 @@ class RunStats(_Out):
     last_run_at: str | None
     last_run_status: str | None
     run_status_counts: dict[str, int]
+
+
+class ProfileOut(_Out):
+    """The profile a server plays, and every profile there is."""
+
+    profile: str
+    profiles: list[str]
 
 
 class Cleared(_Out):

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from onepin_sync.emulator.catalog import CURRENT_NODE_TYPES as NODE_TYPES
+from onepin_sync.emulator.catalog import CURRENT_NODE_TYPES, NodeTypeSpec
 from onepin_sync.emulator.envelope import FieldError
 
 NAME_MAX = 200
@@ -104,7 +104,8 @@ def _is_number(value: Any) -> bool:
 class _DefinitionChecker:
     """Walks one definition once, collecting every problem."""
 
-    def __init__(self) -> None:
+    def __init__(self, node_types: Mapping[str, NodeTypeSpec]) -> None:
+        self.catalogue = node_types
         self.problems: list[DefinitionProblem] = []
         self.node_types: dict[str, str | None] = {}  # node id -> its type when known
 
@@ -151,8 +152,8 @@ class _DefinitionChecker:
             self.add("missing_field", f"{field}.id", "must not be empty")
             node_id = None
         node_type = self.required_string(node, "type", field, node_id)
-        if node_type is not None and node_type not in NODE_TYPES:
-            known = ", ".join(NODE_TYPES)
+        if node_type is not None and node_type not in self.catalogue:
+            known = ", ".join(self.catalogue)
             self.add(
                 "unknown_node_type",
                 f"{field}.type",
@@ -212,7 +213,7 @@ class _DefinitionChecker:
             node_type = self.node_types[node_id]
             if port is None or node_type is None:
                 continue
-            spec = NODE_TYPES[node_type]
+            spec = self.catalogue[node_type]
             ports = spec.outputs if direction == "out" else spec.inputs
             if port not in ports:
                 kind = "output" if direction == "out" else "input"
@@ -236,9 +237,11 @@ class _DefinitionChecker:
         self.optional_object(execution, "params", "definition.execution.params")
 
 
-def check_definition(definition: Mapping[str, Any]) -> list[DefinitionProblem]:
-    """Every save-time problem of a definition (empty when it may be saved)."""
-    checker = _DefinitionChecker()
+def check_definition(
+    definition: Mapping[str, Any], node_types: Mapping[str, NodeTypeSpec] = CURRENT_NODE_TYPES
+) -> list[DefinitionProblem]:
+    """Every save-time problem of a definition against a catalogue (empty when it may be saved)."""
+    checker = _DefinitionChecker(node_types)
     graph = checker.optional_object(definition, "graph", "definition.graph")
     for index, node in enumerate(checker.optional_list(graph, "nodes", "definition.graph.nodes")):
         checker.check_node(index, node)

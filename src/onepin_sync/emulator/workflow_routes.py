@@ -10,8 +10,10 @@
     DELETE /api/v1/workflows/{id}                soft delete, {deleted: true}; then 404 everywhere
     POST   /api/v1/workflows/{id}/duplicate      201, "<name> (Copy)", zero runs
 
-Literal paths are registered before `/{id}`. Every workflow in a response carries the migrated
-definition (see `migrate.py`). A workflow of another workspace is 404, as if it did not exist.
+Literal paths are registered before `/{id}`. Reads carry the definition migrated by the profile
+(`migrate.py`); a write's response carries it migrated too in `current`, as stored in `next`. Names
+are checked as sent in `current`, trimmed first in `next`. A workflow of another workspace is 404,
+as if it did not exist.
 Imports FastAPI.
 """
 
@@ -30,12 +32,14 @@ from onepin_sync.emulator.envelope import (
     validation_problem,
 )
 from onepin_sync.emulator.keys import ApiKey
+from onepin_sync.emulator.profiles import ServerProfile
 from onepin_sync.emulator.readiness import assess_definition
 from onepin_sync.emulator.responses import ok
 from onepin_sync.emulator.schemas import (
     DeletedOut,
     NameAvailabilityOut,
     WorkflowCreateBody,
+    WorkflowOut,
     WorkflowPatchBody,
     WorkflowReplaceBody,
     WorkflowValidateBody,
@@ -64,14 +68,33 @@ ListStatus = Literal["draft", "running", "completed", "failed", "paused"]
 router = APIRouter(prefix="/api/v1/workflows")
 
 
-def _checked_definition(definition: dict[str, Any], errors: list[FieldError]) -> str:
+def _checked_definition(
+    definition: dict[str, Any], errors: list[FieldError], profile: ServerProfile
+) -> str:
     """The raw JSON to store; appends every save-time problem to `errors`."""
-    errors.extend(p.to_field_error() for p in check_definition(definition))
+    errors.extend(p.to_field_error() for p in check_definition(definition, profile.node_types))
     try:
         return encode_definition(definition)
     except ValueError as exc:
         errors.append(FieldError("definition", str(exc)))
         return ""
+
+
+def _checked_name(name: str, errors: list[FieldError], profile: ServerProfile) -> str:
+    """The name to store (trimmed where the profile trims names); appends its problems."""
+    stored = name.strip() if profile.trims_names else name
+    errors.extend(check_name(stored))
+    return stored
+
+
+def _read(state: EmulatorState, record: WorkflowRecord) -> WorkflowOut:
+    """A workflow as reads return it: the definition migrated."""
+    return workflow_out(record, state.profile)
+
+
+def _written(state: EmulatorState, record: WorkflowRecord) -> WorkflowOut:
+    """A workflow as a write's response carries it (migrated or as stored, by profile)."""
+    return workflow_out(record, state.profile, migrated=state.profile.migrates_write_responses)
 
 
 def _not_found(workflow_id: uuid.UUID) -> ApiProblem:
@@ -138,7 +161,7 @@ async def list_workflows(
         "next": _page_url(request, offset + limit, limit) if offset + limit < total else None,
         "prev": _page_url(request, max(0, offset - limit), limit) if offset > 0 else None,
     }
-    return ok([workflow_out(r) for r in records], pagination=pagination)
+    return ok([_read(state, r) for r in records], pagination=pagination)
 
 
 @router.post("")
@@ -150,22 +173,23 @@ async def create_workflow(
     """Create; without a name it is `Untitled workflow` with `name_source: placeholder`."""
     body = body or WorkflowCreateBody()
     errors: list[FieldError] = []
+    name = PLACEHOLDER_NAME
     if body.name is not None:
-        errors += check_name(body.name)
+        name = _checked_name(body.name, errors, state.profile)
     errors += check_description(body.description)
     definition = body.definition if body.definition is not None else EMPTY_DEFINITION
-    definition_json = _checked_definition(definition, errors)
+    definition_json = _checked_definition(definition, errors, state.profile)
     if errors:
         raise validation_problem(errors)
     record = state.store.create(
         workspace_id=key.workspace_id,
         user_id=key.user_id,
-        name=body.name if body.name is not None else PLACEHOLDER_NAME,
+        name=name,
         name_source="user" if body.name is not None else "placeholder",
         description=body.description,
         definition_json=definition_json,
     )
-    return ok(workflow_out(record), status=201)
+    return ok(_written(state, record), status=201)
 
 
 @router.get("/name-availability")
@@ -179,11 +203,13 @@ async def name_availability(key: ReadKey, name: str, exclude_id: str | None = No
 
 
 @router.post("/validate")
-async def validate_workflow(key: WriteKey, body: WorkflowValidateBody) -> JSONResponse:
+async def validate_workflow(
+    state: AppState, key: WriteKey, body: WorkflowValidateBody
+) -> JSONResponse:
     """200 for a body the definition model accepts (a node without `type` or `position`, a
     non-numeric coordinate or an edge missing a field is 422, as the real request model
     answers); `valid` reflects `errors` (see `readiness.py`)."""
-    return ok(assess_definition(body.definition.as_sent()))
+    return ok(assess_definition(body.definition.as_sent(), state.profile.node_types))
 
 
 def _stored(state: EmulatorState, key: ApiKey, workflow_id: uuid.UUID) -> WorkflowRecord:
@@ -196,7 +222,7 @@ def _stored(state: EmulatorState, key: ApiKey, workflow_id: uuid.UUID) -> Workfl
 @router.get("/{workflow_id}")
 async def get_workflow(state: AppState, key: ReadKey, workflow_id: uuid.UUID) -> JSONResponse:
     """One live workflow of the key's workspace."""
-    return ok(workflow_out(_stored(state, key, workflow_id)))
+    return ok(_read(state, _stored(state, key, workflow_id)))
 
 
 def _write(
@@ -205,7 +231,7 @@ def _write(
     record = state.store.update(key.workspace_id, str(workflow_id), changes)
     if record is None:
         raise _not_found(workflow_id)
-    return ok(workflow_out(record))
+    return ok(_written(state, record))
 
 
 @router.put("/{workflow_id}")
@@ -213,12 +239,14 @@ async def replace_workflow(
     state: AppState, key: WriteKey, workflow_id: uuid.UUID, body: WorkflowReplaceBody
 ) -> JSONResponse:
     """Full replace of name, description and definition."""
-    errors = check_name(body.name) + check_description(body.description)
-    definition_json = _checked_definition(body.definition, errors)
+    errors: list[FieldError] = []
+    name = _checked_name(body.name, errors, state.profile)
+    errors += check_description(body.description)
+    definition_json = _checked_definition(body.definition, errors, state.profile)
     if errors:
         raise validation_problem(errors)
     changes: dict[str, str | None] = {
-        "name": body.name,
+        "name": name,
         "name_source": "user",
         "description": body.description,
         "definition": definition_json,
@@ -241,8 +269,8 @@ async def patch_workflow(
         if body.name is None:
             errors.append(FieldError("name", "must not be null"))
         else:
-            errors += check_name(body.name)
-            changes.update(name=body.name, name_source="user")
+            name = _checked_name(body.name, errors, state.profile)
+            changes.update(name=name, name_source="user")
     if "description" in present:
         errors += check_description(body.description)
         changes["description"] = body.description
@@ -250,7 +278,7 @@ async def patch_workflow(
         if body.definition is None:
             errors.append(FieldError("definition", "must not be null"))
         else:
-            changes["definition"] = _checked_definition(body.definition, errors)
+            changes["definition"] = _checked_definition(body.definition, errors, state.profile)
     if errors:
         raise validation_problem(errors)
     return _write(state, key, workflow_id, changes)
@@ -280,4 +308,4 @@ async def duplicate_workflow(
         description=source.description,
         definition_json=source.definition_json,
     )
-    return ok(workflow_out(record), status=201)
+    return ok(_written(state, record), status=201)
