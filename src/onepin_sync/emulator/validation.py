@@ -1,11 +1,14 @@
 """Save-time validation, as the real server runs it on create, PUT and PATCH (422 on failure).
 
-Fields: `name` 1-200 characters, not blank, no control characters (the real name policy bans an
-unpublished set of characters; the emulator bans only control characters); `description` at most
-5000 characters. Definition structure (every object may carry extra keys):
+Fields, as documented: `name` 1-200 characters and not blank; `description` at most 5000
+characters. The name is checked as it will be stored: as sent in the `current` profile (the
+documentation says an explicit name is stored as-is), trimmed first in `next`; name-availability
+always trims first, as documented. Our assumptions: the real name policy also bans an unpublished
+set of characters, of which the emulator bans only control characters; the 200 limit counts code
+points. Definition structure (every object may carry extra keys):
 
     definition   {graph?: {nodes?: [node], edges?: [edge]}, execution?: {steps?: [id], params?: {}}}
-    node         id (non-empty string), type (a catalogue node type), position {x: number,
+    node         id (non-empty string), type (in the profile's catalogue), position {x: number,
                  y: number}, name? string, config? object, config_version? integer
     edge         id, source, sourcePort, target, targetPort: strings
 
@@ -15,7 +18,7 @@ target's. Each problem carries a rule name, also used by `POST /workflows/valida
 `invalid_type`, `missing_field`, `unknown_node_type`, `duplicate_node_id`, `duplicate_edge_id`,
 `dangling_edge`, `incompatible_ports`, `unknown_step`.
 
-Pure: imports the node catalogue and the envelope's `FieldError` only.
+Pure: imports the emulator's node catalogue and the envelope's `FieldError` only.
 """
 
 from __future__ import annotations
