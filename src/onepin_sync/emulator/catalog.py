@@ -75,8 +75,8 @@ def _validator(node_type: str, display_name: str, what: str, threshold: int) -> 
         description=f"Scores generated audio for {what}; routes each line to pass or fail.",
         inputs=("lines",),
         outputs=("pass", "fail"),
-        config_version=2,
-        config_schema={
+        config_version=2,  # assumed, like every config_version
+        config_schema={  # documented keys; their ranges and defaults are assumed
             "threshold": {"type": "integer", "minimum": 0, "maximum": 100, "default": threshold},
             "max_retries": {"type": "integer", "minimum": 0, "maximum": 5, "default": 2},
         },
@@ -107,7 +107,7 @@ _CURRENT: tuple[NodeTypeSpec, ...] = (
         inputs=(),
         outputs=("lines",),
         config_version=3,
-        config_schema={
+        config_schema={  # assumed keys
             "script_text": {"type": "string"},
             "source_language": {"type": "string", "default": "en-us"},
             "upload_id": {"type": "string"},
@@ -119,7 +119,7 @@ _CURRENT: tuple[NodeTypeSpec, ...] = (
         "Translates each line into the target languages.",
         2,
         {
-            "target_languages": {"type": "array", "items": {"type": "string"}},
+            "target_languages": {"type": "array", "items": {"type": "string"}},  # documented
             "formality": {"enum": ["default", "formal", "informal"], "default": "default"},
         },
     ),
@@ -139,7 +139,7 @@ _CURRENT: tuple[NodeTypeSpec, ...] = (
         "Synthesises speech for each line with the voice assigned to its locale.",
         4,
         {
-            "voice_map": {"type": "object"},
+            "voice_map": {"type": "object"},  # documented: locale -> list of voice assignments
             "speed": {"type": "number", "minimum": 0.5, "maximum": 2.0, "default": 1.0},
         },
     ),
@@ -169,7 +169,7 @@ _CURRENT: tuple[NodeTypeSpec, ...] = (
         inputs=("lines",),
         outputs=(),
         config_version=2,
-        config_schema={"format": {"enum": ["wav", "mp3"], "default": "wav"}},
+        config_schema={"format": {"enum": ["wav", "mp3"], "default": "wav"}},  # default assumed
     ),
 )
 

@@ -189,7 +189,7 @@ async def create_workflow(
         description=body.description,
         definition_json=definition_json,
     )
-    return ok(_written(state, record), status=201)
+    return ok(_written(state, record), status=201)  # assumed: documented only as "2xx"
 
 
 @router.get("/name-availability")
@@ -270,7 +270,7 @@ async def patch_workflow(
             errors.append(FieldError("name", "must not be null"))
         else:
             name = _checked_name(body.name, errors, state.profile)
-            changes.update(name=name, name_source="user")
+            changes.update(name=name, name_source="user")  # assumed, as on create
     if "description" in present:
         errors += check_description(body.description)
         changes["description"] = body.description
@@ -299,6 +299,7 @@ async def duplicate_workflow(
     """A copy named `<name> (Copy)` (the source name cut to keep 200 characters), zero runs."""
     source = _stored(state, key, workflow_id)
     assert source.definition_json is not None
+    # documented: "<name> (Copy)" and 201; assumed: the cut at 200 and the copied name_source
     name = source.name[: NAME_MAX - len(COPY_SUFFIX)] + COPY_SUFFIX
     record = state.store.create(
         workspace_id=key.workspace_id,
