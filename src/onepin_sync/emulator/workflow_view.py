@@ -46,6 +46,6 @@ def workflow_out(
 
 
 def workflow_json(record: WorkflowRecord, profile: ServerProfile = CURRENT) -> dict[str, Any]:
-    """The JSON of one workflow as a read returns it."""
+    """The JSON of one workflow as a read returns it (what the benchmarks seed lockfiles with)."""
     out: dict[str, Any] = dump(workflow_out(record, profile))
     return out
