@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+_SCALARS = (str, int, float)  # bool is an int
+
 
 def frozen_json(value: Any) -> Any:
     """A read-only copy of a JSON value: objects as mapping proxies, arrays as tuples."""
@@ -39,6 +41,8 @@ def frozen_json(value: Any) -> Any:
 
 def plain_json(value: Any) -> Any:
     """A fresh, mutable JSON copy of a `frozen_json` value (for a response to own)."""
+    if value is None or isinstance(value, _SCALARS):  # the common case, checked first
+        return value
     if isinstance(value, Mapping):
         return {k: plain_json(v) for k, v in value.items()}
     if isinstance(value, tuple | list):

@@ -16,14 +16,14 @@ malformed too. Imports FastAPI.
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from onepin_sync.emulator.envelope import ApiProblem, FieldError, validation_problem
 from onepin_sync.emulator.keys import ApiKey, normalize_workspace_id
 from onepin_sync.emulator.state import EmulatorState
 
 
-def _app_state(request: Request) -> EmulatorState:
+async def _app_state(request: Request) -> EmulatorState:
     state = request.app.state.emulator
     assert isinstance(state, EmulatorState)
     return state
@@ -56,12 +56,9 @@ def authorize(
 
 
 def _key_with(scope: str | None) -> Callable[..., Awaitable[ApiKey]]:
-    async def checked_key(
-        state: AppState,
-        authorization: Annotated[str | None, Header()] = None,
-        x_workspace_id: Annotated[str | None, Header()] = None,
-    ) -> ApiKey:
-        return authorize(state, authorization, x_workspace_id, scope)
+    async def checked_key(request: Request, state: AppState) -> ApiKey:
+        headers = request.headers
+        return authorize(state, headers.get("authorization"), headers.get("x-workspace-id"), scope)
 
     return checked_key
 

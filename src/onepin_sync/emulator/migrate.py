@@ -32,7 +32,9 @@ def migrate_definition(
     definition: Mapping[str, Any], profile: ServerProfile = CURRENT
 ) -> dict[str, Any]:
     """A new definition with the read-time migration applied (the input is not modified)."""
-    migrated = {**definition, **plain_json(profile.definition_read_values)}
+    migrated = dict(definition)
+    if profile.definition_read_values:
+        migrated.update(plain_json(profile.definition_read_values))
     graph = definition.get("graph")
     nodes = graph.get("nodes") if isinstance(graph, Mapping) else None
     if isinstance(graph, Mapping) and isinstance(nodes, list):
@@ -50,16 +52,18 @@ def _migrate_node(node: Any, profile: ServerProfile) -> Any:
         migrated["config_version"] = spec.config_version
         config = node.get("config")
         if config is None:
-            migrated["config"] = plain_json(spec.config_defaults)
-        elif isinstance(config, Mapping):
-            missing = {k: v for k, v in spec.config_defaults.items() if k not in config}
-            migrated["config"] = {**config, **plain_json(missing)}
+            config = {}
+        if isinstance(config, Mapping):
+            defaults = spec.config_defaults.items()
+            missing = {k: plain_json(v) for k, v in defaults if k not in config}
+            migrated["config"] = {**config, **missing}
     position = node.get("position")
     if isinstance(position, Mapping):
         migrated["position"] = {k: _as_float(k, v) for k, v in position.items()}
-    for key, value in profile.node_read_defaults.items():
-        if key not in migrated:
-            migrated[key] = plain_json(value)
+    if profile.node_read_defaults:
+        for key, value in profile.node_read_defaults.items():
+            if key not in migrated:
+                migrated[key] = plain_json(value)
     return migrated
 
 

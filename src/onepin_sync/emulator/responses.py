@@ -7,11 +7,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
 from onepin_sync.emulator.envelope import ApiProblem, error_body, success_body
-from onepin_sync.emulator.schemas import dump
+from onepin_sync.emulator.schemas import ResponseModel, dump
 
 
 class ApiJSONResponse(JSONResponse):
@@ -30,7 +29,7 @@ class ApiJSONResponse(JSONResponse):
 
 
 def ok(
-    data: BaseModel | Sequence[BaseModel],
+    data: ResponseModel | Sequence[ResponseModel],
     *,
     status: int = 200,
     pagination: Mapping[str, Any] | None = None,
@@ -39,7 +38,7 @@ def ok(
     return ApiJSONResponse(success_body(dump(data), pagination), status_code=status)
 
 
-def plain(data: BaseModel | Sequence[BaseModel], *, status: int = 200) -> ApiJSONResponse:
+def plain(data: ResponseModel | Sequence[ResponseModel], *, status: int = 200) -> ApiJSONResponse:
     """A response model as bare JSON, without the envelope (the control endpoint's answers)."""
     return ApiJSONResponse(dump(data), status_code=status)
 

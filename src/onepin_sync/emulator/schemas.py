@@ -13,7 +13,7 @@ Response field names and optionality follow the official SDK 0.16.1 models (`Wor
 field beyond them, the field says so. A response is sent as `dump(model)`: fields never set are
 left out, which is how a listing omits `definition` and an issue without a node omits `node_id`,
 while a field set to None (`description`, `last_run_at`) is sent as null. So a response model
-gives a default only to a field that may be left out.
+gives a default only to a field that may be left out. `ResponseModel` is their base.
 
 Imports pydantic and the fault rule model only (no FastAPI): the control client shares the
 control endpoint's shapes.
@@ -46,17 +46,21 @@ class _Body(BaseModel):
     """A request body: unknown keys are ignored, as FastAPI's default models do."""
 
 
-class _Out(BaseModel):
+class ResponseModel(BaseModel):
     """A response body (or part of one): immutable once built."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
+    def to_json(self) -> dict[str, Any]:
+        """The JSON value, unset fields left out."""
+        return self.model_dump(exclude_unset=True, by_alias=True)
 
-def dump(data: BaseModel | Sequence[BaseModel]) -> Any:
-    """The JSON value of a response model (or a list of them), unset fields left out."""
-    if isinstance(data, BaseModel):
-        return data.model_dump(exclude_unset=True, by_alias=True)
-    return [item.model_dump(exclude_unset=True, by_alias=True) for item in data]
+
+def dump(data: ResponseModel | Sequence[ResponseModel]) -> Any:
+    """The JSON value of a response model, or of a list of them."""
+    if isinstance(data, ResponseModel):
+        return data.to_json()
+    return [item.to_json() for item in data]
 
 
 # --- workflow API: requests ----------------------------------------------------------------------
@@ -155,7 +159,7 @@ class WorkflowValidateBody(_Body):
 # --- workflow API: responses ---------------------------------------------------------------------
 
 
-class RunStatusCounts(_Out):
+class RunStatusCounts(ResponseModel):
     """Runs per raw status; every status always present."""
 
     pending: int
@@ -166,7 +170,7 @@ class RunStatusCounts(_Out):
     paused: int
 
 
-class WorkflowOut(_Out):
+class WorkflowOut(ResponseModel):
     """`WorkflowOut` / `WorkflowListItem` (a listing sets `definition` only when asked to)."""
 
     id: str
@@ -182,8 +186,22 @@ class WorkflowOut(_Out):
     last_run_status: str | None
     run_status_counts: RunStatusCounts
 
+    def to_json(self) -> dict[str, Any]:
+        """As for any response, but the definition (free-form JSON the view built for this
+        response alone) is handed over as it is instead of being copied value by value, which
+        was most of the cost of a listing page."""
+        fields = self.model_dump(exclude_unset=True, by_alias=True, exclude={"definition"})
+        if "definition" not in self.model_fields_set:
+            return fields
+        out: dict[str, Any] = {}
+        for name, value in fields.items():
+            out[name] = value
+            if name == "description":
+                out["definition"] = self.definition
+        return out
 
-class DeletedOut(_Out):
+
+class DeletedOut(ResponseModel):
     """`DELETE /workflows/{id}`: `data` is a free-form map in the documentation (its example is
     `{}`, auto-generated filler); the SDK's own test fixture answers `{"deleted": true}`, which
     the emulator sends."""
@@ -191,14 +209,14 @@ class DeletedOut(_Out):
     deleted: bool
 
 
-class NameAvailabilityOut(_Out):
+class NameAvailabilityOut(ResponseModel):
     """`GET /workflows/name-availability`: the trimmed name, always available."""
 
     name: str
     available: bool
 
 
-class ValidationIssue(_Out):
+class ValidationIssue(ResponseModel):
     """One entry of `errors` / `warnings`."""
 
     rule: str
@@ -207,14 +225,14 @@ class ValidationIssue(_Out):
     message: str
 
 
-class BlockedOut(_Out):
+class BlockedOut(ResponseModel):
     """One plan-entitlement refusal (the emulator has no plans, so never sent)."""
 
     code: str
     message: str
 
 
-class ValidateSummary(_Out):
+class ValidateSummary(ResponseModel):
     """`summary`: free-form in the SDK; these keys are the emulator's own choice."""
 
     node_count: int
@@ -226,7 +244,7 @@ class ValidateSummary(_Out):
     voice_locales: list[str]
 
 
-class ValidateOut(_Out):
+class ValidateOut(ResponseModel):
     """`WorkflowValidateOut`: `valid` reflects `errors` only."""
 
     valid: bool
@@ -236,7 +254,7 @@ class ValidateOut(_Out):
     blocked: list[BlockedOut]
 
 
-class WhoamiOut(_Out):
+class WhoamiOut(ResponseModel):
     """`AuthWhoamiOut` of an API key."""
 
     auth_kind: Literal["api_key"]
@@ -246,11 +264,11 @@ class WhoamiOut(_Out):
     scopes: list[str]
 
 
-class PortOut(_Out):
+class PortOut(ResponseModel):
     name: str
 
 
-class NodePortsOut(_Out):
+class NodePortsOut(ResponseModel):
     """One entry of `GET /api/v1/nodes`."""
 
     node_type: str
@@ -298,7 +316,7 @@ class RunBody(_Body):
     created_at: datetime | None = None
 
 
-class WorkspaceKey(_Out):
+class WorkspaceKey(ResponseModel):
     """A key the control endpoint created, and the workspace it is bound to."""
 
     api_key: str
@@ -308,11 +326,11 @@ class WorkspaceKey(_Out):
     user_id: str
 
 
-class FaultId(_Out):
+class FaultId(ResponseModel):
     id: str
 
 
-class ArmedFault(_Out):
+class ArmedFault(ResponseModel):
     """A fault rule the emulator holds, with how often it matched and fired."""
 
     id: str
@@ -321,7 +339,7 @@ class ArmedFault(_Out):
     fired: int
 
 
-class RequestRecord(_Out):
+class RequestRecord(ResponseModel):
     """One entry of the request log; `status` is None when the connection was dropped, and
     `body_keys` lists the sorted top-level keys of a JSON object body (None for other bodies)."""
 
@@ -338,7 +356,7 @@ class RequestRecord(_Out):
     body_keys: list[str] | None = None
 
 
-class RunStats(_Out):
+class RunStats(ResponseModel):
     """A workflow's run statistics after a recorded run."""
 
     workflow_id: str
@@ -348,14 +366,14 @@ class RunStats(_Out):
     run_status_counts: dict[str, int]
 
 
-class ProfileOut(_Out):
+class ProfileOut(ResponseModel):
     """The profile a server plays, and every profile there is."""
 
     profile: str
     profiles: list[str]
 
 
-class Cleared(_Out):
+class Cleared(ResponseModel):
     """How many faults or log records a DELETE on the control endpoint removed."""
 
     cleared: int
