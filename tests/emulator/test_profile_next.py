@@ -5,6 +5,7 @@ and on the definition (all filled on read), trims names on save, and answers wri
 definition as stored while reads migrate it. Each behaviour is checked against `current` too.
 """
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -198,7 +199,7 @@ def test_next_keeps_the_documented_api_the_official_models_parse(
     assert api_next.get(f"{WORKFLOWS}/{workflow['id']}").status_code == 404
 
 
-def test_the_embedded_server_and_start_embedded_take_a_profile(tmp_path: Any) -> None:
+def test_the_embedded_server_and_start_embedded_take_a_profile(tmp_path: Path) -> None:
     with pytest.raises(EmulatorError, match="unknown emulator profile 'later'"):
         EmbeddedEmulator(profile="later")
 
