@@ -12,6 +12,11 @@
     project             a throwaway onepin-sync project targeting `workspace`, with `.run(...)`
                         calling the CLI in-process (see sync_project.py)
 
+    emulator_next, emulator_next_control, workspace_next, api_next
+                        the same four on a second session server that plays the `next` profile
+                        (a plausible newer Onepin, see emulator/profiles.py); it starts on first
+                        use, so sessions that never ask for it never start it
+
 Tests share one server, so isolate by workspace: never assert on the default workspace's content
 or on the unfiltered request log.
 """
@@ -39,27 +44,59 @@ def emulator_control(emulator: EmbeddedEmulator) -> Iterator[EmulatorControl]:
         yield control
 
 
-@pytest.fixture
-def workspace(
-    emulator: EmbeddedEmulator, emulator_control: EmulatorControl
+def _isolated_workspace(
+    emulator: EmbeddedEmulator, control: EmulatorControl
 ) -> Iterator[EmulatorWorkspace]:
-    emulator_control.clear_faults()
-    emulator_control.clear_requests()
-    key = emulator_control.new_workspace()
+    """A fresh workspace on `emulator`; faults and the request log cleared before, faults after."""
+    control.clear_faults()
+    control.clear_requests()
+    key = control.new_workspace()
     yield EmulatorWorkspace(
         base_url=emulator.base_url,
         api_key=key.api_key,
         workspace_id=key.workspace_id,
         key_id=key.key_id,
         user_id=key.user_id,
-        control=emulator_control,
+        control=control,
     )
-    emulator_control.clear_faults()
+    control.clear_faults()
+
+
+@pytest.fixture
+def workspace(
+    emulator: EmbeddedEmulator, emulator_control: EmulatorControl
+) -> Iterator[EmulatorWorkspace]:
+    yield from _isolated_workspace(emulator, emulator_control)
 
 
 @pytest.fixture
 def api(workspace: EmulatorWorkspace) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=workspace.base_url, headers=workspace.headers) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def emulator_next() -> Iterator[EmbeddedEmulator]:
+    with EmbeddedEmulator(":memory:", control=True, profile="next") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def emulator_next_control(emulator_next: EmbeddedEmulator) -> Iterator[EmulatorControl]:
+    with EmulatorControl(emulator_next.base_url) as control:
+        yield control
+
+
+@pytest.fixture
+def workspace_next(
+    emulator_next: EmbeddedEmulator, emulator_next_control: EmulatorControl
+) -> Iterator[EmulatorWorkspace]:
+    yield from _isolated_workspace(emulator_next, emulator_next_control)
+
+
+@pytest.fixture
+def api_next(workspace_next: EmulatorWorkspace) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=workspace_next.base_url, headers=workspace_next.headers) as client:
         yield client
 
 

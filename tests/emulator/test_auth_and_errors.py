@@ -1,4 +1,4 @@
-"""Authentication, scopes, workspaces, the node catalogue, whoami, and the error envelope."""
+"""Authentication, scopes, workspaces, whoami, and the error envelope."""
 
 import uuid
 from typing import Any
@@ -6,7 +6,6 @@ from typing import Any
 import httpx
 import pytest
 
-from onepin_sync.core.catalog import NODE_TYPES
 from onepin_sync.emulator.control import EmulatorControl, EmulatorWorkspace
 from onepin_sync.emulator.embedded import EmbeddedEmulator
 from onepin_sync.emulator.keys import ALL_SCOPES
@@ -120,34 +119,6 @@ def test_workspace_header_must_match_the_key(
     assert_error(other, 403, "FORBIDDEN")
     body = assert_error(malformed, 422, "VALIDATION_ERROR")
     assert body["error"]["details"] == [{"field": "X-Workspace-Id", "message": "must be a UUID"}]
-
-
-def test_node_catalogue_needs_no_auth_and_lists_all_types(emulator: EmbeddedEmulator) -> None:
-    with httpx.Client(base_url=emulator.base_url) as anonymous:
-        response = anonymous.get("/api/v1/nodes")
-
-    assert response.status_code == 200
-    body = response.json()
-    assert body["pagination"] == {"limit": 100, "next": None, "prev": None}
-    by_type = {item["node_type"]: item for item in body["data"]}
-    assert set(by_type) == set(NODE_TYPES)
-    validator = by_type["validator_noise"]
-    assert validator["inputs"] == [{"name": "lines"}]
-    assert validator["outputs"] == [{"name": "pass"}, {"name": "fail"}]
-    assert validator["version"] == NODE_TYPES["validator_noise"].config_version
-    assert validator["beta"] is False
-    assert validator["config_schema"]["threshold"]["default"] == 90
-    assert by_type["source_script"]["inputs"] == []
-
-
-def test_node_detail_v2(api: httpx.Client) -> None:
-    found = api.get("/api/v2/nodes/operator_generator")
-    missing = api.get("/api/v2/nodes/operator_teleporter")
-
-    assert found.status_code == 200
-    assert found.json()["data"]["category"] == "operator"
-    assert found.json()["data"]["options"] == {}
-    assert_error(missing, 404, "NOT_FOUND")
 
 
 def test_unknown_routes_are_404_in_the_envelope(api: httpx.Client) -> None:

@@ -220,7 +220,8 @@ def test_delete_is_soft_and_404s_everywhere_afterwards(api: httpx.Client) -> Non
     response = api.delete(path)
 
     assert response.status_code == 200
-    assert response.json()["data"] == {"id": created["id"], "deleted": True}
+    assert set(response.json()) == {"data", "meta"}
+    assert response.json()["data"] == {"deleted": True}
     assert api.get(path).status_code == 404
     assert api.put(path, json={"name": "x", "definition": {}}).status_code == 404
     assert api.patch(path, json={"name": "x"}).status_code == 404
@@ -299,3 +300,47 @@ def test_name_availability_is_always_true_for_a_valid_name(api: httpx.Client) ->
     assert response.json()["data"] == {"name": "Taken", "available": True}
     blank = api.get("/api/v1/workflows/name-availability", params={"name": "   "})
     assert blank.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("sent", "status", "name"),
+    [
+        ("  " + "x" * 200 + "\t", 200, "x" * 200),  # the limit applies after trimming
+        ("x" * 201, 422, None),
+        ("\t\n ", 422, None),
+        ("tab\tinside", 422, None),  # our assumption: control characters break the policy
+    ],
+    ids=["long-until-trimmed", "too-long", "blank", "control-character"],
+)
+def test_name_availability_trims_then_checks_the_name_policy(
+    api: httpx.Client, sent: str, status: int, name: str | None
+) -> None:
+    response = api.get("/api/v1/workflows/name-availability", params={"name": sent})
+
+    assert response.status_code == status, response.text
+    if name is not None:
+        assert response.json()["data"] == {"name": name, "available": True}
+    else:
+        assert response.json()["error"]["details"][0]["field"] == "name"
+
+
+def test_name_availability_needs_a_name_and_ignores_exclude_id(api: httpx.Client) -> None:
+    missing = api.get("/api/v1/workflows/name-availability")
+    excluded = api.get(
+        "/api/v1/workflows/name-availability", params={"name": "n", "exclude_id": "anything"}
+    )
+
+    assert missing.status_code == 422
+    assert missing.json()["error"]["details"][0]["field"] == "name"
+    assert excluded.json()["data"] == {"name": "n", "available": True}
+
+
+def test_put_and_patch_store_the_name_as_sent(api: httpx.Client) -> None:
+    created = create(api, name="plain")
+    path = f"/api/v1/workflows/{created['id']}"
+
+    put = api.put(path, json={"name": " put ", "definition": {}}).json()["data"]
+    patch = api.patch(path, json={"name": "  patch"}).json()["data"]
+
+    assert (put["name"], patch["name"]) == (" put ", "  patch")
+    assert api.get(path).json()["data"]["name"] == "  patch"

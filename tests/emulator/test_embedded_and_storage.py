@@ -8,9 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from onepin_sync.emulator.database import DEFAULT_DB_PATH
 from onepin_sync.emulator.embedded import EmbeddedEmulator, start_embedded
-from onepin_sync.emulator.store import DEFAULT_DB_PATH
-from onepin_sync.errors import InputError
+from onepin_sync.emulator.errors import EmulatorError
+from onepin_sync.emulator.options import EmulatorOptions
 
 
 def client_for(emulator: EmbeddedEmulator, key: str | None = None) -> httpx.Client:
@@ -111,7 +112,7 @@ def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
         conn.execute("PRAGMA user_version = 99")
     conn.close()
 
-    with pytest.raises(InputError, match="schema version 99"):
+    with pytest.raises(EmulatorError, match="schema version 99"):
         EmbeddedEmulator(db_path).start()
 
 
@@ -119,7 +120,7 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     not_a_db = tmp_path / "notes.txt"
     not_a_db.write_text("hello, I am not SQLite " * 100)
 
-    with pytest.raises(InputError, match="cannot use"):
+    with pytest.raises(EmulatorError, match="cannot use"):
         EmbeddedEmulator(not_a_db).start()
 
 
@@ -127,14 +128,41 @@ def test_an_impossible_path_is_refused(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
 
-    with pytest.raises(InputError, match="cannot create"):
+    with pytest.raises(EmulatorError, match="cannot create"):
         EmbeddedEmulator(blocker / "sub" / "emulator.db").start()
 
 
 def test_bad_key_specs_are_refused_at_construction() -> None:
     for spec in ("sk_live_x", "op_live_abc:not-a-uuid", "op_live_abc::workflows:admin"):
-        with pytest.raises(InputError, match="--api-key"):
+        with pytest.raises(EmulatorError, match="--api-key"):
             EmbeddedEmulator(api_keys=[spec])
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("api_keys", ("sk_live_x",), "--api-key"),
+        ("latency_ms", -1.0, "latency must not be negative"),
+        ("rate_limit_per_min", 0, "at least 1 request per minute"),
+    ],
+)
+def test_bad_options_are_refused_when_made(field: str, value: object, message: str) -> None:
+    with pytest.raises(EmulatorError, match=message):
+        EmulatorOptions(**{field: value})
+
+
+def test_one_options_value_builds_the_embedded_server() -> None:
+    options = EmulatorOptions(control=True, api_keys=("op_live_fromOptions",))
+
+    with EmbeddedEmulator.from_options(options) as emulator:
+        with client_for(emulator, "op_live_fromOptions") as client:
+            whoami = client.get("/api/v1/auth/whoami")
+        control = httpx.get(f"{emulator.base_url}/_emulator/faults")
+
+    assert emulator.options == options
+    assert EmbeddedEmulator(control=True, api_keys=["op_live_fromOptions"]).options == options
+    assert whoami.status_code == 200
+    assert control.status_code == 200
 
 
 def test_seeded_keys_carry_their_workspace_and_scopes() -> None:

@@ -314,8 +314,9 @@ def test_invalid_fault_rules_are_refused_by_the_control_endpoint(
 
 def test_a_server_without_a_reachable_transport_degrades_reset_to_502() -> None:
     from onepin_sync.emulator.app import create_app
+    from onepin_sync.emulator.options import EmulatorOptions
 
-    app = create_app(faults=[FaultRule(kind="reset")])
+    app = create_app(EmulatorOptions(faults=(FaultRule(kind="reset"),)))
     sent: list[MutableMapping[str, Any]] = []
     scope = {
         "type": "http",

@@ -5,7 +5,6 @@ from typing import Any
 
 import httpx
 
-from onepin_sync.core.catalog import NODE_TYPES
 from onepin_sync.core.fingerprint import canonical_json, comparable_definition
 from onepin_sync.emulator.migrate import migrate_definition
 
@@ -44,7 +43,7 @@ def test_rules_config_version_defaults_and_float_positions() -> None:
         "config": {"speed": 1.0},
     }
     assert b["config"] == {"threshold": 95, "max_retries": 2}
-    assert b["config_version"] == NODE_TYPES["validator_naturalness"].config_version
+    assert b["config_version"] == 2
     assert b["position"] == {"x": 1.5, "y": -3.0}
     assert c["config"] == {"format": "wav"}
     assert migrated["execution"] == written["execution"]

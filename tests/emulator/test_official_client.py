@@ -1,4 +1,9 @@
-"""Fidelity: the official `onepin==0.16.1` SDK and CLI work against the emulator unchanged."""
+"""Fidelity: the official `onepin==0.16.1` SDK and CLI work against the emulator unchanged.
+
+Every test runs twice, against the `current` and the `next` profile (`profile` and
+`profiled_workspace` come from this folder's conftest): the official client must parse what a
+newer server sends as well as today's.
+"""
 
 import json
 import os
@@ -22,19 +27,23 @@ from .definitions import pipeline
 ONEPIN = Path(sys.executable).parent / "onepin"
 
 
+NODE_TYPES = {"current": 11, "next": 12}
+EMPTY_DEFINITION_READ = {"current": {}, "next": {"layout_version": 2}}
+
+
 @pytest.fixture
-def sdk(workspace: EmulatorWorkspace) -> Iterator[OnePinClient]:
+def sdk(profiled_workspace: EmulatorWorkspace) -> Iterator[OnePinClient]:
     """The official generated client with retries off, on an httpx client we close."""
     with httpx.Client(timeout=10) as http:
         yield OnePinClient(
-            token=workspace.api_key,
-            base_url=workspace.base_url,
+            token=profiled_workspace.api_key,
+            base_url=profiled_workspace.base_url,
             max_retries=0,
             httpx_client=http,
         )
 
 
-def test_sdk_crud_round_trip_parses_every_model(sdk: OnePinClient) -> None:
+def test_sdk_crud_round_trip_parses_every_model(sdk: OnePinClient, profile: str) -> None:
     created = sdk.workflows.create_workflow(
         name="SDK workflow", description="from the SDK", definition=pipeline()
     ).data
@@ -48,7 +57,14 @@ def test_sdk_crud_round_trip_parses_every_model(sdk: OnePinClient) -> None:
     deleted = sdk.workflows.delete_workflow(copy.id).data
 
     assert created.name_source == "user"
-    assert fetched == created
+    if profile == "current":
+        assert fetched == created  # a write answers with the migrated definition, like a read
+    else:
+        assert fetched.model_dump(exclude={"definition"}) == created.model_dump(
+            exclude={"definition"}
+        )
+        assert created.definition == pipeline()  # a write answers with what it stored
+        assert fetched.definition["layout_version"] == 2
     assert fetched.run_status_counts is not None
     assert fetched.run_status_counts.failed == 0
     assert (patched.name, patched.description) == ("SDK renamed", None)
@@ -58,8 +74,8 @@ def test_sdk_crud_round_trip_parses_every_model(sdk: OnePinClient) -> None:
     assert copy.runs_count == 0
     assert listed.pagination.total == 2
     assert [w.name for w in listed.data] == ["SDK replaced", "SDK replaced (Copy)"]
-    assert listed.data[0].definition == {}
-    assert deleted == {"id": copy.id, "deleted": True}
+    assert listed.data[0].definition == EMPTY_DEFINITION_READ[profile]
+    assert deleted == {"deleted": True}
 
 
 def test_sdk_models_are_accepted_as_a_definition(sdk: OnePinClient) -> None:
@@ -76,17 +92,20 @@ def test_sdk_models_are_accepted_as_a_definition(sdk: OnePinClient) -> None:
     )
 
     created = sdk.workflows.create_workflow(name="typed", definition=definition).data
+    fetched = sdk.workflows.get(created.id).data
     validated = sdk.workflows.validate_workflow(definition=definition).data
 
     assert created.definition["graph"]["edges"][0]["sourcePort"] == "lines"
-    assert created.definition["graph"]["nodes"][0]["config_version"] == 3
+    assert fetched.definition["graph"]["nodes"][0]["config_version"] == 3
     assert validated.valid is True
     assert validated.errors == []
 
 
-def test_sdk_list_filters_and_empty_create(sdk: OnePinClient, workspace: EmulatorWorkspace) -> None:
+def test_sdk_list_filters_and_empty_create(
+    sdk: OnePinClient, profiled_workspace: EmulatorWorkspace
+) -> None:
     untitled = sdk.workflows.create_workflow().data
-    workspace.record_run(untitled.id, "failed")
+    profiled_workspace.record_run(untitled.id, "failed")
 
     failed = sdk.workflows.list(has_failed_run=True, status="failed", search="untitled")
     drafts = sdk.workflows.list(status="draft")
@@ -100,28 +119,30 @@ def test_sdk_list_filters_and_empty_create(sdk: OnePinClient, workspace: Emulato
 
 
 def test_sdk_auth_nodes_and_name_availability(
-    sdk: OnePinClient, workspace: EmulatorWorkspace
+    sdk: OnePinClient, profiled_workspace: EmulatorWorkspace, profile: str
 ) -> None:
     whoami = sdk.auth.whoami().data
     nodes = sdk.nodes.list_nodes()
     detail = sdk.nodes.get_node_detail_v2("validator_noise").data
     availability = sdk.workflows.check_workflow_name_availability(name="Anything").data
 
-    assert whoami.workspace_id == workspace.workspace_id
-    assert whoami.api_key_id == workspace.key_id
-    assert len(nodes.data) == 11
+    assert whoami.workspace_id == profiled_workspace.workspace_id
+    assert whoami.api_key_id == profiled_workspace.key_id
+    assert len(nodes.data) == NODE_TYPES[profile]
     assert [p.name for p in detail.outputs] == ["pass", "fail"]
     assert availability.available is True
 
 
-def test_sdk_errors_keep_their_types(sdk: OnePinClient, workspace: EmulatorWorkspace) -> None:
+def test_sdk_errors_keep_their_types(
+    sdk: OnePinClient, profiled_workspace: EmulatorWorkspace
+) -> None:
     with pytest.raises(UnprocessableEntityError) as invalid:
         sdk.workflows.create_workflow(name=" ")
     with pytest.raises(ApiError) as missing:
         sdk.workflows.get("00000000-0000-4000-8000-00000000dead")
     with pytest.raises(ApiError) as forbidden:
         sdk.workflows.list(workspace_id="00000000-0000-4000-8000-00000000beef")
-    workspace.add_fault(kind="status", status=503, retry_after=1)
+    profiled_workspace.add_fault(kind="status", status=503, retry_after=1)
     with pytest.raises(ApiError) as unavailable:
         sdk.workflows.list()
 
@@ -130,6 +151,10 @@ def test_sdk_errors_keep_their_types(sdk: OnePinClient, workspace: EmulatorWorks
     assert missing.value.status_code == 404
     assert forbidden.value.status_code == 403
     assert unavailable.value.status_code == 503
+
+
+def nodes_of(workflow: dict[str, Any]) -> list[str]:
+    return [node["id"] for node in workflow["definition"]["graph"]["nodes"]]
 
 
 def onepin_cli(workspace: EmulatorWorkspace, home: Path, *args: str) -> Any:
@@ -155,8 +180,9 @@ def onepin_cli(workspace: EmulatorWorkspace, home: Path, *args: str) -> Any:
 
 
 def test_official_cli_create_list_show_update_delete(
-    workspace: EmulatorWorkspace, tmp_path: Path
+    profiled_workspace: EmulatorWorkspace, tmp_path: Path
 ) -> None:
+    workspace = profiled_workspace
     definition = tmp_path / "definition.json"
     definition.write_text(json.dumps(pipeline()))
 
@@ -185,9 +211,10 @@ def test_official_cli_create_list_show_update_delete(
     assert created["description"] == "made by onepin"
     assert len(created["definition"]["graph"]["nodes"]) == 4
     assert [w["id"] for w in listed] == [created["id"]]
-    assert shown["definition"] == created["definition"]
+    assert shown["definition"]["graph"]["edges"] == created["definition"]["graph"]["edges"]
+    assert nodes_of(shown) == nodes_of(created) == ["script", "translate", "voice", "export"]
     assert updated["name"] == "Renamed"
-    assert deleted == {"ok": True, "id": created["id"]}  # the CLI adds the data it got back
+    assert deleted == {"ok": True}
     assert deleted_again == {"ok": True}  # the CLI treats the 404 of a repeat delete as done
     assert workspace.workspace_id in json.dumps(whoami)
     requests = [(r.method, r.status) for r in workspace.requests()]

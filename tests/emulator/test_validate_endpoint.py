@@ -1,4 +1,4 @@
-"""`POST /api/v1/workflows/validate`: run-start rules, always 200 for a well-formed body."""
+"""`POST /api/v1/workflows/validate`: run-start rules; 200 for a well-formed body, 422 otherwise."""
 
 from typing import Any
 
@@ -138,3 +138,75 @@ def test_a_malformed_body_is_422(api: httpx.Client, body: dict[str, Any]) -> Non
 
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "definition"
+
+
+def _node(**fields: Any) -> dict[str, Any]:
+    return {"graph": {"nodes": [{"id": "n", "type": "sink_preview", **fields}]}}
+
+
+MALFORMED: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "node-without-type",
+        {"graph": {"nodes": [{"id": "n", "position": {"x": 0, "y": 0}}]}},
+        "definition.graph.nodes[0].type",
+    ),
+    ("node-without-position", _node(), "definition.graph.nodes[0].position"),
+    (
+        "position-not-numeric",
+        _node(position={"x": "left", "y": 0}),
+        "definition.graph.nodes[0].position.x",
+    ),
+    (
+        "position-a-boolean",
+        _node(position={"x": 0, "y": True}),
+        "definition.graph.nodes[0].position.y",
+    ),
+    (
+        "node-id-not-a-string",
+        {"graph": {"nodes": [{"id": 7, "type": "sink_preview", "position": {"x": 0, "y": 0}}]}},
+        "definition.graph.nodes[0].id",
+    ),
+    (
+        "config-version-not-an-integer",
+        _node(position={"x": 0, "y": 0}, config_version="2"),
+        "definition.graph.nodes[0].config_version",
+    ),
+    (
+        "edge-without-target-port",
+        {"graph": {"edges": [{"id": "e", "source": "a", "sourcePort": "lines", "target": "b"}]}},
+        "definition.graph.edges[0].targetPort",
+    ),
+    (
+        "edge-with-snake-case-port",
+        {"graph": {"edges": [{"id": "e", "source": "a", "source_port": "lines", "target": "b"}]}},
+        "definition.graph.edges[0].sourcePort",
+    ),
+    ("nodes-not-a-list", {"graph": {"nodes": {}}}, "definition.graph.nodes"),
+    ("step-not-a-string", {"execution": {"steps": [1]}}, "definition.execution.steps[0]"),
+]
+
+
+@pytest.mark.parametrize(
+    ("definition", "field"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED]
+)
+def test_a_definition_the_request_model_refuses_is_422_naming_the_field(
+    api: httpx.Client, definition: dict[str, Any], field: str
+) -> None:
+    response = api.post("/api/v1/workflows/validate", json={"definition": definition})
+
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert field in [d["field"] for d in error["details"]]
+
+
+def test_well_formed_but_unsaveable_definitions_are_reported_with_200(api: httpx.Client) -> None:
+    definition = pipeline()
+    definition["graph"]["nodes"][1]["type"] = "operator_teleporter"
+    definition["graph"]["edges"][2]["target"] = "ghost"
+    definition["ui"] = {"zoom": 2}
+
+    data = validate(api, definition)
+
+    assert data["valid"] is False
+    assert rules(data["errors"]) == [("unknown_node_type", "translate"), ("dangling_edge", None)]

@@ -106,9 +106,13 @@ async def connect(
     emulator = None
     target = inputs.target
     if target is None:
+        from onepin_sync.emulator import EmulatorError
         from onepin_sync.emulator.embedded import start_embedded
 
-        emulator = start_embedded(inputs.paths.local_dir / "emulator.db")
+        try:
+            emulator = start_embedded(inputs.paths.local_dir / "emulator.db")
+        except EmulatorError as exc:
+            raise InputError(str(exc)) from None
         target = Target(
             base_url=emulator.base_url,
             api_key=emulator.default_api_key,

@@ -1,25 +1,25 @@
 """Assembles one emulator: state, FastAPI routes, error envelopes, and the traffic layer on top.
 
-`create_app(...)` opens the database at once (so a bad `--db` fails before the server starts) and
-returns the ASGI app for uvicorn; the database closes at lifespan shutdown or on `app.close()`.
+`create_app(options)` opens the database at once (so a bad `--db` fails before the server starts)
+and returns the ASGI app for uvicorn; the database closes at lifespan shutdown or on `app.close()`.
 Every error, including FastAPI's own request validation, unknown routes (404 `NOT_FOUND`) and
 wrong methods (405), leaves in the Onepin error envelope; request validation becomes 422
 `VALIDATION_ERROR` with `details: [{field, message}]`. Imports FastAPI: load only with the extra.
 """
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from onepin_sync.emulator import auth, catalog_routes, control_routes, workflow_routes
+from onepin_sync.emulator import auth_routes, catalog_routes, control_routes, workflow_routes
 from onepin_sync.emulator.envelope import ApiProblem, FieldError, format_field, validation_problem
-from onepin_sync.emulator.faults import FaultBook, FaultRule
-from onepin_sync.emulator.keys import KeyRing, parse_key_spec
+from onepin_sync.emulator.faults import FaultBook
+from onepin_sync.emulator.keys import KeyRing
+from onepin_sync.emulator.options import EmulatorOptions
 from onepin_sync.emulator.ratelimit import TokenBucketLimiter
 from onepin_sync.emulator.requestlog import RequestLog
 from onepin_sync.emulator.responses import problem_response
@@ -54,33 +54,24 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
     return problem_response(ApiProblem(500, f"Internal error in the emulator: {exc!r}"))
 
 
-def create_app(
-    db_path: str | Path = ":memory:",
-    *,
-    control: bool = False,
-    api_keys: Sequence[str] = (),
-    rate_limit_per_min: int | None = None,
-    latency_ms: float = 0.0,
-    faults: Sequence[FaultRule] = (),
-) -> EmulatorApp:
-    """A ready-to-serve emulator over the database at `db_path` (`:memory:` for a private one).
+def create_app(options: EmulatorOptions | None = None) -> EmulatorApp:
+    """A ready-to-serve emulator built from `options` (the defaults: a private in-memory one).
 
-    `api_keys` are `KEY[:WORKSPACE[:SCOPES]]` specs added to the default dev key; `faults` are
-    armed from the start; `control` mounts `/_emulator/`. Raises InputError for a bad key spec or
-    an unusable database.
+    Raises EmulatorError for an unusable database.
     """
-    keys = KeyRing(parse_key_spec(spec) for spec in api_keys)
-    limiter = TokenBucketLimiter(rate_limit_per_min) if rate_limit_per_min else None
+    options = options or EmulatorOptions()
+    limiter = TokenBucketLimiter(options.rate_limit_per_min) if options.rate_limit_per_min else None
     book = FaultBook()
-    for rule in faults:
+    for rule in options.faults:
         book.add(rule)
     state = EmulatorState(
-        store=WorkflowStore.open(db_path),
-        keys=keys,
+        store=WorkflowStore.open(options.db_path),
+        keys=KeyRing(options.extra_keys()),
         faults=book,
         log=RequestLog(),
         limiter=limiter,
-        latency_seconds=max(0.0, latency_ms) / 1000.0,
+        latency_seconds=options.latency_ms / 1000.0,
+        profile=options.server_profile(),
     )
 
     @asynccontextmanager
@@ -100,9 +91,9 @@ def create_app(
     api.add_exception_handler(RequestValidationError, _on_request_validation)
     api.add_exception_handler(HTTPException, _on_http_error)
     api.add_exception_handler(Exception, _on_crash)
-    api.include_router(auth.router)
+    api.include_router(auth_routes.router)
     api.include_router(catalog_routes.router)
     api.include_router(workflow_routes.router)
-    if control:
+    if options.control:
         api.include_router(control_routes.router)
     return EmulatorApp(api, state)

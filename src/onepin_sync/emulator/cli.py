@@ -2,17 +2,27 @@
 
 Thin: parse options, then `server.serve_in_foreground`. Imports only click, the standard library
 and light sibling modules at import time (the core CLI imports this module even without the
-`[emulator]` extra); FastAPI and uvicorn load when the command runs, and their absence is an
-InputError naming the extra.
+`[emulator]` extra); FastAPI and uvicorn load when the command runs. Every setup failure (the
+extra missing, a bad --db or --api-key, a busy port, a remote --host) leaves as `ServeError`, a
+click exception with exit code 3 that prints one `Error: ...` line, here and inside the product
+CLI alike. Imports nothing from onepin_sync outside the emulator.
 """
 
 from __future__ import annotations
 
 import click
 
+from onepin_sync.emulator.database import DEFAULT_DB_PATH
+from onepin_sync.emulator.errors import EmulatorError
 from onepin_sync.emulator.keys import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
-from onepin_sync.emulator.store import DEFAULT_DB_PATH
-from onepin_sync.errors import InputError
+from onepin_sync.emulator.options import EmulatorOptions
+from onepin_sync.emulator.profiles import DEFAULT_PROFILE, PROFILE_NAMES
+
+
+class ServeError(click.ClickException):
+    """`serve` could not start as asked: one `Error: ...` line, exit code 3 (a usage problem)."""
+
+    exit_code = EmulatorError.exit_code
 
 
 @click.group("emulator")
@@ -46,6 +56,13 @@ def emulator_group() -> None:
 )
 @click.option("--control", is_flag=True, help="Mount the /_emulator/ control endpoint.")
 @click.option(
+    "--profile",
+    type=click.Choice(PROFILE_NAMES),
+    default=DEFAULT_PROFILE,
+    show_default=True,
+    help="Which Onepin to play: current (today's API) or next (a plausible newer release).",
+)
+@click.option(
     "--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Added to every API request."
 )
 @click.option(
@@ -70,6 +87,7 @@ def serve(
     db_path: str,
     api_keys: tuple[str, ...],
     control: bool,
+    profile: str,
     latency_ms: float,
     rate_limit_per_min: int | None,
     fault_specs: tuple[str, ...],
@@ -78,10 +96,10 @@ def serve(
 ) -> None:
     """Serve the Onepin API locally until Ctrl+C; prints the URL and a ready-to-use key."""
     from onepin_sync.emulator.faults import parse_fault_spec
-    from onepin_sync.emulator.server import EmulatorOptions, is_loopback, serve_in_foreground
+    from onepin_sync.emulator.server import is_loopback, serve_in_foreground
 
     if not allow_remote and not is_loopback(host):
-        raise InputError(
+        raise ServeError(
             f"--host {host} is not a loopback address; the emulator's keys are public, "
             "so pass --allow-remote to expose it anyway"
         )
@@ -89,30 +107,42 @@ def serve(
         faults = tuple(parse_fault_spec(spec) for spec in fault_specs)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from None
-    options = EmulatorOptions(
-        db_path=db_path,
-        control=control,
-        api_keys=api_keys,
-        rate_limit_per_min=rate_limit_per_min,
-        latency_ms=latency_ms,
-        faults=faults,
-    )
+    try:
+        options = EmulatorOptions(
+            db_path=db_path,
+            control=control,
+            api_keys=api_keys,
+            rate_limit_per_min=rate_limit_per_min,
+            latency_ms=latency_ms,
+            faults=faults,
+            profile=profile,
+        )
+        serve_in_foreground(
+            options,
+            host=host,
+            port=port,
+            access_log=access_log,
+            on_ready=lambda url: click.echo(_announcement(url, options)),
+        )
+    except EmulatorError as exc:
+        raise ServeError(str(exc)) from None
 
-    def announce(url: str) -> None:
-        lines = [
-            f"Onepin API emulator listening on {url}",
-            f"  database   {db_path}",
-            f"  API key    {DEFAULT_API_KEY}",
-            f"  workspace  {DEFAULT_WORKSPACE_ID}",
-        ]
-        lines += [f"  extra key  {spec}" for spec in api_keys]
-        if control:
-            lines.append(f"  control    {url}/_emulator/")
-        lines += [
-            "Try:",
-            f"  onepin --api-key {DEFAULT_API_KEY} --base-url {url} --json workflows list",
-            "Press Ctrl+C to stop.",
-        ]
-        click.echo("\n".join(lines))
 
-    serve_in_foreground(options, host=host, port=port, access_log=access_log, on_ready=announce)
+def _announcement(url: str, options: EmulatorOptions) -> str:
+    """What `serve` prints once it listens: where, which data, which keys, and a first command."""
+    lines = [
+        f"Onepin API emulator listening on {url}",
+        f"  database   {options.db_path}",
+        f"  profile    {options.profile}",
+        f"  API key    {DEFAULT_API_KEY}",
+        f"  workspace  {DEFAULT_WORKSPACE_ID}",
+    ]
+    lines += [f"  extra key  {spec}" for spec in options.api_keys]
+    if options.control:
+        lines.append(f"  control    {url}/_emulator/")
+    lines += [
+        "Try:",
+        f"  onepin --api-key {DEFAULT_API_KEY} --base-url {url} --json workflows list",
+        "Press Ctrl+C to stop.",
+    ]
+    return "\n".join(lines)

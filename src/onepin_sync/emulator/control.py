@@ -7,7 +7,8 @@
     control.close()
 
 `EmulatorWorkspace` bundles one workspace's key with the control client; the `workspace` test
-fixture yields one. Imports httpx and pydantic only (core dependencies, no FastAPI).
+fixture yields one. The answers parse into the control endpoint's own models (`schemas.py`,
+re-exported here). Imports httpx and pydantic only (core dependencies, no FastAPI).
 """
 
 from __future__ import annotations
@@ -19,59 +20,24 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
-from pydantic import BaseModel, ConfigDict
 
 from onepin_sync.emulator.faults import FaultRule
+from onepin_sync.emulator.schemas import (
+    ArmedFault,
+    ProfileOut,
+    RequestRecord,
+    RunStats,
+    WorkspaceKey,
+)
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class WorkspaceKey(_Frozen):
-    """A key the control endpoint created, and the workspace it is bound to."""
-
-    api_key: str
-    workspace_id: str
-    scopes: tuple[str, ...]
-    key_id: str
-    user_id: str
-
-
-class RequestRecord(_Frozen):
-    """One entry of the request log; `status` is None when the connection was dropped, and
-    `body_keys` lists the sorted top-level keys of a JSON object body (None for other bodies)."""
-
-    seq: int
-    method: str
-    path: str
-    query: str
-    status: int | None
-    bytes_in: int
-    bytes_out: int
-    duration_ms: float
-    fault: str | None
-    workspace_id: str | None
-    body_keys: list[str] | None = None
-
-
-class ArmedFault(_Frozen):
-    """A fault rule the emulator holds, with how often it matched and fired."""
-
-    id: str
-    rule: FaultRule
-    matched: int
-    fired: int
-
-
-class RunStats(_Frozen):
-    """A workflow's run statistics after `record_run`."""
-
-    workflow_id: str
-    runs_count: int
-    last_run_at: str | None
-    last_run_status: str | None
-    run_status_counts: dict[str, int]
+__all__ = [
+    "ArmedFault",
+    "EmulatorControl",
+    "EmulatorWorkspace",
+    "RequestRecord",
+    "RunStats",
+    "WorkspaceKey",
+]
 
 
 class EmulatorControl:
@@ -139,6 +105,10 @@ class EmulatorControl:
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")
+
+    def profile(self) -> str:
+        """The profile this server plays (`current` or `next`)."""
+        return ProfileOut.model_validate(self._call("GET", "/profile")).profile
 
     def record_run(
         self, workflow_id: str, status: str, created_at: datetime | None = None

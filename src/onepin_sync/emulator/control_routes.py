@@ -10,6 +10,8 @@
     DELETE /_emulator/requests                  -> {"cleared": n}
     POST   /_emulator/workflows/{id}/runs       {"status", "created_at"?} -> run statistics, 201
                                                 (seeds run history for the list filters)
+    GET    /_emulator/profile                   {"profile", "profiles"}: which Onepin this
+                                                server plays (chosen when it starts)
 
 Answers are plain JSON (no envelope); errors use the API's error envelope. Control requests are
 never logged, delayed, faulted or rate-limited. Imports FastAPI.
@@ -17,12 +19,11 @@ never logged, delayed, faulted or rate-limited. Imports FastAPI.
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, field_validator
+from fastapi import APIRouter, Query
 
-from onepin_sync.emulator.auth import current_state
+from onepin_sync.emulator.dependencies import AppState
 from onepin_sync.emulator.envelope import (
     ApiProblem,
     FieldError,
@@ -30,89 +31,85 @@ from onepin_sync.emulator.envelope import (
     validation_problem,
 )
 from onepin_sync.emulator.faults import FaultRule
-from onepin_sync.emulator.keys import check_scopes
-from onepin_sync.emulator.responses import ApiJSONResponse
+from onepin_sync.emulator.profiles import PROFILE_NAMES
+from onepin_sync.emulator.responses import ApiJSONResponse, plain
+from onepin_sync.emulator.schemas import (
+    ArmedFault,
+    Cleared,
+    FaultId,
+    NewKeyBody,
+    ProfileOut,
+    RequestRecord,
+    RunBody,
+    RunStats,
+    WorkspaceKey,
+)
 from onepin_sync.emulator.traffic import CONTROL_PREFIX
 
 router = APIRouter(prefix=CONTROL_PREFIX)
 
 
-class NewKeyBody(BaseModel):
-    """A key to create: in `workspace_id`, or in a fresh workspace; all scopes by default."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    workspace_id: uuid.UUID | None = None
-    scopes: list[str] | None = None
-
-    @field_validator("scopes")
-    @classmethod
-    def _known_scopes(cls, scopes: list[str] | None) -> list[str] | None:
-        if scopes is not None:
-            check_scopes(scopes)
-        return scopes
-
-
-class RunBody(BaseModel):
-    """One run to add to a workflow's history."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    status: Literal["pending", "running", "completed", "failed", "cancelled", "paused"]
-    created_at: datetime | None = None
-
-
 @router.post("/keys")
-async def create_key(request: Request, body: NewKeyBody | None = None) -> ApiJSONResponse:
+async def create_key(state: AppState, body: NewKeyBody | None = None) -> ApiJSONResponse:
     body = body or NewKeyBody()
     workspace_id = str(body.workspace_id) if body.workspace_id is not None else None
-    key = current_state(request).keys.create(workspace_id, body.scopes)
-    return ApiJSONResponse(key.to_json(), status_code=201)
+    key = state.keys.create(workspace_id, body.scopes)
+    answer = WorkspaceKey(
+        api_key=key.key,
+        workspace_id=key.workspace_id,
+        scopes=tuple(sorted(key.scopes)),
+        key_id=key.key_id,
+        user_id=key.user_id,
+    )
+    return plain(answer, status=201)
 
 
 @router.post("/faults")
-async def add_fault(request: Request, rule: FaultRule) -> ApiJSONResponse:
-    return ApiJSONResponse({"id": current_state(request).faults.add(rule)}, status_code=201)
+async def add_fault(state: AppState, rule: FaultRule) -> ApiJSONResponse:
+    return plain(FaultId(id=state.faults.add(rule)), status=201)
 
 
 @router.get("/faults")
-async def list_faults(request: Request) -> ApiJSONResponse:
-    return ApiJSONResponse(current_state(request).faults.describe())
+async def list_faults(state: AppState) -> ApiJSONResponse:
+    return plain([ArmedFault(**armed) for armed in state.faults.describe()])
 
 
 @router.delete("/faults")
-async def clear_faults(request: Request) -> ApiJSONResponse:
-    return ApiJSONResponse({"cleared": current_state(request).faults.clear()})
+async def clear_faults(state: AppState) -> ApiJSONResponse:
+    return plain(Cleared(cleared=state.faults.clear()))
 
 
 @router.get("/requests")
 async def list_requests(
-    request: Request, workspace_id: Annotated[str | None, Query()] = None
+    state: AppState, workspace_id: Annotated[str | None, Query()] = None
 ) -> ApiJSONResponse:
-    records = current_state(request).log.records(workspace_id)
-    return ApiJSONResponse([r.to_json() for r in records])
+    records = state.log.records(workspace_id)
+    return plain([RequestRecord(**r.to_json()) for r in records])
 
 
 @router.delete("/requests")
-async def clear_requests(request: Request) -> ApiJSONResponse:
-    return ApiJSONResponse({"cleared": current_state(request).log.clear()})
+async def clear_requests(state: AppState) -> ApiJSONResponse:
+    return plain(Cleared(cleared=state.log.clear()))
 
 
 @router.post("/workflows/{workflow_id}/runs")
-async def record_run(request: Request, workflow_id: uuid.UUID, body: RunBody) -> ApiJSONResponse:
+async def record_run(state: AppState, workflow_id: uuid.UUID, body: RunBody) -> ApiJSONResponse:
     created = body.created_at or datetime.now(UTC)
     if created.tzinfo is None:
         raise validation_problem([FieldError("created_at", "must include a UTC offset")])
-    record = current_state(request).store.record_run(
-        str(workflow_id), body.status, format_timestamp(created)
-    )
+    record = state.store.record_run(str(workflow_id), body.status, format_timestamp(created))
     if record is None:
         raise ApiProblem(404, f"Workflow {workflow_id} not found.")
-    stats: dict[str, Any] = {
-        "workflow_id": record.id,
-        "runs_count": record.runs_count,
-        "last_run_at": record.last_run_at,
-        "last_run_status": record.last_run_status,
-        "run_status_counts": dict(record.run_status_counts),
-    }
-    return ApiJSONResponse(stats, status_code=201)
+    stats = RunStats(
+        workflow_id=record.id,
+        runs_count=record.runs_count,
+        last_run_at=record.last_run_at,
+        last_run_status=record.last_run_status,
+        run_status_counts=dict(record.run_status_counts),
+    )
+    return plain(stats, status=201)
+
+
+@router.get("/profile")
+async def server_profile(state: AppState) -> ApiJSONResponse:
+    return plain(ProfileOut(profile=state.profile.name, profiles=list(PROFILE_NAMES)))

@@ -6,7 +6,7 @@ it down cleanly and joins the thread. Nothing is logged below warnings, so the h
 output stays its own.
 
 Imports only the standard library and pure sibling modules at import time; `start()` imports
-uvicorn and FastAPI and raises InputError when the `[emulator]` extra is missing.
+uvicorn and FastAPI and raises EmulatorError when the `[emulator]` extra is missing.
 """
 
 from __future__ import annotations
@@ -15,23 +15,24 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from onepin_sync.emulator.faults import FaultRule
-from onepin_sync.emulator.keys import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID, parse_key_spec
+from onepin_sync.emulator.database import DEFAULT_DB_PATH
+from onepin_sync.emulator.keys import DEFAULT_API_KEY, DEFAULT_WORKSPACE_ID
+from onepin_sync.emulator.options import EmulatorOptions
+from onepin_sync.emulator.profiles import DEFAULT_PROFILE
 from onepin_sync.emulator.server import (
-    EmulatorOptions,
-    build_app,
     import_uvicorn,
     listening_socket,
     url_for,
     uvicorn_config,
 )
-from onepin_sync.emulator.store import DEFAULT_DB_PATH
 
 if TYPE_CHECKING:
+    from onepin_sync.emulator.faults import FaultRule
     from onepin_sync.emulator.traffic import EmulatorApp
 
 _START_TIMEOUT = 15.0
@@ -50,29 +51,31 @@ class EmbeddedEmulator:
         rate_limit_per_min: int | None = None,
         latency_ms: float = 0.0,
         faults: Sequence[FaultRule] = (),
+        profile: str = DEFAULT_PROFILE,
     ) -> None:
-        """Configure (nothing runs until `start()`).
+        """Configure (nothing runs until `start()`); the arguments are `EmulatorOptions` fields.
 
-        `db_path`: a SQLite file (created with its folder) or `:memory:`; `control` mounts
-        `/_emulator/`; `api_keys` are `KEY[:WORKSPACE[:SCOPES]]` specs besides the default key
-        (InputError at once when malformed); `rate_limit_per_min` enables the per-key token
-        bucket; `latency_ms` is added to every API request; `faults` are armed from the start.
+        Raises EmulatorError at once for a malformed option (an `api_keys` spec, for instance).
         """
-        for spec in api_keys:
-            parse_key_spec(spec)  # fail early, in the caller's thread
-        self._options = EmulatorOptions(
+        self.options = EmulatorOptions(
             db_path=db_path,
             control=control,
             api_keys=tuple(api_keys),
             rate_limit_per_min=rate_limit_per_min,
             latency_ms=latency_ms,
             faults=tuple(faults),
+            profile=profile,
         )
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._app: EmulatorApp | None = None
         self._sock: socket.socket | None = None
         self._port: int | None = None
+
+    @classmethod
+    def from_options(cls, options: EmulatorOptions) -> Self:
+        """An emulator built from ready-made options (the same as passing each field)."""
+        return cls(**{f.name: getattr(options, f.name) for f in fields(options)})
 
     default_api_key = DEFAULT_API_KEY
     """The fixed dev key, bound to `default_workspace_id` with every scope."""
@@ -94,7 +97,9 @@ class EmbeddedEmulator:
         if self._thread is not None:
             raise RuntimeError("the emulator is already running")
         uvicorn = import_uvicorn()
-        app = build_app(self._options)
+        from onepin_sync.emulator.app import create_app
+
+        app = create_app(self.options)
         try:
             sock = listening_socket("127.0.0.1", 0)
         except BaseException:
@@ -150,6 +155,11 @@ class EmbeddedEmulator:
         self.stop()
 
 
-def start_embedded(db_path: str | Path = DEFAULT_DB_PATH) -> EmbeddedEmulator:
-    """A started emulator over the persistent database at `db_path`; call `stop()` when done."""
-    return EmbeddedEmulator(db_path).start()
+def start_embedded(
+    db_path: str | Path = DEFAULT_DB_PATH, *, profile: str = DEFAULT_PROFILE
+) -> EmbeddedEmulator:
+    """A started emulator over the persistent database at `db_path`; call `stop()` when done.
+
+    Raises EmulatorError when it cannot start (the extra missing, an unusable database).
+    """
+    return EmbeddedEmulator(db_path, profile=profile).start()

@@ -215,14 +215,9 @@ class FaultBook:
         return removed
 
     def describe(self) -> list[dict[str, Any]]:
-        """Every rule with its counters, for `GET /_emulator/faults`."""
+        """Every rule (the `FaultRule`) with its id and counters, for `GET /_emulator/faults`."""
         return [
-            {
-                "id": r.id,
-                "rule": r.rule.model_dump(exclude_defaults=True),
-                "matched": r.matched,
-                "fired": r.fired,
-            }
+            {"id": r.id, "rule": r.rule, "matched": r.matched, "fired": r.fired}
             for r in self._rules
         ]
 

@@ -4,7 +4,7 @@ Like the real service, a key is `op_live_` + base62, bound to one workspace, and
 flat scopes. Keys live in memory for the life of the process (the default key always exists;
 others come from `--api-key` flags or the control endpoint); workflows are what the database keeps.
 
-Imports only the standard library and `onepin_sync.errors`: the CLI imports this module without
+Imports only the standard library and `emulator.errors`: the CLI imports this module without
 the emulator extra installed.
 """
 
@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from onepin_sync.errors import InputError
+from onepin_sync.emulator.errors import EmulatorError
 
 ALL_SCOPES: tuple[str, ...] = (
     "catalog:read",
@@ -56,16 +56,6 @@ class ApiKey:
     workspace_id: str
     scopes: frozenset[str]
 
-    def to_json(self) -> dict[str, object]:
-        """The control endpoint's answer when the key is created."""
-        return {
-            "api_key": self.key,
-            "workspace_id": self.workspace_id,
-            "scopes": sorted(self.scopes),
-            "key_id": self.key_id,
-            "user_id": self.user_id,
-        }
-
 
 DEFAULT_KEY = ApiKey(
     key=DEFAULT_API_KEY,
@@ -98,12 +88,12 @@ def parse_key_spec(spec: str) -> ApiKey:
 
     An omitted or empty WORKSPACE means the default workspace; omitted SCOPES means every scope,
     an empty SCOPES list means none. Key and user ids are derived from the key, so they are stable
-    across restarts. Raises InputError for a malformed spec.
+    across restarts. Raises EmulatorError for a malformed spec.
     """
     key, _, rest = spec.partition(":")
     workspace_part, has_scopes, scopes_part = rest.partition(":")
     if not _KEY_PATTERN.fullmatch(key):
-        raise InputError(
+        raise EmulatorError(
             f"--api-key {spec!r}: a key is {KEY_PREFIX} followed by letters and digits"
         )
     try:
@@ -115,7 +105,7 @@ def parse_key_spec(spec: str) -> ApiKey:
         else:
             scopes = frozenset(ALL_SCOPES)
     except ValueError as exc:
-        raise InputError(f"--api-key {spec!r}: {exc}") from None
+        raise EmulatorError(f"--api-key {spec!r}: {exc}") from None
     return ApiKey(
         key=key,
         key_id=str(uuid.uuid5(_DERIVED_IDS, f"key:{key}")),

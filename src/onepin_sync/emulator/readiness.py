@@ -14,7 +14,8 @@ when the structure is sound, these run-start rules:
     unreachable_node           a node no path of edges reaches from a `source_script` node
 
 Warnings (never affect `valid`): `cycle`, one per cycle of edges. `blocked` (plan entitlements)
-is always empty: the emulator has no plans. Pure: imports the catalogue and `validation.py`.
+is always empty: the emulator has no plans. Pure: imports the catalogue, `validation.py` and the
+response schema.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from onepin_sync.core.catalog import NODE_TYPES
+from onepin_sync.emulator.catalog import NodeTypeSpec
+from onepin_sync.emulator.schemas import ValidateOut, ValidateSummary, ValidationIssue
 from onepin_sync.emulator.validation import DefinitionProblem, check_definition
 
 _TYPE_CHECKS: Mapping[str, Callable[[Any], bool]] = {
@@ -35,22 +37,23 @@ _TYPE_CHECKS: Mapping[str, Callable[[Any], bool]] = {
 }
 
 
-def _detail(rule: str, message: str, node: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"rule": rule}
+def _detail(rule: str, message: str, node: Mapping[str, Any] | None = None) -> ValidationIssue:
+    fields: dict[str, Any] = {"rule": rule, "message": message}
     if node is not None:
-        out["node_id"] = node.get("id")
+        fields["node_id"] = node.get("id")
         if isinstance(node.get("name"), str):
-            out["node_name"] = node["name"]
-    out["message"] = message
-    return out
+            fields["node_name"] = node["name"]
+    return ValidationIssue(**fields)
 
 
-def _structural_detail(problem: DefinitionProblem) -> dict[str, Any]:
-    out: dict[str, Any] = {"rule": problem.rule}
+def _structural_detail(problem: DefinitionProblem) -> ValidationIssue:
+    fields: dict[str, Any] = {
+        "rule": problem.rule,
+        "message": f"{problem.field}: {problem.message}",
+    }
     if problem.node_id is not None:
-        out["node_id"] = problem.node_id
-    out["message"] = f"{problem.field}: {problem.message}"
-    return out
+        fields["node_id"] = problem.node_id
+    return ValidationIssue(**fields)
 
 
 def _nodes(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -65,7 +68,7 @@ def _edges(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [e for e in edges if isinstance(e, Mapping)] if isinstance(edges, list) else []
 
 
-def summarize(definition: Mapping[str, Any]) -> dict[str, Any]:
+def summarize(definition: Mapping[str, Any]) -> ValidateSummary:
     """A presentation summary; works on any definition, valid or not."""
     nodes, edges = _nodes(definition), _edges(definition)
     types: dict[str, int] = {}
@@ -84,15 +87,15 @@ def summarize(definition: Mapping[str, Any]) -> dict[str, Any]:
         voice_map = config.get("voice_map")
         if node_type == "operator_generator" and isinstance(voice_map, Mapping):
             locales.update(str(k) for k in voice_map)
-    return {
-        "node_count": len(nodes),
-        "edge_count": len(edges),
-        "node_types": dict(sorted(types.items())),
-        "source_node_ids": [n.get("id") for n in nodes if n.get("type") == "source_script"],
-        "sink_node_ids": [n.get("id") for n in nodes if n.get("type") == "sink_preview"],
-        "target_languages": sorted(languages),
-        "voice_locales": sorted(locales),
-    }
+    return ValidateSummary(
+        node_count=len(nodes),
+        edge_count=len(edges),
+        node_types=dict(sorted(types.items())),
+        source_node_ids=[n.get("id") for n in nodes if n.get("type") == "source_script"],
+        sink_node_ids=[n.get("id") for n in nodes if n.get("type") == "sink_preview"],
+        target_languages=sorted(languages),
+        voice_locales=sorted(locales),
+    )
 
 
 def _voice_problem(config: Mapping[str, Any]) -> str | None:
@@ -110,8 +113,7 @@ def _voice_problem(config: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _config_problems(node: Mapping[str, Any]) -> list[dict[str, Any]]:
-    spec = NODE_TYPES[str(node["type"])]
+def _config_problems(node: Mapping[str, Any], spec: NodeTypeSpec) -> list[ValidationIssue]:
     config = node.get("config")
     if not isinstance(config, Mapping):
         return []
@@ -174,41 +176,57 @@ def _cycles(following: Mapping[str, list[str]]) -> list[list[str]]:
     return found
 
 
+def _node_problems(node: Mapping[str, Any], spec: NodeTypeSpec) -> list[ValidationIssue]:
+    """The run-start problems of one node's own configuration."""
+    raw_config = node.get("config")
+    config: Mapping[str, Any] = raw_config if isinstance(raw_config, Mapping) else {}
+    problems: list[ValidationIssue] = []
+    if node["type"] == "operator_generator":
+        voice_problem = _voice_problem(config)
+        if voice_problem is not None:
+            problems.append(_detail("missing_voice", voice_problem, node))
+    if node["type"] == "operator_translator":
+        targets = config.get("target_languages")
+        if not isinstance(targets, list) or not any(isinstance(t, str) and t for t in targets):
+            message = "the translator has no target_languages"
+            problems.append(_detail("missing_target_languages", message, node))
+    return problems + _config_problems(node, spec)
+
+
+def _unreachable(
+    nodes: list[Mapping[str, Any]], following: Mapping[str, list[str]]
+) -> list[ValidationIssue]:
+    """One problem per node no path of edges reaches from a source (none without a source)."""
+    sources = [str(n["id"]) for n in nodes if n["type"] == "source_script"]
+    reached, frontier = set(sources), list(sources)
+    while frontier:
+        for nxt in following[frontier.pop()]:
+            if nxt not in reached:
+                reached.add(nxt)
+                frontier.append(nxt)
+    message = "no path from a Script Input node reaches this node"
+    return [
+        _detail("unreachable_node", message, node)
+        for node in nodes
+        if sources and str(node["id"]) not in reached
+    ]
+
+
 def _run_start_problems(
-    nodes: list[Mapping[str, Any]], edges: list[Mapping[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    errors: list[dict[str, Any]] = []
+    nodes: list[Mapping[str, Any]],
+    edges: list[Mapping[str, Any]],
+    node_types: Mapping[str, NodeTypeSpec],
+) -> tuple[list[ValidationIssue], list[ValidationIssue]]:
+    errors: list[ValidationIssue] = []
     types = [n["type"] for n in nodes]
     if "source_script" not in types:
         errors.append(_detail("missing_source", "add a Script Input (source_script) node"))
     if "sink_preview" not in types:
         errors.append(_detail("missing_sink", "add an Export (sink_preview) node"))
     for node in nodes:
-        raw_config = node.get("config")
-        config: Mapping[str, Any] = raw_config if isinstance(raw_config, Mapping) else {}
-        if node["type"] == "operator_generator":
-            voice_problem = _voice_problem(config)
-            if voice_problem is not None:
-                errors.append(_detail("missing_voice", voice_problem, node))
-        if node["type"] == "operator_translator":
-            targets = config.get("target_languages")
-            if not isinstance(targets, list) or not any(isinstance(t, str) and t for t in targets):
-                message = "the translator has no target_languages"
-                errors.append(_detail("missing_target_languages", message, node))
-        errors.extend(_config_problems(node))
+        errors += _node_problems(node, node_types[str(node["type"])])
     following = _successors(nodes, edges)
-    sources = [str(n["id"]) for n in nodes if n["type"] == "source_script"]
-    if sources:
-        reached, frontier = set(sources), list(sources)
-        while frontier:
-            for nxt in following[frontier.pop()]:
-                if nxt not in reached:
-                    reached.add(nxt)
-                    frontier.append(nxt)
-        for node in nodes:
-            if str(node["id"]) not in reached:
-                message = "no path from a Script Input node reaches this node"
-                errors.append(_detail("unreachable_node", message, node))
+    errors += _unreachable(nodes, following)
     by_id = {str(n["id"]): n for n in nodes}
     warnings = [
         _detail("cycle", "the edges form a cycle: " + " -> ".join([*c, c[0]]), by_id[c[0]])
@@ -217,18 +235,21 @@ def _run_start_problems(
     return errors, warnings
 
 
-def assess_definition(definition: Mapping[str, Any]) -> dict[str, Any]:
-    """The `WorkflowValidateOut` JSON for a definition (nothing is stored)."""
-    structural = check_definition(definition)
+def assess_definition(
+    definition: Mapping[str, Any], node_types: Mapping[str, NodeTypeSpec]
+) -> ValidateOut:
+    """The `WorkflowValidateOut` for a definition against a catalogue (nothing is stored)."""
+    structural = check_definition(definition, node_types)
     errors = [_structural_detail(p) for p in structural]
-    warnings: list[dict[str, Any]] = []
+    warnings: list[ValidationIssue] = []
     if not structural:
-        run_errors, warnings = _run_start_problems(_nodes(definition), _edges(definition))
+        nodes, edges = _nodes(definition), _edges(definition)
+        run_errors, warnings = _run_start_problems(nodes, edges, node_types)
         errors += run_errors
-    return {
-        "valid": not errors,
-        "summary": summarize(definition),
-        "errors": errors,
-        "warnings": warnings,
-        "blocked": [],
-    }
+    return ValidateOut(
+        valid=not errors,
+        summary=summarize(definition),
+        errors=errors,
+        warnings=warnings,
+        blocked=[],
+    )

@@ -1,15 +1,16 @@
-"""FastAPI responses carrying the Onepin envelopes (see `envelope.py` for the shapes).
+"""FastAPI responses carrying the Onepin envelopes (see `envelope.py`) around `schemas.py` models.
 
 Imports FastAPI/Starlette: load only with the emulator extra installed.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.responses import JSONResponse
 
 from onepin_sync.emulator.envelope import ApiProblem, error_body, success_body
+from onepin_sync.emulator.schemas import ResponseModel, dump
 
 
 class ApiJSONResponse(JSONResponse):
@@ -28,10 +29,18 @@ class ApiJSONResponse(JSONResponse):
 
 
 def ok(
-    data: Any, *, status: int = 200, pagination: Mapping[str, Any] | None = None
+    data: ResponseModel | Sequence[ResponseModel],
+    *,
+    status: int = 200,
+    pagination: Mapping[str, Any] | None = None,
 ) -> ApiJSONResponse:
-    """A success envelope around `data`."""
-    return ApiJSONResponse(success_body(data, pagination), status_code=status)
+    """A success envelope around a response model (or a list of them)."""
+    return ApiJSONResponse(success_body(dump(data), pagination), status_code=status)
+
+
+def plain(data: ResponseModel | Sequence[ResponseModel], *, status: int = 200) -> ApiJSONResponse:
+    """A response model as bare JSON, without the envelope (the control endpoint's answers)."""
+    return ApiJSONResponse(dump(data), status_code=status)
 
 
 def problem_response(problem: ApiProblem) -> ApiJSONResponse:

@@ -5,7 +5,7 @@ a thread. Both use the h11 protocol on the asyncio loop, the combination the res
 for. uvicorn's logging is left unconfigured (warnings only) unless an access log is asked for.
 
 Imports only the standard library and pure sibling modules at import time; uvicorn and FastAPI are
-imported by `import_uvicorn()`, which raises InputError when the extra is missing.
+imported by `import_uvicorn()`, which raises EmulatorError when the extra is missing.
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ import contextlib
 import ipaddress
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from onepin_sync.emulator.faults import FaultRule
-from onepin_sync.errors import InputError
+from onepin_sync.emulator.errors import EmulatorError
 
 if TYPE_CHECKING:
+    from onepin_sync.emulator.options import EmulatorOptions
     from onepin_sync.emulator.traffic import EmulatorApp
 
 MISSING_EXTRA = "the emulator needs the optional extra: pip install 'onepin-sync[emulator]'"
@@ -33,21 +31,8 @@ def import_uvicorn() -> ModuleType:
         import fastapi  # noqa: F401
         import uvicorn
     except ImportError:
-        raise InputError(MISSING_EXTRA) from None
+        raise EmulatorError(MISSING_EXTRA) from None
     return uvicorn
-
-
-def build_app(options: EmulatorOptions) -> EmulatorApp:
-    from onepin_sync.emulator.app import create_app
-
-    return create_app(
-        options.db_path,
-        control=options.control,
-        api_keys=options.api_keys,
-        rate_limit_per_min=options.rate_limit_per_min,
-        latency_ms=options.latency_ms,
-        faults=options.faults,
-    )
 
 
 def uvicorn_config(uvicorn: ModuleType, app: EmulatorApp, *, access_log: bool) -> Any:
@@ -105,18 +90,6 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
 
 
-@dataclass(frozen=True, slots=True)
-class EmulatorOptions:
-    """How to build one emulator app (the keyword arguments of `create_app`)."""
-
-    db_path: str | Path = ":memory:"
-    control: bool = False
-    api_keys: tuple[str, ...] = ()
-    rate_limit_per_min: int | None = None
-    latency_ms: float = 0.0
-    faults: tuple[FaultRule, ...] = ()
-
-
 def serve_in_foreground(
     options: EmulatorOptions,
     *,
@@ -131,12 +104,14 @@ def serve_in_foreground(
     as terminated, as usual for a server.
     """
     uvicorn = import_uvicorn()
+    from onepin_sync.emulator.app import create_app
+
     try:
         sock = listening_socket(host, port)
     except OSError as exc:
-        raise InputError(f"cannot listen on {host}:{port}: {exc}") from None
+        raise EmulatorError(f"cannot listen on {host}:{port}: {exc}") from None
     try:
-        app = build_app(options)
+        app = create_app(options)
     except BaseException:
         sock.close()
         raise

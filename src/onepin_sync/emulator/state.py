@@ -1,7 +1,7 @@
-"""Everything one running emulator holds: storage, keys, fault rules, request log, rate limiter.
+"""Everything one running emulator holds: storage, keys, faults, request log, limiter, profile.
 
-One `EmulatorState` per app, shared by the traffic layer and the routes (which reach it through
-`request.app.state.emulator`). It is touched only from the server's event loop thread.
+One `EmulatorState` per app, shared by the traffic layer and the routes (which declare it as the
+`dependencies.AppState` dependency). It is touched only from the server's event loop thread.
 Imports no FastAPI.
 """
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from onepin_sync.emulator.faults import FaultBook
 from onepin_sync.emulator.keys import KeyRing
+from onepin_sync.emulator.profiles import CURRENT, ServerProfile
 from onepin_sync.emulator.ratelimit import TokenBucketLimiter
 from onepin_sync.emulator.requestlog import RequestLog
 from onepin_sync.emulator.store import WorkflowStore
@@ -26,3 +27,4 @@ class EmulatorState:
     log: RequestLog
     limiter: TokenBucketLimiter | None = None
     latency_seconds: float = 0.0
+    profile: ServerProfile = CURRENT

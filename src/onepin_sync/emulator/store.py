@@ -1,4 +1,4 @@
-"""SQLite storage of the emulator's workflows (stdlib `sqlite3`, one connection).
+"""The emulator's workflows in SQLite: every read and write, on one connection.
 
 Definitions are stored raw, as written, as JSON text; read-time migration happens elsewhere
 (`migrate.py`). Deletes are soft (`deleted_at`); every query sees live rows only.
@@ -11,64 +11,27 @@ takes the database's write lock (`BEGIN IMMEDIATE`) and reads the write clock in
 The write clock: every write stamps `updated_at` with `max(now, last write + 1 µs)`, the last value
 kept in the database, so `updated_at` strictly increases across all writes, restarts and processes.
 
-Imports only the standard library and sibling pure modules (no FastAPI): the CLI reads
-`DEFAULT_DB_PATH` from here without the emulator extra.
+Rows are read by column name. Imports only the standard library and sibling pure modules (no
+FastAPI).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from onepin_sync.emulator.database import RUN_COLUMNS, RUN_STATUSES, open_database
 from onepin_sync.emulator.envelope import format_timestamp, parse_timestamp
-from onepin_sync.errors import InputError
-
-DEFAULT_DB_PATH = Path(".onepin-sync") / "emulator.db"
-"""Where `serve` and `--emulator` keep their data by default (relative to the project)."""
-SCHEMA_VERSION = 1
-RUN_STATUSES: tuple[str, ...] = ("pending", "running", "completed", "failed", "cancelled", "paused")
-
-_RUN_COLUMNS = tuple(f"runs_{status}" for status in RUN_STATUSES)
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS workflows (
-    id TEXT PRIMARY KEY,
-    workspace_id TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    name_folded TEXT NOT NULL,
-    name_source TEXT NOT NULL,
-    description TEXT,
-    description_folded TEXT NOT NULL DEFAULT '',
-    definition TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    deleted_at TEXT,
-    runs_count INTEGER NOT NULL DEFAULT 0,
-    last_run_at TEXT,
-    last_run_status TEXT,
-    {", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in _RUN_COLUMNS)}
-);
-CREATE INDEX IF NOT EXISTS workflows_by_updated
-    ON workflows (workspace_id, updated_at DESC, id) WHERE deleted_at IS NULL;
-CREATE INDEX IF NOT EXISTS workflows_by_name
-    ON workflows (workspace_id, name, id) WHERE deleted_at IS NULL;
-CREATE INDEX IF NOT EXISTS workflows_by_runs
-    ON workflows (workspace_id, runs_count DESC, id) WHERE deleted_at IS NULL;
-CREATE TABLE IF NOT EXISTS write_clock (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    last_write_at TEXT NOT NULL
-);
-"""
 
 _SUMMARY_COLUMNS = (
     "id, workspace_id, user_id, name, name_source, description, created_at, updated_at, "
-    "runs_count, last_run_at, last_run_status, " + ", ".join(_RUN_COLUMNS)
+    "runs_count, last_run_at, last_run_status, " + ", ".join(RUN_COLUMNS)
 )
 _SORT_COLUMNS: Mapping[str, str] = {
     "name": "name",
@@ -124,73 +87,37 @@ def _fold(text: str | None) -> str:
     return (text or "").casefold()
 
 
-def _record(row: Sequence[Any], with_definition: bool) -> WorkflowRecord:
-    counts = dict(zip(RUN_STATUSES, row[11:17], strict=True))
+def _record(row: sqlite3.Row) -> WorkflowRecord:
+    """The record of a row selected with `_SUMMARY_COLUMNS` and a `definition` column (the JSON
+    text, or NULL when the definition was not asked for)."""
     return WorkflowRecord(
-        id=row[0],
-        workspace_id=row[1],
-        user_id=row[2],
-        name=row[3],
-        name_source=row[4],
-        description=row[5],
-        created_at=row[6],
-        updated_at=row[7],
-        runs_count=row[8],
-        last_run_at=row[9],
-        last_run_status=row[10],
-        run_status_counts=counts,
-        definition_json=row[17] if with_definition else None,
+        id=row["id"],
+        workspace_id=row["workspace_id"],
+        user_id=row["user_id"],
+        name=row["name"],
+        name_source=row["name_source"],
+        description=row["description"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        runs_count=row["runs_count"],
+        last_run_at=row["last_run_at"],
+        last_run_status=row["last_run_status"],
+        run_status_counts={s: row[f"runs_{s}"] for s in RUN_STATUSES},
+        definition_json=row["definition"],
     )
 
 
 class WorkflowStore:
     """All reads and writes of workflows. Not thread-safe: call it from one thread at a time."""
 
-    def __init__(self, connection: sqlite3.Connection, location: str) -> None:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        """Wrap an open connection whose rows are `sqlite3.Row` (use `open`)."""
         self._conn = connection
-        self.location = location
 
     @classmethod
     def open(cls, path: str | Path) -> WorkflowStore:
-        """Open (creating if needed) the database at `path`, or a private one for `:memory:`.
-
-        Raises InputError when the file cannot be created or is not an emulator database of a
-        version this code understands.
-        """
-        target = str(path)
-        in_memory = target == ":memory:"
-        if not in_memory:
-            target = str(Path(target).expanduser())
-            try:
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise InputError(
-                    f"cannot create the emulator database at {target}: {exc}"
-                ) from None
-        try:
-            conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise InputError(f"cannot open the emulator database {target}: {exc}") from None
-        try:
-            conn.execute("PRAGMA busy_timeout = 5000")
-            if not in_memory:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise InputError(
-                    f"the emulator database {target} has schema version {version}; this "
-                    f"onepin-sync understands up to {SCHEMA_VERSION} (upgrade, or use another --db)"
-                )
-            conn.executescript(_SCHEMA)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise InputError(f"cannot use {target} as the emulator database: {exc}") from None
-        except BaseException:
-            conn.close()
-            raise
-        return cls(conn, target)
+        """The store over the database at `path` (see `database.open_database`)."""
+        return cls(open_database(path))
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -213,7 +140,7 @@ class WorkflowStore:
         now = datetime.now(UTC)
         row = self._conn.execute("SELECT last_write_at FROM write_clock WHERE id = 1").fetchone()
         if row is not None:
-            last = parse_timestamp(row[0])
+            last = parse_timestamp(row["last_write_at"])
             if now <= last:
                 now = last + timedelta(microseconds=1)
         stamp = format_timestamp(now)
@@ -233,7 +160,7 @@ class WorkflowStore:
             "WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL",
             (workflow_id, workspace_id),
         ).fetchone()
-        return None if row is None else _record(row, with_definition=True)
+        return None if row is None else _record(row)
 
     def list(self, workspace_id: str, query: ListQuery) -> tuple[list[WorkflowRecord], int]:
         """One page of the workspace's live workflows, and the filtered total."""
@@ -254,16 +181,18 @@ class WorkflowStore:
             where.append("last_run_at <= ?")
             params.append(query.last_run_before)
         where_sql = " AND ".join(where)
-        total = self._conn.execute(f"SELECT count(*) FROM workflows WHERE {where_sql}", params)
-        count = int(total.fetchone()[0])
+        total = self._conn.execute(
+            f"SELECT count(*) AS total FROM workflows WHERE {where_sql}", params
+        )
+        count = int(total.fetchone()["total"])
         order = [f"{_SORT_COLUMNS[f]} {_DIRECTIONS[d]}" for f, d in query.sort] + ["id ASC"]
-        columns = _SUMMARY_COLUMNS + (", definition" if query.include_definition else "")
+        definition = "definition" if query.include_definition else "NULL AS definition"
         rows = self._conn.execute(
-            f"SELECT {columns} FROM workflows WHERE {where_sql} "
+            f"SELECT {_SUMMARY_COLUMNS}, {definition} FROM workflows WHERE {where_sql} "
             f"ORDER BY {', '.join(order)} LIMIT ? OFFSET ?",
             [*params, query.limit, query.offset],
         ).fetchall()
-        return [_record(r, query.include_definition) for r in rows], count
+        return [_record(r) for r in rows], count
 
     # --- writes ----------------------------------------------------------------------------------
 
@@ -353,9 +282,9 @@ class WorkflowStore:
                 return None
             conn.execute(
                 "UPDATE workflows SET updated_at = ? WHERE id = ?",
-                (self._next_write_timestamp(), row[0]),
+                (self._next_write_timestamp(), row["id"]),
             )
-        return str(row[0])
+        return str(row["id"])
 
     def record_run(self, workflow_id: str, status: str, created_at: str) -> WorkflowRecord | None:
         """Count one run of a live workflow (run history only; `updated_at` does not move)."""
@@ -369,7 +298,7 @@ class WorkflowStore:
             ).fetchone()
             if row is None:
                 return None
-            workspace_id, last_run_at = row
+            workspace_id, last_run_at = row["workspace_id"], row["last_run_at"]
             latest = last_run_at is None or created_at >= last_run_at
             conn.execute(
                 f"UPDATE workflows SET runs_count = runs_count + 1, "

@@ -1,11 +1,14 @@
 """Save-time validation, as the real server runs it on create, PUT and PATCH (422 on failure).
 
-Fields: `name` 1-200 characters, not blank, no control characters (the real name policy bans an
-unpublished set of characters; the emulator bans only control characters); `description` at most
-5000 characters. Definition structure (every object may carry extra keys):
+Fields, as documented: `name` 1-200 characters and not blank; `description` at most 5000
+characters. The name is checked as it will be stored: as sent in the `current` profile (the
+documentation says an explicit name is stored as-is), trimmed first in `next`; name-availability
+always trims first, as documented. Our assumptions: the real name policy also bans an unpublished
+set of characters, of which the emulator bans only control characters; the 200 limit counts code
+points. Definition structure (every object may carry extra keys):
 
     definition   {graph?: {nodes?: [node], edges?: [edge]}, execution?: {steps?: [id], params?: {}}}
-    node         id (non-empty string), type (a catalogue node type), position {x: number,
+    node         id (non-empty string), type (in the profile's catalogue), position {x: number,
                  y: number}, name? string, config? object, config_version? integer
     edge         id, source, sourcePort, target, targetPort: strings
 
@@ -15,7 +18,7 @@ target's. Each problem carries a rule name, also used by `POST /workflows/valida
 `invalid_type`, `missing_field`, `unknown_node_type`, `duplicate_node_id`, `duplicate_edge_id`,
 `dangling_edge`, `incompatible_ports`, `unknown_step`.
 
-Pure: imports the node catalogue and the envelope's `FieldError` only.
+Pure: imports the emulator's node catalogue and the envelope's `FieldError` only.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from onepin_sync.core.catalog import NODE_TYPES
+from onepin_sync.emulator.catalog import CURRENT_NODE_TYPES, NodeTypeSpec
 from onepin_sync.emulator.envelope import FieldError
 
 NAME_MAX = 200
@@ -104,7 +107,8 @@ def _is_number(value: Any) -> bool:
 class _DefinitionChecker:
     """Walks one definition once, collecting every problem."""
 
-    def __init__(self) -> None:
+    def __init__(self, node_types: Mapping[str, NodeTypeSpec]) -> None:
+        self.catalogue = node_types
         self.problems: list[DefinitionProblem] = []
         self.node_types: dict[str, str | None] = {}  # node id -> its type when known
 
@@ -151,8 +155,8 @@ class _DefinitionChecker:
             self.add("missing_field", f"{field}.id", "must not be empty")
             node_id = None
         node_type = self.required_string(node, "type", field, node_id)
-        if node_type is not None and node_type not in NODE_TYPES:
-            known = ", ".join(NODE_TYPES)
+        if node_type is not None and node_type not in self.catalogue:
+            known = ", ".join(self.catalogue)
             self.add(
                 "unknown_node_type",
                 f"{field}.type",
@@ -212,7 +216,7 @@ class _DefinitionChecker:
             node_type = self.node_types[node_id]
             if port is None or node_type is None:
                 continue
-            spec = NODE_TYPES[node_type]
+            spec = self.catalogue[node_type]
             ports = spec.outputs if direction == "out" else spec.inputs
             if port not in ports:
                 kind = "output" if direction == "out" else "input"
@@ -236,9 +240,11 @@ class _DefinitionChecker:
         self.optional_object(execution, "params", "definition.execution.params")
 
 
-def check_definition(definition: Mapping[str, Any]) -> list[DefinitionProblem]:
-    """Every save-time problem of a definition (empty when it may be saved)."""
-    checker = _DefinitionChecker()
+def check_definition(
+    definition: Mapping[str, Any], node_types: Mapping[str, NodeTypeSpec] = CURRENT_NODE_TYPES
+) -> list[DefinitionProblem]:
+    """Every save-time problem of a definition against a catalogue (empty when it may be saved)."""
+    checker = _DefinitionChecker(node_types)
     graph = checker.optional_object(definition, "graph", "definition.graph")
     for index, node in enumerate(checker.optional_list(graph, "nodes", "definition.graph.nodes")):
         checker.check_node(index, node)

@@ -7,11 +7,13 @@
     GET    /api/v1/workflows/{id}                get (read)
     PUT    /api/v1/workflows/{id}                full replace; omitted description clears it
     PATCH  /api/v1/workflows/{id}                present top-level keys replace; empty body 422
-    DELETE /api/v1/workflows/{id}                soft delete; 404 everywhere afterwards
+    DELETE /api/v1/workflows/{id}                soft delete, {deleted: true}; then 404 everywhere
     POST   /api/v1/workflows/{id}/duplicate      201, "<name> (Copy)", zero runs
 
-Literal paths are registered before `/{id}`. Every workflow in a response carries the migrated
-definition (see `migrate.py`). A workflow of another workspace is 404, as if it did not exist.
+Literal paths are registered before `/{id}`. Reads carry the definition migrated by the profile
+(`migrate.py`); a write's response carries it migrated too in `current`, as stored in `next`. Names
+are checked as sent in `current`, trimmed first in `next`. A workflow of another workspace is 404,
+as if it did not exist.
 Imports FastAPI.
 """
 
@@ -20,10 +22,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request
-from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
-from onepin_sync.emulator.auth import ReadKey, WriteKey, current_state
+from onepin_sync.emulator.dependencies import AppState, ReadKey, WriteKey
 from onepin_sync.emulator.envelope import (
     ApiProblem,
     FieldError,
@@ -31,8 +32,19 @@ from onepin_sync.emulator.envelope import (
     validation_problem,
 )
 from onepin_sync.emulator.keys import ApiKey
+from onepin_sync.emulator.profiles import ServerProfile
 from onepin_sync.emulator.readiness import assess_definition
 from onepin_sync.emulator.responses import ok
+from onepin_sync.emulator.schemas import (
+    DeletedOut,
+    NameAvailabilityOut,
+    WorkflowCreateBody,
+    WorkflowOut,
+    WorkflowPatchBody,
+    WorkflowReplaceBody,
+    WorkflowValidateBody,
+)
+from onepin_sync.emulator.state import EmulatorState
 from onepin_sync.emulator.store import ListQuery, WorkflowRecord
 from onepin_sync.emulator.validation import (
     NAME_MAX,
@@ -41,7 +53,7 @@ from onepin_sync.emulator.validation import (
     check_name,
     encode_definition,
 )
-from onepin_sync.emulator.workflow_view import workflow_json
+from onepin_sync.emulator.workflow_view import workflow_out
 
 PLACEHOLDER_NAME = "Untitled workflow"
 COPY_SUFFIX = " (Copy)"
@@ -56,44 +68,33 @@ ListStatus = Literal["draft", "running", "completed", "failed", "paused"]
 router = APIRouter(prefix="/api/v1/workflows")
 
 
-class WorkflowCreateBody(BaseModel):
-    """`POST /workflows`: everything optional; `{}` creates an untitled, empty workflow."""
-
-    name: str | None = None
-    description: str | None = None
-    definition: dict[str, Any] | None = None
-
-
-class WorkflowReplaceBody(BaseModel):
-    """`PUT /workflows/{id}`: name and definition required; description omitted = cleared."""
-
-    name: str
-    description: str | None = None
-    definition: dict[str, Any]
-
-
-class WorkflowPatchBody(BaseModel):
-    """`PATCH /workflows/{id}`: the keys present replace; `description: null` clears."""
-
-    name: str | None = None
-    description: str | None = None
-    definition: dict[str, Any] | None = None
-
-
-class WorkflowValidateBody(BaseModel):
-    """`POST /workflows/validate`."""
-
-    definition: dict[str, Any]
-
-
-def _checked_definition(definition: dict[str, Any], errors: list[FieldError]) -> str:
+def _checked_definition(
+    definition: dict[str, Any], errors: list[FieldError], profile: ServerProfile
+) -> str:
     """The raw JSON to store; appends every save-time problem to `errors`."""
-    errors.extend(p.to_field_error() for p in check_definition(definition))
+    errors.extend(p.to_field_error() for p in check_definition(definition, profile.node_types))
     try:
         return encode_definition(definition)
     except ValueError as exc:
         errors.append(FieldError("definition", str(exc)))
         return ""
+
+
+def _checked_name(name: str, errors: list[FieldError], profile: ServerProfile) -> str:
+    """The name to store (trimmed where the profile trims names); appends its problems."""
+    stored = name.strip() if profile.trims_names else name
+    errors.extend(check_name(stored))
+    return stored
+
+
+def _read(state: EmulatorState, record: WorkflowRecord) -> WorkflowOut:
+    """A workflow as reads return it: the definition migrated."""
+    return workflow_out(record, state.profile)
+
+
+def _written(state: EmulatorState, record: WorkflowRecord) -> WorkflowOut:
+    """A workflow as a write's response carries it (migrated or as stored, by profile)."""
+    return workflow_out(record, state.profile, migrated=state.profile.migrates_write_responses)
 
 
 def _not_found(workflow_id: uuid.UUID) -> ApiProblem:
@@ -116,6 +117,7 @@ def _page_url(request: Request, offset: int, limit: int) -> str:
 @router.get("")
 async def list_workflows(
     request: Request,
+    state: AppState,
     key: ReadKey,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -152,41 +154,42 @@ async def list_workflows(
         last_run_before=before,
         include_definition=include_definition,
     )
-    records, total = current_state(request).store.list(key.workspace_id, query)
+    records, total = state.store.list(key.workspace_id, query)
     pagination = {
         "limit": limit,
         "total": total,
         "next": _page_url(request, offset + limit, limit) if offset + limit < total else None,
         "prev": _page_url(request, max(0, offset - limit), limit) if offset > 0 else None,
     }
-    return ok([workflow_json(r) for r in records], pagination=pagination)
+    return ok([_read(state, r) for r in records], pagination=pagination)
 
 
 @router.post("")
 async def create_workflow(
-    request: Request,
+    state: AppState,
     key: WriteKey,
     body: Annotated[WorkflowCreateBody | None, Body()] = None,
 ) -> JSONResponse:
     """Create; without a name it is `Untitled workflow` with `name_source: placeholder`."""
     body = body or WorkflowCreateBody()
     errors: list[FieldError] = []
+    name = PLACEHOLDER_NAME
     if body.name is not None:
-        errors += check_name(body.name)
+        name = _checked_name(body.name, errors, state.profile)
     errors += check_description(body.description)
     definition = body.definition if body.definition is not None else EMPTY_DEFINITION
-    definition_json = _checked_definition(definition, errors)
+    definition_json = _checked_definition(definition, errors, state.profile)
     if errors:
         raise validation_problem(errors)
-    record = current_state(request).store.create(
+    record = state.store.create(
         workspace_id=key.workspace_id,
         user_id=key.user_id,
-        name=body.name if body.name is not None else PLACEHOLDER_NAME,
+        name=name,
         name_source="user" if body.name is not None else "placeholder",
         description=body.description,
         definition_json=definition_json,
     )
-    return ok(workflow_json(record), status=201)
+    return ok(_written(state, record), status=201)  # assumed: documented only as "2xx"
 
 
 @router.get("/name-availability")
@@ -196,58 +199,64 @@ async def name_availability(key: ReadKey, name: str, exclude_id: str | None = No
     errors = check_name(trimmed)
     if errors:
         raise validation_problem(errors)
-    return ok({"name": trimmed, "available": True})
+    return ok(NameAvailabilityOut(name=trimmed, available=True))
 
 
 @router.post("/validate")
-async def validate_workflow(key: WriteKey, body: WorkflowValidateBody) -> JSONResponse:
-    """Always 200 for a well-formed body; `valid` reflects `errors` (see `readiness.py`)."""
-    return ok(assess_definition(body.definition))
+async def validate_workflow(
+    state: AppState, key: WriteKey, body: WorkflowValidateBody
+) -> JSONResponse:
+    """200 for a body the definition model accepts (a node without `type` or `position`, a
+    non-numeric coordinate or an edge missing a field is 422, as the real request model
+    answers); `valid` reflects `errors` (see `readiness.py`)."""
+    return ok(assess_definition(body.definition.as_sent(), state.profile.node_types))
 
 
-def _stored(request: Request, key: ApiKey, workflow_id: uuid.UUID) -> WorkflowRecord:
-    record = current_state(request).store.get(key.workspace_id, str(workflow_id))
+def _stored(state: EmulatorState, key: ApiKey, workflow_id: uuid.UUID) -> WorkflowRecord:
+    record = state.store.get(key.workspace_id, str(workflow_id))
     if record is None:
         raise _not_found(workflow_id)
     return record
 
 
 @router.get("/{workflow_id}")
-async def get_workflow(request: Request, key: ReadKey, workflow_id: uuid.UUID) -> JSONResponse:
+async def get_workflow(state: AppState, key: ReadKey, workflow_id: uuid.UUID) -> JSONResponse:
     """One live workflow of the key's workspace."""
-    return ok(workflow_json(_stored(request, key, workflow_id)))
+    return ok(_read(state, _stored(state, key, workflow_id)))
 
 
 def _write(
-    request: Request, key: ApiKey, workflow_id: uuid.UUID, changes: dict[str, str | None]
+    state: EmulatorState, key: ApiKey, workflow_id: uuid.UUID, changes: dict[str, str | None]
 ) -> JSONResponse:
-    record = current_state(request).store.update(key.workspace_id, str(workflow_id), changes)
+    record = state.store.update(key.workspace_id, str(workflow_id), changes)
     if record is None:
         raise _not_found(workflow_id)
-    return ok(workflow_json(record))
+    return ok(_written(state, record))
 
 
 @router.put("/{workflow_id}")
 async def replace_workflow(
-    request: Request, key: WriteKey, workflow_id: uuid.UUID, body: WorkflowReplaceBody
+    state: AppState, key: WriteKey, workflow_id: uuid.UUID, body: WorkflowReplaceBody
 ) -> JSONResponse:
     """Full replace of name, description and definition."""
-    errors = check_name(body.name) + check_description(body.description)
-    definition_json = _checked_definition(body.definition, errors)
+    errors: list[FieldError] = []
+    name = _checked_name(body.name, errors, state.profile)
+    errors += check_description(body.description)
+    definition_json = _checked_definition(body.definition, errors, state.profile)
     if errors:
         raise validation_problem(errors)
     changes: dict[str, str | None] = {
-        "name": body.name,
+        "name": name,
         "name_source": "user",
         "description": body.description,
         "definition": definition_json,
     }
-    return _write(request, key, workflow_id, changes)
+    return _write(state, key, workflow_id, changes)
 
 
 @router.patch("/{workflow_id}")
 async def patch_workflow(
-    request: Request, key: WriteKey, workflow_id: uuid.UUID, body: WorkflowPatchBody
+    state: AppState, key: WriteKey, workflow_id: uuid.UUID, body: WorkflowPatchBody
 ) -> JSONResponse:
     """Replace the top-level keys present in the body (not a merge patch)."""
     present = body.model_fields_set
@@ -260,8 +269,8 @@ async def patch_workflow(
         if body.name is None:
             errors.append(FieldError("name", "must not be null"))
         else:
-            errors += check_name(body.name)
-            changes.update(name=body.name, name_source="user")
+            name = _checked_name(body.name, errors, state.profile)
+            changes.update(name=name, name_source="user")  # assumed, as on create
     if "description" in present:
         errors += check_description(body.description)
         changes["description"] = body.description
@@ -269,29 +278,30 @@ async def patch_workflow(
         if body.definition is None:
             errors.append(FieldError("definition", "must not be null"))
         else:
-            changes["definition"] = _checked_definition(body.definition, errors)
+            changes["definition"] = _checked_definition(body.definition, errors, state.profile)
     if errors:
         raise validation_problem(errors)
-    return _write(request, key, workflow_id, changes)
+    return _write(state, key, workflow_id, changes)
 
 
 @router.delete("/{workflow_id}")
-async def delete_workflow(request: Request, key: WriteKey, workflow_id: uuid.UUID) -> JSONResponse:
-    """Soft delete; a second delete is 404."""
-    if not current_state(request).store.soft_delete(key.workspace_id, str(workflow_id)):
+async def delete_workflow(state: AppState, key: WriteKey, workflow_id: uuid.UUID) -> JSONResponse:
+    """Soft delete, answering `{"deleted": true}`; a second delete is 404."""
+    if not state.store.soft_delete(key.workspace_id, str(workflow_id)):
         raise _not_found(workflow_id)
-    return ok({"id": str(workflow_id), "deleted": True})
+    return ok(DeletedOut(deleted=True))
 
 
 @router.post("/{workflow_id}/duplicate")
 async def duplicate_workflow(
-    request: Request, key: WriteKey, workflow_id: uuid.UUID
+    state: AppState, key: WriteKey, workflow_id: uuid.UUID
 ) -> JSONResponse:
     """A copy named `<name> (Copy)` (the source name cut to keep 200 characters), zero runs."""
-    source = _stored(request, key, workflow_id)
+    source = _stored(state, key, workflow_id)
     assert source.definition_json is not None
+    # documented: "<name> (Copy)" and 201; assumed: the cut at 200 and the copied name_source
     name = source.name[: NAME_MAX - len(COPY_SUFFIX)] + COPY_SUFFIX
-    record = current_state(request).store.create(
+    record = state.store.create(
         workspace_id=key.workspace_id,
         user_id=key.user_id,
         name=name,
@@ -299,4 +309,4 @@ async def duplicate_workflow(
         description=source.description,
         definition_json=source.definition_json,
     )
-    return ok(workflow_json(record), status=201)
+    return ok(_written(state, record), status=201)
