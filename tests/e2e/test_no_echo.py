@@ -1,6 +1,6 @@
 """Nothing that looks like a credential is printed back: an API key pasted into the wrong option
 is refused (exit 3) without being echoed, by our messages, click's usage errors or a --debug
-traceback."""
+traceback; and what the server says about a workflow is masked like the rest of the output."""
 
 from __future__ import annotations
 
@@ -74,3 +74,33 @@ def test_a_base_url_with_a_password_is_refused_without_showing_it(project: SyncP
     assert result.code == 3, result.output
     assert "hunter2" not in result.output
     assert result.stderr.startswith("Error: base URL 'http://onepin.example.com' uses plain http")
+
+
+# --- what the server says -------------------------------------------------------------------
+
+
+def test_server_messages_quoting_a_secret_are_masked(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The emulator's cycle warning quotes node ids: here one holds a `${secret.X}` value."""
+    secret = "vt-7Qz93LxPmW"
+    monkeypatch.setenv("VOICE_TAG", secret)
+    project.copy_examples()
+    path = project.path("support/welcome-call")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("id: voice\n", "id: voice-${secret.VOICE_TAG}\n")
+        .replace(" voice, targetPort", " 'voice-${secret.VOICE_TAG}', targetPort")
+        .replace("source: voice,", "source: 'voice-${secret.VOICE_TAG}',")
+        .replace("translate, voice,", "translate, 'voice-${secret.VOICE_TAG}',"),
+        encoding="utf-8",
+    )
+
+    checked = project.run("--debug", "validate", "--online", *project.target_args(), target=False)
+
+    assert checked.code == 0, checked.output
+    assert secret not in checked.output
+    assert (
+        "Warning: support/welcome-call: node voice-(sensitive) cycle: the edges form a cycle: "
+        "voice-(sensitive) -> naturalness -> voice-(sensitive)\n"
+    ) in checked.stderr

@@ -31,6 +31,10 @@ from onepin_sync.state.store import StateStore, open_state_store
 class Ui(Protocol):
     """The terminal, as the commands see it."""
 
+    def set_redactor(self, redactor: Redactor) -> None:
+        """Mask `redactor`'s secrets in everything shown from now on (--debug lines included)."""
+        ...
+
     def warn(self, message: str) -> None: ...
     def info(self, message: str) -> None: ...
     def show_plan(self, plan: Plan, redactor: Redactor) -> None: ...
@@ -75,16 +79,21 @@ def read_project(options: TargetOptions, env: RunEnvironment) -> tuple[ProjectPa
 
 
 def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
-    """Project file, workflow files and target; fails before any network traffic."""
+    """Project file, workflow files and target; fails before any network traffic.
+
+    From here on `ui` masks the files' secrets and the key, before the first request is logged.
+    """
     paths, env_config = load_project(options, env.cwd)
     desired = load_workflows(paths.workflows, env=env.environ)
     target = None
+    warnings: list[str] = []
     if not options.emulator:
-        warnings: list[str] = []
         target = resolve_target(options, env_config, env.environ, env.home, warnings)
-        for warning in warnings:
-            ui.warn(warning)
-    return Inputs(paths, desired, target, open_state_store(paths.lockfile))
+    inputs = Inputs(paths, desired, target, open_state_store(paths.lockfile))
+    ui.set_redactor(redactor_for(inputs))
+    for warning in warnings:
+        ui.warn(warning)
+    return inputs
 
 
 def require_folder(inputs: Inputs) -> None:
