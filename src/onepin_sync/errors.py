@@ -9,6 +9,7 @@
     ├── LockHeldError               exit 4  another run holds the state lock
     ├── ConflictError               exit 5  stale saved plan, or remote and git both changed
     ├── StateError                  exit 1  lockfile or journal is corrupt or from a newer version
+    │   └── JournalWriteError               the journal could not record a line: stop writing
     └── ApiError                    exit 1  the Onepin API refused a request or could not be reached
         ├── AuthError                       401 / 403: wrong key, scope or workspace
         ├── NotFoundError                   404
@@ -100,6 +101,18 @@ class ConflictError(OnepinSyncError):
 
 class StateError(OnepinSyncError):
     """The lockfile or journal cannot be trusted (corrupt, newer format, other target)."""
+
+
+class JournalWriteError(StateError):
+    """A journal line was not durably recorded (disk full, I/O error, short write, failed fsync).
+
+    The journal was cut back to its last complete line when possible. Raised for an intent, the
+    write it announced must not be sent; the message says what became of the write.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        self.path = path
+        super().__init__(message)
 
 
 class ApiError(OnepinSyncError):

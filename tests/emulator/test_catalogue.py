@@ -2,7 +2,7 @@
 
 import httpx
 
-from onepin_sync import catalog as product_catalog
+from onepin_sync.core import catalog as product_catalog
 from onepin_sync.emulator.embedded import EmbeddedEmulator
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import random as _random
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -89,10 +89,17 @@ class OnepinClient:
         random: Callable[[], float] = _random.random,
         transport: httpx.AsyncBaseTransport | None = None,
         log: Callable[[str], None] | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         self._base_url = settings.base_url
         self._session = ApiSession(
-            settings, sleep=sleep, clock=clock, random=random, transport=transport, log=log
+            settings,
+            sleep=sleep,
+            clock=clock,
+            random=random,
+            transport=transport,
+            log=log,
+            secrets=secrets,
         )
 
     def __repr__(self) -> str:

@@ -13,7 +13,7 @@ nothing about workflows: that is `client.py`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -86,9 +86,10 @@ class ApiSession:
         random: Callable[[], float],
         transport: httpx.AsyncBaseTransport | None,
         log: Callable[[str], None] | None,
+        secrets: Iterable[str] = (),
     ) -> None:
         self._settings = settings
-        self._redactor = Redactor([settings.api_key])
+        self._redactor = Redactor([settings.api_key, *secrets])
         self._sleep = sleep
         self._clock = clock
         self._random = random

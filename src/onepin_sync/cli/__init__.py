@@ -2,11 +2,14 @@
 
 `commands.py` holds the click commands; `options.py` the option groups several of them share.
 `run` is the one place where an error or an outcome's code becomes the process exit status,
-printing one clean line; a traceback is shown only with --debug. Exit codes are `ExitCode`.
+printing one clean line; a traceback is shown only with --debug. Exit codes are `ExitCode`. What
+it prints (click's usage errors and tracebacks too) passes through `mask_tokens`, so an API key
+pasted into the wrong option is never printed back.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import traceback
@@ -16,6 +19,7 @@ import click
 
 from onepin_sync import failpoints
 from onepin_sync.cli.commands import cli
+from onepin_sync.core.redact import mask_tokens
 from onepin_sync.errors import ExitCode, OnepinSyncError
 from onepin_sync.views.console import print_error
 
@@ -37,22 +41,28 @@ def run(argv: Sequence[str] | None = None) -> int:
         click.echo("Aborted.", err=True)
         return ExitCode.ERROR
     except click.ClickException as exc:
-        exc.show()
+        shown = io.StringIO()
+        exc.show(file=shown)
+        click.echo(mask_tokens(shown.getvalue()), err=True, nl=False)
         return ExitCode.INVALID_INPUT
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return ExitCode.INTERRUPTED
     except OnepinSyncError as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         print_error(exc, no_color="--no-color" in args)
         return exc.exit_code
     except Exception as exc:  # a bug: still one line unless --debug
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         click.echo(f"Error: internal error ({type(exc).__name__}); rerun with --debug", err=True)
         return ExitCode.ERROR
     return result if isinstance(result, int) else ExitCode.OK
+
+
+def _print_traceback() -> None:
+    click.echo(mask_tokens(traceback.format_exc()), err=True, nl=False)
 
 
 def main() -> None:

@@ -36,6 +36,10 @@ from onepin_sync.state.store import StateStore, open_state_store
 class Ui(Protocol):
     """The terminal, as the commands see it."""
 
+    def set_redactor(self, redactor: Redactor) -> None:
+        """Mask `redactor`'s secrets in everything shown from now on (--debug lines included)."""
+        ...
+
     def warn(self, message: str) -> None: ...
     def info(self, message: str) -> None: ...
     def show_plan(self, plan: Plan, redactor: Redactor) -> None: ...
@@ -80,16 +84,21 @@ def read_project(options: TargetOptions, env: RunEnvironment) -> tuple[ProjectPa
 
 
 def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
-    """Project file, workflow files and target; fails before any network traffic."""
+    """Project file, workflow files and target; fails before any network traffic.
+
+    From here on `ui` masks the files' secrets and the key, before the first request is logged.
+    """
     paths, env_config = load_project(options, env.cwd)
     desired = load_workflows(paths.workflows, env=env.environ)
     target = None
+    warnings: list[str] = []
     if not options.emulator:
-        warnings: list[str] = []
         target = resolve_target(options, env_config, env.environ, env.home, warnings)
-        for warning in warnings:
-            ui.warn(warning)
-    return Inputs(paths, desired, target, open_state_store(paths.lockfile))
+    inputs = Inputs(paths, desired, target, open_state_store(paths.lockfile))
+    ui.set_redactor(redactor_for(inputs))
+    for warning in warnings:
+        ui.warn(warning)
+    return inputs
 
 
 def require_folder(inputs: Inputs) -> None:
@@ -129,7 +138,8 @@ async def connect(
             parallelism=client_options.parallelism,
             rps=client_options.rps,
         )
-        async with OnepinClient(settings, log=env.log) as client:
+        secrets = inputs.desired.secret_values  # masked in every error and --debug line too
+        async with OnepinClient(settings, log=env.log, secrets=secrets) as client:
             yield target, client
     finally:
         if emulator is not None:
@@ -209,10 +219,11 @@ async def prepare(
     A command holding the state lock (`persist`) records the settlement; `plan` only accounts
     for it. `listing=False` reads a listing only when there is something to settle.
     """
+    state = state_for(inputs, target)  # refuses another target before any request
     started = datetime.now(UTC)
     listed = asyncio.ensure_future(client.list_workflows()) if listing else None
     try:
-        state = bind_workspace(inputs, state_for(inputs, target), await client.whoami(), ui)
+        state = bind_workspace(inputs, state, await client.whoami(), ui)
         lines = inputs.store.read_journal()
         if not lines and not state.pending:
             if persist and state != inputs.store.read() and inputs.store.exists():

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from onepin_sync.core.redact import mask_tokens
 from onepin_sync.errors import InputError
 from onepin_sync.files.project import EnvironmentConfig, TargetOptions
 
@@ -78,13 +79,21 @@ def resolve_target(
 
 
 def check_base_url(url: str) -> None:
-    """Refuse anything but https, except plain http to a loopback host."""
+    """Refuse anything but https, except plain http to a loopback host.
+
+    The messages never quote the whole value, only a host: what is not a URL may be a key pasted
+    into the wrong place, and a URL's user:password part is a credential.
+    """
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InputError(f"base URL {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise InputError(
-            f"base URL {url!r} uses plain http to a non-loopback host; use https "
+            "the base URL is not an http(s) URL; it must start with https:// "
+            f"(like {DEFAULT_BASE_URL})"
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        shown = mask_tokens(f"http://{parts.hostname}")  # no user:password, path or query
+        raise InputError(
+            f"base URL {shown!r} uses plain http to a non-loopback host; use https "
             "(the API key would travel unencrypted)"
         )
 

@@ -14,8 +14,10 @@ from onepin_sync.commands.context import (
     Ui,
     connect,
     read_inputs,
+    redactor_for,
     require_folder,
 )
+from onepin_sync.core.redact import NO_SECRETS, Redactor
 from onepin_sync.errors import ExitCode, InputError
 from onepin_sync.files.loader import load_workflows
 from onepin_sync.files.project import TargetOptions, load_project
@@ -31,6 +33,7 @@ class ValidateSettings:
 class ValidateOutcome:
     workflows: int
     reports: Mapping[str, ValidationReport]  # by key; empty when offline
+    redactor: Redactor = NO_SECRETS  # the server's messages may quote the files' secrets
 
     @property
     def valid(self) -> bool:
@@ -51,9 +54,10 @@ async def run(settings: ValidateSettings, env: RunEnvironment, ui: Ui) -> Valida
     inputs = read_inputs(settings.target, env, ui)
     require_folder(inputs)
     workflows = inputs.desired.workflows
-    async with connect(inputs, ClientOptions(), env) as (_, client):
+    async with connect(inputs, ClientOptions(), env) as (target, client):
         keys = sorted(workflows)
         reports = await asyncio.gather(
             *(client.validate_definition(workflows[k].spec.definition) for k in keys)
         )
-    return ValidateOutcome(len(keys), dict(zip(keys, reports, strict=True)))
+    redactor = redactor_for(inputs, target)
+    return ValidateOutcome(len(keys), dict(zip(keys, reports, strict=True)), redactor)

@@ -4,7 +4,8 @@ Every renderer, log line and saved plan passes through `Redactor`, so a secret c
 through a path that bypasses it. Only current secret values are known, so the old side of a
 change (what the workspace holds) is masked by place with `beside`: wherever the new side holds a
 secret, the old value at the same place is masked whole, as a rotated secret's old value is a
-secret too. Pure.
+secret too. `mask_tokens` masks what merely looks like a credential (an API key pasted into the
+wrong option, say) in the error and warning lines the CLI prints. Pure.
 """
 
 from __future__ import annotations
@@ -15,6 +16,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from onepin_sync.core.models import Json
 
 MASK = "(sensitive)"
+
+_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9])(?:"
+    r"op_(?:live|test)_[A-Za-z0-9]+"  # an Onepin API key (`op_live_` + 32 base62 characters)
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # a JWT (a dashboard session)
+    # 32 or more letters and digits mixing lower case, upper case and digits: a base62 secret
+    # (not a hex hash, a ULID or a UUID, none of which mixes the cases)
+    r"|(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{32,}"
+    r")(?![A-Za-z0-9])"
+)
+
+
+def mask_tokens(text: str) -> str:
+    """`text` with everything that looks like an API key or another credential masked."""
+    return _TOKEN.sub(MASK, text)
 
 
 class Redactor:

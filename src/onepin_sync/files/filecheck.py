@@ -1,9 +1,12 @@
 """Checks of one parsed workflow file: the file format's fields and types, then the graph.
 
-Two passes over the plain values the YAML layer built, both reporting every problem they find:
+Three passes over the plain values the YAML layer built (after `${env.X}` / `${secret.X}` were
+filled in), each reporting every problem it finds:
 
 - `format_problems`: the strict `fileformat` models: unknown fields (with a did-you-mean), missing
-  fields, wrong types (never coerced: `10` where a string belongs says to quote it);
+  fields, wrong types (never coerced: `10` where a string belongs says to quote it), lengths;
+- `text_problems`: the API's save rules for the characters of the name and the description
+  (blank, control characters, whitespace at either end of a name; see `fileformat`);
 - `graph_problems`: node types from the catalogue, unique node and edge ids, edges and execution
   steps that name existing nodes, edge ports that the node types have. Whether a workflow can run
   is the API's business (`validate --online`), not this module's.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -26,7 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from onepin_sync.core.catalog import NODE_TYPES
-from onepin_sync.files.fileformat import WorkflowFile
+from onepin_sync.files.fileformat import DESCRIPTION_REFUSED, NAME_REFUSED, WorkflowFile
 from onepin_sync.files.yamlcore import describe_value
 
 FieldPath = tuple[str | int, ...]
@@ -166,8 +170,8 @@ def _field_message(
         return _at(path, f"expected {expected}, got {context.describe(path, value)}{hint}")
     if kind == "string_too_short":
         return _at(path, "must not be empty")
-    if kind == "string_pattern_mismatch":
-        return _at(path, "must not be blank")
+    if kind == "string_unicode":  # lone surrogates: from a variable whose value is not UTF-8
+        return _at(path, "is not valid Unicode text (a variable's value that is not UTF-8?)")
     if kind == "string_too_long":
         limit = detail.get("ctx", {}).get("max_length")
         return _at(path, f"is {len(str(value))} characters long; the limit is {limit}")
@@ -205,6 +209,65 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
             if model is not None:
                 return model
     return None
+
+
+# --- names and descriptions ----------------------------------------------------------------------
+
+_CONTROL_NAMES = {"\0": "NUL", "\t": "tab", "\n": "line feed", "\r": "carriage return"}
+
+
+def text_problems(data: Mapping[str, Any], context: MessageContext) -> list[FieldProblem]:
+    """What the API's save rules refuse in the name and the description, one problem per rule.
+
+    Values of the wrong type and empty or overlong values are `format_problems`' to report.
+    Messages name characters by code point and position, and never suggest a value that holds a
+    secret.
+    """
+    problems: list[FieldProblem] = []
+    name = data.get("name")
+    if isinstance(name, str) and name:
+        problems += [_problem(("name",), message) for message in _name_messages(name, context)]
+    description = data.get("description")
+    if isinstance(description, str):
+        problems += [
+            _problem(("description",), message)
+            for message in _character_messages(description, 0, DESCRIPTION_REFUSED)
+        ]
+    return problems
+
+
+def _name_messages(name: str, context: MessageContext) -> list[str]:
+    trimmed = name.strip()
+    if not trimmed:
+        return ["must not be blank"]
+    start = len(name) - len(name.lstrip())
+    # Refused characters at either end are whitespace too: the trimmed name fixes both.
+    messages = _character_messages(trimmed, start, NAME_REFUSED)
+    if trimmed != name:
+        fix = "" if name in context.secret_strings else f"; write {trimmed!r}"
+        messages.append(
+            "must not start or end with whitespace (the API may trim it, and the stored name "
+            f"would then differ from the file){fix}"
+        )
+    return messages
+
+
+def _character_messages(
+    text: str, start: int, rules: Iterable[tuple[str, Collection[str]]]
+) -> list[str]:
+    """One message per rule that `text` (found at `start` in the value) breaks."""
+    found = [(what, [i for i, ch in enumerate(text) if ch in chars]) for what, chars in rules]
+    return [f"must not contain {what} ({_where(text, at, start)})" for what, at in found if at]
+
+
+def _where(text: str, positions: Sequence[int], start: int) -> str:
+    """`U+0009 tab at character 5, and 2 more`: the first offending character (1-based)."""
+    first = positions[0]
+    character = text[first]
+    label = _CONTROL_NAMES.get(character) or unicodedata.name(character, "")
+    shown = f"U+{ord(character):04X}" + (f" {label}" if label else "")
+    more = f", and {len(positions) - 1} more" if len(positions) > 1 else ""
+    return f"{shown} at character {start + first + 1}{more}"
 
 
 # --- the graph -----------------------------------------------------------------------------------

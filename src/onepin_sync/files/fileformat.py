@@ -2,8 +2,8 @@
 
 One workflow per file:
 
-    name: Welcome call                  # required, 1-200 characters, not blank
-    description: Greets new customers.  # optional; omitted or null -> null
+    name: Welcome call                  # required, 1-200 characters, one line (see below)
+    description: Greets new customers.  # optional, at most 5000 characters; null -> null
     lifecycle: {prevent_destroy: true}  # optional; read by onepin-sync, never sent to the API
     definition:                         # the API's definition: graph + execution
       graph:
@@ -15,6 +15,10 @@ Every mapping is closed (unknown fields are errors) except the free-form `config
 `execution.params`. An optional field set to null counts as omitted. These models validate the
 parsed file and generate `schemas/workflow.schema.json`; the loader sends the parsed values
 themselves, so integers stay integers and nothing absent is invented.
+
+The characters a name and a description may hold are defined here (`NAME_REFUSED`,
+`DESCRIPTION_REFUSED`) and checked by `filecheck.text_problems`, which explains each refusal; the
+schema carries the same rules as a `pattern` for editors.
 
 `python -m onepin_sync.files.fileformat` prints the schema. Pure: no IO, clock or environment.
 """
@@ -30,8 +34,62 @@ from onepin_sync.core.catalog import NODE_TYPES
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = "urn:onepin-sync:schema:workflow-file:1"
-NAME_MAX_LENGTH = 200
 _NODE_TYPE_NAMES: list[JsonValue] = [*sorted(NODE_TYPES)]
+
+# The API's save rules for names and descriptions (API notes, section 4.2). Documented: a name is
+# 1-200 characters and not blank, a description at most 5000 characters, and a server-side "name
+# policy" disallows some characters in names, a set it does not publish. Our assumption of that
+# set is the smallest one such a policy plausibly holds: control characters (C0, DEL and C1, tab
+# and newline included: the emulator refuses exactly these), the line and paragraph separators
+# (a name is one line) and the bidirectional embedding, override and isolate controls (they make
+# a name display as other text). Also our choice: no leading or trailing whitespace, as the API
+# trims a name when it checks its availability and may trim it when it stores it, and a stored
+# name that differs from the file would be an update in every plan. A description is multi-line
+# text: it refuses control characters other than tab, newline and carriage return.
+NAME_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 5000
+CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0)]))
+LINE_SEPARATORS = frozenset("\u2028\u2029")
+DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+NAME_REFUSED: tuple[tuple[str, frozenset[str]], ...] = (
+    ("control characters", CONTROL_CHARACTERS),
+    ("line or paragraph separators", LINE_SEPARATORS),
+    ("text direction controls", DIRECTION_CONTROLS),
+)
+DESCRIPTION_REFUSED: tuple[tuple[str, frozenset[str]], ...] = (
+    ("control characters other than tab and newline", CONTROL_CHARACTERS - set("\t\n\r")),
+)
+# What `str.strip` removes (the whitespace a server written in Python would trim); all below U+3001.
+WHITESPACE = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
+
+
+def _character_class(chars: frozenset[str]) -> str:
+    """A regular-expression class body of `chars` in `\\uXXXX` escapes (ECMA-262 and Python)."""
+    codes = sorted(map(ord, chars))
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "".join(
+        f"\\u{low:04x}" if low == high else f"\\u{low:04x}-\\u{high:04x}" for low, high in ranges
+    )
+
+
+def _name_pattern() -> str:
+    """One character, or more with no whitespace at either end; no refused character anywhere.
+
+    (Lone surrogates are refused by `filecheck` but left out here: in an editor's non-Unicode
+    regular expressions they would match the halves of every emoji.)"""
+    refused = frozenset().union(*(chars for _, chars in NAME_REFUSED))
+    edge = f"[^{_character_class(refused | WHITESPACE)}]"
+    return f"^(?:{edge}|{edge}[^{_character_class(refused)}]*{edge})$"
+
+
+def _description_pattern() -> str:
+    refused = frozenset().union(*(chars for _, chars in DESCRIPTION_REFUSED))
+    return f"^[^{_character_class(refused)}]*$"
 
 
 class _Closed(BaseModel):
@@ -122,10 +180,18 @@ class WorkflowFile(_Closed):
     name: str = Field(
         min_length=1,
         max_length=NAME_MAX_LENGTH,
-        pattern=r"\S",
-        description="Display name of the workflow in Onepin (need not be unique).",
+        json_schema_extra={"pattern": _name_pattern()},
+        description=(
+            "Display name of the workflow in Onepin (need not be unique): one line, without"
+            " control characters or whitespace at either end."
+        ),
     )
-    description: str | None = Field(default=None, description="Optional description.")
+    description: str | None = Field(
+        default=None,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        json_schema_extra={"pattern": _description_pattern()},
+        description="Optional description: no control characters but tab and line breaks.",
+    )
     lifecycle: FileLifecycle | None = Field(
         default=None, description="Rules for onepin-sync itself; never sent to the API."
     )

@@ -28,6 +28,7 @@ from onepin_sync.files.filecheck import (
     MessageContext,
     format_problems,
     graph_problems,
+    text_problems,
 )
 from onepin_sync.files.interpolate import Interpolator
 from onepin_sync.files.layout import layout_positions
@@ -81,7 +82,11 @@ def _load_file(
         return None, problems
     source = SourceMap(text)
     context = MessageContext(interpolator.secret_strings, source.source_text)
-    field_problems = format_problems(value, context) + graph_problems(value, context)
+    field_problems = (
+        format_problems(value, context)
+        + text_problems(value, context)
+        + graph_problems(value, context)
+    )
     if field_problems:
         return None, [_located(ref, source, p) for p in field_problems]
     return _desired_workflow(ref, value), []

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import ConfigDict
 
 from onepin_sync.core.models import FrozenModel
+from onepin_sync.core.redact import mask_tokens
 from onepin_sync.errors import InputError, Problem, WorkflowFileError
 from onepin_sync.files.filecheck import MessageContext, format_problems
 from onepin_sync.files.reader import read_yaml_file
@@ -88,7 +89,8 @@ def load_project(options: TargetOptions, cwd: Path) -> tuple[ProjectPaths, Envir
     if options.env_name is not None:
         if options.env_name not in project.environments:
             known = ", ".join(sorted(project.environments)) or "none defined"
-            raise InputError(f"unknown environment {options.env_name!r} ({path}: {known})")
+            name = mask_tokens(repr(options.env_name))  # never a key pasted into --env
+            raise InputError(f"unknown environment {name} ({path}: {known})")
         env_config = project.environments[options.env_name]
     workflows = options.workflows or root / (env_config.workflows or project.workflows)
     lockfile = options.lockfile or root / (env_config.lockfile or project.lockfile)

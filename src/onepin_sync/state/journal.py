@@ -5,6 +5,12 @@ lockfile is rewritten once at the end of an apply and the journal is then remove
 found at start-up means an apply was interrupted: its `done` outcomes were not yet recorded in the
 lockfile, and its intents without outcome are writes whose fate is unknown (see `recovery.py`).
 
+A line is complete once its newline is on disk. A torn last line (the process or the disk died
+mid-append: no newline, or bytes that do not parse) is ignored by `read_journal` and cut off by
+the first `append` of a `Journal`, so nothing is ever appended after half a line; a damaged line
+anywhere else is refused. An append that fails (an error, a short write, a failed fsync) is cut
+back to the last complete line and raises `JournalWriteError`: the caller must not send the write.
+
 Lines carry keys, ids, names and salted hashes only: never a definition, a token or a secret.
 """
 
@@ -12,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -20,7 +26,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from onepin_sync.core.models import Action, FrozenModel, PendingCreate, StateEntry
-from onepin_sync.errors import StateError
+from onepin_sync.errors import JournalWriteError, StateError
 
 
 class JournalBegin(FrozenModel):
@@ -54,19 +60,94 @@ JournalLine = JournalBegin | JournalIntent | JournalOutcome
 
 
 class Journal:
-    """Append-only, fsynced journal file; opened lazily on the first write."""
+    """Append-only, fsynced journal file; opened lazily on the first write.
 
-    def __init__(self, path: Path) -> None:
+    `write` and `fsync` are the low-level calls on the open file descriptor (`os.write`,
+    `os.fsync`), injectable so a test can make a write short or fail like a full disk.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        write: Callable[[int, bytes], int] = os.write,
+        fsync: Callable[[int], None] = os.fsync,
+    ) -> None:
         self.path = path
+        self._write = write
+        self._fsync = fsync
         self._handle: int | None = None
+        self._size = 0  # bytes of complete lines: where a failed append is cut back to
+        self._broken: str | None = None  # why appending can no longer be trusted
 
     def append(self, line: JournalLine) -> None:
-        if self._handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        """Append `line` and fsync it; JournalWriteError when it is not durably recorded."""
+        consequence = (
+            "the write was sent, but its outcome is not recorded (the next run looks it up)"
+            if isinstance(line, JournalOutcome)
+            else "nothing was sent for this write"
+        )
+        if self._broken is not None:
+            raise self._error(f"an earlier append failed: {self._broken}", consequence)
+        handle = self._open(consequence)
         data = (json.dumps(line.model_dump(mode="json"), sort_keys=True) + "\n").encode()
-        os.write(self._handle, data)
-        os.fsync(self._handle)
+        try:
+            written = self._write(handle, data)
+        except OSError as exc:
+            raise self._failed(handle, _reason(exc), consequence) from None
+        if written != len(data):
+            reason = f"short write: {written} of {len(data)} bytes written"
+            raise self._failed(handle, reason, consequence)
+        try:
+            self._fsync(handle)
+        except OSError as exc:
+            # After a failed fsync the kernel may drop the unwritten pages: trust no more lines.
+            reason = f"fsync failed: {_reason(exc)}"
+            raise self._failed(handle, reason, consequence, broken=True) from None
+        self._size += len(data)
+
+    def _open(self, consequence: str) -> int:
+        """The open descriptor; the first time, after cutting off a torn last line."""
+        if self._handle is not None:
+            return self._handle
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError as exc:
+            raise self._error(f"cannot open it: {_reason(exc)}", consequence) from None
+        try:
+            data = self.path.read_bytes()
+            _, complete = _parse_lines(data)
+            if complete < len(data):
+                os.ftruncate(handle, complete)
+                self._fsync(handle)
+        except (OSError, _DamagedLine) as exc:
+            os.close(handle)
+            reason = _reason(exc) if isinstance(exc, OSError) else f"{exc}; inspect it"
+            raise self._error(reason, consequence) from None
+        self._handle, self._size = handle, complete
+        return handle
+
+    def _failed(
+        self, handle: int, reason: str, consequence: str, *, broken: bool = False
+    ) -> JournalWriteError:
+        """Cut the file back to its last complete line; the error to raise."""
+        try:
+            os.ftruncate(handle, self._size)
+        except OSError as exc:
+            broken = True
+            reason += (
+                f"; cutting off the partial line failed too ({_reason(exc)}), so the journal may "
+                "end in a torn line, which the next run ignores"
+            )
+        if broken:
+            self._broken = reason
+        return self._error(reason, consequence)
+
+    def _error(self, reason: str, consequence: str) -> JournalWriteError:
+        return JournalWriteError(
+            f"{self.path}: cannot write the journal ({reason}); {consequence}", path=str(self.path)
+        )
 
     def close(self) -> None:
         if self._handle is not None:
@@ -80,28 +161,56 @@ class Journal:
 
 
 def read_journal(path: Path) -> list[JournalLine]:
-    """Every complete line of the journal ([] when there is none).
-
-    A torn last line (the process died mid-append) is ignored: its write had not started, since
-    the intent is fsynced before the request is sent.
-    """
+    """Every complete line of the journal ([] when there is none); see the module docstring."""
     try:
-        raw_lines = path.read_bytes().splitlines()
+        data = path.read_bytes()
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise StateError(f"{path}: cannot read the journal ({exc})") from None
-    lines: list[JournalLine] = []
-    for number, raw in enumerate(raw_lines, start=1):
-        try:
-            lines.append(_parse(json.loads(raw)))
-        except (ValueError, ValidationError):
-            if number == len(raw_lines):
-                break
-            raise StateError(
-                f"{path}:{number}: damaged journal line; inspect it, then delete the file"
-            ) from None
+    try:
+        lines, _ = _parse_lines(data)
+    except _DamagedLine as exc:
+        raise StateError(
+            f"{path}:{exc.number}: damaged journal line; inspect it, then delete the file"
+        ) from None
     return lines
+
+
+class _DamagedLine(Exception):
+    """Line `number` (1-based) is damaged and is not the last: the journal cannot be trusted."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"line {number} is damaged")
+        self.number = number
+
+
+def _parse_lines(data: bytes) -> tuple[list[JournalLine], int]:
+    """The journal's lines, and how many bytes of `data` they take (all but a torn last line).
+
+    The last line is torn when it lacks its newline or does not parse: its append never
+    returned, so nothing acted on it (an intent's write was never sent). A damaged line before
+    it is corruption, not a crash: `_DamagedLine`, as guessing could record what never happened.
+    """
+    lines: list[JournalLine] = []
+    start = 0
+    while start < len(data):
+        newline = data.find(b"\n", start)
+        end = len(data) if newline == -1 else newline + 1
+        try:
+            if newline == -1:
+                raise ValueError("no newline")
+            lines.append(_parse(json.loads(data[start:newline])))
+        except (ValueError, ValidationError):
+            if end == len(data):
+                return lines, start
+            raise _DamagedLine(len(lines) + 1) from None
+        start = end
+    return lines, start
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def _parse(raw: object) -> JournalLine:

@@ -1,7 +1,9 @@
 """The terminal: a rich console implementing the commands' `Ui` port, and the one-line errors.
 
 Results go to stdout; warnings, errors and --debug lines to stderr. Colour follows the terminal,
-`NO_COLOR` and `--no-color`. Every string from the user or the API is printed as plain text.
+`NO_COLOR` and `--no-color`. Every string from the user or the API is printed as plain text. Every
+line passes through the run's `Redactor` (set as soon as the inputs are read), and every stderr
+line also through `mask_tokens`, so a key pasted into the wrong option is never printed back.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from onepin_sync.core.models import Action, Plan
-from onepin_sync.core.redact import Redactor
+from onepin_sync.core.redact import Redactor, mask_tokens
 from onepin_sync.core.results import ChangeResult, ChangeStatus
 from onepin_sync.errors import OnepinSyncError, WorkflowFileError
 from onepin_sync.views.human import render_plan
@@ -43,17 +45,24 @@ class ConsoleUi:
         self.err = make_console(no_color, stderr=True)
         self.redactor = Redactor()
 
+    def set_redactor(self, redactor: Redactor) -> None:
+        """Mask `redactor`'s secrets in every line printed from now on."""
+        self.redactor = redactor
+
     def warn(self, message: str) -> None:
-        self.err.print(Text(f"Warning: {message}", style="yellow"))
+        self.err.print(Text(f"Warning: {self._masked(message)}", style="yellow"))
 
     def info(self, message: str) -> None:
-        self.out.print(Text(message))
+        self.out.print(Text(self.redactor.text(message)))
 
     def error(self, message: str) -> None:
-        self.err.print(Text(f"Error: {message}", style="red"))
+        self.err.print(Text(f"Error: {self._masked(message)}", style="red"))
 
     def debug(self, message: str) -> None:
-        self.err.print(Text(self.redactor.text(message), style="dim"))
+        self.err.print(Text(self._masked(message), style="dim"))
+
+    def _masked(self, message: str) -> str:
+        return mask_tokens(self.redactor.text(message))
 
     def show_plan(self, plan: Plan, redactor: Redactor) -> None:
         self.redactor = redactor
@@ -81,9 +90,9 @@ class ConsoleUi:
 
 
 def print_error(exc: OnepinSyncError, no_color: bool = False) -> None:
-    """An error as the one line (per problem) the user sees, on stderr."""
+    """An error as the one line (per problem) the user sees, on stderr, credentials masked."""
     err = make_console(no_color, stderr=True)
     if isinstance(exc, WorkflowFileError):
         for problem in exc.problems:
-            err.print(Text(f"Error: {problem}"))
-    err.print(Text(f"Error: {exc}", style="bold red"))
+            err.print(Text(f"Error: {mask_tokens(str(problem))}"))
+    err.print(Text(f"Error: {mask_tokens(str(exc))}", style="bold red"))

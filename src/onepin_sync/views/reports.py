@@ -18,16 +18,18 @@ from onepin_sync.views.console import ConsoleUi
 
 
 def validate_report(ui: ConsoleUi, outcome: ValidateOutcome) -> None:
+    """The server's findings, masked: its messages and node ids may quote the files' secrets."""
     noun = "file" if outcome.workflows == 1 else "files"
+    mask = outcome.redactor.text
     for key, report in sorted(outcome.reports.items()):
         for issue in report.errors:
             where = f" node {issue.node_id}" if issue.node_id else ""
-            ui.error(f"{key}:{where} {issue.rule}: {issue.message}")
+            ui.error(mask(f"{key}:{where} {issue.rule}: {issue.message}"))
         for issue in report.warnings:
             where = f" node {issue.node_id}" if issue.node_id else ""
-            ui.warn(f"{key}:{where} {issue.rule}: {issue.message}")
+            ui.warn(mask(f"{key}:{where} {issue.rule}: {issue.message}"))
         for blocked in report.blocked:
-            ui.warn(f"{key}: blocked {blocked.code}: {blocked.message}")
+            ui.warn(mask(f"{key}: blocked {blocked.code}: {blocked.message}"))
     if outcome.valid:
         checked = " (checked online)" if outcome.reports else ""
         ui.info(f"Success: {outcome.workflows} workflow {noun} valid{checked}.")

@@ -1,0 +1,106 @@
+"""Nothing that looks like a credential is printed back: an API key pasted into the wrong option
+is refused (exit 3) without being echoed, by our messages, click's usage errors or a --debug
+traceback; and what the server says about a workflow is masked like the rest of the output."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.sync_project import CliResult, SyncProject
+
+KEY = "op_live_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"  # the shape of a real key (API notes, section 8)
+KEY_BODY = KEY.removeprefix("op_live_")
+
+
+def _assert_not_echoed(result: CliResult) -> None:
+    assert result.code == 3, result.output
+    assert KEY_BODY not in result.output
+    assert result.stderr.startswith(("Error: ", "Usage: ", "Traceback ")), result.stderr
+
+
+@pytest.mark.parametrize(
+    "option", ["--base-url", "--config", "--dir", "--env"], ids=lambda o: o.lstrip("-")
+)
+@pytest.mark.parametrize("command", ["plan", "validate"])
+def test_a_key_pasted_into_an_option_is_refused_without_being_echoed(
+    project: SyncProject, option: str, command: str
+) -> None:
+    project.write("alpha", {"name": "Alpha", "definition": {}})
+    online = ["--online"] if command == "validate" else []
+
+    result = project.run(command, *online, option, KEY)
+
+    _assert_not_echoed(result)
+
+
+def test_a_key_pasted_as_the_lockfile_is_not_echoed(project: SyncProject) -> None:
+    result = project.run("force-unlock", "some-lock-id", "--lockfile", KEY, target=False)
+
+    _assert_not_echoed(result)
+    assert "no run holds the state lock" in result.stderr
+    assert "(sensitive)" in result.stderr  # the path is still named, with the key masked
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [KEY],
+        ["--parallelism", KEY],
+        [f"--{KEY}"],
+        ["--api-key", "--base-url", KEY],  # --api-key swallowed --base-url: KEY is an argument
+    ],
+    ids=["extra-argument", "bad-value", "unknown-option", "shifted"],
+)
+def test_click_usage_errors_never_echo_a_key(project: SyncProject, args: list[str]) -> None:
+    result = project.run("plan", *args)
+
+    _assert_not_echoed(result)
+    assert "Try 'onepin-sync plan --help' for help." in result.stderr
+
+
+def test_the_debug_traceback_masks_a_key_too(project: SyncProject) -> None:
+    ws = project.workspace
+    args = ["--dir", KEY, "--base-url", ws.base_url, "--api-key", ws.api_key]
+    result = project.run("--debug", "plan", *args, target=False)
+
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "InputError: workflows folder (sensitive) does not exist" in result.stderr
+    _assert_not_echoed(result)
+
+
+def test_a_base_url_with_a_password_is_refused_without_showing_it(project: SyncProject) -> None:
+    result = project.run("plan", "--base-url", "http://deploy:hunter2@onepin.example.com/api")
+
+    assert result.code == 3, result.output
+    assert "hunter2" not in result.output
+    assert result.stderr.startswith("Error: base URL 'http://onepin.example.com' uses plain http")
+
+
+# --- what the server says -------------------------------------------------------------------
+
+
+def test_server_messages_quoting_a_secret_are_masked(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The emulator's cycle warning quotes node ids: here one holds a `${secret.X}` value."""
+    secret = "vt-7Qz93LxPmW"
+    monkeypatch.setenv("VOICE_TAG", secret)
+    project.copy_examples()
+    path = project.path("support/welcome-call")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("id: voice\n", "id: voice-${secret.VOICE_TAG}\n")
+        .replace(" voice, targetPort", " 'voice-${secret.VOICE_TAG}', targetPort")
+        .replace("source: voice,", "source: 'voice-${secret.VOICE_TAG}',")
+        .replace("translate, voice,", "translate, 'voice-${secret.VOICE_TAG}',"),
+        encoding="utf-8",
+    )
+
+    checked = project.run("--debug", "validate", "--online", *project.target_args(), target=False)
+
+    assert checked.code == 0, checked.output
+    assert secret not in checked.output
+    assert (
+        "Warning: support/welcome-call: node voice-(sensitive) cycle: the edges form a cycle: "
+        "voice-(sensitive) -> naturalness -> voice-(sensitive)\n"
+    ) in checked.stderr

@@ -1,0 +1,72 @@
+"""The terminal masks what it must: the run's secrets in every line from the moment it is told
+them, anything shaped like a credential in every stderr line, and the server's validation
+findings by the outcome's own redactor."""
+
+from __future__ import annotations
+
+import pytest
+
+from onepin_sync.api.client import BlockedReason, ValidationIssue, ValidationReport
+from onepin_sync.commands.validate import ValidateOutcome
+from onepin_sync.core.redact import Redactor
+from onepin_sync.errors import InputError
+from onepin_sync.views.console import ConsoleUi, print_error
+from onepin_sync.views.reports import validate_report
+
+SECRET = "vt-7Qz93LxPmW"
+KEY = "op_live_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
+
+
+def test_debug_lines_are_masked_as_soon_as_the_ui_has_the_redactor(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ui = ConsoleUi(no_color=True)
+    ui.set_redactor(Redactor([SECRET]))
+
+    ui.debug(f"GET /api/v1/workflows/{SECRET} -> 404 (3 ms)")
+    ui.warn(f"interrupted apply: Hotline {SECRET} had completed")
+    ui.info(f"Imported Hotline {SECRET}")
+
+    captured = capsys.readouterr()
+    assert SECRET not in captured.out + captured.err
+    assert captured.err == (
+        "GET /api/v1/workflows/(sensitive) -> 404 (3 ms)\n"
+        "Warning: interrupted apply: Hotline (sensitive) had completed\n"
+    )
+    assert captured.out == "Imported Hotline (sensitive)\n"
+
+
+def test_error_lines_mask_anything_shaped_like_a_key(capsys: pytest.CaptureFixture[str]) -> None:
+    ConsoleUi(no_color=True).error(f"workflows folder {KEY} does not exist")
+    print_error(InputError(f"unknown environment {KEY!r}"), no_color=True)
+
+    assert capsys.readouterr().err == (
+        "Error: workflows folder (sensitive) does not exist\n"
+        "Error: unknown environment '(sensitive)'\n"
+    )
+
+
+def test_validate_findings_are_masked_by_the_outcome_redactor(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    node = f"voice-{SECRET}"
+    report = ValidationReport(
+        valid=False,
+        errors=(ValidationIssue("missing_voice", node, f"{node} has no voice_map"),),
+        warnings=(ValidationIssue("cycle", node, f"{node} -> qa -> {node}"),),
+        blocked=(BlockedReason("FORBIDDEN", f"plan does not cover {SECRET}"),),
+    )
+    outcome = ValidateOutcome(1, {"support/hotline": report}, Redactor([SECRET]))
+
+    validate_report(ConsoleUi(no_color=True), outcome)  # a Ui never told the secret
+
+    err = capsys.readouterr().err
+    assert SECRET not in err
+    assert err == (
+        "Error: support/hotline: node voice-(sensitive) missing_voice: voice-(sensitive) has no "
+        "voice_map\n"
+        "Warning: support/hotline: node voice-(sensitive) cycle: voice-(sensitive) -> qa -> "
+        "voice-(sensitive)\n"
+        "Warning: support/hotline: blocked FORBIDDEN: plan does not cover (sensitive)\n"
+        "Error: 1 of 1 workflows are invalid.\n"
+    )
