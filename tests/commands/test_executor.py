@@ -319,9 +319,9 @@ def test_an_interrupt_skips_every_write_not_yet_started(tmp_path: Path) -> None:
         api,
         state,
         tmp_path,
-        ApplyOptions(parallelism=1, continue_on_error=True),
+        ApplyOptions(parallelism=1, continue_on_error=True),  # no way past an interrupt
         on_result=reported.append,
-        interrupted=lambda: bool(reported),  # the signal arrives while the first write runs
+        interrupted=lambda: bool(reported),  # the signal arrived during the first write
     )
 
     assert statuses(result) == {
