@@ -1,0 +1,149 @@
+"""An in-memory Onepin workspace behind the `WorkflowApi` port, for executor and recovery tests.
+
+It models what sync relies on and nothing more: workflows held by id (`wf-1`, `wf-2`, ... in
+creation order), `created_at`/`updated_at` read from an injected clock, a PATCH replacing exactly
+the top-level fields it sends, a delete after which GET answers None and DELETE False (as the
+client turns a 404 into). It stores what it is sent: no server defaults, no float positions.
+
+Every call is recorded in order in `calls` as `(method, target)`: the name for a create, the id
+for a get, patch or delete, and `("list",)` alone. Every call yields to the event loop once, as a
+request would, so concurrent writes really overlap. A test scripts the next call of one method on
+one target to raise (`fail_next`), to go unanswered (`lose_next_create`: created or not, then
+`AmbiguousCreateError`), or to wait until an event is set (`hold_next`). `add`, `edit` and `drop`
+set the workspace up, or change it "outside onepin-sync", without being recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Literal
+
+from onepin_sync.core.models import SPEC_FIELDS, Json, RemoteWorkflow, WorkflowSpec
+from onepin_sync.errors import AmbiguousCreateError, NotFoundError
+from tests.core.builders import T0
+
+Method = Literal["list", "get", "create", "patch", "delete"]
+Call = tuple[str, ...]
+
+
+class TickingClock:
+    """UTC time that moves forward by `step` every time it is read, and by `advance` on demand."""
+
+    def __init__(self, start: datetime = T0, step: timedelta = timedelta(milliseconds=10)) -> None:
+        self._now = start
+        self._step = step
+
+    def __call__(self) -> datetime:
+        self._now += self._step
+        return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+
+class InMemoryWorkflowApi:
+    """One workspace; implements `onepin_sync.api.remote.WorkflowApi`."""
+
+    def __init__(self, clock: TickingClock | None = None) -> None:
+        self.clock = clock or TickingClock()
+        self.calls: list[Call] = []
+        self._workflows: dict[str, RemoteWorkflow] = {}
+        self._created = 0
+        self._errors: dict[Call, list[Exception]] = {}
+        self._lost: dict[str, list[bool]] = {}
+        self._holds: dict[Call, list[asyncio.Event]] = {}
+
+    # --- for tests: setting the workspace up and scripting the next calls ------------------------
+
+    @property
+    def workflows(self) -> dict[str, RemoteWorkflow]:
+        """The live workflows by id (a copy)."""
+        return dict(self._workflows)
+
+    def add(self, spec: WorkflowSpec) -> RemoteWorkflow:
+        """A workflow created now, unrecorded (by someone else, or before the test)."""
+        self._created += 1
+        at = self.clock()
+        workflow = RemoteWorkflow(
+            id=f"wf-{self._created}",
+            **copy.deepcopy(spec.to_api()),
+            created_at=at,
+            updated_at=at,
+        )
+        self._workflows[workflow.id] = workflow
+        return workflow
+
+    def edit(self, workflow_id: str, fields: Mapping[str, Json]) -> RemoteWorkflow:
+        """Replace top-level fields of a workflow now, unrecorded (as an edit outside would)."""
+        assert set(fields) <= set(SPEC_FIELDS), f"not a field sync owns: {sorted(fields)}"
+        edited = self._workflows[workflow_id].model_copy(
+            update={**copy.deepcopy(dict(fields)), "updated_at": self.clock()}
+        )
+        self._workflows[workflow_id] = edited
+        return edited
+
+    def drop(self, workflow_id: str) -> None:
+        """Delete a workflow outside onepin-sync, unrecorded."""
+        del self._workflows[workflow_id]
+
+    def fail_next(self, method: Method, target: str = "", *, error: Exception) -> None:
+        """The next `method` call on `target` raises `error` and changes nothing."""
+        self._errors.setdefault(_call(method, target), []).append(error)
+
+    def lose_next_create(self, name: str, *, created: bool) -> None:
+        """The next create of `name` gets no answer: it creates the workflow or not, then raises
+        `AmbiguousCreateError` with the time read just before the request was "sent"."""
+        self._lost.setdefault(name, []).append(created)
+
+    def hold_next(self, method: Method, target: str = "") -> asyncio.Event:
+        """The next `method` call on `target` is recorded, then waits until the event is set."""
+        event = asyncio.Event()
+        self._holds.setdefault(_call(method, target), []).append(event)
+        return event
+
+    # --- the port --------------------------------------------------------------------------------
+
+    async def list_workflows(self) -> list[RemoteWorkflow]:
+        await self._arrive("list")
+        return sorted(self._workflows.values(), key=lambda w: (w.created_at, w.id))
+
+    async def get_workflow(self, workflow_id: str) -> RemoteWorkflow | None:
+        await self._arrive("get", workflow_id)
+        return self._workflows.get(workflow_id)
+
+    async def create_workflow(self, spec: WorkflowSpec) -> RemoteWorkflow:
+        started_at = self.clock()
+        await self._arrive("create", spec.name)
+        lost = self._lost.get(spec.name, [])
+        if not lost:
+            return self.add(spec)
+        if lost.pop(0):
+            self.add(spec)
+        raise AmbiguousCreateError("POST /workflows: read timeout", started_at=started_at)
+
+    async def patch_workflow(self, workflow_id: str, fields: Mapping[str, Json]) -> RemoteWorkflow:
+        await self._arrive("patch", workflow_id)
+        if workflow_id not in self._workflows:
+            raise NotFoundError(f"PATCH /workflows/{workflow_id}: not found", status=404)
+        return self.edit(workflow_id, fields)
+
+    async def delete_workflow(self, workflow_id: str) -> bool:
+        await self._arrive("delete", workflow_id)
+        return self._workflows.pop(workflow_id, None) is not None
+
+    async def _arrive(self, method: Method, target: str = "") -> None:
+        """Record the call, yield once, then play what the test scripted for it, if anything."""
+        call = _call(method, target)
+        self.calls.append(call)
+        await asyncio.sleep(0)
+        if holds := self._holds.get(call):
+            await holds.pop(0).wait()
+        if errors := self._errors.get(call):
+            raise errors.pop(0)
+
+
+def _call(method: Method, target: str) -> Call:
+    return (method, target) if target else (method,)
