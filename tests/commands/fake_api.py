@@ -1,16 +1,23 @@
 """An in-memory Onepin workspace behind the `WorkflowApi` port, for executor and recovery tests.
 
 It models what sync relies on and nothing more: workflows held by id (`wf-1`, `wf-2`, ... in
-creation order), `created_at`/`updated_at` read from an injected clock, a PATCH replacing exactly
-the top-level fields it sends, a delete after which GET answers None and DELETE False (as the
-client turns a 404 into). It stores what it is sent: no server defaults, no float positions.
+creation order), a server clock (`server_now`, and `created_at`/`updated_at`) read from an
+injected clock, a listing that a `search` narrows the server's way (name or description contains
+it, any case), a PATCH replacing exactly the top-level fields it sends, a delete after which GET
+answers None and DELETE False (as the client turns a 404 into). It stores what it is sent: no
+server defaults, no float positions.
 
-Every call is recorded in order in `calls` as `(method, target)`: the name for a create, the id
-for a get, patch or delete, and `("list",)` alone. Every call yields to the event loop once, as a
-request would, so concurrent writes really overlap. A test scripts the next call of one method on
-one target to raise (`fail_next`), to go unanswered (`lose_next_create`: created or not, then
-`AmbiguousCreateError`), or to wait until an event is set (`hold_next`). `add`, `edit` and `drop`
-set the workspace up, or change it "outside onepin-sync", without being recorded.
+Every request is recorded in order in `calls` as `(method, target)`: the name for a create, the
+id for a get, patch or delete, the search for a searched listing, and `("list",)` alone for a full
+one. `server_now` is no request: it is not in `calls`, but every time it answered is in `served`
+(a create reads it just before it is "sent", as the client does). Every request yields to the
+event loop once, as a request would, so concurrent writes really overlap.
+
+A test scripts the next call of one method on one target to raise (`fail_next`), to wait until an
+event is set (`hold_next`), or the next create of a name to end without its workflow: unanswered
+(`lose_next_create`: created or not, then `AmbiguousCreateError`) or refused with an answer such
+as a 429 (`refuse_next_create`: `AmbiguousCreateError` with `answered` and `retry_after`). `add`,
+`edit` and `drop` set the workspace up, or change it "outside onepin-sync", without being recorded.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -27,6 +35,13 @@ from tests.core.builders import T0
 
 Method = Literal["list", "get", "create", "patch", "delete"]
 Call = tuple[str, ...]
+
+LOST = "POST /workflows: read timeout"
+
+
+def refused_message(status: int) -> str:
+    """The message of the `AmbiguousCreateError` a create refused with `status` raises."""
+    return f"POST /workflows: {status}; the workflow may or may not have been created"
 
 
 class TickingClock:
@@ -44,16 +59,26 @@ class TickingClock:
         self._now += delta
 
 
+@dataclass(frozen=True)
+class _Unsettled:
+    """How one scripted create ends without its workflow in the answer."""
+
+    created: bool  # whether the server made the workflow all the same
+    status: int | None = None  # an answer (408, 409, 429): the server finished with the request
+    retry_after: float | None = None
+
+
 class InMemoryWorkflowApi:
     """One workspace; implements `onepin_sync.api.remote.WorkflowApi`."""
 
     def __init__(self, clock: TickingClock | None = None) -> None:
         self.clock = clock or TickingClock()
         self.calls: list[Call] = []
+        self.served: list[datetime] = []  # every time `server_now` answered, in order
         self._workflows: dict[str, RemoteWorkflow] = {}
         self._created = 0
         self._errors: dict[Call, list[Exception]] = {}
-        self._lost: dict[str, list[bool]] = {}
+        self._unsettled: dict[str, list[_Unsettled]] = {}
         self._holds: dict[Call, list[asyncio.Event]] = {}
 
     # --- for tests: setting the workspace up and scripting the next calls ------------------------
@@ -94,9 +119,23 @@ class InMemoryWorkflowApi:
         self._errors.setdefault(_call(method, target), []).append(error)
 
     def lose_next_create(self, name: str, *, created: bool) -> None:
-        """The next create of `name` gets no answer: it creates the workflow or not, then raises
-        `AmbiguousCreateError` with the time read just before the request was "sent"."""
-        self._lost.setdefault(name, []).append(created)
+        """The next create of `name` gets no answer (a read timeout): it creates the workflow or
+        not, then raises `AmbiguousCreateError` (not `answered`) with the server time read just
+        before the request was "sent"."""
+        self._unsettled.setdefault(name, []).append(_Unsettled(created))
+
+    def refuse_next_create(
+        self,
+        name: str,
+        *,
+        status: int = 429,
+        retry_after: float | None = None,
+        created: bool = False,
+    ) -> None:
+        """The next create of `name` is answered with `status` (408, 409, 429): it creates the
+        workflow or not (a 409 may come from a server that did), then raises an `answered`
+        `AmbiguousCreateError` carrying `retry_after`."""
+        self._unsettled.setdefault(name, []).append(_Unsettled(created, status, retry_after))
 
     def hold_next(self, method: Method, target: str = "") -> asyncio.Event:
         """The next `method` call on `target` is recorded, then waits until the event is set."""
@@ -106,23 +145,45 @@ class InMemoryWorkflowApi:
 
     # --- the port --------------------------------------------------------------------------------
 
-    async def list_workflows(self) -> list[RemoteWorkflow]:
-        await self._arrive("list")
-        return sorted(self._workflows.values(), key=lambda w: (w.created_at, w.id))
+    def server_now(self) -> datetime:
+        now = self.clock()
+        self.served.append(now)
+        return now
+
+    async def list_workflows(self, *, search: str | None = None) -> list[RemoteWorkflow]:
+        await self._arrive("list", search or "")
+        listed = sorted(self._workflows.values(), key=lambda w: (w.created_at, w.id))
+        if not search:
+            return listed
+        needle = search.casefold()
+        return [
+            w
+            for w in listed
+            if needle in w.name.casefold() or needle in (w.description or "").casefold()
+        ]
 
     async def get_workflow(self, workflow_id: str) -> RemoteWorkflow | None:
         await self._arrive("get", workflow_id)
         return self._workflows.get(workflow_id)
 
     async def create_workflow(self, spec: WorkflowSpec) -> RemoteWorkflow:
-        started_at = self.clock()
+        started_at = self.server_now()
         await self._arrive("create", spec.name)
-        lost = self._lost.get(spec.name, [])
-        if not lost:
+        scripted = self._unsettled.get(spec.name)
+        if not scripted:
             return self.add(spec)
-        if lost.pop(0):
+        unsettled = scripted.pop(0)
+        if unsettled.created:
             self.add(spec)
-        raise AmbiguousCreateError("POST /workflows: read timeout", started_at=started_at)
+        if unsettled.status is None:
+            raise AmbiguousCreateError(LOST, started_at=started_at)
+        raise AmbiguousCreateError(
+            refused_message(unsettled.status),
+            started_at=started_at,
+            status=unsettled.status,
+            answered=True,
+            retry_after=unsettled.retry_after,
+        )
 
     async def patch_workflow(self, workflow_id: str, fields: Mapping[str, Json]) -> RemoteWorkflow:
         await self._arrive("patch", workflow_id)

@@ -3,12 +3,17 @@
 
     statuses(result)     {key: "done" | "failed: DETAIL" | "skipped: DETAIL" ...}
     journalled(folder)   ["begin LINEAGE SERIAL", "intent OP ACTION KEY", "outcome OP ok", ...]
+
+`execute` never really sleeps: the executor's waits between re-sends of a refused create go to a
+sleep that records them (`slept`) and moves the workspace's clock on by as much.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from onepin_sync.commands.executor import execute_plan
@@ -96,22 +101,48 @@ def execute(
     secrets: Redactor | None = None,
     on_result: Callable[[ChangeResult], None] = lambda _: None,
     interrupted: Callable[[], bool] = lambda: False,
+    stop_when: Callable[[], bool] | None = None,
+    slept: list[float] | None = None,
+    journal_write: Callable[[int, bytes], int] = os.write,
 ) -> ApplyResult:
-    journal = Journal(tmp_path / "journal.jsonl")
-    try:
-        return asyncio.run(
-            execute_plan(
+    """`plan` executed; `stop_when`, when given, sets `stop_now` (a second Ctrl-C) as soon as it
+    holds; every sleep is recorded in `slept`; `journal_write` is the journal's low-level write."""
+    journal = Journal(tmp_path / "journal.jsonl", write=journal_write)
+    waits = [] if slept is None else slept
+
+    async def sleep(delay: float) -> None:
+        waits.append(delay)
+        api.clock.advance(timedelta(seconds=delay))
+        await asyncio.sleep(0)
+
+    async def run() -> ApplyResult:
+        stop_now = asyncio.Event()
+
+        async def watch(until: Callable[[], bool]) -> None:
+            while not until():
+                await asyncio.sleep(0)
+            stop_now.set()
+
+        watcher = None if stop_when is None else asyncio.ensure_future(watch(stop_when))
+        try:
+            return await execute_plan(
                 plan,
                 api,
                 state,
                 journal,
                 options,
-                now=api.clock,
                 secrets=secrets or Redactor(),
                 on_result=on_result,
                 interrupted=interrupted,
+                stop_now=stop_now,
+                sleep=sleep,
             )
-        )
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+
+    try:
+        return asyncio.run(run())
     finally:
         journal.close()
 
