@@ -1,6 +1,7 @@
 """Shared fixtures: one emulator for the whole session, and an isolated workspace per test.
 
-    emulator            a started `EmbeddedEmulator(":memory:", control=True)` (session-scoped);
+    emulator            a started `EmbeddedEmulator(":memory:", control=True)` (session-scoped),
+                        playing the profile `ONEPIN_SYNC_TEST_PROFILE` names (default current);
                         `.base_url`, `.default_api_key`, `.default_workspace_id`
     emulator_control    an `EmulatorControl` on it (session-scoped)
     workspace           a fresh key in a fresh workspace, as an `EmulatorWorkspace`:
@@ -21,6 +22,7 @@ Tests share one server, so isolate by workspace: never assert on the default wor
 or on the unfiltered request log.
 """
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,10 +33,14 @@ from onepin_sync.emulator.control import EmulatorControl, EmulatorWorkspace
 from onepin_sync.emulator.embedded import EmbeddedEmulator
 from tests.sync_project import SyncProject
 
+PROFILE = os.environ.get("ONEPIN_SYNC_TEST_PROFILE", "current")
+"""The server profile the session's `emulator` plays: `current`, or `next` (a plausible newer
+Onepin) for the second pass of the e2e and reliability suites (`.ci/run` makes both passes)."""
+
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmbeddedEmulator]:
-    with EmbeddedEmulator(":memory:", control=True) as running:
+    with EmbeddedEmulator(":memory:", control=True, profile=PROFILE) as running:
         yield running
 
 

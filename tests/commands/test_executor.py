@@ -476,12 +476,6 @@ def test_a_journal_that_cannot_record_its_begin_line_sends_nothing(tmp_path: Pat
     assert journalled(tmp_path) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a create whose outcome the journal cannot record is forgotten: the workflow it made "
-    "is neither recorded in the new state, nor pending, nor unresolved, so apply removes the "
-    "journal and nothing is left to settle it (the error says the next run looks it up)",
-)
 def test_a_create_whose_outcome_the_journal_cannot_record_is_not_lost(tmp_path: Path) -> None:
     api = InMemoryWorkflowApi()
     state = lockfile()

@@ -335,12 +335,6 @@ def test_a_refused_create_that_a_lookup_proves_absent_is_sent_again(
     assert result.unresolved == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a create re-sent after a 429 and then left unanswered is recorded pending with the "
-    "time of its FIRST send: the next run judges it surely absent (SETTLE_AFTER past that time) "
-    "while its last send may still be landing, and creates it again",
-)
 def test_a_re_sent_create_left_pending_is_timed_from_its_last_send(tmp_path: Path) -> None:
     api = InMemoryWorkflowApi()
     api.refuse_next_create("New", status=429, retry_after=30.0)

@@ -24,6 +24,10 @@ from tests.sync_project import SyncProject
 
 WORKFLOWS = "/api/v1/workflows"
 WHOAMI = "/api/v1/auth/whoami"
+NODES = "/api/v1/nodes"
+RUN_START = [("GET", WHOAMI), ("GET", NODES)]
+"""What every run that talks to the API asks first, together: the key's workspace and the
+server's node catalogue."""
 ANSI_ESCAPE = "\x1b["
 
 
@@ -43,10 +47,10 @@ def calls(records: list[RequestRecord]) -> list[tuple[str, str]]:
 
 
 def first_calls(records: list[RequestRecord], pages: int) -> list[tuple[str, str]]:
-    """What every run that talks to the API starts with, in the order served: `whoami` and the
-    first of `pages` listing pages asked together, then the rest of the listing."""
-    head = calls(records)[: pages + 1]
-    assert sorted(head) == sorted([("GET", WHOAMI)] + [("GET", WORKFLOWS)] * pages), head
+    """What every run that talks to the API starts with, in the order served: `RUN_START` and
+    the first of `pages` listing pages asked together, then the rest of the listing."""
+    head = calls(records)[: pages + len(RUN_START)]
+    assert sorted(head) == sorted(RUN_START + [("GET", WORKFLOWS)] * pages), head
     return head
 
 

@@ -35,7 +35,7 @@ def test_a_fresh_apply_creates_every_example_and_records_its_id(project: SyncPro
     assert applied.code == 0, applied.output
     assert "Apply complete: 4 created, 0 updated, 0 deleted." in applied.stdout
     assert first_calls(sent, 1)
-    assert [r.method for r in sent[2:]] == ["POST", "POST", "POST", "POST", "GET"]
+    assert [r.method for r in sent[3:]] == ["POST", "POST", "POST", "POST", "GET"]
     assert {(r.path, r.status) for r in writes(sent)} == {(WORKFLOWS, 201)}
     assert {tuple(r.body_keys or ()) for r in writes(sent)} == {
         ("definition", "description", "name")

@@ -82,7 +82,7 @@ def test_apply_in_a_terminal_asks_and_yes_applies(project: SyncProject) -> None:
     # whoami with the plan listing, the re-check listing after the pause for the answer, the
     # write, the verification listing
     assert first_calls(sent, 1)
-    assert [r.method for r in sent[2:]] == ["GET", "POST", "GET"]
+    assert [r.method for r in sent[3:]] == ["GET", "POST", "GET"]
     assert list(project.lock_entries()) == ["greeting"]
 
 

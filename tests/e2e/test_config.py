@@ -47,7 +47,7 @@ def test_the_api_key_and_base_url_come_from_the_environment(
 
     assert applied.code == 0, applied.output
     assert first_calls(sent, 1)
-    assert [r.method for r in sent[2:]] == ["POST", "GET"]
+    assert [r.method for r in sent[3:]] == ["POST", "GET"]
 
 
 def test_the_credentials_file_of_the_onepin_cli_is_used(project: SyncProject) -> None:
@@ -177,8 +177,9 @@ def test_each_environment_has_its_own_key_variable_and_lockfile(
     unknown = project.run("plan", "--env", "qa", target=False)
 
     assert (to_staging.code, to_production.code) == (0, 0), to_staging.output + to_production.output
-    assert [r.method for r in staging.requests()] == ["GET", "GET", "POST", "GET"]
+    assert [r.method for r in staging.requests()] == ["GET", "GET", "GET", "POST", "GET"]
     assert [r.method for r in emulator_control.requests(workspace_id=production.workspace_id)] == [
+        "GET",
         "GET",
         "GET",
         "POST",

@@ -8,6 +8,7 @@ from datetime import datetime
 from onepin import OnePinClient
 
 from tests.e2e.support import (
+    NODES,
     WHOAMI,
     WORKFLOWS,
     apply_examples,
@@ -130,7 +131,7 @@ def test_an_unmanaged_workflow_is_counted_and_never_touched(
     assert (edited.code, removed.code) == (0, 0), edited.output + removed.output
     assert stranger.id not in ids.values()
     assert [r for r in sent if stranger.id in r.path] == []
-    assert {r.path for r in sent if r.method == "GET"} == {WHOAMI, WORKFLOWS}
+    assert {r.path for r in sent if r.method == "GET"} == {WHOAMI, NODES, WORKFLOWS}
     now = remote_workflow(project, stranger.id)
     assert (now["name"], now["description"]) == ("Made in the app", "hands off")
     assert datetime.fromisoformat(now["updated_at"]) == stranger.updated_at

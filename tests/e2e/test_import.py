@@ -68,8 +68,8 @@ def test_import_into_an_existing_file_plans_the_difference(project: SyncProject)
     assert applied.code == 0, applied.output
     assert "1 updated" in applied.stdout
     sent = [r.method for r in project.workspace.requests()[before:]]
-    # whoami and the plan listing, the one write, the verification listing
-    assert sent == ["GET", "GET", "PATCH", "GET"]
+    # whoami, the node catalogue and the plan listing, the one write, the verification listing
+    assert sent == ["GET", "GET", "GET", "PATCH", "GET"]
 
 
 def test_import_refuses_unknown_managed_and_badly_named(project: SyncProject) -> None:

@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from tests.conftest import PROFILE
 from tests.e2e.support import (
     ANSI_ESCAPE,
     WORKFLOWS,
@@ -31,6 +32,14 @@ def _create_update_delete(project: SyncProject) -> dict[str, str]:
     project.remove("charlie")
     project.write("delta", tiny_workflow("Delta"))
     return ids
+
+
+def _server_note(indent: str) -> str:
+    """The one line that names what a newer server adds to what it stores (`next` profile)."""
+    if PROFILE != "next":
+        return ""
+    added = "definition.graph.nodes[script].ui, definition.graph.nodes[out].ui"
+    return f"{indent}(added by the server, kept as it is: {added}, definition.layout_version)\n"
 
 
 def _with_unmanaged(project: SyncProject) -> None:
@@ -65,6 +74,7 @@ def test_the_human_plan_reads_like_terraform(project: SyncProject) -> None:
         f'  ~ bravo  "Bravo 2"  id={ids["bravo"]}\n'
         '      ~ name: "Bravo" -> "Bravo 2"\n'
         '      ~ definition.graph.nodes[script].config.script_text: "Hello there." -> "Hi."\n'
+        f"{_server_note('        ')}"
         "\n"
         "  # charlie will be deleted (removed from config)\n"
         f'  - charlie  "Charlie"  id={ids["charlie"]}\n'
@@ -145,6 +155,7 @@ def test_plan_markdown_is_a_table_and_a_diff_for_pull_requests(project: SyncProj
         f'!  ~ bravo  "Bravo 2"  id={ids["bravo"]}\n'
         '!      ~ name: "Bravo" -> "Bravo 2"\n'
         '!      ~ definition.graph.nodes[script].config.script_text: "Hello there." -> "Hi."\n'
+        f"{_server_note('          ')}"
         "\n"
         "    # charlie will be deleted (removed from config)\n"
         f'-  - charlie  "Charlie"  id={ids["charlie"]}\n'

@@ -1,6 +1,6 @@
-"""The request budget, asserted exactly: a plan costs one `whoami` (the key's workspace) and
-ceil(N/100) list requests, asked together, and nothing else; an apply costs one write per change
-plus the listings around it."""
+"""The request budget, asserted exactly: a plan costs one `whoami` (the key's workspace), one
+read of the node catalogue and ceil(N/100) list requests, asked together, and nothing else; an
+apply costs one write per change plus the listings around it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.e2e.support import WHOAMI, WORKFLOWS, calls, first_calls, recorded, seed, writes
+from tests.e2e.support import RUN_START, WORKFLOWS, calls, first_calls, recorded, seed, writes
 from tests.sync_project import SyncProject
 
 
@@ -24,7 +24,7 @@ def test_a_no_change_plan_costs_one_list_request_per_hundred_workflows(
 
     assert planned.code == 0, planned.output
     pages = max(1, math.ceil(count / 100))
-    assert sorted(calls(sent)) == sorted([("GET", WHOAMI)] + [("GET", WORKFLOWS)] * pages)
+    assert sorted(calls(sent)) == sorted(RUN_START + [("GET", WORKFLOWS)] * pages)
     queries = [parse_qs(r.query) for r in sent if r.path == WORKFLOWS]
     assert all(q["include_definition"] == ["true"] and q["limit"] == ["100"] for q in queries)
     assert sorted(int(q.get("offset", ["0"])[0]) for q in queries) == [
@@ -53,8 +53,8 @@ def test_an_auto_approved_apply_costs_its_writes_plus_two_listings(project: Sync
     # whoami with the plan's listing (2 pages), one write per change, the verification listing
     assert first_calls(sent, 2)
     assert methods[-2:] == ["GET", "GET"]
-    assert sorted(methods[3:-2]) == ["DELETE", "PATCH", "PATCH", "POST"]
-    assert {r.path for r in sent[3:] if r.method == "GET"} == {WORKFLOWS}
+    assert sorted(methods[4:-2]) == ["DELETE", "PATCH", "PATCH", "POST"]
+    assert {r.path for r in sent[4:] if r.method == "GET"} == {WORKFLOWS}
     assert len(writes(sent)) == 4
 
 
@@ -74,8 +74,8 @@ def test_applying_a_saved_plan_costs_one_relisting_plus_writes_plus_verification
     # whoami with the listing of 101 (2 pages) that re-checks the plan, the writes (deletes
     # last), the verification listing of 100 (1 page)
     assert first_calls(sent, 2)
-    assert [r.method for r in sent[3:]] == ["PATCH", "DELETE", "GET"]
-    assert {r.path for r in sent[3:] if r.method == "GET"} == {WORKFLOWS}
+    assert [r.method for r in sent[4:]] == ["PATCH", "DELETE", "GET"]
+    assert {r.path for r in sent[4:] if r.method == "GET"} == {WORKFLOWS}
 
 
 def test_an_apply_with_nothing_to_do_lists_once(project: SyncProject) -> None:

@@ -155,7 +155,7 @@ def test_the_first_apply_of_a_project_can_be_a_saved_plan(project: SyncProject) 
     assert applied.code == 0, applied.output
     assert "Apply complete: 4 created, 0 updated, 0 deleted." in applied.stdout
     assert first_calls(sent, 1)
-    assert [r.method for r in sent[2:]] == ["POST", "POST", "POST", "POST", "GET"]
+    assert [r.method for r in sent[3:]] == ["POST", "POST", "POST", "POST", "GET"]
     assert sorted(project.lock_entries()) == keys
     lock = json.loads(project.lockfile.read_text(encoding="utf-8"))
     assert lock["lineage"] == json.loads(saved.read_text(encoding="utf-8"))["lockfile"]["lineage"]

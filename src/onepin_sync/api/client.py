@@ -41,6 +41,7 @@ __all__ = [
 
 WORKFLOWS = "/api/v1/workflows"
 WHOAMI = "/api/v1/auth/whoami"
+NODES = "/api/v1/nodes"
 PAGE_SIZE = 100
 SEARCH_MAX = 100
 LISTING_ATTEMPTS = 3
@@ -177,6 +178,16 @@ class OnepinClient:
         if any("definition" not in item for item in page.data):
             raise ApiError(f"{where}: the items lack definitions (include_definition ignored)")
         return page
+
+    async def list_node_types(self) -> list[Json]:
+        """The server's node catalogue as served (`GET /api/v1/nodes`, public): see
+        `core.catalog.catalogue_from_nodes`."""
+        where = f"GET {NODES}"
+        response = await self._session.send("GET", NODES, RequestKind.READ)
+        data = _envelope(where, response)["data"]
+        if not isinstance(data, list):
+            raise ApiError(f"{where}: unexpected response: data is not a list")
+        return data
 
     async def get_workflow(self, workflow_id: str) -> RemoteWorkflow | None:
         """One workflow, or None when it does not exist or was deleted (404)."""

@@ -109,7 +109,7 @@ async def _apply_locked(
         plan, state = _saved_plan(settings.plan_file, inputs, state, target)
     else:
         remote = await read_remote(client, state, prepared.listing)
-        plan = plan_changes(inputs.desired, remote, state, settings.plan)
+        plan = plan_changes(inputs.desired, remote, state, settings.plan, prepared.comparison)
     ui.show_plan(plan, redactor_for(inputs, target))
     if not plan.has_changes and not plan.refreshes:
         return ApplyOutcome(plan, None, approved=True)
@@ -142,7 +142,9 @@ async def _apply_locked(
             return ApplyOutcome(plan, result, True)  # the failure already shows in the report
         result = _read_back(result, remote, inputs)
         if result.complete:
-            verify = plan_changes(inputs.desired, remote, result.state, settings.plan)
+            verify = plan_changes(
+                inputs.desired, remote, result.state, settings.plan, prepared.comparison
+            )
             leftover = verify if verify.has_changes else None
     return ApplyOutcome(plan, result, True, leftover, interrupted_by=signal_number)
 
@@ -195,7 +197,8 @@ def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> Appl
                 refreshes.append(StateRefresh(key=key, entry=read))
     if not refreshes:
         return result
-    read_state = with_refreshes(state, refreshes)
+    # The same run completing the same writes: the serial it already moved stays.
+    read_state = with_refreshes(state, refreshes).model_copy(update={"serial": state.serial})
     inputs.store.write(read_state)
     return result.model_copy(update={"state": read_state})
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -19,12 +19,15 @@ from typing import Protocol
 from onepin_sync.api.client import Identity, OnepinClient
 from onepin_sync.api.session import SessionOptions
 from onepin_sync.commands.target import EMULATOR_API_URL, Target, resolve_target
+from onepin_sync.core.catalog import catalogue_from_nodes
+from onepin_sync.core.fingerprint import DEFAULT_COMPARISON, Comparison
 from onepin_sync.core.matching import settle_wait
-from onepin_sync.core.models import DesiredState, Plan, RemoteWorkflow, StateFile
+from onepin_sync.core.models import DesiredState, Json, Plan, RemoteWorkflow, StateFile
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ChangeResult
 from onepin_sync.core.settlement import settle_pending
-from onepin_sync.errors import InputError
+from onepin_sync.errors import ApiError, InputError
+from onepin_sync.files.catalogue_cache import cache_catalogue, cached_catalogue
 from onepin_sync.files.loader import load_workflows
 from onepin_sync.files.project import ProjectPaths, TargetOptions, load_project
 from onepin_sync.state.journal import JournalLine
@@ -89,11 +92,19 @@ def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
     From here on `ui` masks the files' secrets and the key, before the first request is logged.
     """
     paths, env_config = load_project(options, env.cwd)
-    desired = load_workflows(paths.workflows, env=env.environ)
     target = None
     warnings: list[str] = []
+    unresolved: InputError | None = None
     if not options.emulator:
-        target = resolve_target(options, env_config, env.environ, env.home, warnings)
+        try:
+            target = resolve_target(options, env_config, env.environ, env.home, warnings)
+        except InputError as exc:  # raised after the files' problems, which come first
+            unresolved = exc
+    api_url = target.api_url if target is not None else EMULATOR_API_URL
+    catalogue = cached_catalogue(paths.local_dir, api_url)  # the server's, once a run read it
+    desired = load_workflows(paths.workflows, env=env.environ, catalogue=catalogue)
+    if unresolved is not None:
+        raise unresolved
     inputs = Inputs(paths, desired, target, open_state_store(paths.lockfile))
     ui.set_redactor(redactor_for(inputs))
     for warning in warnings:
@@ -197,10 +208,12 @@ def redactor_for(inputs: Inputs, target: Target | None = None) -> Redactor:
 
 @dataclass(frozen=True)
 class Prepared:
-    """The state a run plans from, and the listing it read (None when it needed none)."""
+    """The state a run plans from, the listing it read (None when it needed none), and how it
+    compares specs (with the server's node catalogue, when it could be read)."""
 
     state: StateFile
     listing: list[RemoteWorkflow] | None
+    comparison: Comparison = DEFAULT_COMPARISON
 
 
 async def prepare(
@@ -221,26 +234,46 @@ async def prepare(
     """
     state = state_for(inputs, target)  # refuses another target before any request
     started = datetime.now(UTC)
+    catalogue = asyncio.ensure_future(client.list_node_types())
     listed = asyncio.ensure_future(client.list_workflows()) if listing else None
+    side = [task for task in (catalogue, listed) if task is not None]
     try:
         state = bind_workspace(inputs, state, await client.whoami(), ui)
+        comparison = await _server_comparison(catalogue, inputs, target, ui)
         lines = inputs.store.read_journal()
         if not lines and not state.pending:
             if persist and state != inputs.store.read() and inputs.store.exists():
                 inputs.store.write(state)
-            return Prepared(state, None if listed is None else await listed)
+            return Prepared(state, None if listed is None else await listed, comparison)
         listed = listed or asyncio.ensure_future(client.list_workflows())
         workflows = await listed
     except Exception:
-        if listed is not None:  # let it end by itself: cancelled mid-handshake, it leaks a socket
-            await asyncio.gather(listed, return_exceptions=True)
+        # Let the others end by themselves: cancelled mid-handshake, a request leaks its socket.
+        await asyncio.gather(*side, return_exceptions=True)
         raise
     except BaseException:
-        if listed is not None:
-            listed.cancel()
+        for task in side:
+            task.cancel()
         raise
     listed_at = client.server_now() - (datetime.now(UTC) - started)
-    return await _settle(inputs, state, lines, workflows, listed_at, client, ui, persist)
+    prepared = await _settle(inputs, state, lines, workflows, listed_at, client, ui, persist)
+    return replace(prepared, comparison=comparison)
+
+
+async def _server_comparison(
+    node_types: asyncio.Future[list[Json]], inputs: Inputs, target: Target, ui: Ui
+) -> Comparison:
+    """Specs compared with the server's catalogue (cached for the next run's file checks); the
+    cached or bundled one when it cannot be read (it only affects how differences show)."""
+    local_dir = inputs.paths.local_dir
+    try:
+        served = await node_types
+        catalogue = catalogue_from_nodes(served, f"the catalogue of {target.api_url}")
+    except (ApiError, ValueError) as exc:
+        ui.warn(f"the node catalogue could not be read ({exc}); using the last one known")
+        return Comparison(catalogue=cached_catalogue(local_dir, target.api_url))
+    cache_catalogue(local_dir, target.api_url, served)
+    return Comparison(catalogue=catalogue)
 
 
 async def _settle(

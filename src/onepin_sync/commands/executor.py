@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import NamedTuple
 
 from onepin_sync.api.remote import WorkflowApi
@@ -54,6 +55,7 @@ class _Run(NamedTuple):
     claimed: set[str]  # ids managed, created or adopted so far: never adopted again
     journal: Journal
     sleep: Callable[[float], Awaitable[None]]
+    last_sent: dict[str, datetime]  # server time of each create's latest send, by key
 
 
 async def execute_plan(
@@ -76,7 +78,8 @@ async def execute_plan(
     writes in flight. `secrets` masks the names the journal and the lockfile record.
     """
     journal.append(JournalBegin(lineage=state.lineage, serial=state.serial))
-    run = _Run(api, state.salt, secrets, {e.id for e in state.workflows.values()}, journal, sleep)
+    claimed = {e.id for e in state.workflows.values()}
+    run = _Run(api, state.salt, secrets, claimed, journal, sleep, {})
     gate = asyncio.Semaphore(max(1, options.parallelism))
     results: dict[str, ChangeResult] = {}
     written: dict[str, _Written] = {}
@@ -93,9 +96,8 @@ async def execute_plan(
                 )
             else:
                 pending = _pending_for(change, run)
-                done = await _until_stopped(
-                    _write(op, change, run, pending), change, pending, stop_now
-                )
+                write = _write(op, change, run, pending)
+                done = await _until_stopped(write, change, pending, stop_now, run.last_sent)
                 written[change.key] = done
                 results[change.key] = done.result
                 failed = done.result.status is not ChangeStatus.DONE
@@ -150,8 +152,10 @@ async def _until_stopped(
     change: Change,
     pending: PendingCreate | None,
     stop_now: asyncio.Event | None,
+    last_sent: Mapping[str, datetime],
 ) -> _Written:
-    """`write`, unless `stop_now` is set first: then the write is cancelled mid-flight."""
+    """`write`, unless `stop_now` is set first: then the write is cancelled mid-flight (a create
+    becomes pending, timed from its latest send)."""
     task = asyncio.ensure_future(write)
     if stop_now is None:
         return await task
@@ -166,6 +170,8 @@ async def _until_stopped(
     with contextlib.suppress(asyncio.CancelledError):
         await task
     detail = "cancelled in flight by a second interrupt; the next run settles it"
+    if pending is not None and change.key in last_sent:
+        pending = pending.model_copy(update={"sent_at": last_sent[change.key]})
     return _Written(
         change_result(change, ChangeStatus.FAILED, detail),
         unknown=pending is None,
@@ -211,7 +217,7 @@ async def _write(op: int, change: Change, run: _Run, pending: PendingCreate | No
     failpoint("write.before_request")
     try:
         return await _send(op, change, run, pending)
-    except StateError as exc:  # the outcome could not be journalled: the intent says enough
+    except StateError as exc:  # a refusal's outcome could not be journalled: nothing happened
         return _Written(change_result(change, ChangeStatus.FAILED, f"{exc}"), halt=True)
 
 
@@ -223,8 +229,12 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
             gone_before = not await run.api.delete_workflow(change.remote_id)
             failpoint("write.after_response")
             detail = "already gone" if gone_before else None
-            run.journal.append(JournalOutcome(op=op, ok=True, entry=None))
-            return _Written(change_result(change, ChangeStatus.DONE, detail), None, recorded=True)
+            deleted = _Written(change_result(change, ChangeStatus.DONE, detail), recorded=True)
+            try:
+                run.journal.append(JournalOutcome(op=op, ok=True, entry=None))
+            except StateError:  # done and known: the lockfile records it; stop here
+                return deleted._replace(halt=True)
+            return deleted
         assert change.after is not None
         assert change.applied_hash is not None
         if change.action is Action.CREATE:
@@ -235,8 +245,12 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
             body = {f: change.after.to_api()[f] for f in change.patch_fields}
             remote = await run.api.patch_workflow(change.remote_id, body)
     except AmbiguousCreateError as exc:
-        # Its fate is unknown: the lockfile records it as pending; the next run settles it.
+        # Its fate is unknown: the lockfile records it as pending (timed from its last send);
+        # the next run settles it.
         detail = f"{exc}; no workflow it could have created was found (the next run looks again)"
+        assert pending is not None
+        if change.key in run.last_sent:  # it was sent again: time it from the last send
+            pending = pending.model_copy(update={"sent_at": exc.started_at})
         return _Written(change_result(change, ChangeStatus.FAILED, detail), pending=pending)
     except ApiError as exc:
         # The journal keeps the kind of failure only: API messages may echo request content.
@@ -247,10 +261,14 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
     entry = entry_for(
         remote, change.applied_hash, run.salt, change.prevent_destroy, secrets=run.secrets
     )
-    run.journal.append(JournalOutcome(op=op, ok=True, entry=entry))
-    return _Written(
+    done = _Written(
         change_result(change, ChangeStatus.DONE, detail, remote.id), entry, recorded=True
     )
+    try:
+        run.journal.append(JournalOutcome(op=op, ok=True, entry=entry))
+    except StateError:  # the write is done and known: the lockfile records it; stop here
+        return done._replace(halt=True)
+    return done
 
 
 async def _create(
@@ -265,6 +283,8 @@ async def _create(
     """
     assert change.after is not None
     for round_ in range(1, CREATE_ROUNDS + 1):
+        if round_ > 1:  # the first send is timed by `pending` already
+            run.last_sent[change.key] = run.api.server_now()
         try:
             created = await run.api.create_workflow(change.after)
         except AmbiguousCreateError as exc:

@@ -59,7 +59,7 @@ async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcom
         prepared = await prepare(inputs, target, client, ui, persist=False)
         state = prepared.state
         remote = await read_remote(client, state, prepared.listing)
-    plan = plan_changes(inputs.desired, remote, state, settings.plan)
+    plan = plan_changes(inputs.desired, remote, state, settings.plan, prepared.comparison)
     redactor = redactor_for(inputs, target)
     plan_target = PlanTarget(
         api_url=target.api_url, workspace=target.workspace, lockfile=inputs.store.location

@@ -1,8 +1,9 @@
 """The Onepin node catalogue: node types, their ports, config schema version and config defaults.
 
-This is what `GET /api/v1/nodes` serves (the emulator answers from it) and what onepin-sync
-checks offline: known node types, edge ports that exist on the node type, and the server
-defaults that read-time migration fills in (so the normaliser can fill them on our side too).
+A server's catalogue is what its `GET /api/v1/nodes` serves (`catalogue_from_nodes`); `BUNDLED`
+is the snapshot this release ships, used offline and until a server's is known. The checks of
+workflow files use it (known node types, edge ports that exist on the type) and so does the
+comparable form (the defaults a server's read-time migration fills in).
 
 Port names follow the real catalogue: `lines` for line-carrying ports, `pass` / `fail` on
 validators. Pure data; imports nothing from the package.
@@ -164,3 +165,60 @@ _SPECS: tuple[NodeTypeSpec, ...] = (
 
 NODE_TYPES: Mapping[str, NodeTypeSpec] = MappingProxyType({s.node_type: s for s in _SPECS})
 """Every node type the API accepts, by its `type` slug."""
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The node types one Onepin server knows, and where that knowledge comes from."""
+
+    node_types: Mapping[str, NodeTypeSpec]
+    source: str  # "the bundled snapshot", or the server and when it was read
+
+
+BUNDLED = Catalogue(NODE_TYPES, "the bundled snapshot")
+"""What this release of onepin-sync knows without asking a server (taken from the Onepin API as
+the emulator's `current` profile serves it; a test keeps the two equal)."""
+
+
+def catalogue_from_nodes(items: Any, source: str) -> Catalogue:
+    """The catalogue in a `GET /api/v1/nodes` body's `data` (ValueError when it is not one).
+
+    Config defaults are the `default` of each `config_schema` entry. A type the bundled
+    snapshot also has keeps its display metadata from there.
+    """
+    if not isinstance(items, list):
+        raise ValueError("the node catalogue is not a list")
+    specs: dict[str, NodeTypeSpec] = {}
+    for item in items:
+        if not isinstance(item, Mapping) or not isinstance(item.get("node_type"), str):
+            raise ValueError("a node catalogue entry has no node_type")
+        schema = item.get("config_schema") or {}
+        schema = schema if isinstance(schema, Mapping) else {}
+        node_type = item["node_type"]
+        known = NODE_TYPES.get(node_type)
+        specs[node_type] = NodeTypeSpec(
+            node_type=node_type,
+            display_name=str(item.get("display_name") or node_type),
+            category=known.category if known else "",
+            description=str(item.get("description") or ""),
+            inputs=_port_names(item.get("inputs")),
+            outputs=_port_names(item.get("outputs")),
+            config_version=item["version"] if type(item.get("version")) is int else 1,
+            config_defaults=MappingProxyType(
+                {
+                    k: v["default"]
+                    for k, v in schema.items()
+                    if isinstance(v, Mapping) and "default" in v
+                }
+            ),
+            config_schema=MappingProxyType(dict(schema)),
+        )
+    return Catalogue(MappingProxyType(specs), source)
+
+
+def _port_names(ports: Any) -> tuple[str, ...]:
+    if not isinstance(ports, list):
+        return ()
+    return tuple(
+        p["name"] for p in ports if isinstance(p, Mapping) and isinstance(p.get("name"), str)
+    )

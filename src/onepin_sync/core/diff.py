@@ -18,6 +18,31 @@ from onepin_sync.core.models import SPEC_FIELDS, FieldChange, Json, WorkflowSpec
 
 _ID_KEYED_LISTS = {("definition", "graph", "nodes"), ("definition", "graph", "edges")}
 
+FILE_KEYS: Mapping[tuple[str, ...], frozenset[str]] = {
+    ("definition",): frozenset({"graph", "execution"}),
+    ("definition", "graph"): frozenset({"nodes", "edges"}),
+    ("definition", "graph", "nodes"): frozenset(
+        {"id", "type", "name", "position", "config", "config_version"}
+    ),
+    ("definition", "graph", "nodes", "position"): frozenset({"x", "y"}),
+    ("definition", "graph", "edges"): frozenset(
+        {"id", "source", "sourcePort", "target", "targetPort"}
+    ),
+    ("definition", "execution"): frozenset({"steps", "params"}),
+}
+"""The keys a workflow file can hold at each level of a definition (`files/fileformat.py`'s
+models; a test keeps the two equal). A key outside them can only have come from the server."""
+
+
+def added_by_server(change: FieldChange) -> bool:
+    """Whether `change` is a key the workspace has that no workflow file could have written:
+    a newer server's addition, shown once as such and never reverted."""
+    if change.after_present or not change.before_present:
+        return False
+    *parent, key = _strip_indices(change.path)
+    allowed = FILE_KEYS.get(tuple(parent))
+    return allowed is not None and key not in allowed
+
 
 def json_equal(a: Json, b: Json) -> bool:
     """Structural equality of JSON values; ints and floats by value, bools only equal bools."""

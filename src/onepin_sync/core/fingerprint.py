@@ -1,11 +1,11 @@
 """Canonical form and fingerprints of workflow specs: the only place specs are hashed.
 
 - `desired_fingerprint(spec, salt, ignore)`: the spec a file asks for, as applied.
-- `remote_fingerprint(spec, salt, ignore)`: the spec a workspace holds, brought to comparable form
-  first (`comparable`), so a server-managed field (`config_version`) or a known server default
-  never counts as a change.
-- `comparable(spec, ignore)`: the form both sides take before a field diff or a match: server-
-  managed node fields dropped, the catalogue's known config defaults filled.
+- `remote_fingerprint(spec, salt, ignore)`: the spec a workspace holds, but for the server's own
+  bookkeeping (`config_version`); it depends on no catalogue.
+- `comparable(spec, comparison)`: the form both sides take before a field diff: server-managed
+  node fields dropped, the config defaults of the server's catalogue (else the bundled one)
+  filled.
 
 Fingerprints are SHA-256 over canonical JSON (sorted keys, compact, type-strict: `1`, `1.0` and
 `true` differ) of exactly the `SPEC_FIELDS`, salted per lockfile lineage so a low-entropy secret
@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from onepin_sync.core.catalog import NODE_TYPES
+from onepin_sync.core.catalog import BUNDLED, Catalogue
 from onepin_sync.core.models import SPEC_FIELDS, FrozenModel, Json, WorkflowSpec
 
 
@@ -33,7 +34,17 @@ class IgnoreRules(FrozenModel):
     paths: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """How two specs are brought to one comparable form: the server's catalogue (its config
+    defaults are filled on both sides) and the ignore rules."""
+
+    catalogue: Catalogue = BUNDLED
+    ignore: IgnoreRules = field(default_factory=IgnoreRules)
+
+
 NO_IGNORES = IgnoreRules()
+DEFAULT_COMPARISON = Comparison()
 
 
 def canonical_json(value: Json) -> str:
@@ -49,8 +60,13 @@ def desired_fingerprint(spec: WorkflowSpec, salt: str, ignore: IgnoreRules = NO_
 
 
 def remote_fingerprint(spec: WorkflowSpec, salt: str, ignore: IgnoreRules = NO_IGNORES) -> str:
-    """The fingerprint recorded as `remote_hash` for a workflow read back from the API."""
-    return _fingerprint(comparable(spec, ignore), salt)
+    """The fingerprint recorded as `remote_hash` for a workflow read back from the API.
+
+    Over the spec as the server returned it, but for `config_version` (the server's own
+    bookkeeping): it depends on no catalogue, so learning a server's defaults, or failing to,
+    never makes a workflow look changed.
+    """
+    return _fingerprint(_without_server_bookkeeping(spec), salt)
 
 
 def name_fingerprint(name: str, salt: str) -> str:
@@ -79,20 +95,39 @@ def structure_fingerprint(definition: Mapping[str, Json], salt: str) -> str:
     return _digest(salt, canonical_json({"nodes": nodes, "edges": edges}))
 
 
-def comparable(spec: WorkflowSpec, ignore: IgnoreRules = NO_IGNORES) -> WorkflowSpec:
+def comparable(spec: WorkflowSpec, comparison: Comparison | None = None) -> WorkflowSpec:
     """`spec` in the form both sides take before they are compared (see module docstring)."""
-    return spec.model_copy(update={"definition": comparable_definition(spec.definition)})
+    catalogue = (comparison or DEFAULT_COMPARISON).catalogue
+    return spec.model_copy(update={"definition": comparable_definition(spec.definition, catalogue)})
 
 
-def comparable_definition(definition: Mapping[str, Json]) -> dict[str, Json]:
-    """A new definition with server-managed node fields dropped and known config defaults filled."""
+def comparable_definition(
+    definition: Mapping[str, Json], catalogue: Catalogue = BUNDLED
+) -> dict[str, Json]:
+    """A new definition with server-managed node fields dropped and the catalogue's config
+    defaults filled."""
+    return _map_nodes(definition, lambda node: _comparable_node(node, catalogue))
+
+
+def _without_server_bookkeeping(spec: WorkflowSpec) -> WorkflowSpec:
+    definition = _map_nodes(spec.definition, _without_config_version)
+    return spec.model_copy(update={"definition": definition})
+
+
+def _map_nodes(definition: Mapping[str, Json], change: Callable[[Json], Json]) -> dict[str, Json]:
     graph = definition.get("graph")
     if not isinstance(graph, Mapping):
         return dict(definition)
     nodes = graph.get("nodes")
     if not isinstance(nodes, list | tuple):
         return dict(definition)
-    return {**definition, "graph": {**graph, "nodes": [_comparable_node(n) for n in nodes]}}
+    return {**definition, "graph": {**graph, "nodes": [change(n) for n in nodes]}}
+
+
+def _without_config_version(node: Json) -> Json:
+    if not isinstance(node, Mapping) or "config_version" not in node:
+        return node
+    return {k: v for k, v in node.items() if k != "config_version"}
 
 
 def _fingerprint(spec: WorkflowSpec, salt: str) -> str:
@@ -103,11 +138,11 @@ def _digest(salt: str, payload: str) -> str:
     return "sha256:" + hashlib.sha256(salt.encode() + b"\0" + payload.encode()).hexdigest()
 
 
-def _comparable_node(node: Json) -> Json:
+def _comparable_node(node: Json, catalogue: Catalogue) -> Json:
     if not isinstance(node, Mapping):
         return node
     out: dict[str, Any] = {k: v for k, v in node.items() if k != "config_version"}
-    spec = NODE_TYPES.get(str(node.get("type")))
+    spec = catalogue.node_types.get(str(node.get("type")))
     config = node.get("config")
     if spec is not None and (config is None or isinstance(config, Mapping)):
         out["config"] = {**spec.config_defaults, **(config or {})}

@@ -185,6 +185,7 @@ class Change(FrozenModel):
     applied_hash: str | None = None  # hash of `after`, recorded in the lockfile on success
     prevent_destroy: bool = False
     duplicate_of: tuple[str, ...] = ()  # unmanaged workflows with the same name (creates only)
+    server_added: tuple[tuple[str, ...], ...] = ()  # keys only the server writes (never reverted)
 
 
 class StateRefresh(FrozenModel):

@@ -102,6 +102,7 @@ class ChangeDoc(FrozenModel):
     before: dict[str, Json] | None
     after: dict[str, Json] | None
     duplicate_of: list[str]
+    server_added: list[list[str]]
 
     @field_serializer("remote_updated_at")
     def _as_offset(self, value: datetime | None) -> str | None:
@@ -210,6 +211,7 @@ def _change_doc(change: Change, redactor: Redactor) -> ChangeDoc:
         before=_before_doc(change, redactor),
         after=None if change.after is None else redactor.json(change.after.model_dump()),
         duplicate_of=list(change.duplicate_of),
+        server_added=[list(path) for path in change.server_added],
     )
 
 
@@ -261,4 +263,5 @@ def _read_change(doc: ChangeDoc) -> Change:
         before=None if doc.before is None else WorkflowSpec.model_validate(doc.before),
         after=None if doc.after is None else WorkflowSpec.model_validate(doc.after),
         duplicate_of=tuple(doc.duplicate_of),
+        server_added=tuple(tuple(path) for path in doc.server_added),
     )

@@ -22,8 +22,10 @@ Pure: no IO, clock or environment. Guards raise `InputError`.
 from __future__ import annotations
 
 from onepin_sync.core.classify import Verdict, classify
-from onepin_sync.core.diff import changed_fields, spec_changes
+from onepin_sync.core.diff import added_by_server, changed_fields, spec_changes
 from onepin_sync.core.fingerprint import (
+    DEFAULT_COMPARISON,
+    Comparison,
     comparable,
     desired_fingerprint,
     remote_fingerprint,
@@ -67,9 +69,15 @@ def plan_changes(
     remote: RemoteState,
     state: StateFile,
     options: PlanOptions | None = None,
+    comparison: Comparison | None = None,
 ) -> Plan:
-    """Compute every change and lockfile refresh needed to make the workspace match the files."""
+    """Compute every change and lockfile refresh needed to make the workspace match the files.
+
+    `comparison` names the server's catalogue (its config defaults are filled on both sides of
+    a field diff); without it the bundled one is used.
+    """
     options = options or PlanOptions()
+    comparison = comparison or DEFAULT_COMPARISON
     _check_guards(desired, remote, state, options)
     secrets = Redactor(desired.secret_values)
     changes: list[Change] = []
@@ -98,7 +106,9 @@ def plan_changes(
                     _create_change(wanted, state.salt, Reason.MISSING_REMOTELY, unmanaged)
                 )
         else:
-            _plan_existing(wanted, entry, current, state.salt, secrets, options, changes, refreshes)
+            _plan_existing(
+                wanted, entry, current, state.salt, secrets, options, comparison, changes, refreshes
+            )
     changes.sort(key=lambda c: (_ACTION_ORDER[c.action], c.key))
     return Plan(
         changes=tuple(changes),
@@ -190,6 +200,7 @@ def _plan_existing(
     salt: str,
     secrets: Redactor,
     options: PlanOptions,
+    comparison: Comparison,
     changes: list[Change],
     refreshes: list[StateRefresh],
 ) -> None:
@@ -206,7 +217,11 @@ def _plan_existing(
             reason = Reason.DRIFT if verdict.remote_changed else None
             refreshes.append(StateRefresh(key=wanted.key, entry=accepted, reason=reason))
         return
-    field_changes = spec_changes(comparable(current.spec), comparable(wanted.spec))
+    differences = spec_changes(
+        comparable(current.spec, comparison), comparable(wanted.spec, comparison)
+    )
+    server_added = tuple(c.path for c in differences if added_by_server(c))
+    field_changes = tuple(c for c in differences if not added_by_server(c))
     if not field_changes:
         # The remote already matches the files; only the recorded hashes move.
         converged = accepted.model_copy(update={"applied_hash": desired_hash})
@@ -226,5 +241,6 @@ def _plan_existing(
             field_changes=field_changes,
             applied_hash=desired_hash,
             prevent_destroy=prevent_destroy,
+            server_added=server_added,
         )
     )

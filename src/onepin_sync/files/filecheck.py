@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from onepin_sync.core.catalog import NODE_TYPES
+from onepin_sync.core.catalog import BUNDLED, Catalogue, NodeTypeSpec
 from onepin_sync.files.fileformat import DESCRIPTION_REFUSED, NAME_REFUSED, WorkflowFile
 from onepin_sync.files.yamlcore import describe_value
 
@@ -273,7 +273,9 @@ def _where(text: str, positions: Sequence[int], start: int) -> str:
 # --- the graph -----------------------------------------------------------------------------------
 
 
-def graph_problems(data: Mapping[str, Any], context: MessageContext) -> list[FieldProblem]:
+def graph_problems(
+    data: Mapping[str, Any], context: MessageContext, catalogue: Catalogue = BUNDLED
+) -> list[FieldProblem]:
     """Catalogue types, unique ids, and references to nodes and ports, in the parsed file.
 
     Reads defensively: entries of the wrong shape were reported by `format_problems` and are
@@ -282,8 +284,9 @@ def graph_problems(data: Mapping[str, Any], context: MessageContext) -> list[Fie
     definition = _mapping(data.get("definition"))
     graph = _mapping(definition.get("graph"))
     problems: list[FieldProblem] = []
-    node_types = _check_nodes(graph.get("nodes"), context, problems)
-    _check_edges(graph.get("edges"), node_types, context, problems)
+    known = catalogue.node_types
+    node_types = _check_nodes(graph.get("nodes"), known, context, problems)
+    _check_edges(graph.get("edges"), node_types, known, context, problems)
     steps = _mapping(definition.get("execution")).get("steps")
     for index, step in enumerate(_list(steps)):
         if isinstance(step, str) and step not in node_types:
@@ -299,7 +302,10 @@ def _problem(path: FieldPath, message: str) -> FieldProblem:
 
 
 def _check_nodes(
-    nodes: Any, context: MessageContext, problems: list[FieldProblem]
+    nodes: Any,
+    known: Mapping[str, NodeTypeSpec],
+    context: MessageContext,
+    problems: list[FieldProblem],
 ) -> dict[str, str]:
     """Reports unknown types and duplicate ids; returns each node id's type ("" if unusable)."""
     node_types: dict[str, str] = {}
@@ -307,9 +313,9 @@ def _check_nodes(
     for index, node in _entries(nodes):
         path: FieldPath = ("definition", "graph", "nodes", index)
         node_id, node_type = node.get("id"), node.get("type")
-        if isinstance(node_type, str) and node_type not in NODE_TYPES:
-            known = closest_match(node_type, NODE_TYPES)
-            hint = f"; did you mean {known!r}?" if known else f" (known: {', '.join(NODE_TYPES)})"
+        if isinstance(node_type, str) and node_type not in known:
+            near = closest_match(node_type, known)
+            hint = f"; did you mean {near!r}?" if near else f" (known: {', '.join(known)})"
             message = f"unknown node type {context.quote(node_type)}{hint}"
             problems.append(_problem((*path, "type"), message))
         if not isinstance(node_id, str):
@@ -329,6 +335,7 @@ def _check_nodes(
 def _check_edges(
     edges: Any,
     node_types: Mapping[str, str],
+    known: Mapping[str, NodeTypeSpec],
     context: MessageContext,
     problems: list[FieldProblem],
 ) -> None:
@@ -356,7 +363,7 @@ def _check_edges(
                     _problem((*path, end), f"no node with id {context.quote(node_id)}{hint}")
                 )
                 continue
-            spec = NODE_TYPES.get(node_types[node_id])
+            spec = known.get(node_types[node_id])
             if spec is None or not isinstance(port, str):
                 continue
             direction, ports = (

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from onepin_sync.core.catalog import BUNDLED, Catalogue
 from onepin_sync.core.models import DesiredState, DesiredWorkflow, Json, Lifecycle, WorkflowSpec
 from onepin_sync.errors import Problem, WorkflowFileError
 from onepin_sync.files.discovery import WorkflowFileRef
@@ -39,8 +40,11 @@ from onepin_sync.files.yamlstrict import printable_path
 TOP_LEVEL = "a mapping with name and definition"
 
 
-def load_workflows(folder: Path, *, env: Mapping[str, str]) -> DesiredState:
-    """Every workflow file under `folder`, validated and interpolated with `env`.
+def load_workflows(
+    folder: Path, *, env: Mapping[str, str], catalogue: Catalogue = BUNDLED
+) -> DesiredState:
+    """Every workflow file under `folder`, validated (node types and ports against `catalogue`)
+    and interpolated with `env`.
 
     A missing folder is `folder_exists=False` with no workflows (the planner decides whether that
     is an error); an empty one is `folder_exists=True` with none. Raises WorkflowFileError with
@@ -60,7 +64,7 @@ def load_workflows(folder: Path, *, env: Mapping[str, str]) -> DesiredState:
     interpolator = Interpolator(env)
     workflows: dict[str, DesiredWorkflow] = {}
     for ref in refs:
-        workflow, file_problems = _load_file(ref, interpolator)
+        workflow, file_problems = _load_file(ref, interpolator, catalogue)
         problems.extend(file_problems)
         if workflow is not None:
             workflows[ref.key] = workflow
@@ -73,7 +77,7 @@ def load_workflows(folder: Path, *, env: Mapping[str, str]) -> DesiredState:
 
 
 def _load_file(
-    ref: WorkflowFileRef, interpolator: Interpolator
+    ref: WorkflowFileRef, interpolator: Interpolator, catalogue: Catalogue
 ) -> tuple[DesiredWorkflow | None, list[Problem]]:
     value, text, problems = read_yaml_file(
         ref.path, ref.display, on_string=interpolator, top_level=TOP_LEVEL
@@ -85,7 +89,7 @@ def _load_file(
     field_problems = (
         format_problems(value, context)
         + text_problems(value, context)
-        + graph_problems(value, context)
+        + graph_problems(value, context, catalogue)
     )
     if field_problems:
         return None, [_located(ref, source, p) for p in field_problems]

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from onepin_sync.core.diff import json_equal
+from onepin_sync.core.diff import FILE_KEYS, json_equal
 from onepin_sync.core.models import Json, Lifecycle, WorkflowSpec
 from onepin_sync.files.yamlcore import resolve_plain
 from onepin_sync.files.yamlstrict import parse_document
@@ -84,19 +84,32 @@ def workflow_yaml(
 
 
 def _file_definition(definition: Mapping[str, Json]) -> dict[str, Json]:
+    """The definition as a file holds it: server bookkeeping (`config_version`) and keys no file
+    can hold (a newer server's additions, `core.diff.FILE_KEYS`) left out; plans show those as
+    added by the server, never as changes."""
     graph = definition.get("graph")
     graph = graph if isinstance(graph, Mapping) else {}
     nodes = []
     for node in graph.get("nodes") or []:
-        entry = {k: v for k, v in node.items() if k != "config_version"}
+        entry = {k: v for k, v in node.items() if k in _NODE and k != "config_version"}
         if isinstance(entry.get("position"), Mapping):
-            entry["position"] = {k: _whole(v) for k, v in entry["position"].items()}
+            position = entry["position"]
+            entry["position"] = {k: _whole(v) for k, v in position.items() if k in _POSITION}
         nodes.append(entry)
-    result: dict[str, Json] = {"graph": {"nodes": nodes, "edges": list(graph.get("edges") or [])}}
+    edges = [
+        {k: v for k, v in edge.items() if k in _EDGE} if isinstance(edge, Mapping) else edge
+        for edge in graph.get("edges") or []
+    ]
+    result: dict[str, Json] = {"graph": {"nodes": nodes, "edges": edges}}
     for key, value in definition.items():
-        if key != "graph":
+        if key in FILE_KEYS[("definition",)] and key != "graph":
             result[key] = value
     return result
+
+
+_NODE = FILE_KEYS[("definition", "graph", "nodes")]
+_EDGE = FILE_KEYS[("definition", "graph", "edges")]
+_POSITION = FILE_KEYS[("definition", "graph", "nodes", "position")]
 
 
 def _whole(value: Json) -> Json:

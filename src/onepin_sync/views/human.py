@@ -132,6 +132,9 @@ def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:
     elif change.action is Action.UPDATE:
         for field_change in change.field_changes:
             yield from _field_lines(field_change, redactor)
+        if change.server_added:
+            added = ", ".join(redactor.text(format_path(path)) for path in change.server_added)
+            yield Text(f"        (added by the server, kept as it is: {added})", style="dim")
 
 
 def _created_lines(spec: WorkflowSpec, redactor: Redactor) -> Iterator[Text]:

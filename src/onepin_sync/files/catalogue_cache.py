@@ -1,0 +1,45 @@
+"""The node catalogue a server last served, cached per target in `.onepin-sync/` with its fetch
+time, so that offline `validate` and the next run check files against what that server knows
+(a node type newer than the bundled snapshot) before they talk to it. A cache that cannot be
+read is ignored: the bundled snapshot is the fallback, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from onepin_sync.core.catalog import BUNDLED, Catalogue, catalogue_from_nodes
+from onepin_sync.files.reader import read_text
+from onepin_sync.files.writer import atomic_write
+
+
+def cache_path(local_dir: Path, api_url: str) -> Path:
+    """Where the catalogue of the target `api_url` is cached."""
+    digest = hashlib.sha256(api_url.encode()).hexdigest()[:16]
+    return local_dir / f"catalogue.{digest}.json"
+
+
+def cached_catalogue(local_dir: Path, api_url: str) -> Catalogue:
+    """The cached catalogue of `api_url`, else the bundled snapshot."""
+    try:
+        raw = json.loads(read_text(cache_path(local_dir, api_url)))
+        if raw.get("api_url") != api_url:
+            return BUNDLED
+        source = f"the catalogue {api_url} served at {raw['fetched_at']}"
+        return catalogue_from_nodes(raw["node_types"], source)
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        return BUNDLED
+
+
+def cache_catalogue(local_dir: Path, api_url: str, node_types: list[object]) -> None:
+    """Record what `api_url` served as its node catalogue (the `data` of `GET /api/v1/nodes`)."""
+    document = {
+        "api_url": api_url,
+        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "node_types": node_types,
+    }
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    atomic_write(cache_path(local_dir, api_url), text)
