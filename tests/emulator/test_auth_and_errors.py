@@ -13,11 +13,15 @@ from onepin_sync.emulator.keys import ALL_SCOPES
 ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/api/v1/workflows", None),
     ("POST", "/api/v1/workflows", {}),
-    ("GET", f"/api/v1/workflows/{uuid.uuid4()}", None),
-    ("PUT", f"/api/v1/workflows/{uuid.uuid4()}", {"name": "x", "definition": {}}),
-    ("PATCH", f"/api/v1/workflows/{uuid.uuid4()}", {"name": "x"}),
-    ("DELETE", f"/api/v1/workflows/{uuid.uuid4()}", None),
-    ("POST", f"/api/v1/workflows/{uuid.uuid4()}/duplicate", None),
+    ("GET", "/api/v1/workflows/00000000-0000-4000-8000-000000000001", None),
+    (
+        "PUT",
+        "/api/v1/workflows/00000000-0000-4000-8000-000000000002",
+        {"name": "x", "definition": {}},
+    ),
+    ("PATCH", "/api/v1/workflows/00000000-0000-4000-8000-000000000003", {"name": "x"}),
+    ("DELETE", "/api/v1/workflows/00000000-0000-4000-8000-000000000004", None),
+    ("POST", "/api/v1/workflows/00000000-0000-4000-8000-000000000005/duplicate", None),
     ("POST", "/api/v1/workflows/validate", {"definition": {}}),
     ("GET", "/api/v1/auth/whoami", None),
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -256,8 +256,8 @@ async def prepare(
             task.cancel()
         raise
     listed_at = client.server_now() - (datetime.now(UTC) - started)
-    prepared = await _settle(inputs, state, lines, workflows, listed_at, client, ui, persist)
-    return replace(prepared, comparison=comparison)
+    settling = _Settling(lines, workflows, listed_at, comparison)
+    return await _settle(inputs, state, settling, client, ui, persist)
 
 
 async def _server_comparison(
@@ -276,16 +276,28 @@ async def _server_comparison(
     return Comparison(catalogue=catalogue)
 
 
+@dataclass(frozen=True)
+class _Settling:
+    """What settling an interrupted run works from."""
+
+    lines: list[JournalLine]  # the journal (maybe empty)
+    listing: list[RemoteWorkflow]
+    listed_at: datetime  # server time
+    comparison: Comparison
+
+
 async def _settle(
     inputs: Inputs,
     state: StateFile,
-    lines: list[JournalLine],
-    listing: list[RemoteWorkflow],
-    listed_at: datetime,
+    settling: _Settling,
     client: OnepinClient,
     ui: Ui,
     persist: bool,
 ) -> Prepared:
+    """Settle the journal, then the pending creates (after the few seconds a just-sent one may
+    still need), recording the result when `persist`."""
+    lines, listing, listed_at = settling.lines, settling.listing, settling.listed_at
+    comparison = settling.comparison
     store = inputs.store
     holder = None if persist or not lines else store.live_holder()
     if holder is not None:
@@ -293,9 +305,9 @@ async def _settle(
             f"an apply is running (pid {holder.get('pid')}, since {holder.get('created_at')}); "
             "this plan does not include the writes it has in progress"
         )
-        return Prepared(state, listing)
+        return Prepared(state, listing, comparison)
     by_id = {w.id: w for w in listing}
-    settlement = await settle_journal(lines, state, inputs.desired, client, by_id)
+    settlement = await settle_journal(lines, state, inputs.desired, client, by_id, comparison)
     secrets = Redactor(inputs.desired.secret_values)
     wait = max((settle_wait(p, listed_at) for p in settlement.state.pending.values()), default=0)
     if wait > 0:
@@ -322,4 +334,4 @@ async def _settle(
             store.remove_journal()
     elif notes:
         ui.warn("the next apply records these in the lockfile")
-    return Prepared(settled, listing)
+    return Prepared(settled, listing, comparison)

@@ -20,8 +20,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from onepin_sync.api.remote import WorkflowApi
-from onepin_sync.core.diff import spec_changes
-from onepin_sync.core.fingerprint import comparable, desired_fingerprint
+from onepin_sync.core.diff import added_by_server, spec_changes
+from onepin_sync.core.fingerprint import (
+    DEFAULT_COMPARISON,
+    Comparison,
+    comparable,
+    desired_fingerprint,
+)
 from onepin_sync.core.models import (
     Action,
     DesiredState,
@@ -56,9 +61,11 @@ async def settle_journal(
     desired: DesiredState,
     api: WorkflowApi,
     listed: Mapping[str, RemoteWorkflow],
+    comparison: Comparison = DEFAULT_COMPARISON,
 ) -> Settlement:
     """The lockfile with every write the journal proves recorded, and every unanswered create
-    pending. `listed` is the run's listing, by id."""
+    pending. `listed` is the run's listing, by id; `comparison` says how an update that may
+    have landed is compared with what the workspace holds (the server's catalogue)."""
     begin = next((line for line in lines if isinstance(line, JournalBegin)), None)
     if begin is None:
         return Settlement(state, ())
@@ -83,7 +90,9 @@ async def settle_journal(
             if pended:
                 notes.append(pended)
         elif intent.action is Action.UPDATE:
-            notes.append(_settle_update(intent, state.salt, desired, listed, workflows, secrets))
+            notes.append(
+                _settle_update(intent, state.salt, desired, listed, workflows, secrets, comparison)
+            )
         else:
             notes.append(await _settle_delete(intent, api, listed, workflows))
     if workflows == dict(state.workflows) and pending == dict(state.pending):
@@ -147,6 +156,7 @@ def _settle_update(
     listed: Mapping[str, RemoteWorkflow],
     workflows: dict[str, StateEntry],
     secrets: Redactor,
+    comparison: Comparison,
 ) -> str:
     key = intent.key
     assert intent.remote_id is not None
@@ -155,7 +165,12 @@ def _settle_update(
     current = listed.get(intent.remote_id)
     if spec is None:
         return f"{key}: interrupted update cannot be checked (its file changed since)"
-    if current is None or spec_changes(comparable(current.spec), comparable(spec)):
+    differences = (
+        None
+        if current is None
+        else spec_changes(comparable(current.spec, comparison), comparable(spec, comparison))
+    )
+    if current is None or differences is None or any(not added_by_server(c) for c in differences):
         return f"{key}: interrupted update had not landed; it is planned again"
     workflows[key] = entry_for(
         current, intent.applied_hash, salt, intent.prevent_destroy, secrets=secrets
