@@ -174,16 +174,7 @@ class ApiSession:
                     return result
             failure = self._failure(kind, where, result)
             if kind is RequestKind.CREATE and failure.ambiguous and started_at is not None:
-                answered = failure.error.status in ANSWERED_STATUSES
-                raise AmbiguousCreateError(
-                    f"{failure.error}; the workflow may or may not have been created",
-                    started_at=started_at,
-                    status=failure.error.status,
-                    code=failure.error.code,
-                    request_id=failure.error.request_id,
-                    answered=answered,
-                    retry_after=self._delay(retry, result) if answered else None,
-                ) from failure.cause
+                raise self._ambiguous(failure, started_at, retry, result) from failure.cause
             if not failure.retryable:
                 raise failure.error from failure.cause
             if retry >= self._settings.max_retries:
@@ -197,6 +188,26 @@ class ApiSession:
             self.emit(f"{where}: {failure.reason}; retry {retry + 1} of {of} in {delay:.2f} s")
             await self._sleep(delay)
             retry += 1
+
+    def _ambiguous(
+        self,
+        failure: _Failure,
+        started_at: datetime,
+        retry: int,
+        result: httpx.Response | httpx.RequestError,
+    ) -> AmbiguousCreateError:
+        """A create that may or may not have made a workflow; `answered` when the server
+        finished with it (408, 409, 429), with the wait it asked for."""
+        answered = failure.error.status in ANSWERED_STATUSES
+        return AmbiguousCreateError(
+            f"{failure.error}; the workflow may or may not have been created",
+            started_at=started_at,
+            status=failure.error.status,
+            code=failure.error.code,
+            request_id=failure.error.request_id,
+            answered=answered,
+            retry_after=self._delay(retry, result) if answered else None,
+        )
 
     def _failure(
         self, kind: RequestKind, where: str, result: httpx.Response | httpx.RequestError
