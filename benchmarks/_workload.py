@@ -11,7 +11,7 @@ Everything is deterministic: file `i` depends only on (SEED, i), so the first 1,
 
 Seeding writes straight into the emulator's SQLite file through `WorkflowStore` (10,000 POSTs over
 HTTP would dominate the run) and builds each lockfile entry with the library's own
-`remote_entry`, from the exact JSON the listing serves, so the workspace and lockfile are what
+`entry_for`, from the exact JSON the listing serves, so the workspace and lockfile are what
 `apply` would have left behind: a plan over them must be empty (the benchmarks check it).
 
 Measured runs happen in a fresh Python process per case (`run_worker`, `worker_main`), so peak
@@ -43,9 +43,10 @@ from typing import Any, Self
 import httpx
 import yaml
 
-from onepin_sync.core.fingerprint import spec_hash
+from onepin_sync.core.fingerprint import desired_fingerprint
 from onepin_sync.core.models import RemoteWorkflow, StateEntry, StateFile
-from onepin_sync.core.planner import remote_entry
+from onepin_sync.core.redact import Redactor
+from onepin_sync.core.transitions import entry_for
 from onepin_sync.emulator.control import EmulatorControl, RequestRecord, WorkspaceKey
 from onepin_sync.emulator.embedded import EmbeddedEmulator
 from onepin_sync.emulator.store import WorkflowStore
@@ -55,10 +56,17 @@ from onepin_sync.files.loader import load_workflows
 from onepin_sync.state.lockfile import write_lockfile
 
 SEED = 20_241_128
-PAGE_SIZE = 100  # the client's listing page size (client.PAGE_SIZE)
+PAGE_SIZE = 100  # the client's listing page size (api.client.PAGE_SIZE)
 BENCH_LINEAGE = "6d7b1c1e-5a43-4b8e-9d0e-000000000b01"
 BENCH_SALT = "0123456789abcdef0123456789abcdef"
 LISTING_PATH = "/api/v1/workflows"
+WHOAMI_PATH = "/api/v1/auth/whoami"
+NODES_PATH = "/api/v1/nodes"
+SESSION_SIGNATURES = frozenset({("GET", WHOAMI_PATH, "", 200), ("GET", NODES_PATH, "", 200)})
+"""(method, path, query, status) of what every run that talks to the API sends once besides
+the listing: the key's identity (the lockfile's workspace binding) and the server's node
+catalogue (specs are compared with its defaults); both go out with the first listing page."""
+SESSION_REQUESTS = len(SESSION_SIGNATURES)
 HEADER = "# yaml-language-server: $schema=../../../schemas/workflow.schema.json\n"
 
 # --- realistic workflow files --------------------------------------------------------------------
@@ -342,6 +350,7 @@ class BenchEmulator:
         """A new workspace holding every workflow of `folder`, and the lockfile managing them."""
         workspace = self.new_workspace()
         desired = load_workflows(folder, env={})
+        secrets = Redactor(desired.secret_values)
         entries: dict[str, StateEntry] = {}
         store = WorkflowStore.open(self.db_path)  # a second connection; the file is in WAL mode
         try:
@@ -362,9 +371,9 @@ class BenchEmulator:
                 listed = RemoteWorkflow.model_validate(
                     json.loads(json.dumps(workflow_json(record)))
                 )
-                applied = spec_hash(spec, BENCH_SALT)
+                applied = desired_fingerprint(spec, BENCH_SALT)
                 prevent = wanted.lifecycle.prevent_destroy
-                entries[key] = remote_entry(listed, applied, BENCH_SALT, prevent)
+                entries[key] = entry_for(listed, applied, BENCH_SALT, prevent, secrets=secrets)
         finally:
             store.close()
         state = StateFile(
@@ -372,6 +381,7 @@ class BenchEmulator:
             serial=1,
             salt=BENCH_SALT,
             api_url=self.base_url,
+            workspace=workspace.workspace_id,  # the key's workspace (whoami), or the run exits 3
             workflows=entries,
         )
         write_lockfile(lockfile, state)

@@ -9,8 +9,9 @@ lockfile, then runs `cli.run(["apply", "--auto-approve", ...])` in a fresh Pytho
 time and peak RSS are the command's own. Cases:
 
     create P=8|16   N creates (default 1,000) with --parallelism P. Requests must be exactly:
-                    1 listing before (the workspace is empty) + N POSTs + ceil(N/100) verification
-                    listing pages, all successful.
+                    1 whoami + 1 node catalogue (both with the first listing page) + 1 listing
+                    before (the workspace is empty) + N POSTs + ceil(N/100) verification listing
+                    pages, all successful.
     rate-limit      200 creates against an emulator limiting the key to 600 requests/min whose
                     bucket other jobs have already spent, so every request waits for a token.
     429-storm       200 creates while a run of POSTs is answered 429 (Retry-After: 1).
@@ -108,8 +109,10 @@ def create_case(
     workspace = emulator.new_workspace()
     measured = apply_until_converged(case_dir, files, workspace, emulator, parallelism, profile)
     methods = Counter((r.method, r.path, r.status) for r in measured.requests)
-    listing = [r for r in measured.requests if r.method == "GET"]
+    listing = [r for r in measured.requests if (r.method, r.path) == ("GET", w.LISTING_PATH)]
     expected = {
+        ("GET", w.WHOAMI_PATH, 200): 1,
+        ("GET", w.NODES_PATH, 200): 1,
         ("POST", w.LISTING_PATH, 201): n,
         ("GET", w.LISTING_PATH, 200): 1 + w.listing_pages(n),
     }

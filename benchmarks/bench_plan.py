@@ -16,9 +16,11 @@ peak RSS. Cases:
                     (so its RSS and CPU count; the other cases keep it in the harness process)
     naive           the approach onepin-sync avoids: one GET per managed workflow
 
-Every case checks the request log: a plan must cost exactly ceil(N/100) listing requests
-(`include_definition=true&limit=100`) and nothing else; naive costs N GETs. A wrong count, a
-wrong plan or a missed target makes the script exit 1.
+Every case checks the request log: a plan must cost exactly 2 + ceil(N/100) requests, one
+`GET /api/v1/auth/whoami` (the lockfile's workspace binding) and one `GET /api/v1/nodes` (the
+server's catalogue), both sent with the first page, and ceil(N/100) listing pages
+(`include_definition=true&limit=100`), nothing else; naive costs N GETs. A wrong count, a wrong
+plan or a missed target makes the script exit 1.
 """
 
 from __future__ import annotations
@@ -137,14 +139,17 @@ def run_case(
         expected = n
         wrong = [r for r in requests if r[0] != "GET" or r[1] == w.LISTING_PATH or r[3] != 200]
     else:
-        expected = pages
+        expected = w.SESSION_REQUESTS + pages
         wanted_query = re.compile(r"include_definition=true&limit=100&offset=\d+")
-        wrong = [
+        listing = [
             r
             for r in requests
-            if (r[0], r[1], r[3]) != ("GET", w.LISTING_PATH, 200)
-            or not wanted_query.fullmatch(r[2])
+            if (r[0], r[1], r[3]) == ("GET", w.LISTING_PATH, 200) and wanted_query.fullmatch(r[2])
         ]
+        session = [r for r in requests if r in w.SESSION_SIGNATURES]
+        wrong = [r for r in requests if r not in listing and r not in session]
+        if len(listing) != pages or len(session) != len(set(session)):
+            wrong.append(f"{len(listing)} listing pages (not {pages}), session requests {session}")
         updates = prepared.changed if case == "1%-changed" else 0
         outcome = result.extra["outcome"]
         if outcome != {"code": 2 if updates else 0, "create": 0, "update": updates, "delete": 0}:

@@ -67,6 +67,7 @@ class Problem:
     line: int | None
     column: int | None
     message: str
+    catalogue: bool = False  # an unknown node type or port: a newer server's catalogue may know it
 
     def __str__(self) -> str:
         where = self.path
@@ -79,6 +80,11 @@ class Problem:
 
 class WorkflowFileError(InputError):
     """Every problem found across all workflow files (or the project file), reported together."""
+
+    @property
+    def only_catalogue(self) -> bool:
+        """Whether every problem is a node type or port the checked catalogue lacks."""
+        return all(p.catalogue for p in self.problems)
 
     def __init__(self, problems: list[Problem], where: str = "workflow files") -> None:
         self.problems = tuple(problems)

@@ -23,7 +23,7 @@ from onepin_sync.commands.context import (
     Ui,
     connect,
     prepare,
-    read_inputs,
+    read_inputs_online,
     redactor_for,
     state_for,
 )
@@ -88,7 +88,7 @@ async def run(settings: ApplySettings, env: RunEnvironment, ui: Ui) -> ApplyOutc
             "apply needs approval: pass --auto-approve (CI) or run it in a terminal, "
             "or apply a saved plan file"
         )
-    inputs = read_inputs(settings.target, env, ui)
+    inputs = await read_inputs_online(settings.target, env, ui)
     with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
         async with connect(inputs, settings.client, env) as (target, client):
             return await _apply_locked(settings, inputs, target, client, ui)

@@ -9,7 +9,7 @@ client `connect` yields, and the terminal only through `Ui`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +26,7 @@ from onepin_sync.core.models import DesiredState, Json, Plan, RemoteWorkflow, St
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ChangeResult
 from onepin_sync.core.settlement import settle_pending
-from onepin_sync.errors import ApiError, InputError
+from onepin_sync.errors import ApiError, InputError, WorkflowFileError
 from onepin_sync.files.catalogue_cache import cache_catalogue, cached_catalogue
 from onepin_sync.files.loader import load_workflows
 from onepin_sync.files.project import ProjectPaths, TargetOptions, load_project
@@ -123,14 +123,27 @@ async def connect(
     inputs: Inputs, client_options: ClientOptions, env: RunEnvironment
 ) -> AsyncIterator[tuple[Target, OnepinClient]]:
     """The target and a client for it, running the embedded emulator for `--emulator`."""
+    secrets = inputs.desired.secret_values  # masked in every error and --debug line too
+    async with connect_target(inputs.paths, inputs.target, secrets, client_options, env) as pair:
+        yield pair
+
+
+@asynccontextmanager
+async def connect_target(
+    paths: ProjectPaths,
+    target: Target | None,
+    secrets: Iterable[str],
+    client_options: ClientOptions,
+    env: RunEnvironment,
+) -> AsyncIterator[tuple[Target, OnepinClient]]:
+    """A client for `target`, or for the embedded emulator when it is None (`--emulator`)."""
     emulator = None
-    target = inputs.target
     if target is None:
         from onepin_sync.emulator import EmulatorError
         from onepin_sync.emulator.embedded import start_embedded
 
         try:
-            emulator = start_embedded(inputs.paths.local_dir / "emulator.db")
+            emulator = start_embedded(paths.local_dir / "emulator.db")
         except EmulatorError as exc:
             raise InputError(str(exc)) from None
         target = Target(
@@ -149,12 +162,30 @@ async def connect(
             parallelism=client_options.parallelism,
             rps=client_options.rps,
         )
-        secrets = inputs.desired.secret_values  # masked in every error and --debug line too
         async with OnepinClient(settings, log=env.log, secrets=secrets) as client:
             yield target, client
     finally:
         if emulator is not None:
             emulator.stop()
+
+
+async def read_inputs_online(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
+    """`read_inputs` for a run that talks to the API: when the files' only problems are node
+    types or ports the known catalogue lacks, the server's catalogue is read (one request,
+    public) and cached, and the files are checked again against it."""
+    try:
+        return read_inputs(options, env, ui)
+    except WorkflowFileError as exc:
+        if not exc.only_catalogue:
+            raise
+        paths, env_config = load_project(options, env.cwd)
+        target = None
+        if not options.emulator:
+            target = resolve_target(options, env_config, env.environ, env.home, [])
+        async with connect_target(paths, target, (), ClientOptions(), env) as (resolved, client):
+            served = await client.list_node_types()
+        cache_catalogue(paths.local_dir, resolved.api_url, served)
+        return read_inputs(options, env, ui)
 
 
 def state_for(inputs: Inputs, target: Target) -> StateFile:

@@ -18,7 +18,7 @@ from onepin_sync.commands.context import (
     Ui,
     connect,
     prepare,
-    read_inputs,
+    read_inputs_online,
 )
 from onepin_sync.core.fingerprint import desired_fingerprint
 from onepin_sync.core.models import StateRefresh, WorkflowSpec
@@ -51,7 +51,7 @@ class ImportOutcome:
 
 
 async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOutcome:
-    inputs = read_inputs(settings.target, env, ui)
+    inputs = await read_inputs_online(settings.target, env, ui)
     if settings.key is not None:
         _check_key(settings.key)
     with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):

@@ -18,7 +18,7 @@ from onepin_sync.commands.context import (
     Ui,
     connect,
     prepare,
-    read_inputs,
+    read_inputs_online,
     redactor_for,
 )
 from onepin_sync.core.models import Plan
@@ -54,7 +54,7 @@ class PlanOutcome:
 
 
 async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcome:
-    inputs = read_inputs(settings.target, env, ui)
+    inputs = await read_inputs_online(settings.target, env, ui)
     async with connect(inputs, settings.client, env) as (target, client):
         prepared = await prepare(inputs, target, client, ui, persist=False)
         state = prepared.state

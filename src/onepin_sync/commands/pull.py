@@ -21,7 +21,7 @@ from onepin_sync.commands.context import (
     Ui,
     connect,
     prepare,
-    read_inputs,
+    read_inputs_online,
 )
 from onepin_sync.core.classify import Verdict, classify
 from onepin_sync.core.fingerprint import desired_fingerprint, remote_fingerprint
@@ -51,7 +51,7 @@ class PullOutcome:
 
 
 async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcome:
-    inputs = read_inputs(settings.target, env, ui)
+    inputs = await read_inputs_online(settings.target, env, ui)
     with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
         async with connect(inputs, settings.client, env) as (target, client):
             prepared = await prepare(inputs, target, client, ui, persist=True)

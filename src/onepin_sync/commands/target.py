@@ -66,16 +66,36 @@ def resolve_target(
             "no Onepin API key: pass --api-key, set ONEPIN_API_KEY, or run `onepin login` "
             "(or try the local emulator with --emulator)"
         )
-    base_url = (
+    base_url = _base_url(options, env_config, environ, credentials)
+    check_base_url(base_url)
+    workspace = options.workspace or env_config.workspace or environ.get("ONEPIN_WORKSPACE_ID")
+    return Target(base_url=base_url, api_key=api_key, workspace=workspace or None, api_url=base_url)
+
+
+def target_label(
+    options: TargetOptions, env_config: EnvironmentConfig, environ: Mapping[str, str], home: Path
+) -> str:
+    """What the lockfile and the catalogue cache call the target, resolved without a key (for
+    offline `validate`): the base URL, or the embedded emulator's label."""
+    if options.emulator:
+        return EMULATOR_API_URL
+    credentials = _read_credentials(home, [])
+    return _base_url(options, env_config, environ, credentials)
+
+
+def _base_url(
+    options: TargetOptions,
+    env_config: EnvironmentConfig,
+    environ: Mapping[str, str],
+    credentials: Mapping[str, str],
+) -> str:
+    return (
         options.base_url
         or env_config.base_url
         or environ.get("ONEPIN_BASE_URL")
         or credentials.get("base_url")
         or DEFAULT_BASE_URL
     ).rstrip("/")
-    check_base_url(base_url)
-    workspace = options.workspace or env_config.workspace or environ.get("ONEPIN_WORKSPACE_ID")
-    return Target(base_url=base_url, api_key=api_key, workspace=workspace or None, api_url=base_url)
 
 
 def check_base_url(url: str) -> None:

@@ -13,12 +13,14 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
-    read_inputs,
+    read_inputs_online,
     redactor_for,
     require_folder,
 )
+from onepin_sync.commands.target import target_label
 from onepin_sync.core.redact import NO_SECRETS, Redactor
 from onepin_sync.errors import ExitCode, InputError
+from onepin_sync.files.catalogue_cache import cached_catalogue
 from onepin_sync.files.loader import load_workflows
 from onepin_sync.files.project import TargetOptions, load_project
 
@@ -46,12 +48,14 @@ class ValidateOutcome:
 
 async def run(settings: ValidateSettings, env: RunEnvironment, ui: Ui) -> ValidateOutcome:
     if not settings.online:
-        paths, _ = load_project(settings.target, env.cwd)
-        desired = load_workflows(paths.workflows, env=env.environ)
+        paths, env_config = load_project(settings.target, env.cwd)
+        label = target_label(settings.target, env_config, env.environ, env.home)
+        catalogue = cached_catalogue(paths.local_dir, label)  # the server's, once a run read it
+        desired = load_workflows(paths.workflows, env=env.environ, catalogue=catalogue)
         if not desired.folder_exists:
             raise InputError(f"workflows folder {paths.workflows} does not exist")
         return ValidateOutcome(len(desired.workflows), {})
-    inputs = read_inputs(settings.target, env, ui)
+    inputs = await read_inputs_online(settings.target, env, ui)
     require_folder(inputs)
     workflows = inputs.desired.workflows
     async with connect(inputs, ClientOptions(), env) as (target, client):

@@ -43,6 +43,7 @@ class FieldProblem:
     path: FieldPath
     message: str
     at: Literal["key", "value"] = "value"
+    catalogue: bool = False  # a node type or port the catalogue checked against lacks
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +318,9 @@ def _check_nodes(
             near = closest_match(node_type, known)
             hint = f"; did you mean {near!r}?" if near else f" (known: {', '.join(known)})"
             message = f"unknown node type {context.quote(node_type)}{hint}"
-            problems.append(_problem((*path, "type"), message))
+            problems.append(
+                FieldProblem((*path, "type"), _at((*path, "type"), message), "value", True)
+            )
         if not isinstance(node_id, str):
             continue
         if node_id in first_index:
@@ -375,7 +378,8 @@ def _check_edges(
                     f"{context.quote(port)} is not an {direction} of {spec.node_type} ({have})"
                     + context.did_you_mean(port, ports)
                 )
-                problems.append(_problem((*path, port_field), message))
+                at_port: FieldPath = (*path, port_field)
+                problems.append(FieldProblem(at_port, _at(at_port, message), catalogue=True))
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -102,7 +102,7 @@ def _os_message(error: OSError) -> str:
 
 def _located(ref: WorkflowFileRef, source: SourceMap, problem: FieldProblem) -> Problem:
     line, column = source.locate(problem.path, problem.at)
-    return Problem(ref.display, line, column, problem.message)
+    return Problem(ref.display, line, column, problem.message, catalogue=problem.catalogue)
 
 
 def _desired_workflow(ref: WorkflowFileRef, data: Mapping[str, Any]) -> DesiredWorkflow:
