@@ -403,9 +403,11 @@ def drain_rate_limit(workspace: Workspace, per_minute: int) -> None:
 
 @dataclass(frozen=True)
 class WorkerResult:
-    """What a worker process reports: wall time of the measured call, its peak RSS, extras."""
+    """What a worker process reports: wall time of the measured call, the CPU time the process
+    spent in it (user + system; on a busy machine wall grows, CPU much less), its peak RSS."""
 
     seconds: float
+    cpu_seconds: float
     peak_rss_mb: float
     extra: dict[str, Any]
 
@@ -434,6 +436,7 @@ def run_worker(script: Path, args: Sequence[str]) -> WorkerResult:
         raw = json.loads(out.read_text(encoding="utf-8"))
     return WorkerResult(
         seconds=raw.pop("seconds"),
+        cpu_seconds=raw.pop("cpu_seconds"),
         peak_rss_mb=raw.pop("peak_rss_mb"),
         extra=raw,
     )
@@ -448,12 +451,14 @@ def worker_main(
     """
     if profile is not None:
         measure = _profiled(measure, profile)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     extra = measure()
     seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - cpu0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     result = {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "peak_rss_mb": peak_kb / 1024,
         **extra,
     }

@@ -45,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     case=f"load N={n:,}",
                     figures={
                         "wall s": f"{result.seconds:.2f}",
+                        "cpu s": f"{result.cpu_seconds:.2f}",
                         "ms/file": f"{1000 * result.seconds / n:.2f}",
                         "nodes/file": f"{result.extra['nodes'] / n:.1f}",
                         "peak RSS MB": f"{result.peak_rss_mb:.0f}",

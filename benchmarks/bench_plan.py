@@ -178,6 +178,7 @@ def run_case(
         case=f"{case} N={n:,}",
         figures={
             "wall s": f"{result.seconds:.2f}",
+            "cpu s": f"{result.cpu_seconds:.2f}",
             "requests": str(len(requests)),
             "at 1000 req/min": _duration(budget_seconds),
             "peak RSS MB": f"{result.peak_rss_mb:.0f}",

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .definitions import pipeline, single_node
+from tests.samples import pipeline, single_node
 
 RUN_STATUSES = {"pending", "running", "completed", "failed", "cancelled", "paused"}
 SERVER_FIELDS = {

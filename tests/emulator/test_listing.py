@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from onepin_sync.emulator.control import EmulatorWorkspace
-
-from .definitions import pipeline
+from tests.samples import pipeline
 
 
 def create(api: httpx.Client, name: str, **body: Any) -> dict[str, Any]:

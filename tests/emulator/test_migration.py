@@ -7,8 +7,7 @@ import httpx
 
 from onepin_sync.core.fingerprint import canonical_json, comparable_definition
 from onepin_sync.emulator.migrate import migrate_definition
-
-from .definitions import pipeline
+from tests.samples import pipeline
 
 
 def test_rules_config_version_defaults_and_float_positions() -> None:

@@ -21,8 +21,7 @@ from onepin.errors import UnprocessableEntityError
 from onepin.types import GraphEdge, GraphNode, NodePosition, WorkflowDefinitionInput
 
 from onepin_sync.emulator.control import EmulatorWorkspace
-
-from .definitions import pipeline
+from tests.samples import pipeline
 
 ONEPIN = Path(sys.executable).parent / "onepin"
 

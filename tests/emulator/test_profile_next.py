@@ -14,8 +14,7 @@ import pytest
 from onepin_sync.emulator.control import EmulatorControl, EmulatorWorkspace
 from onepin_sync.emulator.embedded import EmbeddedEmulator, start_embedded
 from onepin_sync.emulator.errors import EmulatorError
-
-from .definitions import edge, pipeline
+from tests.samples import edge, pipeline
 
 WORKFLOWS = "/api/v1/workflows"
 

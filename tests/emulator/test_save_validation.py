@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .definitions import edge, pipeline, single_node
+from tests.samples import edge, pipeline, single_node
 
 Mutation = Callable[[dict[str, Any]], None]
 

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .definitions import edge, pipeline
+from tests.samples import edge, pipeline
 
 
 def validate(api: httpx.Client, definition: Any) -> dict[str, Any]:
