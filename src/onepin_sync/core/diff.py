@@ -12,8 +12,9 @@ Pure: no IO.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
+from onepin_sync.core.fingerprint import Comparison, comparable
 from onepin_sync.core.models import SPEC_FIELDS, FieldChange, Json, WorkflowSpec
 
 _ID_KEYED_LISTS = {("definition", "graph", "nodes"), ("definition", "graph", "edges")}
@@ -65,6 +66,25 @@ def spec_changes(before: WorkflowSpec, after: WorkflowSpec) -> tuple[FieldChange
     for field in SPEC_FIELDS:
         _diff(old[field], new[field], (field,), changes)
     return tuple(changes)
+
+
+class Differences(NamedTuple):
+    """How the workspace's spec differs from the file's, once both are comparable."""
+
+    changes: tuple[FieldChange, ...]  # what an update would change
+    server_added: tuple[tuple[str, ...], ...]  # keys only the server writes: kept, not changes
+
+
+def differences(
+    remote: WorkflowSpec, desired: WorkflowSpec, comparison: Comparison | None = None
+) -> Differences:
+    """The one comparison of a remote spec with a desired one (planner and journal recovery):
+    both brought to comparable form with `comparison`, keys a newer server added set apart."""
+    found = spec_changes(comparable(remote, comparison), comparable(desired, comparison))
+    return Differences(
+        tuple(c for c in found if not added_by_server(c)),
+        tuple(c.path for c in found if added_by_server(c)),
+    )
 
 
 def changed_fields(changes: Sequence[FieldChange]) -> tuple[str, ...]:

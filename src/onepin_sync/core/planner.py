@@ -22,11 +22,10 @@ Pure: no IO, clock or environment. Guards raise `InputError`.
 from __future__ import annotations
 
 from onepin_sync.core.classify import Verdict, classify
-from onepin_sync.core.diff import added_by_server, changed_fields, spec_changes
+from onepin_sync.core.diff import changed_fields, differences
 from onepin_sync.core.fingerprint import (
     DEFAULT_COMPARISON,
     Comparison,
-    comparable,
     desired_fingerprint,
     remote_fingerprint,
 )
@@ -217,11 +216,7 @@ def _plan_existing(
             reason = Reason.DRIFT if verdict.remote_changed else None
             refreshes.append(StateRefresh(key=wanted.key, entry=accepted, reason=reason))
         return
-    differences = spec_changes(
-        comparable(current.spec, comparison), comparable(wanted.spec, comparison)
-    )
-    server_added = tuple(c.path for c in differences if added_by_server(c))
-    field_changes = tuple(c for c in differences if not added_by_server(c))
+    field_changes, server_added = differences(current.spec, wanted.spec, comparison)
     if not field_changes:
         # The remote already matches the files; only the recorded hashes move.
         converged = accepted.model_copy(update={"applied_hash": desired_hash})

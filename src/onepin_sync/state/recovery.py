@@ -20,11 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from onepin_sync.api.remote import WorkflowApi
-from onepin_sync.core.diff import added_by_server, spec_changes
+from onepin_sync.core.diff import differences
 from onepin_sync.core.fingerprint import (
     DEFAULT_COMPARISON,
     Comparison,
-    comparable,
     desired_fingerprint,
 )
 from onepin_sync.core.models import (
@@ -165,12 +164,7 @@ def _settle_update(
     current = listed.get(intent.remote_id)
     if spec is None:
         return f"{key}: interrupted update cannot be checked (its file changed since)"
-    differences = (
-        None
-        if current is None
-        else spec_changes(comparable(current.spec, comparison), comparable(spec, comparison))
-    )
-    if current is None or differences is None or any(not added_by_server(c) for c in differences):
+    if current is None or differences(current.spec, spec, comparison).changes:
         return f"{key}: interrupted update had not landed; it is planned again"
     workflows[key] = entry_for(
         current, intent.applied_hash, salt, intent.prevent_destroy, secrets=secrets
