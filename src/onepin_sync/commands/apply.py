@@ -189,7 +189,12 @@ def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> Appl
         listed = remote.workflows.get(entry.id)
         if listed is not None:
             read = entry_for(
-                listed, entry.applied_hash, state.salt, entry.prevent_destroy, secrets=secrets
+                listed,
+                entry.applied_hash,
+                state.salt,
+                entry.prevent_destroy,
+                secret_paths=entry.secret_paths,
+                secrets=secrets,
             )
             if read != entry:
                 refreshes.append(StateRefresh(key=key, entry=read))
@@ -252,6 +257,7 @@ async def _execute_journalled(
             journal,
             settings.apply,
             secrets=redactor_for(inputs),
+            secret_paths={k: w.secret_paths for k, w in inputs.desired.workflows.items()},
             on_result=ui.progress,
             interrupted=lambda: bool(received),
             stop_now=stop_now,

@@ -77,6 +77,7 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
                         desired_fingerprint(reloaded.workflows[key].spec, state.salt),
                         state.salt,
                         reloaded.workflows[key].lifecycle.prevent_destroy,
+                        secret_paths=reloaded.workflows[key].secret_paths,
                     ),
                 )
                 for key, current in pulled.items()
