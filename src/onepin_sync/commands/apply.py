@@ -110,7 +110,7 @@ async def _apply_locked(
     else:
         remote = await read_remote(client, state, prepared.listing)
         plan = plan_changes(inputs.desired, remote, state, settings.plan)
-    ui.show_plan(plan, redactor_for(inputs, target))
+    ui.show_plan(plan, redactor_for(inputs, target, state=state, plan=plan))
     if not plan.has_changes and not plan.refreshes:
         return ApplyOutcome(plan, None, approved=True)
     _check_before_asking(plan, settings, ui)
