@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -99,6 +99,7 @@ def execute(
     options: ApplyOptions,
     *,
     secrets: Redactor | None = None,
+    secret_paths: Mapping[str, tuple[tuple[str, ...], ...]] | None = None,
     on_result: Callable[[ChangeResult], None] = lambda _: None,
     interrupted: Callable[[], bool] = lambda: False,
     stop_when: Callable[[], bool] | None = None,
@@ -132,6 +133,7 @@ def execute(
                 journal,
                 options,
                 secrets=secrets or Redactor(),
+                secret_paths=secret_paths,
                 on_result=on_result,
                 interrupted=interrupted,
                 stop_now=stop_now,

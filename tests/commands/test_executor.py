@@ -364,6 +364,32 @@ def test_secrets_are_masked_in_the_journal_and_the_lockfile(tmp_path: Path) -> N
     assert "s3cr3t" not in (tmp_path / "journal.jsonl").read_text()
 
 
+def test_what_a_write_records_says_where_the_files_put_secrets(tmp_path: Path) -> None:
+    """The places the desired workflow gives, not the lockfile's: the write replaced them."""
+    api = InMemoryWorkflowApi()
+    edited = api.add(APPLIED)
+    recorded = entry(APPLIED, edited).model_copy(update={"secret_paths": (("name",),)})
+    state = lockfile(edited=recorded)
+    api.lose_next_create("Lost", created=False)
+    plan = plan_of(
+        creating("new", NEW),
+        updating("edited", edited, EDITED),
+        creating("lost", spec(name="Lost")),
+        state=state,
+    )
+    places = {"new": (("name",),), "lost": (("description",),)}
+
+    result = execute(plan, api, state, tmp_path, ApplyOptions(parallelism=1), secret_paths=places)
+
+    assert result.state.workflows["new"].secret_paths == (("name",),)
+    assert result.state.workflows["edited"].secret_paths == ()  # the files put none there now
+    assert result.state.pending["lost"].secret_paths == (("description",),)
+    assert [o.entry for o in outcomes(tmp_path).values()] == [
+        result.state.workflows["new"],
+        result.state.workflows["edited"],
+    ]
+
+
 def test_a_second_interrupt_cancels_the_writes_in_flight(tmp_path: Path) -> None:
     api = InMemoryWorkflowApi()
     edited, removed = api.add(APPLIED), api.add(REMOVED)  # wf-1, wf-2

@@ -177,6 +177,22 @@ def test_toggling_prevent_destroy_only_refreshes_the_lockfile() -> None:
     assert refresh.entry.prevent_destroy is True
 
 
+def test_a_refresh_keeps_the_lockfiles_secret_places_and_adds_the_files() -> None:
+    """Nothing is written, so what the workspace holds where a secret was is still a secret."""
+    script = ("definition", "graph", "nodes[script]", "config", "script_text")
+    recorded = entry(A, R_A).model_copy(update={"secret_paths": (("description",),)})
+    want = desired(("k", A))
+    file = want.workflows["k"].model_copy(update={"secret_paths": (script,)})
+
+    plan = plan_changes(
+        want.model_copy(update={"workflows": {"k": file}}), remote_state(R_A), lockfile(k=recorded)
+    )
+
+    assert not plan.changes
+    (refresh,) = plan.refreshes
+    assert refresh.entry == recorded.model_copy(update={"secret_paths": (script, ("description",))})
+
+
 @pytest.mark.parametrize("folder_exists", [True, False], ids=["empty folder", "missing folder"])
 def test_refuses_to_delete_everything_when_the_folder_is_empty(folder_exists: bool) -> None:
     state = lockfile(k=entry(A, R_A))

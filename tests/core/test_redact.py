@@ -1,8 +1,11 @@
-"""Masking secrets, including the old value of a rotated secret (known only by its place)."""
+"""Masking secrets, including the old value of a rotated secret (known only by its place), and
+what the workspace holds where the files put a secret now or at the last apply."""
 
 from __future__ import annotations
 
-from onepin_sync.core.redact import MASK, Redactor
+from typing import Any
+
+from onepin_sync.core.redact import LEARNED_MIN, MASK, Redactor
 
 NEW = "token-2027"
 redactor = Redactor([NEW])
@@ -44,3 +47,67 @@ def test_other_lists_match_by_index_and_a_shape_change_masks_the_whole_value() -
 def test_without_secrets_nothing_changes() -> None:
     value = {"k": ["v", {"id": "x"}]}
     assert Redactor().beside(value, value) is value
+
+
+# --- by place: the workspace's side at a key's secret places ------------------------------------
+
+TOKEN = ("definition", "graph", "nodes[gen]", "config", "api_token")
+placed = Redactor([NEW], {"hotline": [("name",), TOKEN]})
+
+
+def _workspace_spec(name: str, token: str) -> dict[str, Any]:
+    nodes = [{"id": "gen", "config": {"api_token": token, "speed": 1}}, {"id": "out"}]
+    return {"name": name, "description": "d", "definition": {"graph": {"nodes": nodes}}}
+
+
+def test_the_workspace_spec_is_masked_at_the_secret_places_of_its_key_only() -> None:
+    old = _workspace_spec("Hotline token-2026", "token-2026")
+
+    masked = placed.remote("hotline", old)
+
+    assert masked == _workspace_spec(MASK, MASK)
+    assert placed.remote("other", old) == old  # other keys put no secret there
+    assert old == _workspace_spec("Hotline token-2026", "token-2026")  # never changed in place
+
+
+def test_by_place_and_beside_the_desired_spec_and_by_value_together() -> None:
+    old = _workspace_spec("Hotline", "token-2026")
+    old["description"] = "rotated from token-2025"
+    desired = {**_workspace_spec("Hotline", NEW), "description": f"uses {NEW}"}
+
+    masked = placed.remote("hotline", old, desired)
+
+    assert masked["description"] == MASK  # beside: the desired side holds a secret there
+    assert masked["name"] == MASK  # by place
+    assert placed.remote("hotline", {**old, "description": NEW})["description"] == MASK
+
+
+def test_a_field_is_masked_at_under_or_around_a_secret_place() -> None:
+    node = {"id": "gen", "config": {"api_token": "token-2026", "speed": 1}}
+
+    assert placed.remote_field("hotline", TOKEN, "token-2026") == MASK
+    assert placed.remote_field("hotline", TOKEN, "token-2026", "literal now") == MASK
+    assert placed.remote_field("hotline", TOKEN[:3], node) == {
+        "id": "gen",
+        "config": {"api_token": MASK, "speed": 1},
+    }
+    assert placed.remote_field("hotline", (*TOKEN[:4], "speed"), 1, 2) == 1
+    assert placed.remote_field("hotline", TOKEN[:2], {"nodes": "other"}) == {"nodes": MASK}
+
+
+def test_a_masked_place_is_never_masked_again() -> None:
+    inside = Redactor(["sit"], {"k": [("name",)]})  # a secret inside the mask's own text
+
+    assert inside.remote("k", {"name": "x"})["name"] == MASK
+    assert inside.text(MASK) == MASK
+
+
+def test_learning_masks_in_any_text_what_the_workspace_holds_at_secret_places() -> None:
+    old = _workspace_spec("Hotline", "token-2026")
+    learned = placed.learning([("hotline", old), ("other", _workspace_spec("x", "unrelated"))])
+
+    assert learned.text("server says: bad token-2026") == f"server says: bad {MASK}"
+    assert learned.text("unrelated Hotline") == f"unrelated {MASK}"  # its name, a place too
+    assert learned.text(f"{NEW} unrelated") == f"{MASK} unrelated"
+    short = _workspace_spec("x" * (LEARNED_MIN - 1), "on")
+    assert placed.learning([("hotline", short)]) is placed  # short values would blank out words

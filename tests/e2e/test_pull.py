@@ -76,6 +76,27 @@ def test_pull_refuses_files_with_interpolation(
     assert "${env.GREETING}" in project.path(KEY).read_text(encoding="utf-8")
 
 
+def test_pull_refuses_a_workflow_holding_secrets_the_file_no_longer_names(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOKEN", "vt-4Kq81ZpRa")
+    project.copy_examples()
+    document = project.read(KEY)
+    script = document["definition"]["graph"]["nodes"][0]["config"]
+    script["script_text"] = "Code ${secret.TOKEN}."
+    project.write(KEY, document)
+    assert project.run("apply", "--auto-approve").code == 0
+    script["script_text"] = "Code withheld."  # not applied yet: the workspace holds the secret
+    project.write(KEY, document)
+    _edit_remote(project, KEY, description="Tweaked in the web app.")
+
+    result = project.run("pull", "--force", KEY)
+
+    assert result.code == 3, result.output
+    assert "holds secrets in support/payment-reminder where the last apply" in result.stderr
+    assert "vt-4Kq81ZpRa" not in project.path(KEY).read_text(encoding="utf-8")
+
+
 def test_pull_with_nothing_to_pull_says_so(project: SyncProject) -> None:
     project.copy_examples()
     assert project.run("apply", "--auto-approve").code == 0

@@ -427,3 +427,35 @@ def test_a_loaded_state_round_trips_through_json(tmp_path: Path) -> None:
     for workflow in state.workflows.values():
         body = workflow.spec.to_api()
         assert json.loads(json.dumps(body)) == body
+
+
+SECRETS_FILE = """\
+name: "Hotline ${secret.HOTLINE}"
+description: "Built for ${env.COMPANY}"
+definition:
+  graph:
+    nodes:
+      - id: script
+        type: source_script
+        position: {x: 0, y: 0}
+        config: {script_text: "Your code is ${secret.TOKEN}.", tags: [a, "${secret.TOKEN}"]}
+      - {id: out, type: sink_preview, position: {x: 280, y: 0}}
+    edges:
+      - {id: e1, source: script, sourcePort: lines, target: out, targetPort: lines}
+"""
+
+
+def test_the_places_a_secret_went_are_recorded_never_its_value(tmp_path: Path) -> None:
+    env = {"HOTLINE": "hl-5512", "TOKEN": "vt-7Qz93", "COMPANY": "Northwind"}
+    folder = write_tree(tmp_path / "wf", {"a.yaml": SECRETS_FILE, "b.yaml": PIPELINE})
+
+    state = load(folder, env)
+
+    script = ("definition", "graph", "nodes[script]", "config")
+    assert state.workflows["a"].secret_paths == (
+        (*script, "script_text"),
+        (*script, "tags"),  # a list is one place, as the diff shows it
+        ("name",),
+    )  # not the description: ${env.X} is no secret
+    assert state.workflows["b"].secret_paths == ()
+    assert state.secret_values == {"hl-5512", "vt-7Qz93"}

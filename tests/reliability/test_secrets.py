@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import json
 import shutil
 import ssl
 import subprocess
@@ -23,6 +24,7 @@ import pytest
 
 from tests.reliability.harness import Tracked, assert_invariants, killed
 from tests.samples import tiny_workflow
+from tests.sync_project import CliResult
 
 VOICE_TOKEN = "vt-7Qz93LxPmW"  # a provider credential interpolated into a node config
 HOTLINE = "hl-5512-0199"  # a secret interpolated into a workflow's name
@@ -218,4 +220,114 @@ def test_tls_is_always_verified(sync: Tracked, tmp_path: Path) -> None:
     assert "verify_tls" in configured.stderr
     flagged = sync.run("plan", "--insecure")
     assert flagged.code == 3, flagged.output
+    assert_invariants(sync)
+
+
+# --- secrets the files no longer name: masked at the places the lockfile records --------------
+
+OLD_TOKEN = "vt-old-4Kq81ZpRa"  # what the workspace holds after the first apply
+NEW_TOKEN = "vt-new-9Xw27LmTc"
+
+
+def _applied_token_workflow(sync: Tracked, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`support/hotline` with `${secret.OLD}` in its name and its script, and one more workflow
+    (so the delete guard lets a delete through), applied."""
+    monkeypatch.setenv("OLD", OLD_TOKEN)
+    sync.secrets.add(OLD_TOKEN)
+    document = tiny_workflow("Hotline ${secret.OLD}", "Code ${secret.OLD}.")
+    sync.project.write(KEY, {**document, "description": "The hotline."})
+    sync.project.write("keeper", tiny_workflow("Keeper"))
+    applied = sync.run("apply", "--auto-approve")
+    assert applied.code == 0, applied.output
+
+
+def _every_view_then_apply(sync: Tracked) -> list[CliResult]:
+    """plan in every format and into a file, then apply that file (each run checked for leaks
+    as it happens, the plan file included)."""
+    saved = sync.project.root / "plan.json"
+    runs = [
+        sync.run("plan"),
+        sync.run("plan", "--json"),
+        sync.run("plan", "--format", "markdown"),
+        sync.run("plan", "--out", str(saved)),
+        sync.run("apply", str(saved), debug=True),
+    ]
+    assert [r.code for r in runs] == [0] * 5, runs[-1].output
+    return runs
+
+
+def test_a_rotated_secret_is_masked_wherever_the_workspace_held_it(
+    sync: Tracked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _applied_token_workflow(sync, monkeypatch)
+    monkeypatch.setenv("NEW", NEW_TOKEN)
+    sync.secrets.add(NEW_TOKEN)
+    document = {
+        **tiny_workflow("Hotline ${secret.NEW}", "Code ${secret.NEW}."),
+        "description": "The hotline.",
+    }
+    graph = document["definition"]["graph"]
+    graph["nodes"][0]["id"] = graph["edges"][0]["source"] = "intro"  # the old node goes away
+    sync.project.write(KEY, document)
+
+    human, as_json, _, _, applied = _every_view_then_apply(sync)
+
+    assert '- definition.graph.nodes[script]: {"id": "script"' in human.stdout, human.output
+    assert '"script_text": "(sensitive)"' in human.stdout
+    (update,) = json.loads(as_json.stdout)["changes"]
+    assert update["before"]["name"] == "(sensitive)"
+    assert "1 updated" in applied.stdout
+    assert_invariants(sync)
+
+
+def test_the_delete_of_a_removed_file_masks_its_secrets(
+    sync: Tracked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _applied_token_workflow(sync, monkeypatch)
+    sync.project.remove(KEY)
+    monkeypatch.delenv("OLD")  # gone with the file: no current value to mask
+
+    human, as_json, markdown, _, applied = _every_view_then_apply(sync)
+
+    assert f'- {KEY}  "(sensitive)"  id=' in human.stdout, human.output
+    assert f'- {KEY}  "(sensitive)"  id=' in markdown.stdout
+    (delete,) = json.loads(as_json.stdout)["changes"]
+    assert delete["before"]["name"] == "(sensitive)"
+    node = delete["before"]["definition"]["graph"]["nodes"][0]
+    assert node["config"]["script_text"] == "(sensitive)"
+    assert "1 deleted" in applied.stdout
+    assert_invariants(sync)
+
+
+def test_a_secret_replaced_by_a_literal_stays_masked_in_the_plan_that_reverts_it(
+    sync: Tracked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _applied_token_workflow(sync, monkeypatch)
+    sync.project.write(KEY, {**tiny_workflow("Hotline", "Code withheld."), "description": "x"})
+    monkeypatch.delenv("OLD")
+
+    human, as_json, _, _, _ = _every_view_then_apply(sync)
+
+    assert '~ name: "(sensitive)" -> "Hotline"' in human.stdout, human.output
+    script = "definition.graph.nodes[script].config.script_text"
+    assert f'~ {script}: "(sensitive)" -> "Code withheld."' in human.stdout
+    (update,) = json.loads(as_json.stdout)["changes"]
+    assert update["before"]["name"] == "(sensitive)"
+    assert sync.project.lock_entries()[KEY]["secret_paths"] == []  # the workspace holds none now
+    assert_invariants(sync)
+
+
+def test_the_lockfile_records_where_secrets_went_never_what(
+    sync: Tracked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _applied_token_workflow(sync, monkeypatch)
+
+    entries = sync.project.lock_entries()
+
+    assert entries[KEY]["secret_paths"] == [
+        ["definition", "graph", "nodes[script]", "config", "script_text"],
+        ["name"],
+    ]
+    assert entries["keeper"]["secret_paths"] == []
+    assert OLD_TOKEN not in sync.project.lockfile.read_text(encoding="utf-8")
     assert_invariants(sync)

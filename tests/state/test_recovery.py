@@ -427,6 +427,31 @@ def test_an_unanswered_update_the_server_stored_in_its_own_form_is_recorded() ->
     assert api.calls == LISTED  # checked against the run's listing: no GET
 
 
+def test_what_recovery_records_says_where_the_files_put_secrets() -> None:
+    """An update it finds landed records the files' places; an adopted create, its pending's."""
+    api = InMemoryWorkflowApi()
+    edited = api.add(APPLIED)
+    state = lockfile(
+        edited=entry(APPLIED, edited).model_copy(update={"secret_paths": (("name",),)})
+    )
+    create = intent(2, "new", Action.CREATE, api, after=NEW)
+    assert create.pending is not None
+    placed = create.pending.model_copy(update={"secret_paths": (("description",),)})
+    update = intent(1, "edited", Action.UPDATE, api, after=EDITED, remote_id=edited.id)
+    lines: list[JournalLine] = [BEGIN, update, create.model_copy(update={"pending": placed})]
+    api.edit(edited.id, EDITED.to_api())
+    api.add(NEW)
+    api.clock.advance(NEXT_RUN)
+    want = desired(("edited", EDITED), ("new", NEW))
+    file = want.workflows["edited"].model_copy(update={"secret_paths": (("description",),)})
+    want = want.model_copy(update={"workflows": {**want.workflows, "edited": file}})
+
+    recovered = recover(lines, state, want, api)
+
+    assert recovered.state.workflows["edited"].secret_paths == (("description",),)
+    assert recovered.state.workflows["new"].secret_paths == (("description",),)
+
+
 def test_an_unanswered_delete_the_listing_lacks_is_confirmed_by_a_get() -> None:
     api = InMemoryWorkflowApi()
     removed = api.add(REMOVED)

@@ -1,6 +1,7 @@
 """The terminal masks what it must: the run's secrets in every line from the moment it is told
-them, anything shaped like a credential in every stderr line, and the server's validation
-findings by the outcome's own redactor."""
+them (and, once it shows a plan, what the workspace holds at secret places), anything shaped like
+a credential in every stderr line, and the server's validation findings by the outcome's own
+redactor."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import pytest
 
 from onepin_sync.api.client import BlockedReason, ValidationIssue, ValidationReport
 from onepin_sync.commands.validate import ValidateOutcome
+from onepin_sync.core.models import Action, Change, Plan, Reason
 from onepin_sync.core.redact import Redactor
+from onepin_sync.core.results import ChangeResult, ChangeStatus
 from onepin_sync.errors import InputError
 from onepin_sync.views.console import ConsoleUi, print_error
 from onepin_sync.views.reports import validate_report
+from tests.core.builders import spec
 
 SECRET = "vt-7Qz93LxPmW"
 KEY = "op_live_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
@@ -70,3 +74,31 @@ def test_validate_findings_are_masked_by_the_outcome_redactor(
         "Warning: support/hotline: blocked FORBIDDEN: plan does not cover (sensitive)\n"
         "Error: 1 of 1 workflows are invalid.\n"
     )
+
+
+def test_progress_lines_mask_what_the_workspace_holds_where_a_removed_file_put_a_secret(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    held = spec(name=f"Hotline {SECRET}")  # its file is gone: no current value to mask
+    delete = Change(
+        key="support/hotline",
+        action=Action.DELETE,
+        reason=Reason.REMOVED_FROM_CONFIG,
+        remote_id="id-1",
+        before=held,
+    )
+    redactor = Redactor(paths={delete.key: [("name",)]}).learning([(delete.key, held.model_dump())])
+    ui = ConsoleUi(no_color=True)
+
+    ui.show_plan(Plan(changes=(delete,), lineage="l", serial=1), redactor)
+    message = f"ApiError 409: workflow 'Hotline {SECRET}' is in use"
+    ui.progress(
+        ChangeResult(
+            key=delete.key, action=Action.DELETE, status=ChangeStatus.FAILED, detail=message
+        )
+    )
+
+    out = capsys.readouterr().out
+    assert SECRET not in out
+    assert '- support/hotline  "(sensitive)"  id=id-1' in out
+    assert out.endswith("support/hotline: failed: ApiError 409: workflow '(sensitive)' is in use\n")

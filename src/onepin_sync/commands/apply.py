@@ -110,7 +110,7 @@ async def _apply_locked(
     else:
         remote = await read_remote(client, state, prepared.listing)
         plan = plan_changes(inputs.desired, remote, state, settings.plan, prepared.comparison)
-    ui.show_plan(plan, redactor_for(inputs, target))
+    ui.show_plan(plan, redactor_for(inputs, target, state=state, plan=plan))
     if not plan.has_changes and not plan.refreshes:
         return ApplyOutcome(plan, None, approved=True)
     _check_before_asking(plan, settings, ui)
@@ -191,7 +191,12 @@ def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> Appl
         listed = remote.workflows.get(entry.id)
         if listed is not None:
             read = entry_for(
-                listed, entry.applied_hash, state.salt, entry.prevent_destroy, secrets=secrets
+                listed,
+                entry.applied_hash,
+                state.salt,
+                entry.prevent_destroy,
+                secret_paths=entry.secret_paths,
+                secrets=secrets,
             )
             if read != entry:
                 refreshes.append(StateRefresh(key=key, entry=read))
@@ -255,6 +260,7 @@ async def _execute_journalled(
             journal,
             settings.apply,
             secrets=redactor_for(inputs),
+            secret_paths={k: w.secret_paths for k, w in inputs.desired.workflows.items()},
             on_result=ui.progress,
             interrupted=lambda: bool(received),
             stop_now=stop_now,

@@ -23,7 +23,7 @@ from onepin_sync.core.catalog import catalogue_from_nodes
 from onepin_sync.core.fingerprint import DEFAULT_COMPARISON, Comparison
 from onepin_sync.core.matching import settle_wait
 from onepin_sync.core.models import DesiredState, Json, Plan, RemoteWorkflow, StateFile
-from onepin_sync.core.redact import Redactor
+from onepin_sync.core.redact import Redactor, secret_places
 from onepin_sync.core.results import ChangeResult
 from onepin_sync.core.settlement import settle_pending
 from onepin_sync.errors import ApiError, InputError, WorkflowFileError
@@ -231,10 +231,26 @@ def bind_workspace(inputs: Inputs, state: StateFile, identity: Identity, ui: Ui)
     return state.model_copy(update={"workspace": workspace})
 
 
-def redactor_for(inputs: Inputs, target: Target | None = None) -> Redactor:
-    """Masks the files' secret values and the API key in everything a run prints or writes."""
-    key = target.api_key if target else inputs.target.api_key if inputs.target else None
-    return Redactor([*inputs.desired.secret_values, *([key] if key else [])])
+def redactor_for(
+    inputs: Inputs,
+    target: Target | None = None,
+    *,
+    state: StateFile | None = None,
+    plan: Plan | None = None,
+) -> Redactor:
+    """Masks the files' secret values and the API key in everything a run prints or writes.
+
+    With the lockfile `state`, the workspace's side of a change is also masked at every place
+    where the files put a secret, now or at the last apply (a secret rotated, replaced by a
+    literal, or in a removed file); with the `plan`, what its remote specs hold there is masked
+    in any text too (progress lines, server messages).
+    """
+    api_key = target.api_key if target else inputs.target.api_key if inputs.target else None
+    values = [*inputs.desired.secret_values, *([api_key] if api_key else [])]
+    redactor = Redactor(values, secret_places(inputs.desired, state))
+    if plan is None:
+        return redactor
+    return redactor.learning((c.key, c.before.model_dump()) for c in plan.changes if c.before)
 
 
 @dataclass(frozen=True)

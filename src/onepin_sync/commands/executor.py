@@ -37,6 +37,7 @@ from onepin_sync.core.models import (
 )
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ApplyResult, ChangeResult, ChangeStatus, change_result
+from onepin_sync.core.spec_paths import SpecPath
 from onepin_sync.core.transitions import entry_for, pending_create, with_refreshes
 from onepin_sync.errors import AmbiguousCreateError, ApiError, StateError
 from onepin_sync.failpoints import failpoint
@@ -52,6 +53,7 @@ class _Run(NamedTuple):
     api: WorkflowApi
     salt: str
     secrets: Redactor
+    secret_paths: Mapping[str, tuple[SpecPath, ...]]  # by key: where the files put secrets
     claimed: set[str]  # ids managed, created or adopted so far: never adopted again
     journal: Journal
     sleep: Callable[[float], Awaitable[None]]
@@ -66,6 +68,7 @@ async def execute_plan(
     options: ApplyOptions,
     *,
     secrets: Redactor,
+    secret_paths: Mapping[str, tuple[SpecPath, ...]] | None = None,
     on_result: Callable[[ChangeResult], None] = lambda _: None,
     interrupted: Callable[[], bool] = lambda: False,
     stop_now: asyncio.Event | None = None,
@@ -75,11 +78,13 @@ async def execute_plan(
 
     `interrupted` is polled before each write starts: once it says so, writes in flight finish
     and the rest are skipped, exactly as after a failure. `stop_now`, once set, also cancels the
-    writes in flight. `secrets` masks the names the journal and the lockfile record.
+    writes in flight. `secrets` masks the names the journal and the lockfile record;
+    `secret_paths` (by key, the desired workflows') are where each written workflow now holds a
+    secret, for its lockfile entry.
     """
     journal.append(JournalBegin(lineage=state.lineage, serial=state.serial))
     claimed = {e.id for e in state.workflows.values()}
-    run = _Run(api, state.salt, secrets, claimed, journal, sleep, {})
+    run = _Run(api, state.salt, secrets, secret_paths or {}, claimed, journal, sleep, {})
     gate = asyncio.Semaphore(max(1, options.parallelism))
     results: dict[str, ChangeResult] = {}
     written: dict[str, _Written] = {}
@@ -192,6 +197,7 @@ def _pending_for(change: Change, run: _Run) -> PendingCreate | None:
         run.salt,
         change.prevent_destroy,
         sent_at=run.api.server_now(),
+        secret_paths=run.secret_paths.get(change.key, ()),
         secrets=run.secrets,
     )
 
@@ -259,7 +265,12 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
         return _Written(change_result(change, ChangeStatus.FAILED, str(exc)))
     failpoint("write.after_response")
     entry = entry_for(
-        remote, change.applied_hash, run.salt, change.prevent_destroy, secrets=run.secrets
+        remote,
+        change.applied_hash,
+        run.salt,
+        change.prevent_destroy,
+        secret_paths=run.secret_paths.get(change.key, ()),
+        secrets=run.secrets,
     )
     done = _Written(
         change_result(change, ChangeStatus.DONE, detail, remote.id), entry, recorded=True

@@ -80,10 +80,10 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
                 f"a workflow file for {key} exists but is not managed; name the key explicitly "
                 f"(onepin-sync import {remote.id} {key}) to adopt that file"
             )
-        prevent = key in inputs.desired.workflows and (
-            inputs.desired.workflows[key].lifecycle.prevent_destroy
-        )
-        entry = entry_for(remote, applied_hash, state.salt, prevent)
+        adopted = inputs.desired.workflows.get(key)  # an existing file: it says where secrets go
+        prevent = adopted is not None and adopted.lifecycle.prevent_destroy
+        paths = adopted.secret_paths if adopted is not None else ()
+        entry = entry_for(remote, applied_hash, state.salt, prevent, secret_paths=paths)
         inputs.store.write(with_refreshes(state, [StateRefresh(key=key, entry=entry)]))
     return ImportOutcome(key=key, workflow_id=remote.id, written=written)
 

@@ -60,7 +60,7 @@ async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcom
         state = prepared.state
         remote = await read_remote(client, state, prepared.listing)
     plan = plan_changes(inputs.desired, remote, state, settings.plan, prepared.comparison)
-    redactor = redactor_for(inputs, target)
+    redactor = redactor_for(inputs, target, state=state, plan=plan)
     plan_target = PlanTarget(
         api_url=target.api_url, workspace=target.workspace, lockfile=inputs.store.location
     )

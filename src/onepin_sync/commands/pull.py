@@ -4,7 +4,8 @@ to the API.
 Every managed workflow the classifier calls DRIFT has its file rewritten from the remote
 workflow, keeping the file's leading comments and `lifecycle`, and the lockfile records it as
 applied. A CONFLICT (also changed in git) is refused unless `--force`; a file that uses
-`${env.…}`/`${secret.…}` is refused (rewriting it would bake the values in).
+`${env.…}`/`${secret.…}`, or whose workflow holds secrets where the last apply put them (the
+lockfile's `secret_paths`), is refused (rewriting it would bake the values in).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
                         desired_fingerprint(reloaded.workflows[key].spec, state.salt),
                         state.salt,
                         reloaded.workflows[key].lifecycle.prevent_destroy,
+                        secret_paths=reloaded.workflows[key].secret_paths,
                     ),
                 )
                 for key, current in pulled.items()
@@ -116,6 +118,12 @@ def _drifted(
             raise InputError(
                 f"{wanted.path} uses ${{env.…}} or ${{secret.…}}; pulling would write their "
                 "values into it. Edit it by hand (or plan --refresh-only to keep the remote)"
+            )
+        if entry.secret_paths:
+            raise InputError(
+                f"{wanted.path}: the workspace holds secrets in {key} where the last apply put "
+                "them; pulling would write their values into it. Edit it by hand (or plan "
+                "--refresh-only to keep the remote)"
             )
         pulled[key] = current
     if refused:

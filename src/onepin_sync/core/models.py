@@ -60,6 +60,7 @@ class DesiredWorkflow(FrozenModel):
     path: str  # file path as given to the user in messages
     spec: WorkflowSpec
     lifecycle: Lifecycle = Lifecycle()
+    secret_paths: tuple[tuple[str, ...], ...] = ()  # where a ${secret.X} went (spec_paths.py)
 
 
 class DesiredState(FrozenModel):
@@ -101,7 +102,13 @@ class RemoteState(FrozenModel):
 
 
 class StateEntry(FrozenModel):
-    """What the lockfile remembers about one managed workflow."""
+    """What the lockfile remembers about one managed workflow.
+
+    `secret_paths` are the places (see `spec_paths.py`) where the workspace holds a secret, as the
+    files put them at the last write: every view masks them in the remote spec, so a secret the
+    files no longer name (rotated, replaced by a literal, or in a removed file) is never shown.
+    Places only, never values.
+    """
 
     id: str
     name: str
@@ -109,6 +116,7 @@ class StateEntry(FrozenModel):
     remote_hash: str  # hash of the remote spec as read back right after that apply
     remote_updated_at: datetime
     prevent_destroy: bool = False
+    secret_paths: tuple[tuple[str, ...], ...] = ()  # sorted
 
 
 class PendingCreate(FrozenModel):
@@ -125,6 +133,7 @@ class PendingCreate(FrozenModel):
     applied_hash: str  # the desired fingerprint it would record
     sent_at: datetime  # server time, just before the request was sent
     prevent_destroy: bool = False
+    secret_paths: tuple[tuple[str, ...], ...] = ()  # the entry it would record has these
 
 
 class StateFile(FrozenModel):

@@ -1,11 +1,11 @@
 """The versioned JSON plan document: `plan --json` output and the `plan --out FILE` format.
 
 One format for both, described in the README, read and written through the typed models below
-(as the lockfile is). Secret values are masked, so a saved plan is safe to upload as a CI
-artifact; `apply FILE` therefore re-reads the workflow files and checks that each planned spec
-still has the recorded `applied_hash` instead of trusting the document. The document also
-records the lockfile lineage and serial the plan was made against, so a plan whose lockfile
-moved on is refused.
+(as the lockfile is). Secrets are masked (the remote side also at its secret places, see
+`Redactor.remote`), so a saved plan is safe to upload as a CI artifact; `apply FILE` therefore
+re-reads the workflow files and checks that each planned spec still has the recorded
+`applied_hash` instead of trusting the document. The document also records the lockfile lineage
+and serial the plan was made against, so a plan whose lockfile moved on is refused.
 
 Pure: the caller passes in the target and the tool version.
 """
@@ -207,7 +207,7 @@ def _change_doc(change: Change, redactor: Redactor) -> ChangeDoc:
         applied_hash=change.applied_hash,
         prevent_destroy=change.prevent_destroy,
         patch_fields=list(change.patch_fields),
-        field_changes=[_field_doc(f, redactor) for f in change.field_changes],
+        field_changes=[_field_doc(change.key, f, redactor) for f in change.field_changes],
         before=_before_doc(change, redactor),
         after=None if change.after is None else redactor.json(change.after.model_dump()),
         duplicate_of=list(change.duplicate_of),
@@ -215,13 +215,13 @@ def _change_doc(change: Change, redactor: Redactor) -> ChangeDoc:
     )
 
 
-def _field_doc(change: FieldChange, redactor: Redactor) -> FieldChangeDoc:
+def _field_doc(key: str, change: FieldChange, redactor: Redactor) -> FieldChangeDoc:
     sides: dict[str, Json] = {}
     if change.before_present:
         sides["before"] = (
-            redactor.beside(change.before, change.after)
+            redactor.remote_field(key, change.path, change.before, change.after)
             if change.after_present
-            else redactor.json(change.before)
+            else redactor.remote_field(key, change.path, change.before)
         )
     if change.after_present:
         sides["after"] = redactor.json(change.after)
@@ -229,15 +229,12 @@ def _field_doc(change: FieldChange, redactor: Redactor) -> FieldChangeDoc:
 
 
 def _before_doc(change: Change, redactor: Redactor) -> dict[str, Json] | None:
-    """The remote spec, masked also where the desired spec holds a secret (a rotated one)."""
+    """The remote spec, masked also at its secret places and where the desired spec holds a
+    secret (a rotated one)."""
     if change.before is None:
         return None
-    before = change.before.model_dump()
-    if change.after is None:
-        masked: dict[str, Json] = redactor.json(before)
-        return masked
-    beside: dict[str, Json] = redactor.beside(before, change.after.model_dump())
-    return beside
+    desired = None if change.after is None else change.after.model_dump()
+    return redactor.remote(change.key, change.before.model_dump(), desired)
 
 
 def _read_change(doc: ChangeDoc) -> Change:

@@ -208,7 +208,13 @@ def _plan_existing(
     verdict = classify(entry, desired_hash, remote_hash)
     prevent_destroy = wanted.lifecycle.prevent_destroy
     accepted = entry_for(
-        current, entry.applied_hash, salt, prevent_destroy, secrets=secrets, remote_hash=remote_hash
+        current,
+        entry.applied_hash,
+        salt,
+        prevent_destroy,
+        secret_paths=(*entry.secret_paths, *wanted.secret_paths),  # nothing written: keep both
+        secrets=secrets,
+        remote_hash=remote_hash,
     )
 
     if options.refresh_only or verdict is Verdict.UNCHANGED:

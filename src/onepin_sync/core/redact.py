@@ -1,11 +1,19 @@
-"""Masking of secret values (interpolated `${secret.X}` values and the API key) in any output.
+"""Masking of secrets (interpolated `${secret.X}` values and the API key) in any output.
 
 Every renderer, log line and saved plan passes through `Redactor`, so a secret can only leak
-through a path that bypasses it. Only current secret values are known, so the old side of a
-change (what the workspace holds) is masked by place with `beside`: wherever the new side holds a
-secret, the old value at the same place is masked whole, as a rotated secret's old value is a
-secret too. `mask_tokens` masks what merely looks like a credential (an API key pasted into the
-wrong option, say) in the error and warning lines the CLI prints. Pure.
+through a path that bypasses it. It masks in two ways:
+
+- by value: every current secret value, anywhere in any string (`text`, `json`);
+- by place, in the workspace's side of a change (`remote`, `remote_field`): the places of a key
+  where the files put a secret, now or at the last apply (`StateEntry.secret_paths`), are masked
+  whole, so a secret the files no longer name (rotated, replaced by a literal, or in a removed
+  file) is not shown either; and, as a rotated secret's old value is a secret too, wherever the
+  desired side holds a secret the old value at the same place is masked whole (`beside`).
+
+`learning` adds the strings the workspace holds at those places to the values masked in any
+text (server messages, progress lines). `mask_tokens` masks what merely looks like a credential
+(an API key pasted into the wrong option, say) in the error and warning lines the CLI prints.
+Pure.
 """
 
 from __future__ import annotations
@@ -13,9 +21,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from onepin_sync.core.models import Json
+from onepin_sync.core.models import DesiredState, Json, StateFile
+from onepin_sync.core.spec_paths import SpecPath, mask_paths, strings_at
 
 MASK = "(sensitive)"
+NO_VALUE: Json = object()
+"""`remote_field`'s `desired` when the desired side has no value at that path (`None` is null)."""
+LEARNED_MIN = 6
+"""Strings the workspace holds at secret places are masked in text from this length on, so a
+short value there (`on`, `test`) does not blank out every word; views mask it by place anyway."""
 
 _TOKEN = re.compile(
     r"(?<![A-Za-z0-9])(?:"
@@ -34,15 +48,23 @@ def mask_tokens(text: str) -> str:
 
 
 class Redactor:
-    """Replaces every occurrence of any secret value with `(sensitive)`."""
+    """Replaces every occurrence of any secret value with `(sensitive)`, and whatever the
+    workspace holds at a key's secret places (`paths`, by key) in its side of a change."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self, secrets: Iterable[str] = (), paths: Mapping[str, Iterable[SpecPath]] | None = None
+    ) -> None:
+        self._values = frozenset(s for s in secrets if s)
+        self._paths = {key: tuple(p) for key, p in (paths or {}).items() if p}
         # Longest first, so a secret that contains another is masked whole.
-        values = sorted({s for s in secrets if s}, key=len, reverse=True)
+        values = sorted(self._values, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, values))) if values else None
 
     def text(self, value: str) -> str:
-        return value if self._pattern is None else self._pattern.sub(MASK, value)
+        """`value` with every secret masked (a place already masked is left as it is)."""
+        if self._pattern is None or value == MASK:
+            return value
+        return self._pattern.sub(MASK, value)
 
     def json(self, value: Json) -> Json:
         """A copy of a JSON value with secrets masked in every string (keys included)."""
@@ -87,6 +109,37 @@ class Redactor:
             return self._beside_list(before, after)
         return MASK if self.holds_secret(after) else self.json(before)
 
+    def remote(
+        self, key: str, spec: Mapping[str, Json], desired: Mapping[str, Json] | None = None
+    ) -> dict[str, Json]:
+        """The workspace's spec of `key` (`WorkflowSpec.model_dump()`), masked: by place, beside
+        the `desired` spec when there is one, and by value."""
+        placed = mask_paths(spec, (), self._paths.get(key, ()), MASK)
+        masked: dict[str, Json] = (
+            self.json(placed) if desired is None else self.beside(placed, desired)
+        )
+        return masked
+
+    def remote_field(self, key: str, path: SpecPath, value: Json, desired: Json = NO_VALUE) -> Json:
+        """What the workspace holds at display path `path` of `key`'s spec, masked: whole at or
+        under a secret place, at the secret places under it, beside the `desired` value at the
+        same path when there is one, and by value."""
+        placed = mask_paths(value, path, self._paths.get(key, ()), MASK)
+        return self.json(placed) if desired is NO_VALUE else self.beside(placed, desired)
+
+    def learning(self, remote: Iterable[tuple[str, Mapping[str, Json]]]) -> Redactor:
+        """This redactor, also masking in any text the strings (of `LEARNED_MIN` characters or
+        more) that the workspace's specs, by key, hold at their secret places."""
+        learned = {
+            found
+            for key, spec in remote
+            for found in strings_at(spec, self._paths.get(key, ()))
+            if len(found) >= LEARNED_MIN
+        }
+        if learned <= self._values:
+            return self
+        return Redactor(self._values | learned, self._paths)
+
     def _beside_list(self, before: Sequence[Json], after: Sequence[Json]) -> list[Json]:
         by_id = {key: item for item in after if (key := _id(item)) is not None}
         masked = []
@@ -104,6 +157,20 @@ class Redactor:
 def _id(item: Json) -> str | None:
     value = item.get("id") if isinstance(item, Mapping) else None
     return value if isinstance(value, str) else None
+
+
+def secret_places(desired: DesiredState, state: StateFile | None) -> dict[str, set[SpecPath]]:
+    """By key, the places where the files put a secret, now or (the lockfile says) at the last
+    apply, pending creates included: what `Redactor` masks by place."""
+    holders = [
+        *desired.workflows.items(),
+        *(state.workflows.items() if state else ()),
+        *(state.pending.items() if state else ()),
+    ]
+    places: dict[str, set[SpecPath]] = {}
+    for key, holder in holders:
+        places.setdefault(key, set()).update(holder.secret_paths)
+    return places
 
 
 NO_SECRETS = Redactor()

@@ -41,7 +41,12 @@ def settle_pending(
         if found is not None:
             claimed.add(found.id)
             workflows[key] = entry_for(
-                found, create.applied_hash, state.salt, create.prevent_destroy, secrets=secrets
+                found,
+                create.applied_hash,
+                state.salt,
+                create.prevent_destroy,
+                secret_paths=create.secret_paths,
+                secrets=secrets,
             )
             notes.append(f"{key}: interrupted create had completed; adopted {found.id}")
         elif surely_absent(create, listed_at):

@@ -27,7 +27,8 @@ from onepin_sync.core.models import (
     StateRefresh,
     WorkflowSpec,
 )
-from onepin_sync.core.redact import NO_SECRETS, Redactor
+from onepin_sync.core.redact import MASK, NO_SECRETS, Redactor
+from onepin_sync.core.spec_paths import SpecPath
 
 
 def entry_for(
@@ -36,6 +37,7 @@ def entry_for(
     salt: str,
     prevent_destroy: bool,
     *,
+    secret_paths: Iterable[SpecPath] = (),
     secrets: Redactor = NO_SECRETS,
     ignore: IgnoreRules = NO_IGNORES,
     remote_hash: str | None = None,
@@ -43,16 +45,24 @@ def entry_for(
     """The lockfile entry for `remote` as read back right after applying `applied_hash`.
 
     The name is only a reminder for people reading the lockfile: a `${secret.X}` value in it is
-    masked with `secrets` (the lockfile is committed), the same way on every path that records it.
-    `remote_hash` saves fingerprinting `remote` again when the caller already did.
+    masked with `secrets` (the lockfile is committed), the same way on every path that records it,
+    and a name that is a secret place but holds no secret `secrets` knows (an old one) is masked
+    whole. `secret_paths` are where `remote` holds a secret: the desired workflow's after a write,
+    the previous entry's (with any the files added) when nothing was written. `remote_hash` saves
+    fingerprinting `remote` again when the caller already did.
     """
+    paths = tuple(sorted(set(secret_paths)))
+    name = secrets.text(remote.name)
+    if name == remote.name and ("name",) in paths:
+        name = MASK
     return StateEntry(
         id=remote.id,
-        name=secrets.text(remote.name),
+        name=name,
         applied_hash=applied_hash,
         remote_hash=remote_hash or remote_fingerprint(remote.spec, salt, ignore),
         remote_updated_at=remote.updated_at,
         prevent_destroy=prevent_destroy,
+        secret_paths=paths,
     )
 
 
@@ -77,10 +87,12 @@ def pending_create(
     prevent_destroy: bool,
     *,
     sent_at: datetime,
+    secret_paths: Iterable[SpecPath] = (),
     secrets: Redactor = NO_SECRETS,
 ) -> PendingCreate:
     """What the lockfile records for a create of `spec` sent at `sent_at` (server time) whose
-    answer may never come: enough to recognise the workflow it made, and nothing secret."""
+    answer may never come: enough to recognise the workflow it made (and, in `secret_paths`,
+    where it put secrets, for the entry adopting it records), and nothing secret."""
     return PendingCreate(
         name=secrets.text(spec.name),
         name_hash=name_fingerprint(spec.name, salt),
@@ -88,4 +100,5 @@ def pending_create(
         applied_hash=applied_hash,
         sent_at=sent_at,
         prevent_destroy=prevent_destroy,
+        secret_paths=tuple(sorted(set(secret_paths))),
     )

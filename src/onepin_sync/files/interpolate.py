@@ -24,13 +24,15 @@ class Interpolator:
     """Replaces placeholders in one string at a time; collects the secret values it used.
 
     `secret_strings` holds every finished string that contains a secret, so a message that would
-    quote such a string can say "a string containing a secret" instead.
+    quote such a string can say "a string containing a secret" instead, and the loader can find
+    where in a workflow the secrets went; `secret_uses` counts those strings as they are made.
     """
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
         self.secret_values: set[str] = set()
         self.secret_strings: set[str] = set()
+        self.secret_uses = 0
 
     def __call__(self, text: str) -> str:
         """`text` with its placeholders replaced; raises ScalarValueError at the first bad one."""
@@ -70,6 +72,7 @@ class Interpolator:
         result = "".join(parts)
         if has_secret:
             self.secret_strings.add(result)
+            self.secret_uses += 1
         return result
 
 

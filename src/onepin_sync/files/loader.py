@@ -5,8 +5,9 @@ reading; UTF-8, a BOM is fine), which parses it strictly while `interpolate` fil
 `${env.X}` / `${secret.X}`, check it with `filecheck`, then build the definition the API takes:
 plain dicts and lists, only the optional fields the file gives (an explicit null counts as
 omitted), `graph.nodes` and `graph.edges` always present, and `layout` positions for nodes
-without one. If any file has a problem, nothing is returned: one `WorkflowFileError` lists them
-all, sorted by file, line and column.
+without one, and the places in it where a `${secret.X}` went (`DesiredWorkflow.secret_paths`,
+named as `core/spec_paths.py` says: places, never values). If any file has a problem, nothing is
+returned: one `WorkflowFileError` lists them all, sorted by file, line and column.
 
 The loader is part of the pure core: the environment is a parameter and the only IO is reading
 the workflows folder. Nothing but `OnepinSyncError` subclasses escapes it, whatever the bytes.
@@ -22,6 +23,7 @@ from typing import Any
 
 from onepin_sync.core.catalog import BUNDLED, Catalogue
 from onepin_sync.core.models import DesiredState, DesiredWorkflow, Json, Lifecycle, WorkflowSpec
+from onepin_sync.core.spec_paths import find_paths
 from onepin_sync.errors import Problem, WorkflowFileError
 from onepin_sync.files.discovery import WorkflowFileRef
 from onepin_sync.files.filecheck import (
@@ -79,6 +81,7 @@ def load_workflows(
 def _load_file(
     ref: WorkflowFileRef, interpolator: Interpolator, catalogue: Catalogue
 ) -> tuple[DesiredWorkflow | None, list[Problem]]:
+    uses_before = interpolator.secret_uses
     value, text, problems = read_yaml_file(
         ref.path, ref.display, on_string=interpolator, top_level=TOP_LEVEL
     )
@@ -93,7 +96,11 @@ def _load_file(
     )
     if field_problems:
         return None, [_located(ref, source, p) for p in field_problems]
-    return _desired_workflow(ref, value), []
+    workflow = _desired_workflow(ref, value)
+    if interpolator.secret_uses > uses_before:
+        paths = find_paths(workflow.spec.model_dump(), interpolator.secret_strings.__contains__)
+        workflow = workflow.model_copy(update={"secret_paths": paths})
+    return workflow, []
 
 
 def _os_message(error: OSError) -> str:

@@ -11,7 +11,8 @@ the first `append` of a `Journal`, so nothing is ever appended after half a line
 anywhere else is refused. An append that fails (an error, a short write, a failed fsync) is cut
 back to the last complete line and raises `JournalWriteError`: the caller must not send the write.
 
-Lines carry keys, ids, names and salted hashes only: never a definition, a token or a secret.
+Lines carry keys, ids, names, salted hashes and secret places (`secret_paths`) only: never a
+definition, a token or a secret.
 """
 
 from __future__ import annotations

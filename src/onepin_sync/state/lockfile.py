@@ -5,7 +5,8 @@ lockfile, or one written by a newer format, is refused and never treated as empt
 empty would plan to re-create every workflow. Writes go to a temporary file in the same folder,
 are fsynced, then `os.replace`d over the old file, so a crash leaves the old or the new file,
 never half of one (the next lockfile write removes the temporary file a crash left behind).
-Never holds a token or a secret (hashes are salted per lineage).
+Never holds a token or a secret (hashes are salted per lineage): it records where the workspace
+holds secrets (`secret_paths`), never what.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import os
 import re
 import secrets
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
@@ -27,20 +29,29 @@ from onepin_sync.errors import StateError
 from onepin_sync.files.writer import atomic_write
 
 FORMAT_VERSION = 2
-"""2 added `pending` (unanswered creates) and requires `workspace`; 1 is read and upgraded."""
+"""2 added `pending` (unanswered creates) and each entry's `secret_paths`, and requires
+`workspace`; 1 is read and upgraded (with no secret paths: the next apply records the files')."""
 
 
 class _Strict(FrozenModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
-class _EntryOnDisk(_Strict):
+_SecretPaths = list[Annotated[list[str], Field(min_length=1)]]
+"""Places in a spec (`core/spec_paths.py`), each a list of segments: never values."""
+
+
+class _EntryOnDiskV1(_Strict):
     id: str
     name: str
     applied_hash: str
     remote_hash: str
     remote_updated_at: datetime = Field(strict=False)  # an ISO string on disk
     prevent_destroy: bool
+
+
+class _EntryOnDisk(_EntryOnDiskV1):
+    secret_paths: _SecretPaths
 
 
 class _PendingOnDisk(_Strict):
@@ -50,6 +61,7 @@ class _PendingOnDisk(_Strict):
     applied_hash: str
     sent_at: datetime = Field(strict=False)
     prevent_destroy: bool
+    secret_paths: _SecretPaths
 
 
 class _LockfileV1(_Strict):
@@ -61,11 +73,12 @@ class _LockfileV1(_Strict):
     salt: str
     api_url: str
     workspace: str | None
-    workflows: dict[str, _EntryOnDisk]
+    workflows: Mapping[str, _EntryOnDiskV1]
 
 
 class _LockfileV2(_LockfileV1):
     format_version: Literal[2]  # type: ignore[assignment]
+    workflows: Mapping[str, _EntryOnDisk]
     pending: dict[str, _PendingOnDisk]
 
 

@@ -29,11 +29,11 @@ from onepin_sync.core.fingerprint import (
 from onepin_sync.core.models import (
     Action,
     DesiredState,
+    DesiredWorkflow,
     PendingCreate,
     RemoteWorkflow,
     StateEntry,
     StateFile,
-    WorkflowSpec,
 )
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.transitions import entry_for
@@ -160,14 +160,19 @@ def _settle_update(
     key = intent.key
     assert intent.remote_id is not None
     assert intent.applied_hash is not None
-    spec = _intended_spec(intent, desired, salt)
+    wanted = _intended(intent, desired, salt)
     current = listed.get(intent.remote_id)
-    if spec is None:
+    if wanted is None:
         return f"{key}: interrupted update cannot be checked (its file changed since)"
-    if current is None or differences(current.spec, spec, comparison).changes:
+    if current is None or differences(current.spec, wanted.spec, comparison).changes:
         return f"{key}: interrupted update had not landed; it is planned again"
     workflows[key] = entry_for(
-        current, intent.applied_hash, salt, intent.prevent_destroy, secrets=secrets
+        current,
+        intent.applied_hash,
+        salt,
+        intent.prevent_destroy,
+        secret_paths=wanted.secret_paths,
+        secrets=secrets,
     )
     return f"{key}: interrupted update had completed"
 
@@ -188,9 +193,9 @@ async def _settle_delete(
     return f"{key}: interrupted delete had completed"
 
 
-def _intended_spec(intent: JournalIntent, desired: DesiredState, salt: str) -> WorkflowSpec | None:
-    """The spec the intent was writing, if the files still hold exactly it."""
+def _intended(intent: JournalIntent, desired: DesiredState, salt: str) -> DesiredWorkflow | None:
+    """The workflow the intent was writing, if the files still hold exactly its spec."""
     wanted = desired.workflows.get(intent.key)
     if wanted is None or desired_fingerprint(wanted.spec, salt) != intent.applied_hash:
         return None
-    return wanted.spec
+    return wanted

@@ -1,7 +1,8 @@
 """The human plan view: Terraform-like text on a rich console.
 
 Views only format: they never decide anything. Every user-supplied string goes through the
-`Redactor` and is inserted as plain text (never as rich markup). The Markdown view reuses
+`Redactor` and is inserted as plain text (never as rich markup); what the workspace holds (the
+old side of a change) is also masked at the secret places of its key. The Markdown view reuses
 `change_lines` and `summary_line` from here.
 """
 
@@ -121,9 +122,12 @@ def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:
     yield header
     title = Text(f"  {symbol} ", style=style)
     title.append(change.key, style="bold")
-    spec = change.after or change.before
-    if spec is not None:
-        title.append(f"  {_quote(redactor.text(spec.name))}")
+    if change.after is not None:
+        title.append(f"  {_quote(redactor.text(change.after.name))}")
+    elif change.before is not None:  # the workspace's name: it may hold a secret by place
+        title.append(
+            f"  {_quote(redactor.remote_field(change.key, ('name',), change.before.name))}"
+        )
     if change.remote_id:
         title.append(f"  id={change.remote_id}", style="dim")
     yield title
@@ -131,7 +135,7 @@ def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:
         yield from _created_lines(change.after, redactor)
     elif change.action is Action.UPDATE:
         for field_change in change.field_changes:
-            yield from _field_lines(field_change, redactor)
+            yield from _field_lines(change.key, field_change, redactor)
         if change.server_added:
             added = ", ".join(redactor.text(format_path(path)) for path in change.server_added)
             yield Text(f"        (added by the server, kept as it is: {added})", style="dim")
@@ -158,32 +162,28 @@ def _created_lines(spec: WorkflowSpec, redactor: Redactor) -> Iterator[Text]:
         yield Text(f"          + {redactor.text(flow)}", style="green")
 
 
-def _field_lines(change: FieldChange, redactor: Redactor) -> Iterator[Text]:
+def _field_lines(key: str, change: FieldChange, redactor: Redactor) -> Iterator[Text]:
+    """One changed field; the workspace's side masked also at the key's secret places."""
     path = redactor.text(format_path(change.path))
     if not change.before_present:
-        yield _line("+", "green", f"{path}: {_value(change.after, redactor)}")
+        yield _line("+", "green", f"{path}: {_shown(redactor.json(change.after))}")
     elif not change.after_present:
-        yield _line("-", "red", f"{path}: {_value(change.before, redactor)}")
+        removed = redactor.remote_field(key, change.path, change.before)
+        yield _line("-", "red", f"{path}: {_shown(removed)}")
     else:
-        before = redactor.beside(change.before, change.after)  # a rotated secret's old value
-        if _is_long_text(before) or _is_long_text(change.after):
+        # Masked whole where the new side holds a secret too: a rotated secret's old value.
+        before = redactor.remote_field(key, change.path, change.before, change.after)
+        after = redactor.json(change.after)
+        if _is_long_text(before) or _is_long_text(after):
             yield _line("~", "yellow", f"{path}:")
-            yield from _text_diff(str(before or ""), str(change.after or ""), redactor)
+            yield from _text_diff(str(before or ""), str(after or ""))
         else:
-            yield _line(
-                "~",
-                "yellow",
-                f"{path}: {_value(before, redactor)} -> {_value(change.after, redactor)}",
-            )
+            yield _line("~", "yellow", f"{path}: {_shown(before)} -> {_shown(after)}")
 
 
-def _text_diff(before: str, after: str, redactor: Redactor) -> Iterator[Text]:
-    lines = difflib.unified_diff(
-        redactor.text(before).splitlines(),
-        redactor.text(after).splitlines(),
-        lineterm="",
-        n=2,
-    )
+def _text_diff(before: str, after: str) -> Iterator[Text]:
+    """A unified diff of two masked texts."""
+    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=2)
     for line in list(lines)[2:]:  # drop the ---/+++ headers
         style = {"+": "green", "-": "red", "@": "cyan"}.get(line[:1], "")
         yield Text(f"          {line}", style=style)
@@ -200,7 +200,11 @@ def _is_long_text(value: Json) -> bool:
 
 
 def _value(value: Json, redactor: Redactor) -> str:
-    return json.dumps(redactor.json(value), ensure_ascii=False, separators=(", ", ": "))
+    return _shown(redactor.json(value))
+
+
+def _shown(masked: Json) -> str:
+    return json.dumps(masked, ensure_ascii=False, separators=(", ", ": "))
 
 
 def _quote(value: str) -> str:
