@@ -23,7 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +93,12 @@ class Pipeline:
         *,
         branch: str = "main",
     ) -> str:
-        """Commit `files` (path -> text, None removes) on `branch` of the dev clone and push it;
-        returns the new commit."""
-        if self.git("branch", "--list", "--remotes", f"origin/{branch}", cwd=self.dev):
-            self.git("fetch", "--quiet", "origin", cwd=self.dev)
-            self.git("checkout", "--quiet", "-B", branch, f"origin/{branch}", cwd=self.dev)
-        else:
-            self.git("checkout", "--quiet", "-B", branch, cwd=self.dev)
+        """Commit `files` (path -> text, None removes) on `branch` (a new one starts from the
+        latest main) in the dev clone and push it; returns the new commit."""
+        self.git("fetch", "--quiet", "origin", cwd=self.dev)
+        remote = self.git("branch", "--list", "--remotes", cwd=self.dev).split()
+        start = next((f"origin/{b}" for b in (branch, "main") if f"origin/{b}" in remote), None)
+        self.git("checkout", "--quiet", "-B", branch, *([start] if start else []), cwd=self.dev)
         for name, text in files.items():
             path = self.dev / name
             if text is None:
@@ -164,11 +163,13 @@ class Pipeline:
         matrix: Mapping[str, Any] | None = None,
         needs: Mapping[str, Any] | None = None,
         checkout_sha_only: bool = False,
+        after_checkout: Callable[[Path], None] | None = None,
     ) -> JobRunner:
         """A job of `recipe` (as committed at `sha`, default: main now) on a new machine.
 
         `checkout_sha_only` checks out the triggering sha whatever `with.ref` says: what a
-        recipe without `ref: main` would do (the checkout action's default).
+        recipe without `ref: main` would do (the checkout action's default). `after_checkout`
+        runs in place of setup-python, e.g. to land a commit on main while the job runs.
         """
         sha = sha or self.sha()
         self._jobs += 1
@@ -212,12 +213,18 @@ class Pipeline:
         def nothing(step: Mapping[str, Any], values: Mapping[str, str], workspace: Path) -> None:
             pass
 
+        def setup_python(
+            step: Mapping[str, Any], values: Mapping[str, str], workspace: Path
+        ) -> None:
+            if after_checkout is not None:
+                after_checkout(workspace)
+
         machine = Machine(
             environ=self.environ,
             root=machine_root,
             uses={
                 "actions/checkout": checkout,
-                "actions/setup-python": nothing,
+                "actions/setup-python": setup_python,
                 "actions/upload-artifact": upload,
             },
             replace={"install": nothing},  # the venv on PATH is onepin-sync, installed

@@ -98,6 +98,7 @@ class StepResult:
     stderr: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
     replaced: bool = False  # run by the harness instead of the shipped text
+    uses: str | None = None
 
     @property
     def output(self) -> str:
@@ -117,7 +118,8 @@ class JobResult:
 
     @property
     def replaced(self) -> list[str]:
-        return [s.id or s.name for s in self.steps if s.replaced]
+        """What the harness stood in for: actions by name, replaced `run:` steps by id."""
+        return [s.uses or s.id or s.name for s in self.steps if s.replaced]
 
 
 StepHandler = Callable[[Mapping[str, Any], Mapping[str, str], Path], None]
@@ -269,7 +271,8 @@ class JobRunner:
             else:
                 handler = self.machine.replace[step_id]
             handler(step, with_values, self.workspace)
-            return StepResult(index, step_id, name, "success", 0, replaced=True)
+            uses = step.get("uses")
+            return StepResult(index, step_id, name, "success", 0, replaced=True, uses=uses)
         shell = step.get("shell") or self._defaults().get("shell")
         if shell != "bash":
             raise AssertionError(f"step {name!r}: the recipes must run with shell: bash")
