@@ -121,7 +121,7 @@ def _find(state: dict[str, Any], number: str, *, pull: bool) -> dict[str, Any]:
 
 def _command(state: dict[str, Any], argv: list[str]) -> Any:
     """The answer to one call (JSON-able), or a line of text; LookupError when unsupported."""
-    group, verb, rest = (argv + ["", ""])[0], (argv + ["", ""])[1], argv[2:]
+    group, verb, rest = [*argv, "", ""][0], [*argv, "", ""][1], argv[2:]
     if group == "api":
         return _api(state, argv[1:])
     options, positional = _options(rest, set())

@@ -309,7 +309,9 @@ class JobRunner:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             stdout, stderr = process.communicate()
-            raise AssertionError(f"step {name!r} ran over {STEP_TIMEOUT:g} s:\n{stdout}{stderr}")
+            raise AssertionError(
+                f"step {name!r} ran over {STEP_TIMEOUT:g} s:\n{stdout}{stderr}"
+            ) from None
         finally:
             with self._lock:
                 self._process, self._running_step = None, None

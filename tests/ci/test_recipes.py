@@ -254,7 +254,8 @@ def test_the_plan_recipe_keeps_one_comment_per_pull_request(
     (comment,) = ours
     assert comment["body"].startswith(PLAN_MARKER + "\n### onepin-sync plan")
     assert "**Plan: 0 to create, 1 to update, 0 to delete.**" in comment["body"]
-    assert '"Second edit."' in comment["body"] and "First edit." not in comment["body"]
+    assert '"Second edit."' in comment["body"]
+    assert "First edit." not in comment["body"]
     assert state["comments"][0] == human  # a person's comment is never edited
     methods = [c["argv"][1:3] for c in state["calls"] if "--method" in c["argv"]]
     assert methods == [["--method", "POST"], ["--method", "PATCH"]]
@@ -306,7 +307,8 @@ def test_the_drift_recipe_keeps_one_pull_request_then_one_issue(
     assert [c["argv"][:2] for c in state["calls"]] == [["pr", "list"], ["pr", "create"],
                                                       ["pr", "list"], ["pr", "edit"]]  # fmt: skip
     drifted = pipeline.show(WELCOME, "onepin-sync/drift")
-    assert drifted is not None and "Edited in the app again." in drifted
+    assert drifted is not None
+    assert "Edited in the app again." in drifted
     assert pipeline.subjects("onepin-sync/drift")[0] == (
         "onepin-sync pull: edits made in the Onepin app"
     )
@@ -376,7 +378,8 @@ def test_the_matrix_recipe_applies_each_environment_with_its_own_key_and_lockfil
 
     for name, key in (("production", workspace), ("staging", staging)):
         lockfile = pipeline.lockfile(path=f"onepin-sync.{name}.lock")
-        assert lockfile is not None and lockfile["workspace"] == key.workspace_id
+        assert lockfile is not None
+        assert lockfile["workspace"] == key.workspace_id
         assert len(lockfile["workflows"]) == 4
     assert pipeline.show("onepin-sync.lock") is None
     assert len(writes(workspace)) == 4
