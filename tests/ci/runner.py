@@ -28,6 +28,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,7 @@ class StepResult:
     outputs: dict[str, str] = field(default_factory=dict)
     replaced: bool = False  # run by the harness instead of the shipped text
     uses: str | None = None
+    seconds: float = 0.0
 
     @property
     def output(self) -> str:
@@ -220,7 +222,9 @@ class JobRunner:
             if not self._truthy(condition, steps_context, failed=failed):
                 result = StepResult(index, step.get("id"), name, "skipped")
             else:
+                started = time.monotonic()
                 result = self._run_step(index, step, name, steps_context, extra_env, summary)
+                result.seconds = time.monotonic() - started
                 if result.outcome in {"failure", "cancelled"} and not step.get(
                     "continue-on-error", False
                 ):
