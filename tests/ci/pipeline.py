@@ -164,12 +164,14 @@ class Pipeline:
         needs: Mapping[str, Any] | None = None,
         checkout_sha_only: bool = False,
         after_checkout: Callable[[Path], None] | None = None,
+        machine_environ: Mapping[str, str] | None = None,
     ) -> JobRunner:
         """A job of `recipe` (as committed at `sha`, default: main now) on a new machine.
 
         `checkout_sha_only` checks out the triggering sha whatever `with.ref` says: what a
         recipe without `ref: main` would do (the checkout action's default). `after_checkout`
         runs in place of setup-python, e.g. to land a commit on main while the job runs.
+        `machine_environ` adds to the runner's environment (e.g. ONEPIN_SYNC_TIMEOUT).
         """
         sha = sha or self.sha()
         self._jobs += 1
@@ -220,7 +222,7 @@ class Pipeline:
                 after_checkout(workspace)
 
         machine = Machine(
-            environ=self.environ,
+            environ={**self.environ, **(machine_environ or {})},
             root=machine_root,
             uses={
                 "actions/checkout": checkout,

@@ -192,6 +192,34 @@ def test_a_cancelled_job_commits_what_it_did_and_the_next_job_finishes(
     assert_ci_invariants(ci, converge=False)
 
 
+def test_a_timed_out_apply_commits_its_unanswered_creates_and_the_next_job_adopts_them(
+    ci: Pipeline,
+) -> None:
+    ci.seed(small_workflows(10))
+    ci.workspace.add_fault(kind="latency", seconds=2.0, method="POST", path=f"^{CREATE}$", times=0)
+
+    # onepin-sync's own deadline (15 min in the recipe), shortened through its variable
+    timed_out = ci.job(APPLY, "apply", machine_environ={"ONEPIN_SYNC_TIMEOUT": "1"}).run()
+
+    apply = timed_out.step("apply")
+    assert (timed_out.status, apply.returncode) == ("failure", 6), outputs(timed_out)
+    assert "Apply incomplete: 0 created, 0 updated, 0 deleted; 8 failed, 2 skipped." in (
+        apply.output
+    )
+    assert pushed_lockfile(timed_out), outputs(timed_out)
+    lockfile = ci.lockfile()
+    assert lockfile is not None
+    assert (len(lockfile["workflows"]), len(lockfile["pending"])) == (0, 8)
+
+    ci.workspace.control.clear_faults()
+    wait_for(lambda: sum(remote_names(ci.workspace).values()) == 8, what="the server's creates")
+    after = ci.job(APPLY, "apply").run()
+    assert after.status == "success", outputs(after)
+    assert after.step("apply").stderr.count("interrupted create had completed; adopted") == 8
+    assert "Apply complete: 2 created" in after.step("apply").stdout
+    assert_ci_invariants(ci, converge=False)
+
+
 def test_a_lost_machine_is_never_duplicated_the_guard_refuses_and_says_to_import(
     ci: Pipeline,
 ) -> None:
