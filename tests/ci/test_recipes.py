@@ -385,3 +385,23 @@ def test_the_matrix_recipe_applies_each_environment_with_its_own_key_and_lockfil
     assert len(writes(workspace)) == 4
     staged = workspace.control.requests(workspace_id=staging.workspace_id)
     assert [r.method for r in staged].count("POST") == 4
+
+
+def test_the_gitlab_scripts_are_valid_bash_and_their_python_compiles() -> None:
+    pipeline = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
+    scripts = [
+        "\n".join(pipeline[job][part])
+        for job in ("validate", "plan", "apply")
+        for part in ("script", "after_script")
+        if part in pipeline[job]
+    ]
+    embedded = []
+    for script in scripts:
+        done = subprocess.run(
+            ["bash", "-n"], input=script, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        embedded += re.findall(r"python - <<'EOF'\n(.*?)\nEOF", script, re.DOTALL)
+    assert len(scripts) == 4
+    assert len(embedded) == 1  # the plan note
+    compile(embedded[0], "<.gitlab-ci.yml plan>", "exec")
