@@ -178,7 +178,7 @@ class Pipeline:
         machine_root = self.root / "jobs" / f"{self._jobs:02d}-{job_id}"
         text = self.show(f".github/workflows/{recipe}", sha)
         assert text is not None, f"{recipe} is not in {sha}"
-        (machine_root).mkdir(parents=True)
+        machine_root.mkdir(parents=True)
         (machine_root / recipe).write_text(text, encoding="utf-8")
         workflow = Workflow.load(machine_root / recipe)
         context = JobContext(
