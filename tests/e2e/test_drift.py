@@ -88,6 +88,20 @@ def test_a_refresh_only_plan_that_finds_drift_exits_2_and_names_it(
     assert f"{KEY} changed outside onepin-sync" in plan.stdout
 
 
+def test_the_markdown_plan_names_drift_for_a_pull_request(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    ids = apply_examples(project)
+    sdk.workflows.patch_workflow(ids[KEY], description="Edited in the app.")
+
+    plan = project.run("plan", "--refresh-only", "--detailed-exitcode", "--format", "markdown")
+
+    assert plan.code == 2, plan.output
+    assert "**Refresh: 1 change outside onepin-sync.**" in plan.stdout
+    assert f"| `{KEY}` | changed outside onepin-sync |" in plan.stdout
+    assert "No changes." not in plan.stdout
+
+
 def test_a_workflow_deleted_behind_our_back_is_recreated_with_a_new_id(
     project: SyncProject, sdk: OnePinClient
 ) -> None:

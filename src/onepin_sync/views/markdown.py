@@ -17,8 +17,15 @@ from onepin_sync.views.human import (
 def plan_markdown(plan: Plan, redactor: Redactor) -> str:
     """The plan as GitHub-flavoured Markdown, for a pull-request comment."""
     out = ["### onepin-sync plan", ""]
+    if plan.drift:
+        noun = "change" if len(plan.drift) == 1 else "changes"
+        out += [f"**Refresh: {len(plan.drift)} {noun} outside onepin-sync.**", ""]
+        out += ["| Workflow | What changed |", "|---|---|"]
+        out += [f"| `{r.key}` | {r.reason.value if r.reason else ''} |" for r in plan.drift]
+        out.append("")
     if not plan.has_changes:
-        out.append("**No changes.** The workspace matches the workflow files.")
+        if not plan.drift:
+            out.append("**No changes.** The workspace matches the workflow files.")
     else:
         out += [f"**{summary_line(plan)}**", ""]
         out += ["| | Workflow | Action | Reason |", "|---|---|---|---|"]
