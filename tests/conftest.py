@@ -13,8 +13,8 @@
     project             a throwaway onepin-sync project targeting `workspace`, with `.run(...)`
                         calling the CLI in-process (see sync_project.py)
 
-    emulator_next, emulator_next_control, workspace_next, api_next
-                        the same four on a second session server that plays the `next` profile
+    emulator_next, emulator_next_control, workspace_next, api_next, project_next
+                        the same five on a second session server that plays the `next` profile
                         (a plausible newer Onepin, see emulator/profiles.py); it starts on first
                         use, so sessions that never ask for it never start it
 
@@ -106,14 +106,28 @@ def api_next(workspace_next: EmulatorWorkspace) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture
-def project(
+def _project(
     workspace: EmulatorWorkspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> SyncProject:
-    """An empty onepin-sync project in tmp_path, targeting `workspace` (see sync_project.py)."""
     for name in ("ONEPIN_API_KEY", "ONEPIN_BASE_URL", "ONEPIN_WORKSPACE_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.chdir(tmp_path)
     return SyncProject(tmp_path / "project", workspace)
+
+
+@pytest.fixture
+def project(
+    workspace: EmulatorWorkspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> SyncProject:
+    """An empty onepin-sync project in tmp_path, targeting `workspace` (see sync_project.py)."""
+    return _project(workspace, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def project_next(
+    workspace_next: EmulatorWorkspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> SyncProject:
+    """The same on the `next` server, whatever profile the session's `emulator` plays."""
+    return _project(workspace_next, tmp_path, monkeypatch)

@@ -4,26 +4,9 @@ server adds are kept and never reverted, and an edit is exactly one update of wh
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from onepin_sync.emulator.control import EmulatorWorkspace
 from tests.e2e.support import recorded, writes
 from tests.samples import tiny_workflow
 from tests.sync_project import SyncProject
-
-
-@pytest.fixture
-def newer(
-    workspace_next: EmulatorWorkspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> SyncProject:
-    for name in ("ONEPIN_API_KEY", "ONEPIN_BASE_URL", "ONEPIN_WORKSPACE_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.chdir(tmp_path)
-    return SyncProject(tmp_path / "project", workspace_next)
 
 
 def _with_loudness_check(name: str) -> dict[str, object]:
@@ -48,39 +31,47 @@ def _offline(project: SyncProject) -> list[str]:
     return [*paths, "--base-url", project.workspace.base_url]
 
 
-def test_a_new_node_type_is_known_once_the_servers_catalogue_was_read(newer: SyncProject) -> None:
-    newer.write("loud", _with_loudness_check("Loud"))
+def test_a_new_node_type_is_known_once_the_servers_catalogue_was_read(
+    project_next: SyncProject,
+) -> None:
+    project_next.write("loud", _with_loudness_check("Loud"))
 
-    offline = newer.run("validate", *_offline(newer), target=False)
+    offline = project_next.run("validate", *_offline(project_next), target=False)
     assert offline.code == 3, offline.output
     assert "unknown node type 'validator_loudness'" in offline.stderr
 
-    with recorded(newer.workspace) as sent:
-        applied = newer.run("apply", "--auto-approve")  # reads the catalogue, then the files pass
+    with recorded(project_next.workspace) as sent:
+        applied = project_next.run(
+            "apply", "--auto-approve"
+        )  # reads the catalogue, then the files pass
     assert applied.code == 0, applied.output
     assert "Apply complete: 1 created, 0 updated, 0 deleted." in applied.stdout
     assert [r.path for r in writes(sent)] == ["/api/v1/workflows"]
 
-    cached = newer.run("validate", *_offline(newer), target=False)  # the cache, no request
+    cached = project_next.run(
+        "validate", *_offline(project_next), target=False
+    )  # the cache, no request
     assert cached.code == 0, cached.output
-    assert newer.run("plan", "--detailed-exitcode").code == 0
+    assert project_next.run("plan", "--detailed-exitcode").code == 0
 
 
 def test_keys_a_newer_server_adds_are_kept_and_an_edit_patches_only_what_changed(
-    newer: SyncProject,
+    project_next: SyncProject,
 ) -> None:
-    newer.write("greeting", tiny_workflow("Greeting"))
-    assert newer.run("apply", "--auto-approve").code == 0
-    assert newer.run("plan", "--detailed-exitcode").code == 0  # no perpetual diff
-    newer.write("greeting", {**newer.read("greeting"), "description": "Edited in git."})
+    project_next.write("greeting", tiny_workflow("Greeting"))
+    assert project_next.run("apply", "--auto-approve").code == 0
+    assert project_next.run("plan", "--detailed-exitcode").code == 0  # no perpetual diff
+    project_next.write(
+        "greeting", {**project_next.read("greeting"), "description": "Edited in git."}
+    )
 
-    planned = newer.run("plan")
-    with recorded(newer.workspace) as sent:
-        applied = newer.run("apply", "--auto-approve")
+    planned = project_next.run("plan")
+    with recorded(project_next.workspace) as sent:
+        applied = project_next.run("apply", "--auto-approve")
 
     assert "Plan: 0 to create, 1 to update, 0 to delete." in planned.stdout
     assert "(added by the server, kept as it is: " in planned.stdout
     assert "definition.layout_version" in planned.stdout
     assert applied.code == 0, applied.output
     assert [(r.method, r.body_keys) for r in writes(sent)] == [("PATCH", ["description"])]
-    assert newer.run("plan", "--detailed-exitcode").code == 0
+    assert project_next.run("plan", "--detailed-exitcode").code == 0
