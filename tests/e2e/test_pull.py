@@ -76,6 +76,32 @@ def test_pull_refuses_files_with_interpolation(
     assert "${env.GREETING}" in project.path(KEY).read_text(encoding="utf-8")
 
 
+def test_pull_names_every_file_it_refuses_at_once(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two files with interpolation and one conflict: one error names all three, writes none."""
+    monkeypatch.setenv("GREETING", "Hello there")
+    project.copy_examples()
+    interpolated = ["support/payment-reminder", "support/welcome-call"]
+    for key in interpolated:
+        document = project.read(key)
+        document["definition"]["graph"]["nodes"][0]["config"]["script_text"] = "${env.GREETING}"
+        project.write(key, document)
+    assert project.run("apply", "--auto-approve").code == 0
+    conflicted = "education/lesson-narration"
+    for key in [*interpolated, conflicted]:
+        _edit_remote(project, key, description="Tweaked in the web app.")
+    project.write(conflicted, {**project.read(conflicted), "description": "Edited in git too."})
+    before = {key: project.path(key).read_text(encoding="utf-8") for key in interpolated}
+
+    result = project.run("pull")
+
+    assert result.code == 3, result.output
+    for key in [*interpolated, conflicted]:
+        assert key in result.stderr
+    assert {key: project.path(key).read_text(encoding="utf-8") for key in interpolated} == before
+
+
 def test_pull_refuses_a_workflow_holding_secrets_the_file_no_longer_names(
     project: SyncProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -98,6 +98,7 @@ def _drifted(
     that use interpolation, before anything is written."""
     pulled: dict[str, RemoteWorkflow] = {}
     refused: list[str] = []
+    unsafe: list[str] = []  # every file pulling would write a value into, reported at once
     for key in settings.keys or sorted(state.workflows):
         entry = state.workflows[key]
         current = remote.workflows.get(entry.id)
@@ -113,25 +114,28 @@ def _drifted(
             continue
         if verdict is Verdict.CONFLICT and not settings.force:
             refused.append(key)
-            continue
-        if "${" in read_text(files[key]):
-            raise InputError(
-                f"{wanted.path} uses ${{env.…}} or ${{secret.…}}; pulling would write their "
-                "values into it. Edit it by hand (or plan --refresh-only to keep the remote)"
+        elif "${" in read_text(files[key]):
+            unsafe.append(f"{wanted.path} uses ${{env.…}} or ${{secret.…}}")
+        elif entry.secret_paths:
+            unsafe.append(
+                f"{wanted.path}: the workspace holds secrets in {key} where the last apply put them"
             )
-        if entry.secret_paths:
-            raise InputError(
-                f"{wanted.path}: the workspace holds secrets in {key} where the last apply put "
-                "them; pulling would write their values into it. Edit it by hand (or plan "
-                "--refresh-only to keep the remote)"
-            )
-        pulled[key] = current
-    if refused:
-        raise ConflictError(
-            "changed both in git and outside onepin-sync: "
-            + ", ".join(refused)
-            + "; pull --force overwrites the files, apply --force overwrites the workspace"
+        else:
+            pulled[key] = current
+    conflicts = (
+        "changed both in git and outside onepin-sync: "
+        + ", ".join(refused)
+        + "; pull --force overwrites the files, apply --force overwrites the workspace"
+    )
+    if unsafe:
+        also = f"; also {conflicts}" if refused else ""
+        raise InputError(
+            "; ".join(unsafe)
+            + "; pulling would write their values into it. Edit it by hand (or plan "
+            "--refresh-only to keep the remote)" + also
         )
+    if refused:
+        raise ConflictError(conflicts)
     return pulled
 
 
