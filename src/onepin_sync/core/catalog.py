@@ -12,7 +12,7 @@ validators. Pure data; imports nothing from the package.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -28,8 +28,16 @@ class NodeTypeSpec:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     config_version: int
-    config_defaults: Mapping[str, Any]
     config_schema: Mapping[str, Any]
+    config_defaults: Mapping[str, Any] = field(init=False)  # the schema's `default`s
+
+    def __post_init__(self) -> None:
+        defaults = {
+            key: entry["default"]
+            for key, entry in self.config_schema.items()
+            if isinstance(entry, Mapping) and "default" in entry
+        }
+        object.__setattr__(self, "config_defaults", MappingProxyType(defaults))
 
 
 def _validator(node_type: str, display_name: str, what: str, threshold: int) -> NodeTypeSpec:
@@ -41,7 +49,6 @@ def _validator(node_type: str, display_name: str, what: str, threshold: int) -> 
         inputs=("lines",),
         outputs=("pass", "fail"),
         config_version=2,
-        config_defaults=MappingProxyType({"threshold": threshold, "max_retries": 2}),
         config_schema=MappingProxyType(
             {
                 "threshold": {
@@ -65,7 +72,6 @@ _SPECS: tuple[NodeTypeSpec, ...] = (
         inputs=(),
         outputs=("lines",),
         config_version=3,
-        config_defaults=MappingProxyType({"source_language": "en-us"}),
         config_schema=MappingProxyType(
             {
                 "script_text": {"type": "string"},
@@ -82,7 +88,6 @@ _SPECS: tuple[NodeTypeSpec, ...] = (
         inputs=("lines",),
         outputs=("lines",),
         config_version=2,
-        config_defaults=MappingProxyType({"formality": "default"}),
         config_schema=MappingProxyType(
             {
                 "target_languages": {"type": "array", "items": {"type": "string"}},
@@ -98,7 +103,6 @@ _SPECS: tuple[NodeTypeSpec, ...] = (
         inputs=("lines",),
         outputs=("lines",),
         config_version=1,
-        config_defaults=MappingProxyType({"expand_numbers": True, "expand_abbreviations": True}),
         config_schema=MappingProxyType(
             {
                 "expand_numbers": {"type": "boolean", "default": True},
@@ -114,7 +118,6 @@ _SPECS: tuple[NodeTypeSpec, ...] = (
         inputs=("lines",),
         outputs=("lines",),
         config_version=4,
-        config_defaults=MappingProxyType({"speed": 1.0}),
         config_schema=MappingProxyType(
             {
                 "voice_map": {"type": "object"},
@@ -130,7 +133,6 @@ _SPECS: tuple[NodeTypeSpec, ...] = (
         inputs=("lines",),
         outputs=("lines",),
         config_version=1,
-        config_defaults=MappingProxyType({}),
         config_schema=MappingProxyType({"dictionary_ids": {"type": "array"}}),
     ),
     NodeTypeSpec(
@@ -141,7 +143,6 @@ _SPECS: tuple[NodeTypeSpec, ...] = (
         inputs=("lines",),
         outputs=("lines",),
         config_version=1,
-        config_defaults=MappingProxyType({"max_corrections": 3}),
         config_schema=MappingProxyType(
             {"max_corrections": {"type": "integer", "minimum": 0, "default": 3}}
         ),
@@ -158,7 +159,6 @@ _SPECS: tuple[NodeTypeSpec, ...] = (
         inputs=("lines",),
         outputs=(),
         config_version=2,
-        config_defaults=MappingProxyType({"format": "wav"}),
         config_schema=MappingProxyType({"format": {"enum": ["wav", "mp3"], "default": "wav"}}),
     ),
 )
@@ -204,13 +204,6 @@ def catalogue_from_nodes(items: Any, source: str) -> Catalogue:
             inputs=_port_names(item.get("inputs")),
             outputs=_port_names(item.get("outputs")),
             config_version=item["version"] if type(item.get("version")) is int else 1,
-            config_defaults=MappingProxyType(
-                {
-                    k: v["default"]
-                    for k, v in schema.items()
-                    if isinstance(v, Mapping) and "default" in v
-                }
-            ),
             config_schema=MappingProxyType(dict(schema)),
         )
     return Catalogue(MappingProxyType(specs), source)
