@@ -279,7 +279,7 @@ async def prepare(
     A command holding the state lock (`persist`) records the settlement; `plan` only accounts
     for it. `listing=False` reads a listing only when there is something to settle.
     """
-    state = state_for(inputs, target)  # refuses another target before any request
+    on_disk = state = state_for(inputs, target)  # refuses another target before any request
     started = datetime.now(UTC)
     catalogue = asyncio.ensure_future(client.list_node_types())
     listed = asyncio.ensure_future(client.list_workflows()) if listing else None
@@ -289,7 +289,7 @@ async def prepare(
         comparison = await _server_comparison(catalogue, inputs, target, ui)
         lines = inputs.store.read_journal()
         if not lines and not state.pending:
-            if persist and state != inputs.store.read() and inputs.store.exists():
+            if persist and state is not on_disk and inputs.store.exists():
                 inputs.store.write(state)
             return Prepared(state, None if listed is None else await listed, comparison)
         listed = listed or asyncio.ensure_future(client.list_workflows())
@@ -303,7 +303,7 @@ async def prepare(
             task.cancel()
         raise
     listed_at = client.server_now() - (datetime.now(UTC) - started)
-    settling = _Settling(lines, workflows, listed_at, comparison)
+    settling = _Settling(lines, workflows, listed_at, comparison, on_disk)
     return await _settle(inputs, state, settling, client, ui, persist)
 
 
@@ -331,6 +331,7 @@ class _Settling:
     listing: list[RemoteWorkflow]
     listed_at: datetime  # server time
     comparison: Comparison
+    on_disk: StateFile  # the lockfile as read (or a new one), to write only what changed
 
 
 async def _settle(
@@ -372,7 +373,7 @@ async def _settle(
     for note in notes:
         ui.warn(f"interrupted apply: {note}")
     if persist:
-        if settled != store.read():
+        if settled is not settling.on_disk:
             store.write(settled)
         if settlement.foreign:
             aside = store.set_journal_aside(settlement.lineage_of_journal)
