@@ -69,6 +69,7 @@ class DesiredState(FrozenModel):
     workflows: Mapping[str, DesiredWorkflow]  # by key
     secret_values: frozenset[str] = frozenset()  # interpolated ${secret.X} values, for masking
     folder_exists: bool = True
+    references: frozenset[tuple[str, str]] = frozenset()  # ("env" | "secret", NAME) as written
 
 
 # --- remote: what the API says -------------------------------------------------------------------
