@@ -89,13 +89,20 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     is_flag=True,
     help="Also run the API's full validation (POST /workflows/validate) per workflow.",
 )
+@click.option(
+    "--strict-env",
+    is_flag=True,
+    help="Fail when a ${env.X} or ${secret.X} the files use is not set (as plan does).",
+)
 @pass_context
-def validate_command(ctx: Context, /, online: bool, **kw: Any) -> None:
+def validate_command(ctx: Context, /, online: bool, strict_env: bool, **kw: Any) -> None:
     """Check the workflow files (offline unless --online)."""
     from onepin_sync.commands import validate
     from onepin_sync.views import reports
 
-    settings = validate.ValidateSettings(target=target_from(kw), online=online)
+    settings = validate.ValidateSettings(
+        target=target_from(kw), online=online, strict_env=strict_env
+    )
     outcome = _run_async(validate.run(settings, ctx.environment(), ctx.ui))
     reports.validate_report(ctx.ui, outcome)
     sys.exit(outcome.exit_code)
