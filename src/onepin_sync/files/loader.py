@@ -44,10 +44,15 @@ TOP_LEVEL = "a mapping with name and definition"
 
 
 def load_workflows(
-    folder: Path, *, env: Mapping[str, str], catalogue: Catalogue = BUNDLED
+    folder: Path,
+    *,
+    env: Mapping[str, str],
+    catalogue: Catalogue = BUNDLED,
+    require_values: bool = True,
 ) -> DesiredState:
     """Every workflow file under `folder`, validated (node types and ports against `catalogue`)
-    and interpolated with `env`.
+    and interpolated with `env`; with `require_values=False` a reference to an unset variable is
+    kept as written instead of being an error (`interpolate.Interpolator`).
 
     A missing folder is `folder_exists=False` with no workflows (the planner decides whether that
     is an error); an empty one is `folder_exists=True` with none. Raises WorkflowFileError with
@@ -64,7 +69,7 @@ def load_workflows(
         raise WorkflowFileError([Problem(printable_path(str(folder)), None, None, "not a folder")])
 
     refs, problems = find_workflow_files(folder)
-    interpolator = Interpolator(env)
+    interpolator = Interpolator(env, require_values=require_values)
     workflows: dict[str, DesiredWorkflow] = {}
     for ref in refs:
         workflow, file_problems = _load_file(ref, interpolator, catalogue)
@@ -75,7 +80,10 @@ def load_workflows(
         problems.sort(key=lambda p: (p.path, p.line or 0, p.column or 0))
         raise WorkflowFileError(problems)
     return DesiredState(
-        workflows=workflows, secret_values=frozenset(interpolator.secret_values), folder_exists=True
+        workflows=workflows,
+        secret_values=frozenset(interpolator.secret_values),
+        folder_exists=True,
+        references=frozenset(interpolator.references),
     )
 
 
