@@ -3,8 +3,9 @@
 Control requests (`/_emulator/...`) are never logged. The log keeps the most recent
 `MAX_RECORDS` records; `seq` keeps increasing across clears, so it also orders records.
 Each record also keeps the top-level keys of a JSON object body (never the values), so a test can
-check what a write sent without the log holding request content. Standard library only; used from
-the server's event loop only.
+check what a write sent without the log holding request content, and the Unix time it arrived
+(`received_at`), so a benchmark can tell when requests were refused. Standard library only; used
+from the server's event loop only.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class LoggedRequest:
     fault: str | None  # fault kinds that fired ("status", "latency,reset", "rate_limit", ...)
     workspace_id: str | None  # the workspace of the request's API key, if the key is known
     body_keys: tuple[str, ...] | None  # sorted top-level keys of a JSON object body, else None
+    received_at: float = 0.0  # Unix time the request arrived (benchmarks: when, not only how many)
 
     def to_json(self) -> dict[str, Any]:
         record = asdict(self)
@@ -71,6 +73,7 @@ class RequestLog:
         fault: str | None,
         workspace_id: str | None,
         body_keys: tuple[str, ...] | None = None,
+        received_at: float = 0.0,
     ) -> None:
         self._records.append(
             LoggedRequest(
@@ -85,6 +88,7 @@ class RequestLog:
                 fault=fault,
                 workspace_id=workspace_id,
                 body_keys=body_keys,
+                received_at=received_at,
             )
         )
 

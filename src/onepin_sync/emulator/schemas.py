@@ -341,7 +341,8 @@ class ArmedFault(ResponseModel):
 
 class RequestRecord(ResponseModel):
     """One entry of the request log; `status` is None when the connection was dropped, and
-    `body_keys` lists the sorted top-level keys of a JSON object body (None for other bodies)."""
+    `body_keys` lists the sorted top-level keys of a JSON object body (None for other bodies);
+    `received_at` is the Unix time the request arrived."""
 
     seq: int
     method: str
@@ -354,6 +355,7 @@ class RequestRecord(ResponseModel):
     fault: str | None
     workspace_id: str | None
     body_keys: list[str] | None = None
+    received_at: float = 0.0
 
 
 class RunStats(ResponseModel):
