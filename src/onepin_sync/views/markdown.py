@@ -12,6 +12,11 @@ from onepin_sync.views.human import (
     summary_line,
     unmanaged_sentence,
 )
+from onepin_sync.views.notes import (
+    lockfile_only_heading,
+    lockfile_only_lines,
+    replacement_sentences,
+)
 
 
 def plan_markdown(plan: Plan, redactor: Redactor) -> str:
@@ -23,8 +28,11 @@ def plan_markdown(plan: Plan, redactor: Redactor) -> str:
         out += ["| Workflow | What changed |", "|---|---|"]
         out += [f"| `{r.key}` | {r.reason.value if r.reason else ''} |" for r in plan.drift]
         out.append("")
+    if lockfile_only_lines(plan):
+        out += [f"**{lockfile_only_heading(plan)}**", ""]
+        out += [f"- {line}" for line in lockfile_only_lines(plan)] + [""]
     if not plan.has_changes:
-        if not plan.drift:
+        if not plan.drift and not lockfile_only_lines(plan):
             out.append("**No changes.** The workspace matches the workflow files.")
     else:
         out += [f"**{summary_line(plan)}**", ""]
@@ -42,6 +50,8 @@ def plan_markdown(plan: Plan, redactor: Redactor) -> str:
         out += ["```", "", "</details>"]
         if plan.possible_duplicates:
             out += ["", f"**{duplicates_sentence(plan)}**"]
+        for sentence in replacement_sentences(plan):
+            out += ["", *_quoted(sentence)]
     if plan.pending:
         out += [
             "",
@@ -50,6 +60,12 @@ def plan_markdown(plan: Plan, redactor: Redactor) -> str:
     if plan.unmanaged_count:
         out += ["", f"_{unmanaged_sentence(plan.unmanaged_count)}_"]
     return "\n".join(out) + "\n"
+
+
+def _quoted(sentence: str) -> list[str]:
+    """A multi-line note (a YAML snippet after its first line) as Markdown."""
+    first, *rest = sentence.split("\n")
+    return [f"**{first}**", *(["", "```yaml", *rest, "```"] if rest else [])]
 
 
 def _diff_line(line: str) -> str:
