@@ -278,6 +278,30 @@ def test_validate_offline_checks_the_files_without_any_request(project: SyncProj
     assert sent == []
 
 
+def test_validate_offline_needs_no_values_and_names_the_variables_a_plan_will_need(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SHOP_NAME", raising=False)
+    monkeypatch.delenv("PROMO_TOKEN", raising=False)
+    monkeypatch.setenv("SHOP_REGION", "EU")
+    text = "Hi from ${env.SHOP_NAME} (${env.SHOP_REGION}), code ${secret.PROMO_TOKEN}."
+    project.write("promo", tiny_workflow("Promo", text))
+
+    with recorded(project.workspace) as sent:
+        lenient = project.run("validate")
+        strict = project.run("validate", "--strict-env")
+
+    assert (lenient.code, lenient.stderr) == (0, ""), lenient.output
+    assert lenient.stdout == (
+        "Success: 1 workflow file valid.\n"
+        "Variables a plan will need: PROMO_TOKEN (secret, not set here), "
+        "SHOP_NAME (not set here), SHOP_REGION.\n"
+    )
+    assert strict.code == 3, strict.output
+    assert "'${env.SHOP_NAME}': environment variable SHOP_NAME is not set" in strict.stderr
+    assert sent == []
+
+
 def test_validate_online_asks_the_api_per_workflow_and_shows_its_warnings(
     project: SyncProject,
 ) -> None:

@@ -69,10 +69,17 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     is_flag=True,
     help="Also run the API's full validation (POST /workflows/validate) per workflow.",
 )
+@click.option(
+    "--strict-env",
+    is_flag=True,
+    help="Fail when a ${env.X} or ${secret.X} the files use is not set (as plan does).",
+)
 @pass_context
-def validate_command(ctx: Context, /, online: bool, **kw: Any) -> None:
+def validate_command(ctx: Context, /, online: bool, strict_env: bool, **kw: Any) -> None:
     """Check the workflow files (offline unless --online)."""
-    settings = validate.ValidateSettings(target=target_from(kw), online=online)
+    settings = validate.ValidateSettings(
+        target=target_from(kw), online=online, strict_env=strict_env
+    )
     outcome = asyncio.run(validate.run(settings, ctx.environment(), ctx.ui))
     reports.validate_report(ctx.ui, outcome)
     sys.exit(outcome.exit_code)

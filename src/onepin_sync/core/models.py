@@ -69,6 +69,7 @@ class DesiredState(FrozenModel):
     workflows: Mapping[str, DesiredWorkflow]  # by key
     secret_values: frozenset[str] = frozenset()  # interpolated ${secret.X} values, for masking
     folder_exists: bool = True
+    references: frozenset[tuple[str, str]] = frozenset()  # ("env" | "secret", NAME) as written
 
 
 # --- remote: what the API says -------------------------------------------------------------------
@@ -167,6 +168,8 @@ class Reason(StrEnum):
     CONFLICT = "changed in git and outside onepin-sync"
     MISSING_REMOTELY = "missing remotely"
     REMOVED_FROM_CONFIG = "removed from config"
+    MOVED = "moved"  # a lockfile entry recorded under a new key; nothing written to Onepin
+    FORGOTTEN = "forgotten"  # dropped from the lockfile, the workflow left in Onepin
 
 
 class FieldChange(FrozenModel):
@@ -198,11 +201,20 @@ class Change(FrozenModel):
 
 
 class StateRefresh(FrozenModel):
-    """A lockfile-only update: remote already matches, only the recorded hashes move."""
+    """A lockfile-only update: remote already matches, only the recorded entry moves.
+
+    `entry` None forgets the key (its workflow is gone, or it is left in Onepin unmanaged:
+    reason `FORGOTTEN`); `moved_from` records the entry under `key` instead of that key (a
+    rename: reason `MOVED`, the workflow keeps its Onepin id).
+    """
 
     key: str
-    entry: StateEntry | None  # None: forget the key (its workflow is gone)
-    reason: Reason | None = None  # set when it accepts a remote change (`--refresh-only`)
+    entry: StateEntry | None
+    reason: Reason | None = None  # why, when it is more than hashes moving (see `Plan.drift`)
+    moved_from: str | None = None
+
+
+_DRIFT_REASONS = frozenset({Reason.DRIFT, Reason.MISSING_REMOTELY})
 
 
 class Plan(FrozenModel):
@@ -223,7 +235,17 @@ class Plan(FrozenModel):
     @property
     def drift(self) -> tuple[StateRefresh, ...]:
         """Refreshes accepting changes made outside onepin-sync (only with `--refresh-only`)."""
-        return tuple(r for r in self.refreshes if r.reason is not None)
+        return tuple(r for r in self.refreshes if r.reason in _DRIFT_REASONS)
+
+    @property
+    def moves(self) -> tuple[StateRefresh, ...]:
+        """Lockfile entries recorded under a new key (renames); the workflows keep their ids."""
+        return tuple(r for r in self.refreshes if r.moved_from is not None)
+
+    @property
+    def forgets(self) -> tuple[StateRefresh, ...]:
+        """Keys dropped from the lockfile while their workflows stay in Onepin."""
+        return tuple(r for r in self.refreshes if r.reason is Reason.FORGOTTEN)
 
     @property
     def conflicts(self) -> tuple[Change, ...]:

@@ -113,6 +113,7 @@ class RefreshDoc(FrozenModel):
     key: str
     reason: Reason | None
     entry: StateEntry | None
+    moved_from: str | None = None  # a rename: the entry was recorded under this key
 
 
 class PlanDocument(FrozenModel):
@@ -162,7 +163,10 @@ def plan_document(
             unmanaged=plan.unmanaged_count,
         ),
         changes=[_change_doc(c, redactor) for c in plan.changes],
-        refreshes=[RefreshDoc(key=r.key, reason=r.reason, entry=r.entry) for r in plan.refreshes],
+        refreshes=[
+            RefreshDoc(key=r.key, reason=r.reason, entry=r.entry, moved_from=r.moved_from)
+            for r in plan.refreshes
+        ],
         pending=list(plan.pending),
     )
 
@@ -186,7 +190,8 @@ def read_plan_document(raw: Json, source: str) -> tuple[Plan, PlanDocument]:
     plan = Plan(
         changes=tuple(_read_change(c) for c in doc.changes),
         refreshes=tuple(
-            StateRefresh(key=r.key, entry=r.entry, reason=r.reason) for r in doc.refreshes
+            StateRefresh(key=r.key, entry=r.entry, reason=r.reason, moved_from=r.moved_from)
+            for r in doc.refreshes
         ),
         unmanaged_count=doc.summary.unmanaged,
         managed_count=doc.summary.managed,
