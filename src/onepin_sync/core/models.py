@@ -87,6 +87,7 @@ class DesiredState(FrozenModel):
     workflows: Mapping[str, DesiredWorkflow]  # by key
     secret_values: frozenset[str] = frozenset()  # interpolated ${secret.X} values, for masking
     folder_exists: bool = True
+    references: frozenset[tuple[str, str]] = frozenset()  # ("env" | "secret", NAME) as written
     moved: tuple[MovedKey, ...] = ()  # the project file's `moved:` entries
     removed: tuple[RemovedKey, ...] = ()  # the project file's `removed:` entries
 
