@@ -17,6 +17,11 @@ from rich.text import Text
 
 from onepin_sync.core.models import Action, Change, FieldChange, Json, Plan, Reason, WorkflowSpec
 from onepin_sync.core.redact import Redactor
+from onepin_sync.views.notes import (
+    lockfile_only_heading,
+    lockfile_only_lines,
+    replacement_sentences,
+)
 
 SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
 _STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red"}
@@ -61,8 +66,9 @@ def plan_lines(plan: Plan, redactor: Redactor) -> Iterator[Text]:
     if plan.drift:
         yield from _drift_lines(plan)
     yield from _pending_lines(plan)
+    yield from _lockfile_only_lines(plan)
     if not plan.has_changes:
-        if not plan.drift:
+        if not plan.drift and not plan.moves and not plan.forgets:
             yield Text("No changes. The workspace matches the workflow files.", style="bold")
         if plan.refreshes:
             yield Text(f"The lockfile will record {len(plan.refreshes)} refreshed entries.")
@@ -81,6 +87,8 @@ def plan_lines(plan: Plan, redactor: Redactor) -> Iterator[Text]:
         )
     if plan.possible_duplicates:
         yield Text(duplicates_sentence(plan), style="bold red")
+    for sentence in replacement_sentences(plan):
+        yield Text(sentence, style="bold red")
     yield from _unmanaged_lines(plan)
 
 
@@ -93,6 +101,15 @@ def duplicates_sentence(plan: Plan) -> str:
         f"`onepin-sync import {first.duplicate_of[0]} {first.key}`; apply --auto-approve "
         "refuses them unless --allow-duplicates is given."
     )
+
+
+def _lockfile_only_lines(plan: Plan) -> Iterator[Text]:
+    lines = lockfile_only_lines(plan)
+    if lines:
+        yield Text(lockfile_only_heading(plan) + "\n")
+        for line in lines:
+            yield Text(f"  > {line}")
+        yield Text()
 
 
 def _pending_lines(plan: Plan) -> Iterator[Text]:
@@ -128,6 +145,9 @@ def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:
         header.append(
             f" (possible duplicate of {', '.join(change.duplicate_of)})", style="bold red"
         )
+    if change.replaces:
+        other = "created as" if change.action is Action.DELETE else "deleted as"
+        header.append(f" (same workflow {other} {change.replaces})", style="bold red")
     yield header
     title = Text(f"  {symbol} ", style=style)
     title.append(change.key, style="bold")
