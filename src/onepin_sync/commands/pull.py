@@ -139,8 +139,8 @@ def _edited(
         difflib.unified_diff(
             old.splitlines(keepends=True),
             text.splitlines(keepends=True),
-            f"a/{wanted.path}",
-            f"b/{wanted.path}",
+            wanted.path,
+            f"{wanted.path} (the workspace's version)",
         )
     )
     return _Edit(text, diff, workflow)

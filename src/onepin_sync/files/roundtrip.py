@@ -25,6 +25,7 @@ Pure: no IO (text in, text out).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -135,8 +136,10 @@ class Document:
 
 def _mapping_indent(text: str) -> int:
     """How far the file indents a mapping under its key (2 when it never does)."""
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    for line, following in zip(lines, lines[1:], strict=False):
+    lines = [
+        line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
+    for line, following in itertools.pairwise(lines):
         if line.rstrip().endswith(":") and not following.lstrip().startswith("- "):
             step = (len(following) - len(following.lstrip())) - (len(line) - len(line.lstrip()))
             if step > 0:
