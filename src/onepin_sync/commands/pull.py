@@ -100,6 +100,7 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
                     state.salt,
                     edits[key].workflow.lifecycle.prevent_destroy,
                     secret_paths=edits[key].workflow.secret_paths,
+                    destroy=edits[key].workflow.lifecycle.destroy,
                 ),
             )
             for key, current in pulled.items()
