@@ -341,8 +341,7 @@ class ArmedFault(ResponseModel):
 
 class RequestRecord(ResponseModel):
     """One entry of the request log; `status` is None when the connection was dropped, and
-    `body_keys` lists the sorted top-level keys of a JSON object body (None for other bodies);
-    `received_at` is the Unix time the request arrived."""
+    `body_keys` lists the sorted top-level keys of a JSON object body (None for other bodies)."""
 
     seq: int
     method: str
@@ -355,7 +354,7 @@ class RequestRecord(ResponseModel):
     fault: str | None
     workspace_id: str | None
     body_keys: list[str] | None = None
-    received_at: float = 0.0
+    received_at: float = 0.0  # Unix time (seconds) when the request arrived
 
 
 class RunStats(ResponseModel):

@@ -141,7 +141,7 @@ class EmulatorApp:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX + "/"):
             await self.api(scope, receive, send)
             return
-        received_at, started = time.time(), time.perf_counter()
+        started, received_at = time.perf_counter(), time.time()
         body, whole = await _read_body(receive)
         key = self.state.keys.authenticate(_header(scope, b"authorization"))
         meter = _Meter(send)
