@@ -12,6 +12,8 @@ from typing import Any
 import click
 
 from onepin_sync import __version__
+from onepin_sync.cli.helptext import command_help
+from onepin_sync.cli.onboarding import register as register_onboarding
 from onepin_sync.cli.options import (
     client_from,
     client_options,
@@ -50,7 +52,9 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]}, **command_help("onepin-sync")
+)
 @click.version_option(__version__, prog_name="onepin-sync")
 @click.option(
     "--debug", is_flag=True, help="Tracebacks and one line per HTTP request (never secrets)."
@@ -62,7 +66,7 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     ctx.obj = Context(debug=debug, no_color=no_color)
 
 
-@cli.command("validate")
+@cli.command("validate", **command_help("validate"))
 @target_options
 @click.option(
     "--online",
@@ -85,7 +89,7 @@ def validate_command(ctx: Context, /, online: bool, strict_env: bool, **kw: Any)
     sys.exit(outcome.exit_code)
 
 
-@cli.command("plan")
+@cli.command("plan", **command_help("plan"))
 @target_options
 @plan_options
 @client_options
@@ -123,7 +127,7 @@ def plan_command(
     sys.exit(outcome.exit_code)
 
 
-@cli.command("apply")
+@cli.command("apply", **command_help("apply"))
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path))
 @target_options
 @plan_options
@@ -182,7 +186,7 @@ def apply_command(
     sys.exit(outcome.exit_code)
 
 
-@cli.command("import")
+@cli.command("import", **command_help("import"))
 @click.argument("workflow_id")
 @click.argument("key", required=False)
 @target_options
@@ -204,7 +208,7 @@ def import_command(
     sys.exit(outcome.exit_code)
 
 
-@cli.command("pull")
+@cli.command("pull", **command_help("pull"))
 @click.argument("keys", nargs=-1)
 @target_options
 @lock_timeout_option
@@ -224,7 +228,7 @@ def pull_command(
     sys.exit(outcome.exit_code)
 
 
-@cli.command("force-unlock")
+@cli.command("force-unlock", **command_help("force-unlock"))
 @click.argument("lock_id")
 @click.option("--lockfile", type=click.Path(path_type=Path), help="Lockfile path.")
 @click.option("--config", type=click.Path(path_type=Path), help="Project file.")
@@ -242,3 +246,4 @@ def force_unlock_command(
 
 
 cli.add_command(emulator_group)
+register_onboarding(cli)
