@@ -25,9 +25,7 @@ class ServeError(click.ClickException):
     exit_code = EmulatorError.exit_code
 
 
-@click.group(
-    "emulator", short_help="Run a local Onepin API server to try things without an account."
-)
+@click.group("emulator", short_help="A local Onepin API server for trying onepin-sync.")
 def emulator_group() -> None:
     """A local server that answers like the Onepin API, for trying onepin-sync without an account.
 
