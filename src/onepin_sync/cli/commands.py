@@ -176,6 +176,11 @@ def plan_command(
     is_flag=True,
     help="Create workflows even beside an unmanaged workflow of the same name.",
 )
+@click.option(
+    "--allow-replace",
+    is_flag=True,
+    help="Delete and re-create a workflow whose file was renamed without a moved: entry.",
+)
 @pass_context
 def apply_command(
     ctx: Context,
@@ -188,6 +193,7 @@ def apply_command(
     max_deletes: int | None,
     allow_mass_delete: bool,
     allow_duplicates: bool,
+    allow_replace: bool,
     **kw: Any,
 ) -> None:
     """Make the workspace match the workflow files (or apply a saved plan)."""
@@ -210,6 +216,7 @@ def apply_command(
             max_deletes=max_deletes,
             allow_mass_delete=allow_mass_delete,
             allow_duplicates=allow_duplicates,
+            allow_replace=allow_replace,
         ),
         client=client,
     )
@@ -250,16 +257,24 @@ def import_command(
 @click.option(
     "--force", is_flag=True, help="Also overwrite files changed in git since the last apply."
 )
+@click.option("--dry-run", is_flag=True, help="Show the diff of each file; write nothing.")
 @pass_context
 def pull_command(
-    ctx: Context, /, keys: tuple[str, ...], lock_timeout: float, force: bool, **kw: Any
+    ctx: Context,
+    /,
+    keys: tuple[str, ...],
+    lock_timeout: float,
+    force: bool,
+    dry_run: bool,
+    **kw: Any,
 ) -> None:
-    """Write changes made outside onepin-sync into the workflow files (all, or KEYS)."""
+    """Write changes made outside onepin-sync into the workflow files (all, or KEYS), changing
+    only the lines of the fields that changed (comments and layout are kept)."""
     from onepin_sync.commands import pull
     from onepin_sync.views import reports
 
     settings = pull.PullSettings(
-        target=target_from(kw), keys=keys, force=force, lock_timeout=lock_timeout
+        target=target_from(kw), keys=keys, force=force, dry_run=dry_run, lock_timeout=lock_timeout
     )
     outcome = _run_async(pull.run(settings, ctx.environment(), ctx.ui))
     reports.pull_report(ctx.ui, outcome)
