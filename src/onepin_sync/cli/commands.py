@@ -21,6 +21,7 @@ from onepin_sync.cli.options import (
     target_from,
     target_options,
 )
+from onepin_sync.cli.state import state_group
 from onepin_sync.commands import apply, force_unlock, importing, plan, pull, validate
 from onepin_sync.commands.context import RunEnvironment
 from onepin_sync.core.guards import ApplyOptions
@@ -235,3 +236,4 @@ def force_unlock_command(
 
 
 cli.add_command(emulator_group)
+cli.add_command(state_group)

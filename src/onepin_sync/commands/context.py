@@ -83,7 +83,7 @@ class Inputs:
 def read_project(options: TargetOptions, env: RunEnvironment) -> tuple[ProjectPaths, StateStore]:
     """The project's paths and its state store, without reading any workflow file."""
     paths, _ = load_project(options, env.cwd)
-    return paths, open_state_store(paths.lockfile)
+    return paths, open_state_store(paths.lockfile, paths.state_url, env.environ)
 
 
 def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
@@ -105,7 +105,8 @@ def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
     desired = load_workflows(paths.workflows, env=env.environ, catalogue=catalogue)
     if unresolved is not None:
         raise unresolved
-    inputs = Inputs(paths, desired, target, open_state_store(paths.lockfile))
+    store = open_state_store(paths.lockfile, paths.state_url, env.environ)
+    inputs = Inputs(paths, desired, target, store)
     ui.set_redactor(redactor_for(inputs))
     for warning in warnings:
         ui.warn(warning)

@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import ValidationError
 
@@ -60,6 +60,21 @@ class JournalOutcome(FrozenModel):
 JournalLine = JournalBegin | JournalIntent | JournalOutcome
 
 
+class JournalWriter(Protocol):
+    """What an apply writes its journal through: a `Journal` file, or a remote store's."""
+
+    def append(self, line: JournalLine) -> None:
+        """Record `line` durably; JournalWriteError when it is not (then send no write)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def line_bytes(line: JournalLine) -> bytes:
+    """One journal line as stored: sorted JSON and a newline."""
+    return (json.dumps(line.model_dump(mode="json"), sort_keys=True) + "\n").encode()
+
+
 class Journal:
     """Append-only, fsynced journal file; opened lazily on the first write.
 
@@ -91,7 +106,7 @@ class Journal:
         if self._broken is not None:
             raise self._error(f"an earlier append failed: {self._broken}", consequence)
         handle = self._open(consequence)
-        data = (json.dumps(line.model_dump(mode="json"), sort_keys=True) + "\n").encode()
+        data = line_bytes(line)
         try:
             written = self._write(handle, data)
         except OSError as exc:
@@ -212,6 +227,11 @@ def _parse_lines(data: bytes) -> tuple[list[JournalLine], int]:
 
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
+
+
+def parse_line(data: bytes) -> JournalLine:
+    """One stored journal line; ValueError or ValidationError when it is not one."""
+    return _parse(json.loads(data))
 
 
 def _parse(raw: object) -> JournalLine:
