@@ -63,7 +63,7 @@ def state_group() -> None:
     """
 
 
-@state_group.command("list")
+@state_group.command("list", short_help="List the managed workflows.")
 @_local_options
 @_json_option
 @click.pass_obj
@@ -81,7 +81,7 @@ def list_command(ctx: Context, /, as_json: bool, **kw: Any) -> None:
     sys.exit(outcome.exit_code)
 
 
-@state_group.command("show")
+@state_group.command("show", short_help="Show what the state records about KEY.")
 @click.argument("key")
 @_local_options
 @_json_option
@@ -100,7 +100,7 @@ def show_command(ctx: Context, /, key: str, as_json: bool, **kw: Any) -> None:
     sys.exit(outcome.exit_code)
 
 
-@state_group.command("mv")
+@state_group.command("mv", short_help="Move a key after renaming its file.")
 @click.argument("old")
 @click.argument("new")
 @_local_options
@@ -115,7 +115,7 @@ def mv_command(ctx: Context, /, old: str, new: str, lock_timeout: float, **kw: A
     _edit(ctx, old, new, lock_timeout, kw)
 
 
-@state_group.command("rm")
+@state_group.command("rm", short_help="Stop managing KEY; keep it in Onepin.")
 @click.argument("key")
 @_local_options
 @lock_timeout_option
@@ -141,7 +141,7 @@ def _edit(ctx: Context, key: str, new: str | None, lock_timeout: float, kw: dict
     sys.exit(outcome.exit_code)
 
 
-@state_group.command("rebuild")
+@state_group.command("rebuild", short_help="Rebuild a lost lockfile from the workspace.")
 @target_options
 @client_options
 @lock_timeout_option
@@ -164,7 +164,7 @@ def rebuild_command(ctx: Context, /, lock_timeout: float, **kw: Any) -> None:
     sys.exit(outcome.exit_code)
 
 
-@state_group.command("migrate")
+@state_group.command("migrate", short_help="Move the state into a bucket or back.")
 @click.option(
     "--to",
     "to",

@@ -10,7 +10,7 @@ Every write is conditional, so no two runners ever overwrite each other:
 - the lock is taken with a create-only put (`If-None-Match: *`): of two runners at the same
   moment exactly one creates it; the other waits (`--lock-timeout`) or is refused, naming the
   holder. A lock left by a runner that died (a cancelled CI job) stays until
-  `force-unlock ID`, except that a holder on this very host whose process is gone is replaced.
+  `force-unlock ID`: no runner can tell a dead holder on another machine from a slow one.
 - the lockfile is replaced with a compare-and-swap on the ETag this run read (`If-Match`), or
   created only if absent when it read none: a runner whose view is stale (it lost its lock to a
   force-unlock, say) is refused with `ConflictError` and must plan again.
@@ -26,7 +26,6 @@ no message ever includes a credential.
 from __future__ import annotations
 
 import json
-import socket
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -46,7 +45,7 @@ from onepin_sync.errors import (
 )
 from onepin_sync.state.journal import JournalLine, JournalOutcome, line_bytes, parse_line
 from onepin_sync.state.lockfile import lockfile_text, parse_lockfile
-from onepin_sync.state.statelock import alive_here, check_unlock, held_message, holder_info
+from onepin_sync.state.statelock import check_unlock, held_message, holder_info
 
 if TYPE_CHECKING:
     from obstore.store import ObjectStore
@@ -297,9 +296,6 @@ class ObjectLock:
                 break
             except _Exists:
                 holder = self._store.lock_info()
-                if _on_this_host(holder) and not alive_here(holder):
-                    self._bucket.delete(self._name)  # its process is gone: a stale lock
-                    continue
                 if self._store._clock() >= deadline:
                     where = f"{self._store.url}.statelock"
                     raise LockHeldError(held_message(holder, where)) from None
@@ -318,10 +314,6 @@ class ObjectLock:
         self._held = False
         if self._store.lock_info().get("id") == self.lock_id:  # not force-unlocked meanwhile
             self._bucket.delete(self._name)
-
-
-def _on_this_host(info: Mapping[str, object]) -> bool:
-    return info.get("host") == socket.gethostname() and isinstance(info.get("pid"), int)
 
 
 class ObjectJournal:
