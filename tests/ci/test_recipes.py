@@ -160,9 +160,18 @@ def test_the_pre_commit_hook_validates_the_workflows_folder(tmp_path: Path) -> N
     assert not files.search("docs/workflows.yaml")
 
     shutil.copytree(EXAMPLES, tmp_path / "workflows")
+    # A pull request from a fork has no secrets: the hook needs none of the files' values.
+    welcome = tmp_path / WELCOME
+    welcome.write_text(
+        welcome.read_text(encoding="utf-8").replace(
+            "description:", "description: ${secret.ONEPIN_TEST_NEVER_SET}", 1
+        ),
+        encoding="utf-8",
+    )
     command = [str(VENV_BIN / hook["entry"].split()[0]), *hook["entry"].split()[1:]]
     valid = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert valid.returncode == 0, valid.stdout + valid.stderr
+    assert "ONEPIN_TEST_NEVER_SET (secret, not set here)" in valid.stdout
     (tmp_path / "workflows" / "broken.yaml").write_text("name: [\n", encoding="utf-8")
     broken = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert broken.returncode == 3, broken.stdout + broken.stderr

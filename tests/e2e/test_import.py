@@ -87,3 +87,43 @@ def test_import_refuses_unknown_managed_and_badly_named(project: SyncProject) ->
     bad = project.run("import", remote["id"], "../escape")
     assert bad.code == 3
     assert "key '../escape'" in bad.stderr
+
+
+def test_an_imported_file_keeps_extra_keys_and_an_update_sends_them_back(
+    project: SyncProject,
+) -> None:
+    extras = {
+        **DEFINITION,
+        "labels": ["made-in-app"],
+        "graph": {
+            **DEFINITION["graph"],
+            "nodes": [
+                {**DEFINITION["graph"]["nodes"][0], "note": "kept"},
+                *DEFINITION["graph"]["nodes"][1:],
+            ],
+        },
+    }
+    ws = project.workspace
+    body = {"name": "With extras", "definition": extras}
+    response = httpx.post(f"{ws.base_url}/api/v1/workflows", json=body, headers=ws.headers)
+    response.raise_for_status()
+    workflow_id = response.json()["data"]["id"]
+
+    assert project.run("import", workflow_id).code == 0
+    text = project.path("with-extras").read_text(encoding="utf-8")
+    assert "labels:" in text
+    assert "note: kept" in text
+    assert project.run("validate").code == 0
+    assert project.run("plan", "--detailed-exitcode").code == 0
+
+    project.path("with-extras").write_text(
+        text.replace("Line one.", "Line one, edited."), encoding="utf-8"
+    )
+    applied = project.run("apply", "--auto-approve")
+    assert applied.code == 0, applied.output
+    stored = httpx.get(f"{ws.base_url}/api/v1/workflows/{workflow_id}", headers=ws.headers)
+    definition = stored.json()["data"]["definition"]
+    assert definition["labels"] == ["made-in-app"]
+    assert definition["graph"]["nodes"][0]["note"] == "kept"
+    assert "edited" in definition["graph"]["nodes"][0]["config"]["script_text"]
+    assert project.run("plan", "--detailed-exitcode").code == 0

@@ -1,18 +1,25 @@
 """The click commands: parse options into a command's settings, run it, show its outcome with a
-view, and exit with the outcome's code. Nothing here decides anything else."""
+view, and exit with the outcome's code. Nothing here decides anything else.
+
+Light at import (see the package docstring): each command imports its operation and views in its
+body, so `--version` and `--help` load click only.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
+from collections.abc import Coroutine
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from onepin_sync import __version__
+from onepin_sync.cli.lazy import LazyGroup
 from onepin_sync.cli.options import (
+    PLAN_FORMATS,
     client_from,
     client_options,
     lock_timeout_option,
@@ -21,25 +28,30 @@ from onepin_sync.cli.options import (
     target_from,
     target_options,
 )
-from onepin_sync.cli.state import state_group
-from onepin_sync.commands import apply, force_unlock, importing, plan, pull, validate
-from onepin_sync.commands.context import RunEnvironment
-from onepin_sync.core.guards import ApplyOptions
-from onepin_sync.emulator.cli import emulator_group
-from onepin_sync.files.project import TargetOptions
-from onepin_sync.views import reports
-from onepin_sync.views.console import ConsoleUi
-from onepin_sync.views.registry import PLAN_VIEWS
+
+if TYPE_CHECKING:
+    from onepin_sync.commands.context import RunEnvironment
+    from onepin_sync.views.console import ConsoleUi
+
+T = TypeVar("T")
 
 
 class Context:
-    """What the root group hands to every command."""
+    """What the root group hands to every command; the console is made when first used."""
 
     def __init__(self, debug: bool, no_color: bool) -> None:
         self.debug = debug
-        self.ui = ConsoleUi(no_color=no_color)
+        self.no_color = no_color
+
+    @cached_property
+    def ui(self) -> ConsoleUi:
+        from onepin_sync.views.console import ConsoleUi
+
+        return ConsoleUi(no_color=self.no_color)
 
     def environment(self) -> RunEnvironment:
+        from onepin_sync.commands.context import RunEnvironment
+
         return RunEnvironment(
             cwd=Path.cwd(),
             home=Path.home(),
@@ -51,7 +63,14 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine to its end (asyncio loads here, not at start-up)."""
+    import asyncio
+
+    return asyncio.run(coroutine)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="onepin-sync")
 @click.option(
     "--debug", is_flag=True, help="Tracebacks and one line per HTTP request (never secrets)."
@@ -70,11 +89,21 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     is_flag=True,
     help="Also run the API's full validation (POST /workflows/validate) per workflow.",
 )
+@click.option(
+    "--strict-env",
+    is_flag=True,
+    help="Fail when a ${env.X} or ${secret.X} the files use is not set (as plan does).",
+)
 @pass_context
-def validate_command(ctx: Context, /, online: bool, **kw: Any) -> None:
+def validate_command(ctx: Context, /, online: bool, strict_env: bool, **kw: Any) -> None:
     """Check the workflow files (offline unless --online)."""
-    settings = validate.ValidateSettings(target=target_from(kw), online=online)
-    outcome = asyncio.run(validate.run(settings, ctx.environment(), ctx.ui))
+    from onepin_sync.commands import validate
+    from onepin_sync.views import reports
+
+    settings = validate.ValidateSettings(
+        target=target_from(kw), online=online, strict_env=strict_env
+    )
+    outcome = _run_async(validate.run(settings, ctx.environment(), ctx.ui))
     reports.validate_report(ctx.ui, outcome)
     sys.exit(outcome.exit_code)
 
@@ -87,7 +116,7 @@ def validate_command(ctx: Context, /, online: bool, **kw: Any) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(list(PLAN_VIEWS)),
+    type=click.Choice(PLAN_FORMATS),
     default="human",
     show_default=True,
     help="Output format.",
@@ -105,6 +134,9 @@ def plan_command(
     **kw: Any,
 ) -> None:
     """Show what apply would change."""
+    from onepin_sync.commands import plan
+    from onepin_sync.views.registry import PLAN_VIEWS
+
     settings = plan.PlanSettings(
         target=target_from(kw),
         plan=plan_from(kw),
@@ -112,7 +144,7 @@ def plan_command(
         out=out,
         detailed_exitcode=detailed_exitcode,
     )
-    outcome = asyncio.run(plan.run(settings, ctx.environment(), ctx.ui))
+    outcome = _run_async(plan.run(settings, ctx.environment(), ctx.ui))
     PLAN_VIEWS["json" if as_json else output_format](ctx.ui, outcome)
     sys.exit(outcome.exit_code)
 
@@ -138,6 +170,11 @@ def plan_command(
     is_flag=True,
     help="Create workflows even beside an unmanaged workflow of the same name.",
 )
+@click.option(
+    "--allow-replace",
+    is_flag=True,
+    help="Delete and re-create a workflow whose file was renamed without a moved: entry.",
+)
 @pass_context
 def apply_command(
     ctx: Context,
@@ -150,9 +187,14 @@ def apply_command(
     max_deletes: int | None,
     allow_mass_delete: bool,
     allow_duplicates: bool,
+    allow_replace: bool,
     **kw: Any,
 ) -> None:
     """Make the workspace match the workflow files (or apply a saved plan)."""
+    from onepin_sync.commands import apply
+    from onepin_sync.core.guards import ApplyOptions
+    from onepin_sync.views import reports
+
     client = client_from(kw)
     settings = apply.ApplySettings(
         target=target_from(kw),
@@ -168,10 +210,11 @@ def apply_command(
             max_deletes=max_deletes,
             allow_mass_delete=allow_mass_delete,
             allow_duplicates=allow_duplicates,
+            allow_replace=allow_replace,
         ),
         client=client,
     )
-    outcome = asyncio.run(apply.run(settings, ctx.environment(), ctx.ui))
+    outcome = _run_async(apply.run(settings, ctx.environment(), ctx.ui))
     reports.apply_report(ctx.ui, outcome)
     sys.exit(outcome.exit_code)
 
@@ -190,10 +233,13 @@ def import_command(
     Without a workflow file for KEY, the file is written from the remote workflow; with one, the
     next plan shows the changes that would make the remote workflow match it.
     """
+    from onepin_sync.commands import importing
+    from onepin_sync.views import reports
+
     settings = importing.ImportSettings(
         target=target_from(kw), workflow_id=workflow_id, key=key, lock_timeout=lock_timeout
     )
-    outcome = asyncio.run(importing.run(settings, ctx.environment(), ctx.ui))
+    outcome = _run_async(importing.run(settings, ctx.environment(), ctx.ui))
     reports.import_report(ctx.ui, outcome)
     sys.exit(outcome.exit_code)
 
@@ -210,10 +256,13 @@ def pull_command(
     ctx: Context, /, keys: tuple[str, ...], lock_timeout: float, force: bool, **kw: Any
 ) -> None:
     """Write changes made outside onepin-sync into the workflow files (all, or KEYS)."""
+    from onepin_sync.commands import pull
+    from onepin_sync.views import reports
+
     settings = pull.PullSettings(
         target=target_from(kw), keys=keys, force=force, lock_timeout=lock_timeout
     )
-    outcome = asyncio.run(pull.run(settings, ctx.environment(), ctx.ui))
+    outcome = _run_async(pull.run(settings, ctx.environment(), ctx.ui))
     reports.pull_report(ctx.ui, outcome)
     sys.exit(outcome.exit_code)
 
@@ -228,6 +277,10 @@ def force_unlock_command(
     ctx: Context, lock_id: str, lockfile: Path | None, config: Path | None, env_name: str | None
 ) -> None:
     """Release a stuck state lock held by LOCK_ID (shown when a run waits for it)."""
+    from onepin_sync.commands import force_unlock
+    from onepin_sync.files.project import TargetOptions
+    from onepin_sync.views import reports
+
     target = TargetOptions(config=config, env_name=env_name, lockfile=lockfile)
     settings = force_unlock.ForceUnlockSettings(target=target, lock_id=lock_id)
     outcome = force_unlock.run(settings, ctx.environment(), ctx.ui)
@@ -235,5 +288,13 @@ def force_unlock_command(
     sys.exit(outcome.exit_code)
 
 
-cli.add_command(emulator_group)
-cli.add_command(state_group)
+cli.add_lazy_command(
+    "emulator",
+    "onepin_sync.emulator.cli:emulator_group",
+    "A local Onepin-compatible API server (needs the [emulator] extra).",
+)
+cli.add_lazy_command(
+    "state",
+    "onepin_sync.cli.state:state_group",
+    "Read and edit the sync state: list, show, mv, rm, rebuild, migrate.",
+)

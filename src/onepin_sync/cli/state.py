@@ -5,7 +5,6 @@ Only click at import time: each command imports its operation and view when it r
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -153,6 +152,8 @@ def rebuild_command(ctx: Context, /, lock_timeout: float, **kw: Any) -> None:
     Ambiguous matches are refused and listed; entries the lockfile already has are kept.
     Example: onepin-sync state rebuild && onepin-sync plan
     """
+    import asyncio
+
     from onepin_sync.commands import state_rebuild
     from onepin_sync.views.state import rebuild_report
 

@@ -21,6 +21,7 @@ from onepin_sync.commands.context import (
     read_inputs_online,
     redactor_for,
 )
+from onepin_sync.commands.provenance import git_commit
 from onepin_sync.core.models import Plan
 from onepin_sync.core.plan_document import PlanDocument, PlanTarget, plan_document
 from onepin_sync.core.planner import PlanOptions, plan_changes
@@ -46,6 +47,8 @@ class PlanOutcome:
     redactor: Redactor
     saved_to: Path | None = None
     detailed_exitcode: bool = False
+    environment: str | None = None  # the project file's environment, when one was named
+    commit: str | None = None  # the git commit planned from, when known
 
     @property
     def exit_code(self) -> int:
@@ -62,7 +65,9 @@ async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcom
     plan = plan_changes(inputs.desired, remote, state, settings.plan, prepared.comparison)
     redactor = redactor_for(inputs, target, state=state, plan=plan)
     plan_target = PlanTarget(
-        api_url=target.api_url, workspace=target.workspace, lockfile=inputs.store.location
+        api_url=target.api_url,
+        workspace=state.workspace or target.workspace,  # the key's, as whoami said
+        lockfile=inputs.store.location,
     )
     new_salt = None if inputs.store.exists() else state.salt
     document = plan_document(
@@ -71,4 +76,12 @@ async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcom
     if settings.out is not None:
         text = json.dumps(document.to_json(), indent=2, sort_keys=True) + "\n"
         atomic_write(settings.out, text)
-    return PlanOutcome(plan, document, redactor, settings.out, settings.detailed_exitcode)
+    return PlanOutcome(
+        plan,
+        document,
+        redactor,
+        settings.out,
+        settings.detailed_exitcode,
+        environment=settings.target.env_name,
+        commit=git_commit(env.environ, env.cwd),
+    )

@@ -2,7 +2,8 @@
 
 Layout follows the hand-written examples: block style for the document and nodes, one flow-style
 line per edge and per position, multi-line strings as `|` blocks. Server-managed node fields
-(`config_version`) are left out, and whole-number coordinates are written as integers. A string
+(`config_version`) are left out, every other key the server returned is kept (extra keys
+included), and whole-number coordinates are written as integers. A string
 that the YAML 1.2 core schema would read as something else (`no` is fine, `0o17`, `true` or `1.5`
 are not) is quoted, so the file means exactly the spec; `workflow_yaml` checks that by parsing its
 own output. Pure.
@@ -15,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from onepin_sync.core.diff import FILE_KEYS, json_equal
+from onepin_sync.core.diff import json_equal
 from onepin_sync.core.models import Json, Lifecycle, WorkflowSpec
 from onepin_sync.files.yamlcore import resolve_plain
 from onepin_sync.files.yamlstrict import parse_document
@@ -55,7 +56,10 @@ def file_document(spec: WorkflowSpec, lifecycle: Lifecycle | None = None) -> dic
     if spec.description is not None:
         document["description"] = spec.description
     if lifecycle is not None and lifecycle != Lifecycle():
-        document["lifecycle"] = lifecycle.model_dump()
+        rules = lifecycle.model_dump(exclude_defaults=True)
+        document["lifecycle"] = {
+            k: list(v) if isinstance(v, tuple) else v for k, v in rules.items()
+        }
     document["definition"] = _file_definition(spec.definition)
     return document
 
@@ -84,32 +88,24 @@ def workflow_yaml(
 
 
 def _file_definition(definition: Mapping[str, Json]) -> dict[str, Json]:
-    """The definition as a file holds it: server bookkeeping (`config_version`) and keys no file
-    can hold (a newer server's additions, `core.diff.FILE_KEYS`) left out; plans show those as
-    added by the server, never as changes."""
+    """The definition as a file holds it: every key the server returned (extra keys included,
+    see `fileformat`) but the server's own bookkeeping, `config_version`, which it sets itself."""
+    result = dict(definition)
     graph = definition.get("graph")
-    graph = graph if isinstance(graph, Mapping) else {}
-    nodes = []
-    for node in graph.get("nodes") or []:
-        entry = {k: v for k, v in node.items() if k in _NODE and k != "config_version"}
-        if isinstance(entry.get("position"), Mapping):
-            position = entry["position"]
-            entry["position"] = {k: _whole(v) for k, v in position.items() if k in _POSITION}
-        nodes.append(entry)
-    edges = [
-        {k: v for k, v in edge.items() if k in _EDGE} if isinstance(edge, Mapping) else edge
-        for edge in graph.get("edges") or []
-    ]
-    result: dict[str, Json] = {"graph": {"nodes": nodes, "edges": edges}}
-    for key, value in definition.items():
-        if key in FILE_KEYS[("definition",)] and key != "graph":
-            result[key] = value
+    if isinstance(graph, Mapping):
+        nodes = [_file_node(node) for node in graph.get("nodes") or []]
+        result["graph"] = {**graph, "nodes": nodes, "edges": list(graph.get("edges") or [])}
     return result
 
 
-_NODE = FILE_KEYS[("definition", "graph", "nodes")]
-_EDGE = FILE_KEYS[("definition", "graph", "edges")]
-_POSITION = FILE_KEYS[("definition", "graph", "nodes", "position")]
+def _file_node(node: Json) -> Json:
+    if not isinstance(node, Mapping):
+        return node
+    entry = {k: v for k, v in node.items() if k != "config_version"}
+    position = entry.get("position")
+    if isinstance(position, Mapping):
+        entry["position"] = {k: _whole(v) for k, v in position.items()}
+    return entry
 
 
 def _whole(value: Json) -> Json:
@@ -121,7 +117,9 @@ def _whole(value: Json) -> Json:
 def _styled(document: dict[str, Json]) -> dict[str, Any]:
     """The document with edges and positions marked for one-line flow style."""
     definition = dict(document["definition"])
-    graph = definition["graph"]
+    graph = definition.get("graph")
+    if not isinstance(graph, Mapping):
+        return {**document, "definition": definition}
     nodes = []
     for node in graph["nodes"]:
         styled = dict(node)
@@ -129,5 +127,5 @@ def _styled(document: dict[str, Json]) -> dict[str, Any]:
             styled["position"] = _Flow(styled["position"])
         nodes.append(styled)
     edges = [_Flow(edge) if isinstance(edge, Mapping) else edge for edge in graph["edges"]]
-    definition["graph"] = {"nodes": nodes, "edges": edges}
+    definition["graph"] = {**graph, "nodes": nodes, "edges": edges}
     return {**document, "definition": definition}

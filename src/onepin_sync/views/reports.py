@@ -11,7 +11,7 @@ from onepin_sync.commands.apply import ApplyOutcome
 from onepin_sync.commands.force_unlock import ForceUnlockOutcome
 from onepin_sync.commands.importing import ImportOutcome
 from onepin_sync.commands.pull import PullOutcome
-from onepin_sync.commands.validate import ValidateOutcome
+from onepin_sync.commands.validate import ValidateOutcome, Variable
 from onepin_sync.core.models import Action
 from onepin_sync.core.results import ChangeStatus
 from onepin_sync.views.console import ConsoleUi
@@ -40,6 +40,19 @@ def validate_report(ui: ConsoleUi, outcome: ValidateOutcome) -> None:
                 f"Error: {invalid} of {outcome.workflows} workflows are invalid.", style="bold red"
             )
         )
+    if outcome.variables:
+        ui.info(f"Variables a plan will need: {_variables(outcome.variables)}.")
+
+
+def _variables(variables: tuple[Variable, ...]) -> str:
+    """`NAME (secret, not set here)` per variable: names only, never a value."""
+    shown = []
+    for variable in variables:
+        notes = ["secret"] if variable.secret else []
+        if not variable.is_set:
+            notes.append("not set here")
+        shown.append(f"{variable.name} ({', '.join(notes)})" if notes else variable.name)
+    return ", ".join(shown)
 
 
 def apply_report(ui: ConsoleUi, outcome: ApplyOutcome) -> None:
