@@ -133,7 +133,6 @@ def test_mv_and_rm_refuse_unknown_or_taken_keys_and_write_nothing(project: SyncP
 def test_rebuild_after_losing_the_lockfile_gives_an_empty_plan(project: SyncProject) -> None:
     keys = seed(project, 3)
     ids = {k: e["id"] for k, e in project.lock_entries().items()}
-    project.write(keys[2], tiny_workflow(f"Bulk {keys[2][-4:]}", "Edited in git since."))
     project.lockfile.unlink()
 
     with recorded(project.workspace) as sent:
@@ -142,10 +141,14 @@ def test_rebuild_after_losing_the_lockfile_gives_an_empty_plan(project: SyncProj
     assert writes(sent) == []
     assert calls(sent).count(("GET", WORKFLOWS)) == 1  # one listing page
     assert {k: e["id"] for k, e in project.lock_entries().items()} == ids
-    assert f"{keys[2]}: matched workflow {ids[keys[2]]} (the file differs" in result.stdout
+    assert_empty(plan_json(project))
 
+    # A file edited since the last apply: rebuilt as not yet applied, so the plan updates it.
+    project.write(keys[2], tiny_workflow(f"Bulk {keys[2][-4:]}", "Edited in git since."))
+    project.lockfile.unlink()
+    result = rebuild(project)
+    assert f"{keys[2]}: matched workflow {ids[keys[2]]} (the file differs" in result.stdout
     plan = plan_json(project)
-    # the file edited since the last apply is the one update; the others are in sync
     assert [(c["key"], c["action"]) for c in plan["changes"]] == [(keys[2], "update")]
 
 
