@@ -25,6 +25,7 @@ no message ever includes a credential.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -270,7 +271,8 @@ class ObjectStateStore:
             found = self._bucket.get(name)
             if found is not None:
                 target = aside + name.removeprefix(self._journal_prefix)
-                self._bucket.put(target, found[0], e_tag=None)
+                with contextlib.suppress(_Exists):  # copied by an earlier attempt
+                    self._bucket.put(target, found[0], e_tag=None)
             self._bucket.delete(name)
         return f"{self._bucket.where}/{aside}"
 
