@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from onepin_sync import __version__
+from onepin_sync.cli.helptext import command_help
 from onepin_sync.cli.lazy import LazyGroup
+from onepin_sync.cli.onboarding import register as register_onboarding
 from onepin_sync.cli.options import (
     PLAN_FORMATS,
     client_from,
@@ -70,7 +72,11 @@ def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    **command_help("onepin-sync"),
+)
 @click.version_option(__version__, prog_name="onepin-sync")
 @click.option(
     "--debug", is_flag=True, help="Tracebacks and one line per HTTP request (never secrets)."
@@ -82,7 +88,7 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     ctx.obj = Context(debug=debug, no_color=no_color)
 
 
-@cli.command("validate")
+@cli.command("validate", **command_help("validate"))
 @target_options
 @click.option(
     "--online",
@@ -108,7 +114,7 @@ def validate_command(ctx: Context, /, online: bool, strict_env: bool, **kw: Any)
     sys.exit(outcome.exit_code)
 
 
-@cli.command("plan")
+@cli.command("plan", **command_help("plan"))
 @target_options
 @plan_options
 @client_options
@@ -149,7 +155,7 @@ def plan_command(
     sys.exit(outcome.exit_code)
 
 
-@cli.command("apply")
+@cli.command("apply", **command_help("apply"))
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path))
 @target_options
 @plan_options
@@ -219,7 +225,7 @@ def apply_command(
     sys.exit(outcome.exit_code)
 
 
-@cli.command("import")
+@cli.command("import", **command_help("import"))
 @click.argument("workflow_id")
 @click.argument("key", required=False)
 @target_options
@@ -244,30 +250,38 @@ def import_command(
     sys.exit(outcome.exit_code)
 
 
-@cli.command("pull")
+@cli.command("pull", **command_help("pull"))
 @click.argument("keys", nargs=-1)
 @target_options
 @lock_timeout_option
 @click.option(
     "--force", is_flag=True, help="Also overwrite files changed in git since the last apply."
 )
+@click.option("--dry-run", is_flag=True, help="Show the diff of each file; write nothing.")
 @pass_context
 def pull_command(
-    ctx: Context, /, keys: tuple[str, ...], lock_timeout: float, force: bool, **kw: Any
+    ctx: Context,
+    /,
+    keys: tuple[str, ...],
+    lock_timeout: float,
+    force: bool,
+    dry_run: bool,
+    **kw: Any,
 ) -> None:
-    """Write changes made outside onepin-sync into the workflow files (all, or KEYS)."""
+    """Write changes made outside onepin-sync into the workflow files (all, or KEYS), changing
+    only the lines of the fields that changed (comments and layout are kept)."""
     from onepin_sync.commands import pull
     from onepin_sync.views import reports
 
     settings = pull.PullSettings(
-        target=target_from(kw), keys=keys, force=force, lock_timeout=lock_timeout
+        target=target_from(kw), keys=keys, force=force, dry_run=dry_run, lock_timeout=lock_timeout
     )
     outcome = _run_async(pull.run(settings, ctx.environment(), ctx.ui))
     reports.pull_report(ctx.ui, outcome)
     sys.exit(outcome.exit_code)
 
 
-@cli.command("force-unlock")
+@cli.command("force-unlock", **command_help("force-unlock"))
 @click.argument("lock_id")
 @click.option("--lockfile", type=click.Path(path_type=Path), help="Lockfile path.")
 @click.option("--config", type=click.Path(path_type=Path), help="Project file.")
@@ -291,10 +305,11 @@ def force_unlock_command(
 cli.add_lazy_command(
     "emulator",
     "onepin_sync.emulator.cli:emulator_group",
-    "A local Onepin-compatible API server (needs the [emulator] extra).",
+    "A local Onepin API server for trying onepin-sync.",
 )
 cli.add_lazy_command(
     "state",
     "onepin_sync.cli.state:state_group",
     "Read and edit the sync state: list, show, mv, rm, rebuild, migrate.",
 )
+register_onboarding(cli)

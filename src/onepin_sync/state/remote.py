@@ -25,6 +25,7 @@ no message ever includes a credential.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -44,7 +45,7 @@ from onepin_sync.errors import (
     LockHeldError,
     StateError,
 )
-from onepin_sync.state.journal import JournalLine, JournalOutcome, line_bytes, parse_line
+from onepin_sync.state.journal import JournalLine, consequence_of, line_bytes, parse_line
 from onepin_sync.state.lockfile import lockfile_text, parse_lockfile
 from onepin_sync.state.statelock import check_unlock, held_message, holder_info
 
@@ -319,31 +320,40 @@ class ObjectLock:
 
 
 class ObjectJournal:
-    """The journal as one object per line, each created only if absent (never torn)."""
+    """The journal as one object per line, each created only if absent (never torn).
+
+    Lines are numbered in the order they are committed (an intent always before its outcome)
+    and written off the event loop, concurrently like the writes they journal.
+    """
 
     def __init__(self, bucket: Bucket, prefix: str) -> None:
         self._bucket = bucket
         self._prefix = prefix
         self._next: int | None = None
+        self._in_flight: set[asyncio.Future[None]] = set()
 
-    def append(self, line: JournalLine) -> None:
+    async def commit(self, line: JournalLine) -> None:
         if self._next is None:
-            self._next = len(self._bucket.names(self._prefix))
+            self._next = len(await asyncio.to_thread(self._bucket.names, self._prefix))
         name = f"{self._prefix}{self._next:08d}.json"
+        self._next += 1
+        put = asyncio.ensure_future(asyncio.to_thread(self._put, name, line))
+        self._in_flight.add(put)
+        put.add_done_callback(self._in_flight.discard)
+        await asyncio.shield(put)  # a cancelled committer leaves its line on its way
+
+    async def idle(self) -> None:
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    def _put(self, name: str, line: JournalLine) -> None:
         try:
             self._bucket.put(name, line_bytes(line), e_tag=None)
         except (_Exists, StateError) as exc:
             reason = "another run wrote it" if isinstance(exc, _Exists) else str(exc)
-            consequence = (
-                "the write was sent, but its outcome is not recorded (the next run looks it up)"
-                if isinstance(line, JournalOutcome)
-                else "nothing was sent for this write"
-            )
             where = f"{self._bucket.where}/{name}"
             raise JournalWriteError(
-                f"{where}: cannot write the journal ({reason}); {consequence}", path=where
+                f"{where}: cannot write the journal ({reason}); {consequence_of(line)}", path=where
             ) from None
-        self._next += 1
 
     def close(self) -> None:
         """Nothing stays open: each line is its own object."""

@@ -1,4 +1,5 @@
-"""End to end: the state in object storage (`state: {url: s3://...}`), shared by two runners.
+"""End to end: the state in object storage (`state: {url: s3://...}`), shared by two runners
+(here, not in tests/e2e: it does not depend on the server profile, so it runs once).
 
 Each runner is a fresh copy of the same project (its own folder, no lockfile, no `.onepin-sync`),
 as two CI jobs on two clones are; they share only the state in a local S3-compatible server
