@@ -103,7 +103,7 @@ def test_plan_json_is_a_versioned_document(project: SyncProject) -> None:
     assert doc["lockfile"]["serial"] == 1
     assert doc["summary"] == {
         "create": 1, "update": 1, "delete": 1, "conflict": 0, "refresh": 0, "drift": 0,
-        "managed": 3, "unmanaged": 1,
+        "managed": 3, "unmanaged": 1, "move": 0, "forget": 0,
     }  # fmt: skip
     assert [
         (c["key"], c["action"], c["reason"], c["remote_id"], c["patch_fields"], c["field_changes"])

@@ -199,6 +199,11 @@ def plan_command(
     is_flag=True,
     help="Create workflows even beside an unmanaged workflow of the same name.",
 )
+@click.option(
+    "--allow-replace",
+    is_flag=True,
+    help="Delete and re-create a workflow whose file was renamed without a moved: entry.",
+)
 @pass_context
 def apply_command(
     ctx: Context,
@@ -211,6 +216,7 @@ def apply_command(
     max_deletes: int | None,
     allow_mass_delete: bool,
     allow_duplicates: bool,
+    allow_replace: bool,
     **kw: Any,
 ) -> None:
     """Make the workspace match the workflow files (or apply a saved plan)."""
@@ -233,6 +239,7 @@ def apply_command(
             max_deletes=max_deletes,
             allow_mass_delete=allow_mass_delete,
             allow_duplicates=allow_duplicates,
+            allow_replace=allow_replace,
         ),
         client=client,
     )

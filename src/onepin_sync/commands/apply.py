@@ -38,6 +38,7 @@ from onepin_sync.core.guards import (
     conflicting_changes,
     duplicate_creates,
     refused_results,
+    replacing_changes,
     stale_changes,
 )
 from onepin_sync.core.models import Change, Plan, RemoteState, StateFile, StateRefresh
@@ -176,6 +177,17 @@ def _check_before_asking(plan: Plan, settings: ApplySettings, ui: Ui) -> None:
             "--allow-duplicates to create them anyway",
             because="the plan has possible duplicates",
         )
+        replacing = replacing_changes(plan, settings.apply)
+        pairs = [f"{c.key} -> {c.replaces}" for c in plan.replacements]
+        _refuse(
+            plan,
+            replacing,
+            ui,
+            f"the plan deletes and re-creates the same workflow ({', '.join(pairs)}), losing its "
+            "id and run history; nothing was written. Add a `moved:` entry to onepin-sync.yaml "
+            "for a rename, or pass --allow-replace",
+            because="the plan replaces workflows",
+        )
 
 
 def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> ApplyResult:
@@ -199,6 +211,7 @@ def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> Appl
                 entry.prevent_destroy,
                 secret_paths=entry.secret_paths,
                 secrets=secrets,
+                destroy=entry.destroy,
             )
             if read != entry:
                 refreshes.append(StateRefresh(key=key, entry=read))
@@ -334,7 +347,8 @@ def _saved_plan(
                 f"{path} is stale: {change.key} changed in the workflow files since the plan was "
                 "made; run plan again"
             )
-        changes.append(change.model_copy(update={"after": wanted.spec}))
+        lifecycle = {"after": wanted.spec, "destroy": wanted.lifecycle.destroy}
+        changes.append(change.model_copy(update=lifecycle))
     return plan.model_copy(update={"changes": tuple(changes)}), state
 
 

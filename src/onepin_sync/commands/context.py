@@ -130,6 +130,8 @@ def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
     api_url = target.api_url if target is not None else EMULATOR_API_URL
     catalogue = cached_catalogue(paths.local_dir, api_url)  # the server's, once a run read it
     desired = load_workflows(paths.workflows, env=env.environ, catalogue=catalogue)
+    if paths.moved or paths.removed:
+        desired = desired.model_copy(update={"moved": paths.moved, "removed": paths.removed})
     if unresolved is not None:
         raise unresolved
     inputs = Inputs(paths, desired, target, open_state_store(paths.lockfile))

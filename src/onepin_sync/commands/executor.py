@@ -271,6 +271,7 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
         change.prevent_destroy,
         secret_paths=run.secret_paths.get(change.key, ()),
         secrets=run.secrets,
+        destroy=change.destroy,
     )
     done = _Written(
         change_result(change, ChangeStatus.DONE, detail, remote.id), entry, recorded=True

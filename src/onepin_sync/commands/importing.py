@@ -84,7 +84,10 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
         adopted = inputs.desired.workflows.get(key)  # an existing file: it says where secrets go
         prevent = adopted is not None and adopted.lifecycle.prevent_destroy
         paths = adopted.secret_paths if adopted is not None else ()
-        entry = entry_for(remote, applied_hash, state.salt, prevent, secret_paths=paths)
+        destroy = adopted is None or adopted.lifecycle.destroy
+        entry = entry_for(
+            remote, applied_hash, state.salt, prevent, secret_paths=paths, destroy=destroy
+        )
         inputs.store.write(with_refreshes(state, [StateRefresh(key=key, entry=entry)]))
     return ImportOutcome(key=key, workflow_id=remote.id, written=written)
 

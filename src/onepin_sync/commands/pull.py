@@ -80,6 +80,7 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
                         state.salt,
                         reloaded.workflows[key].lifecycle.prevent_destroy,
                         secret_paths=reloaded.workflows[key].secret_paths,
+                        destroy=reloaded.workflows[key].lifecycle.destroy,
                     ),
                 )
                 for key, current in pulled.items()

@@ -48,6 +48,7 @@ class Lifecycle(FrozenModel):
     """Per-workflow rules for onepin-sync itself; never sent to the API."""
 
     prevent_destroy: bool = False
+    destroy: bool = True  # False: removing the file forgets the workflow instead of deleting it
 
 
 # --- desired: what the files say -----------------------------------------------------------------
@@ -63,6 +64,23 @@ class DesiredWorkflow(FrozenModel):
     secret_paths: tuple[tuple[str, ...], ...] = ()  # where a ${secret.X} went (spec_paths.py)
 
 
+class MovedKey(FrozenModel):
+    """A `moved: [{from, to}]` entry of the project file: the workflow managed as `from_key`
+    is now the file of `to_key` (a rename keeps its Onepin id and run history)."""
+
+    from_key: str
+    to_key: str
+    where: str  # `onepin-sync.yaml:12:5`, for messages
+
+
+class RemovedKey(FrozenModel):
+    """A `removed: [{key}]` entry of the project file: stop managing `key`, leave its workflow
+    in Onepin."""
+
+    key: str
+    where: str
+
+
 class DesiredState(FrozenModel):
     """Every workflow file in the workflows folder."""
 
@@ -70,6 +88,8 @@ class DesiredState(FrozenModel):
     secret_values: frozenset[str] = frozenset()  # interpolated ${secret.X} values, for masking
     folder_exists: bool = True
     references: frozenset[tuple[str, str]] = frozenset()  # ("env" | "secret", NAME) as written
+    moved: tuple[MovedKey, ...] = ()  # the project file's `moved:` entries
+    removed: tuple[RemovedKey, ...] = ()  # the project file's `removed:` entries
 
 
 # --- remote: what the API says -------------------------------------------------------------------
@@ -118,6 +138,9 @@ class StateEntry(FrozenModel):
     remote_updated_at: datetime
     prevent_destroy: bool = False
     secret_paths: tuple[tuple[str, ...], ...] = ()  # sorted
+    destroy: bool = True  # lifecycle.destroy: False makes removing the file forget the workflow
+    ignore_changes: tuple[str, ...] = ()  # the ignore rules both hashes were taken under
+    accepted_remote: bool = False  # a remote change `--refresh-only` accepted, not yet in the files
 
 
 class PendingCreate(FrozenModel):
@@ -198,6 +221,9 @@ class Change(FrozenModel):
     prevent_destroy: bool = False
     duplicate_of: tuple[str, ...] = ()  # unmanaged workflows with the same name (creates only)
     server_added: tuple[tuple[str, ...], ...] = ()  # keys only the server writes (never reverted)
+    replaces: str | None = None  # the other half of a delete + create of the same content
+    destroy: bool = True  # the file's lifecycle.destroy, recorded in the lockfile on success
+    ignore_changes: tuple[str, ...] = ()  # the file's ignore rules, recorded likewise
 
 
 class StateRefresh(FrozenModel):
@@ -246,6 +272,12 @@ class Plan(FrozenModel):
     def forgets(self) -> tuple[StateRefresh, ...]:
         """Keys dropped from the lockfile while their workflows stay in Onepin."""
         return tuple(r for r in self.refreshes if r.reason is Reason.FORGOTTEN)
+
+    @property
+    def replacements(self) -> tuple[Change, ...]:
+        """Deletes whose content a create in the same plan makes again (a rename without a
+        `moved` entry: the workflow would lose its id and run history)."""
+        return tuple(c for c in self.changes if c.action is Action.DELETE and c.replaces)
 
     @property
     def conflicts(self) -> tuple[Change, ...]:

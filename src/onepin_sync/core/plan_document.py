@@ -74,6 +74,8 @@ class Summary(FrozenModel):
     drift: int
     managed: int
     unmanaged: int
+    move: int = 0  # lockfile-only renames (`refreshes` with `moved_from`)
+    forget: int = 0  # keys dropped from the lockfile, workflows left in Onepin
 
 
 class FieldChangeDoc(FrozenModel):
@@ -103,6 +105,7 @@ class ChangeDoc(FrozenModel):
     after: dict[str, Json] | None
     duplicate_of: list[str]
     server_added: list[list[str]]
+    replaces: str | None = None  # a delete and a create of the same workflow name each other
 
     @field_serializer("remote_updated_at")
     def _as_offset(self, value: datetime | None) -> str | None:
@@ -161,6 +164,8 @@ def plan_document(
             drift=len(plan.drift),
             managed=plan.managed_count,
             unmanaged=plan.unmanaged_count,
+            move=len(plan.moves),
+            forget=len(plan.forgets),
         ),
         changes=[_change_doc(c, redactor) for c in plan.changes],
         refreshes=[
@@ -217,6 +222,7 @@ def _change_doc(change: Change, redactor: Redactor) -> ChangeDoc:
         after=None if change.after is None else redactor.json(change.after.model_dump()),
         duplicate_of=list(change.duplicate_of),
         server_added=[list(path) for path in change.server_added],
+        replaces=change.replaces,
     )
 
 
@@ -266,4 +272,5 @@ def _read_change(doc: ChangeDoc) -> Change:
         after=None if doc.after is None else WorkflowSpec.model_validate(doc.after),
         duplicate_of=tuple(doc.duplicate_of),
         server_added=tuple(tuple(path) for path in doc.server_added),
+        replaces=doc.replaces,
     )

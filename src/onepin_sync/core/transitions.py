@@ -46,6 +46,8 @@ def entry_for(
     secrets: Redactor = NO_SECRETS,
     ignore: IgnoreRules = NO_IGNORES,
     remote_hash: str | None = None,
+    destroy: bool = True,
+    accepted_remote: bool = False,
 ) -> StateEntry:
     """The lockfile entry for `remote` as read back right after applying `applied_hash`.
 
@@ -54,7 +56,9 @@ def entry_for(
     and a name that is a secret place but holds no secret `secrets` knows (an old one) is masked
     whole. `secret_paths` are where `remote` holds a secret: the desired workflow's after a write,
     the previous entry's (with any the files added) when nothing was written. `remote_hash` saves
-    fingerprinting `remote` again when the caller already did.
+    fingerprinting `remote` again when the caller already did (under the same `ignore` rules,
+    which the entry records: hashes taken under other rules cannot be compared). `destroy` and
+    `accepted_remote` are the lifecycle flags of `StateEntry`.
     """
     paths = tuple(sorted(set(secret_paths)))
     name = secrets.text(remote.name)
@@ -68,6 +72,9 @@ def entry_for(
         remote_updated_at=remote.updated_at,
         prevent_destroy=prevent_destroy,
         secret_paths=paths,
+        destroy=destroy,
+        ignore_changes=ignore.paths,
+        accepted_remote=accepted_remote,
     )
 
 

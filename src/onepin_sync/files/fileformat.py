@@ -4,7 +4,9 @@ One workflow per file:
 
     name: Welcome call                  # required, 1-200 characters, one line (see below)
     description: Greets new customers.  # optional, at most 5000 characters; null -> null
-    lifecycle: {prevent_destroy: true}  # optional; read by onepin-sync, never sent to the API
+    lifecycle:                          # optional; read by onepin-sync, never sent to the API
+      prevent_destroy: true             #   refuse to plan a delete
+      destroy: false                    #   removing the file forgets the workflow, keeps it
     definition:                         # the API's definition: graph + execution
       graph:
         nodes: [{id, type, name?, position?, config?, config_version?}]
@@ -183,6 +185,13 @@ class FileLifecycle(_Closed):
 
     prevent_destroy: bool | None = Field(
         default=None, description="Refuse to plan a delete of this workflow (default false)."
+    )
+    destroy: bool | None = Field(
+        default=None,
+        description=(
+            "false: removing this file stops managing the workflow and leaves it in Onepin"
+            " instead of deleting it (default true)."
+        ),
     )
 
 

@@ -161,7 +161,10 @@ def _desired_workflow(ref: WorkflowFileRef, data: Mapping[str, Any]) -> DesiredW
         key=ref.key,
         path=ref.display,
         spec=spec,
-        lifecycle=Lifecycle(prevent_destroy=lifecycle.get("prevent_destroy") or False),
+        lifecycle=Lifecycle(
+            prevent_destroy=lifecycle.get("prevent_destroy") or False,
+            destroy=lifecycle.get("destroy") is not False,
+        ),
     )
 
 

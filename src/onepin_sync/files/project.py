@@ -3,6 +3,13 @@
 The optional project file sets the workflows folder, the lockfile and named environments
 (`--env NAME`); paths in it are relative to its own folder, paths given as options to the
 working directory. It is read by the workflow files' strict rules, problems at line:column.
+
+It also declares what happened to keys, at the top level (every environment) and per
+environment (that one only): `moved: [{from: old/key, to: new/key}]` (a renamed file keeps its
+workflow) and `removed: [{key: old/key}]` (stop managing a key, leave its workflow in Onepin).
+Entries that contradict each other (the same key moved twice, a chain or a cycle, a key both
+moved and removed) are refused here, at their line; whether they fit the lockfile and the files
+is the planner's check.
 """
 
 from __future__ import annotations
@@ -11,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
-from onepin_sync.core.models import FrozenModel
+from onepin_sync.core.models import FrozenModel, MovedKey, RemovedKey
 from onepin_sync.core.redact import mask_tokens
 from onepin_sync.errors import InputError, Problem, WorkflowFileError
 from onepin_sync.files.filecheck import MessageContext, format_problems
@@ -25,11 +32,30 @@ DEFAULT_PROJECT_FILE = "onepin-sync.yaml"
 DEFAULT_LOCKFILE = "onepin-sync.lock"
 
 
+class MovedEntry(FrozenModel):
+    """`{from: old/key, to: new/key}`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    from_key: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+
+
+class RemovedEntry(FrozenModel):
+    """`{key: old/key}`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    key: str = Field(min_length=1)
+
+
 class EnvironmentConfig(FrozenModel):
     """One named environment of the project file."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
+    moved: list[MovedEntry] = Field(default_factory=list)
+    removed: list[RemovedEntry] = Field(default_factory=list)
     base_url: str | None = None
     workspace: str | None = None
     workflows: str | None = None
@@ -45,6 +71,8 @@ class ProjectConfig(FrozenModel):
     workflows: str = "workflows"
     lockfile: str = DEFAULT_LOCKFILE
     environments: Mapping[str, EnvironmentConfig] = {}
+    moved: list[MovedEntry] = Field(default_factory=list)
+    removed: list[RemovedEntry] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -67,6 +95,8 @@ class ProjectPaths:
 
     workflows: Path
     lockfile: Path
+    moved: tuple[MovedKey, ...] = ()  # the project file's `moved:` entries for this environment
+    removed: tuple[RemovedKey, ...] = ()  # and its `removed:` entries
 
     @property
     def local_dir(self) -> Path:
@@ -81,9 +111,10 @@ def load_project(options: TargetOptions, cwd: Path) -> tuple[ProjectPaths, Envir
     """
     path = options.config or cwd / DEFAULT_PROJECT_FILE
     project = ProjectConfig()
+    source = None
     root = cwd
     if path.exists() or options.config is not None:
-        project = _read_project_file(path)
+        project, source = _read_project_file(path)
         root = path.parent
     env_config = EnvironmentConfig()
     if options.env_name is not None:
@@ -94,10 +125,85 @@ def load_project(options: TargetOptions, cwd: Path) -> tuple[ProjectPaths, Envir
         env_config = project.environments[options.env_name]
     workflows = options.workflows or root / (env_config.workflows or project.workflows)
     lockfile = options.lockfile or root / (env_config.lockfile or project.lockfile)
-    return ProjectPaths(workflows=workflows, lockfile=lockfile), env_config
+    moved: tuple[MovedKey, ...] = ()
+    removed: tuple[RemovedKey, ...] = ()
+    if source is not None:
+        moved, removed = _key_declarations(project, options.env_name, path, source)
+    paths = ProjectPaths(workflows=workflows, lockfile=lockfile, moved=moved, removed=removed)
+    return paths, env_config
 
 
-def _read_project_file(path: Path) -> ProjectConfig:
+def _key_declarations(
+    project: ProjectConfig, env_name: str | None, path: Path, source: SourceMap
+) -> tuple[tuple[MovedKey, ...], tuple[RemovedKey, ...]]:
+    """The `moved:` and `removed:` entries that apply to the environment, located; refuses
+    entries that contradict each other."""
+    display = printable_path(str(path))
+    scopes: list[tuple[tuple[str, ...], ProjectConfig | EnvironmentConfig]] = [((), project)]
+    if env_name is not None:
+        scopes.append((("environments", env_name), project.environments[env_name]))
+
+    def where(*at: str | int) -> str:
+        line, column = source.locate(at)
+        return f"{display}:{line}:{column}"
+
+    moved = [
+        MovedKey(from_key=m.from_key, to_key=m.to, where=where(*prefix, "moved", i))
+        for prefix, scope in scopes
+        for i, m in enumerate(scope.moved)
+    ]
+    removed = [
+        RemovedKey(key=r.key, where=where(*prefix, "removed", i))
+        for prefix, scope in scopes
+        for i, r in enumerate(scope.removed)
+    ]
+    problems = _contradictions(moved, removed)
+    if problems:
+        raise InputError(problems[0])
+    return tuple(moved), tuple(removed)
+
+
+def _contradictions(moved: list[MovedKey], removed: list[RemovedKey]) -> list[str]:
+    """Why entries cannot all hold, each naming where; empty when they can."""
+    problems = []
+    sources: dict[str, MovedKey] = {}
+    targets: dict[str, MovedKey] = {}
+    for entry in moved:
+        if entry.from_key == entry.to_key:
+            problems.append(f"{entry.where}: moved: {entry.from_key} is moved onto itself")
+        elif entry.from_key in sources:
+            first = sources[entry.from_key]
+            problems.append(
+                f"{entry.where}: moved: {entry.from_key} is already moved at {first.where}"
+            )
+        elif entry.to_key in targets:
+            first = targets[entry.to_key]
+            problems.append(
+                f"{entry.where}: moved: {entry.to_key} is already the target of {first.where}"
+            )
+        sources.setdefault(entry.from_key, entry)
+        targets.setdefault(entry.to_key, entry)
+    for entry in moved:
+        later = sources.get(entry.to_key)
+        if later is not None and later is not entry:
+            problems.append(
+                f"{entry.where}: moved: {entry.to_key} is moved again at {later.where} (a chain "
+                "or a cycle); move each old key straight to its final key"
+            )
+    seen: dict[str, RemovedKey] = {}
+    for gone in removed:
+        if gone.key in seen:
+            problems.append(
+                f"{gone.where}: removed: {gone.key} is already removed at {seen[gone.key].where}"
+            )
+        seen.setdefault(gone.key, gone)
+        also = sources.get(gone.key) or targets.get(gone.key)
+        if also is not None:
+            problems.append(f"{gone.where}: removed: {gone.key} is also moved at {also.where}")
+    return sorted(problems)
+
+
+def _read_project_file(path: Path) -> tuple[ProjectConfig, SourceMap]:
     """`onepin-sync.yaml`, read by the workflow files' strict rules, problems at line:column."""
     display = printable_path(str(path))
     value, text, problems = read_yaml_file(path, display, top_level="a mapping")
@@ -109,4 +215,4 @@ def _read_project_file(path: Path) -> ProjectConfig:
             problems.append(Problem(display, line, column, problem.message))
     if problems:
         raise WorkflowFileError(problems, where="the project file")
-    return ProjectConfig.model_validate(value)
+    return ProjectConfig.model_validate(value), SourceMap(text)

@@ -56,7 +56,10 @@ def file_document(spec: WorkflowSpec, lifecycle: Lifecycle | None = None) -> dic
     if spec.description is not None:
         document["description"] = spec.description
     if lifecycle is not None and lifecycle != Lifecycle():
-        document["lifecycle"] = lifecycle.model_dump()
+        rules = lifecycle.model_dump(exclude_defaults=True)
+        document["lifecycle"] = {
+            k: list(v) if isinstance(v, tuple) else v for k, v in rules.items()
+        }
     document["definition"] = _file_definition(spec.definition)
     return document
 

@@ -17,6 +17,11 @@ from rich.text import Text
 
 from onepin_sync.core.models import Action, Change, FieldChange, Json, Plan, Reason, WorkflowSpec
 from onepin_sync.core.redact import Redactor
+from onepin_sync.views.notes import (
+    lockfile_only_heading,
+    lockfile_only_lines,
+    replacement_sentences,
+)
 
 SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
 _STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red"}
@@ -45,8 +50,9 @@ def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
     if plan.drift:
         _print_drift(plan, console)
     _print_pending(plan, console)
+    _print_lockfile_only(plan, console)
     if not plan.has_changes:
-        if not plan.drift:
+        if not plan.drift and not plan.moves and not plan.forgets:
             console.print(
                 Text("No changes. The workspace matches the workflow files.", style="bold")
             )
@@ -70,7 +76,18 @@ def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
         )
     if plan.possible_duplicates:
         console.print(Text(duplicates_sentence(plan), style="bold red"))
+    for sentence in replacement_sentences(plan):
+        console.print(Text(sentence, style="bold red"))
     _print_unmanaged(plan, console)
+
+
+def _print_lockfile_only(plan: Plan, console: Console) -> None:
+    lines = lockfile_only_lines(plan)
+    if lines:
+        console.print(lockfile_only_heading(plan) + "\n")
+        for line in lines:
+            console.print(Text(f"  > {line}"))
+        console.print()
 
 
 def duplicates_sentence(plan: Plan) -> str:
@@ -119,6 +136,9 @@ def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:
         header.append(
             f" (possible duplicate of {', '.join(change.duplicate_of)})", style="bold red"
         )
+    if change.replaces:
+        other = "created as" if change.action is Action.DELETE else "deleted as"
+        header.append(f" (same workflow {other} {change.replaces})", style="bold red")
     yield header
     title = Text(f"  {symbol} ", style=style)
     title.append(change.key, style="bold")

@@ -34,6 +34,11 @@ from onepin_sync.views.human import (
     unmanaged_sentence,
 )
 from onepin_sync.views.markdown_content import code, fenced, workflow_content
+from onepin_sync.views.notes import (
+    lockfile_only_heading,
+    lockfile_only_lines,
+    replacement_sentences,
+)
 
 MAX_CHARS = 60_000
 """The default `limit`: under GitHub's 65,536, with room for what a CI step adds around it."""
@@ -178,8 +183,11 @@ def _heading(plan: Plan, heading: PlanHeading | None) -> str:
         out += ["| Workflow | What changed |", "|---|---|"]
         out += [f"| {code(r.key)} | {r.reason.value if r.reason else ''} |" for r in plan.drift]
         out.append("")
+    if lockfile_only_lines(plan):
+        out += [f"**{lockfile_only_heading(plan)}**", ""]
+        out += [f"- {line}" for line in lockfile_only_lines(plan)] + [""]
     if not plan.has_changes:
-        if not plan.drift:
+        if not plan.drift and not lockfile_only_lines(plan):
             out.append("**No changes.** The workspace matches the workflow files.")
         return "\n".join(out) + "\n"
     out.append(f"**{summary_line(plan)}**")
@@ -191,8 +199,16 @@ def _heading(plan: Plan, heading: PlanHeading | None) -> str:
         )
     if plan.possible_duplicates:
         warnings.append(duplicates_sentence(plan))
-    out += [""] + [f"> [!WARNING]\n> {html.escape(w, quote=False)}\n" for w in warnings]
+    warnings += replacement_sentences(plan)
+    out += [""] + [_warning(w) for w in warnings]
     return "\n".join(out) + "\n"
+
+
+def _warning(sentence: str) -> str:
+    """A GitHub warning box; a YAML snippet after the first line goes in a code block."""
+    first, *rest = html.escape(sentence, quote=False).split("\n")
+    snippet = ["> ```yaml", *(f"> {line}" for line in rest), "> ```"] if rest else []
+    return "\n".join([f"> [!WARNING]\n> {first}", *snippet]) + "\n"
 
 
 def _tail(plan: Plan) -> str:
@@ -223,6 +239,8 @@ def _section(change: Change, redactor: Redactor) -> _Section:
     why = f"{change.action.value}: {change.reason.value}"
     if change.duplicate_of:
         why += f" (possible duplicate of {', '.join(change.duplicate_of)})"
+    if change.replaces:
+        why += f" (the same workflow as {change.replaces})"
     line = f"- {code(title)} {why}\n"
     summary = f"<code>{html.escape(title)}</code> {html.escape(why)}"
     opened = " open" if group.open else ""
