@@ -103,7 +103,12 @@ class ProgressDisplay:
 
 @contextmanager
 def after_delay(delay: float, action: Callable[[], None]) -> Iterator[None]:
-    """Run `action` once, `delay` seconds from now, unless the block ends first."""
+    """Run `action` once, `delay` seconds from now, unless the block ends first (at once, in
+    this thread, for no delay)."""
+    if delay <= 0:
+        action()
+        yield
+        return
     timer = threading.Timer(delay, action)
     timer.daemon = True
     timer.start()
