@@ -18,6 +18,8 @@ import click
 
 from onepin_sync import __version__
 from onepin_sync.cli.global_options import RootGroup, check_verbosity, global_options
+from onepin_sync.cli.helptext import command_help
+from onepin_sync.cli.onboarding import register as register_onboarding
 from onepin_sync.cli.options import (
     PLAN_FORMATS,
     client_from,
@@ -96,21 +98,21 @@ def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
 
 
-@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=RootGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    **command_help("onepin-sync"),
+)
 @click.version_option(__version__, prog_name="onepin-sync")
 @global_options
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, no_color: bool, quiet: bool, verbose: bool) -> None:
-    """Keep Onepin workflows in git: plan and apply YAML workflow files like Terraform.
-
-    The global options (--debug, --no-color, --quiet, --verbose) go before or after the command
-    name: `onepin-sync --quiet apply` and `onepin-sync apply --quiet` are the same.
-    """
+    """The root group (its help text is in `helptext.py`)."""
     check_verbosity(quiet, verbose)
     ctx.obj = Context(debug=debug, no_color=no_color, quiet=quiet, verbose=verbose)
 
 
-@cli.command("validate")
+@cli.command("validate", **command_help("validate"))
 @target_options
 @click.option(
     "--online",
@@ -136,7 +138,7 @@ def validate_command(ctx: Context, /, online: bool, strict_env: bool, **kw: Any)
     sys.exit(outcome.exit_code)
 
 
-@cli.command("plan")
+@cli.command("plan", **command_help("plan"))
 @target_options
 @plan_options
 @client_options
@@ -178,7 +180,7 @@ def plan_command(
     sys.exit(outcome.exit_code)
 
 
-@cli.command("apply")
+@cli.command("apply", **command_help("apply"))
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path))
 @target_options
 @plan_options
@@ -248,7 +250,7 @@ def apply_command(
     sys.exit(outcome.exit_code)
 
 
-@cli.command("import")
+@cli.command("import", **command_help("import"))
 @click.argument("workflow_id")
 @click.argument("key", required=False)
 @target_options
@@ -273,30 +275,38 @@ def import_command(
     sys.exit(outcome.exit_code)
 
 
-@cli.command("pull")
+@cli.command("pull", **command_help("pull"))
 @click.argument("keys", nargs=-1)
 @target_options
 @lock_timeout_option
 @click.option(
     "--force", is_flag=True, help="Also overwrite files changed in git since the last apply."
 )
+@click.option("--dry-run", is_flag=True, help="Show the diff of each file; write nothing.")
 @pass_context
 def pull_command(
-    ctx: Context, /, keys: tuple[str, ...], lock_timeout: float, force: bool, **kw: Any
+    ctx: Context,
+    /,
+    keys: tuple[str, ...],
+    lock_timeout: float,
+    force: bool,
+    dry_run: bool,
+    **kw: Any,
 ) -> None:
-    """Write changes made outside onepin-sync into the workflow files (all, or KEYS)."""
+    """Write changes made outside onepin-sync into the workflow files (all, or KEYS), changing
+    only the lines of the fields that changed (comments and layout are kept)."""
     from onepin_sync.commands import pull
     from onepin_sync.views import reports
 
     settings = pull.PullSettings(
-        target=target_from(kw), keys=keys, force=force, lock_timeout=lock_timeout
+        target=target_from(kw), keys=keys, force=force, dry_run=dry_run, lock_timeout=lock_timeout
     )
     outcome = _run_async(pull.run(settings, ctx.environment(), ctx.ui))
     reports.pull_report(ctx.ui, outcome)
     sys.exit(outcome.exit_code)
 
 
-@cli.command("force-unlock")
+@cli.command("force-unlock", **command_help("force-unlock"))
 @click.argument("lock_id")
 @click.option("--lockfile", type=click.Path(path_type=Path), help="Lockfile path.")
 @click.option("--config", type=click.Path(path_type=Path), help="Project file.")
@@ -320,5 +330,6 @@ def force_unlock_command(
 cli.add_lazy_command(
     "emulator",
     "onepin_sync.emulator.cli:emulator_group",
-    "A local Onepin-compatible API server (needs the [emulator] extra).",
+    "A local Onepin API server for trying onepin-sync.",
 )
+register_onboarding(cli)

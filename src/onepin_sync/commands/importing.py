@@ -28,6 +28,7 @@ from onepin_sync.errors import ExitCode, InputError
 from onepin_sync.files.discovery import KEY_SEGMENT
 from onepin_sync.files.loader import load_workflows
 from onepin_sync.files.project import TargetOptions
+from onepin_sync.files.scaffold import schema_comment
 from onepin_sync.files.writer import write_new
 from onepin_sync.files.yamlwriter import workflow_yaml
 
@@ -73,7 +74,8 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
         written = None
         applied_hash = NEVER_APPLIED
         if key not in inputs.desired.workflows:
-            written = _write_file(inputs.paths.workflows, key, remote.spec, remote.id)
+            project = inputs.paths.lockfile.parent  # its schema: schemas/ beside the lockfile
+            written = _write_file(inputs.paths.workflows, key, remote.spec, remote.id, project)
             reloaded = load_workflows(inputs.paths.workflows, env=env.environ)
             applied_hash = desired_fingerprint(reloaded.workflows[key].spec, state.salt)
         elif settings.key is None:
@@ -106,9 +108,13 @@ def _check_key(key: str) -> None:
         )
 
 
-def _write_file(folder: Path, key: str, spec: WorkflowSpec, workflow_id: str) -> Path:
+def _write_file(
+    folder: Path, key: str, spec: WorkflowSpec, workflow_id: str, project: Path
+) -> Path:
     path = folder / f"{key}.yaml"
-    header = f"# Imported from Onepin workflow {workflow_id} by `onepin-sync import`.\n"
+    header = schema_comment(path, project) + (
+        f"# Imported from Onepin workflow {workflow_id} by `onepin-sync import`.\n"
+    )
     if not write_new(path, workflow_yaml(spec, header=header)):
         raise InputError(f"{path} already exists")
     return path

@@ -27,7 +27,7 @@ from onepin_sync.core.models import Action, Plan
 from onepin_sync.core.redact import Redactor, mask_tokens
 from onepin_sync.core.results import ChangeResult, ChangeStatus
 from onepin_sync.errors import OnepinSyncError, WorkflowFileError
-from onepin_sync.views.human import render_plan, summary_line
+from onepin_sync.views.human import print_text, render_plan, summary_line
 from onepin_sync.views.progress import DEFAULT_DELAY, NO_BAR, Bar, ProgressDisplay, after_delay
 
 _DONE_VERB = {Action.CREATE: "created", Action.UPDATE: "updated", Action.DELETE: "deleted"}
@@ -140,9 +140,7 @@ class ConsoleUi:
             line.append(result.status.value, style=_STATUS_STYLE[result.status])
         if result.detail:
             line.append(f": {self.redactor.text(result.detail)}")
-        (self.err if result.status is not ChangeStatus.DONE and self.quiet else self.out).print(
-            line
-        )
+        print_text(self.out, line)
 
     @contextmanager
     def bar(self, description: str, total: int) -> Iterator[Bar]:
