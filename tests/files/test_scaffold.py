@@ -97,13 +97,9 @@ def test_a_gitignore_without_a_final_newline_keeps_its_last_line() -> None:
     assert ("node_modules/" + added).splitlines()[0] == "node_modules/"
 
 
-def test_the_schema_comment_points_at_the_project_schema_by_a_relative_path(
-    tmp_path: Path,
-) -> None:
-    written = tmp_path / "workflows" / "support" / "call.yaml"
-    assert schema_comment(written, tmp_path) == ""  # no schema file: no line pointing nowhere
-    (tmp_path / SCHEMA_FILE).parent.mkdir()
-    (tmp_path / SCHEMA_FILE).write_text("{}", encoding="utf-8")
-    assert schema_comment(written, tmp_path) == (
+def test_the_schema_comment_points_at_the_project_schema_by_a_relative_path() -> None:
+    project = Path("/project")
+    written = project / "workflows" / "support" / "call.yaml"
+    assert schema_comment(written, project / SCHEMA_FILE) == (
         "# yaml-language-server: $schema=../../schemas/workflow.schema.json\n"
     )

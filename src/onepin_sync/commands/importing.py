@@ -28,7 +28,7 @@ from onepin_sync.errors import ExitCode, InputError
 from onepin_sync.files.discovery import KEY_SEGMENT
 from onepin_sync.files.loader import load_workflows
 from onepin_sync.files.project import TargetOptions
-from onepin_sync.files.scaffold import schema_comment
+from onepin_sync.files.scaffold import SCHEMA_FILE, schema_comment
 from onepin_sync.files.writer import write_new
 from onepin_sync.files.yamlwriter import workflow_yaml
 
@@ -112,9 +112,9 @@ def _write_file(
     folder: Path, key: str, spec: WorkflowSpec, workflow_id: str, project: Path
 ) -> Path:
     path = folder / f"{key}.yaml"
-    header = schema_comment(path, project) + (
-        f"# Imported from Onepin workflow {workflow_id} by `onepin-sync import`.\n"
-    )
+    schema = project / SCHEMA_FILE
+    header = schema_comment(path, schema) if schema.is_file() else ""
+    header += f"# Imported from Onepin workflow {workflow_id} by `onepin-sync import`.\n"
     if not write_new(path, workflow_yaml(spec, header=header)):
         raise InputError(f"{path} already exists")
     return path

@@ -41,9 +41,10 @@ def run(settings: InitSettings, env: RunEnvironment, ui: Ui) -> InitOutcome:
     files = scaffold_files(ci=settings.ci, version=__version__)
     existing = [f.path.as_posix() for f in files if (root / f.path).exists()]
     if existing:
+        where = "the current folder" if settings.folder == Path(".") else str(settings.folder)
         raise InputError(
-            f"init writes nothing: {len(existing)} of its files already exist in "
-            f"{settings.folder}: {', '.join(existing)} (move them away or use another folder)"
+            f"init writes nothing: {len(existing)} of its files already exist in {where}: "
+            f"{', '.join(existing)} (move them away or use another folder)"
         )
     gitignore = root / GITIGNORE
     try:

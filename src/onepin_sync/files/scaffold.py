@@ -8,20 +8,21 @@ Schema of the workflow file from `fileformat`, so each has one source.
 
 The project keeps the schema at `SCHEMA_FILE` (committed), and files onepin-sync writes point
 their `# yaml-language-server: $schema=` line at it by a relative path: an editor then finds it
-in any clone, with no network. Reads only the package's own templates, never the user's files.
+in any clone, with no network. Reads only the package's own templates (through `reader`), never
+the user's files.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from onepin_sync.files.fileformat import workflow_json_schema_text
+from onepin_sync.files.reader import read_packaged
 
 SCHEMA_FILE = Path("schemas") / "workflow.schema.json"
 """Where a project keeps the workflow file's JSON Schema, relative to the project folder."""
@@ -50,7 +51,7 @@ class ScaffoldFile:
 
 def template(name: str) -> str:
     """One template shipped in the package, by its path under `onepin_sync/scaffold/`."""
-    return resources.files("onepin_sync").joinpath("scaffold", name).read_text(encoding="utf-8")
+    return read_packaged(f"scaffold/{name}")
 
 
 def scaffold_files(*, ci: str, version: str) -> tuple[ScaffoldFile, ...]:
@@ -105,11 +106,9 @@ def gitignore_addition(existing: str) -> str:
     return separator + "\n".join(added) + "\n"
 
 
-def schema_comment(written: Path, project: Path) -> str:
-    """The `$schema` line for a file written at `written`, pointing at the project's schema by a
-    relative path; "" when the project has no schema file (a line pointing nowhere helps none)."""
-    schema = project / SCHEMA_FILE
-    if not schema.is_file():
-        return ""
+def schema_comment(written: Path, schema: Path) -> str:
+    """The `$schema` line for a file written at `written`, pointing at `schema` by a relative
+    path (the caller writes it only when the project has that file: a line pointing nowhere
+    helps no editor)."""
     relative = Path(os.path.relpath(schema, written.parent)).as_posix()
     return f"{SCHEMA_COMMENT}{relative}\n"
