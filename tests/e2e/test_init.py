@@ -3,12 +3,16 @@ emulator as it is; it never overwrites a file."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.sync_project import SyncProject
 
+PRE_COMMIT = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or "pre-commit"
 TRIAL = ("--emulator", "--lockfile", "onepin-sync.emulator.lock")
 CREATED = [
     "onepin-sync.yaml",
@@ -42,6 +46,11 @@ def test_init_then_validate_plan_and_apply_on_the_emulator(
     ]
     assert "    onepin-sync plan --emulator --lockfile onepin-sync.emulator.lock\n" in made.stdout
     assert "    pre-commit install\n" in made.stdout
+    checked = subprocess.run(
+        [PRE_COMMIT, "validate-config", ".pre-commit-config.yaml"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
     validated = new.run("validate", target=False)
     planned = new.run("plan", *TRIAL, target=False)

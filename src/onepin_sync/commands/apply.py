@@ -92,7 +92,7 @@ async def run(settings: ApplySettings, env: RunEnvironment, ui: Ui) -> ApplyOutc
             "or apply a saved plan file"
         )
     inputs = await read_inputs_online(settings.target, env, ui)
-    with hold_lock(inputs, settings.lock_timeout, env, ui):
+    with hold_lock(inputs.store, settings.lock_timeout, env, ui):
         async with connect(inputs, settings.client, env, ui) as (target, client):
             return await _apply_locked(settings, inputs, target, client, ui)
 

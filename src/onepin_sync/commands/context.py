@@ -110,7 +110,7 @@ class Inputs:
 def read_project(options: TargetOptions, env: RunEnvironment) -> tuple[ProjectPaths, StateStore]:
     """The project's paths and its state store, without reading any workflow file."""
     paths, _ = load_project(options, env.cwd)
-    return paths, open_state_store(paths.lockfile)
+    return paths, open_state_store(paths.lockfile, paths.state_url, env.environ)
 
 
 def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
@@ -134,7 +134,8 @@ def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
         desired = desired.model_copy(update={"moved": paths.moved, "removed": paths.removed})
     if unresolved is not None:
         raise unresolved
-    inputs = Inputs(paths, desired, target, open_state_store(paths.lockfile))
+    store = open_state_store(paths.lockfile, paths.state_url, env.environ)
+    inputs = Inputs(paths, desired, target, store)
     ui.set_redactor(redactor_for(inputs))
     for warning in warnings:
         ui.warn(warning)
@@ -161,17 +162,17 @@ async def connect(
 
 
 @contextmanager
-def hold_lock(inputs: Inputs, timeout: float, env: RunEnvironment, ui: Ui) -> Iterator[None]:
+def hold_lock(store: StateStore, timeout: float, env: RunEnvironment, ui: Ui) -> Iterator[None]:
     """Hold the state lock while the block runs; waiting for it (`--lock-timeout`) shows who
     holds it (a spinner on a terminal)."""
 
     def holder() -> str:
-        info = inputs.store.live_holder() or {}
+        info = store.live_holder() or {}
         who = f" held by {info.get('who')}@{info.get('host')} (pid {info.get('pid')})"
         since = f" since {info.get('created_at')}" if info.get("created_at") else ""
         return f"Waiting for the state lock{who if info else ''}{since} (up to {timeout:g}s)"
 
-    lock = inputs.store.lock(timeout=timeout, env=env.environ)
+    lock = store.lock(timeout=timeout, env=env.environ)
     if not timeout:  # no wait: it is taken at once, or refused
         with lock:
             yield

@@ -73,7 +73,7 @@ class PullOutcome:
 
 async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcome:
     inputs = await read_inputs_online(settings.target, env, ui)
-    with hold_lock(inputs, settings.lock_timeout, env, ui):
+    with hold_lock(inputs.store, settings.lock_timeout, env, ui):
         async with connect(inputs, settings.client, env, ui) as (target, client):
             prepared = await prepare(inputs, target, client, ui, persist=True)
             state = prepared.state
