@@ -307,4 +307,9 @@ cli.add_lazy_command(
     "onepin_sync.emulator.cli:emulator_group",
     "A local Onepin API server for trying onepin-sync.",
 )
+cli.add_lazy_command(
+    "state",
+    "onepin_sync.cli.state:state_group",
+    "Read and edit the sync state: list, show, mv, rm, rebuild, migrate.",
+)
 register_onboarding(cli)

@@ -22,7 +22,7 @@ from onepin_sync.commands.context import (
 )
 from onepin_sync.core.fingerprint import desired_fingerprint
 from onepin_sync.core.models import StateRefresh, WorkflowSpec
-from onepin_sync.core.transitions import entry_for, with_refreshes
+from onepin_sync.core.transitions import NEVER_APPLIED, entry_for, with_refreshes
 from onepin_sync.errors import ExitCode, InputError
 from onepin_sync.files.discovery import KEY_SEGMENT
 from onepin_sync.files.loader import load_workflows
@@ -30,8 +30,6 @@ from onepin_sync.files.project import TargetOptions
 from onepin_sync.files.scaffold import SCHEMA_FILE, schema_comment
 from onepin_sync.files.writer import write_new
 from onepin_sync.files.yamlwriter import workflow_yaml
-
-NEVER_APPLIED = "never-applied"  # applied_hash of an import that adopted an existing file
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ class ImportOutcome:
 async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOutcome:
     inputs = await read_inputs_online(settings.target, env, ui)
     if settings.key is not None:
-        _check_key(settings.key)
+        check_key(settings.key)
     with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
         async with connect(inputs, settings.client, env) as (target, client):
             state = (await prepare(inputs, target, client, ui, persist=True, listing=False)).state
@@ -99,7 +97,7 @@ def key_from_name(name: str, workflow_id: str) -> str:
     return slug or f"workflow-{workflow_id[:8]}"
 
 
-def _check_key(key: str) -> None:
+def check_key(key: str) -> None:
     if not all(KEY_SEGMENT.fullmatch(part) for part in key.split("/")):
         raise InputError(
             f"key {key!r}: use '/'-separated names of letters, digits, '-', '_' and '.' "
