@@ -25,6 +25,17 @@ CREATED = [
 ]
 
 
+def readme_steps() -> set[str]:
+    """The commands after `init` in the README's *Your own project* block (comments dropped)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Your own project", 1)[1].split("```console\n", 1)[1].split("```")[0]
+    lines = [line.split("  #", 1)[0].strip() for line in block.splitlines()]
+    start = next(i for i, line in enumerate(lines) if "onepin-sync init" in line)
+    after_init = lines[start + 1 :]
+    assert len(after_init) >= 6, after_init
+    return set(after_init)
+
+
 def files_under(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
@@ -46,6 +57,7 @@ def test_init_then_validate_plan_and_apply_on_the_emulator(
     ]
     assert "    onepin-sync plan --emulator --lockfile onepin-sync.emulator.lock\n" in made.stdout
     assert "    pre-commit install\n" in made.stdout
+    assert readme_steps() <= {line.strip() for line in made.stdout.splitlines()}
     checked = subprocess.run(
         [PRE_COMMIT, "validate-config", ".pre-commit-config.yaml"],
         capture_output=True, text=True, check=False, timeout=60,

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from onepin_sync import __version__
+from onepin_sync.cli.global_options import RootGroup, check_verbosity, global_options
 from onepin_sync.cli.helptext import command_help
-from onepin_sync.cli.lazy import LazyGroup
 from onepin_sync.cli.onboarding import register as register_onboarding
 from onepin_sync.cli.options import (
     PLAN_FORMATS,
@@ -39,17 +39,35 @@ T = TypeVar("T")
 
 
 class Context:
-    """What the root group hands to every command; the console is made when first used."""
+    """What the root group hands to every command; the console is made when first used, so
+    global options given after the command name (see `global_options.py`) still count, and a
+    command printing a document for machines (`machine`) first says so."""
 
-    def __init__(self, debug: bool, no_color: bool) -> None:
+    def __init__(self, debug: bool, no_color: bool, quiet: bool, verbose: bool) -> None:
         self.debug = debug
         self.no_color = no_color
+        self.quiet = quiet
+        self.verbose = verbose
+        self.machine = False  # stdout holds one JSON document; everything else goes to stderr
 
     @cached_property
     def ui(self) -> ConsoleUi:
-        from onepin_sync.views.console import ConsoleUi
+        from onepin_sync.views.console import ConsoleUi, Verbosity
 
-        return ConsoleUi(no_color=self.no_color)
+        verbosity = (
+            Verbosity.QUIET
+            if self.quiet
+            else Verbosity.VERBOSE
+            if self.verbose
+            else Verbosity.NORMAL
+        )
+        delay = os.environ.get("ONEPIN_SYNC_PROGRESS_DELAY")
+        return ConsoleUi(
+            no_color=self.no_color,
+            verbosity=verbosity,
+            machine=self.machine,
+            progress_delay=_seconds(delay) if delay else None,
+        )
 
     def environment(self) -> RunEnvironment:
         from onepin_sync.commands.context import RunEnvironment
@@ -60,6 +78,14 @@ class Context:
             environ=dict(os.environ),
             log=self.ui.debug if self.debug else None,
         )
+
+
+def _seconds(text: str) -> float | None:
+    """ONEPIN_SYNC_PROGRESS_DELAY as seconds (the default when it is not a number)."""
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        return None
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -73,19 +99,17 @@ def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 @click.group(
-    cls=LazyGroup,
+    cls=RootGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     **command_help("onepin-sync"),
 )
 @click.version_option(__version__, prog_name="onepin-sync")
-@click.option(
-    "--debug", is_flag=True, help="Tracebacks and one line per HTTP request (never secrets)."
-)
-@click.option("--no-color", is_flag=True, help="Plain output (also when NO_COLOR is set).")
+@global_options
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
-    """Keep Onepin workflows in git: plan and apply YAML workflow files like Terraform."""
-    ctx.obj = Context(debug=debug, no_color=no_color)
+def cli(ctx: click.Context, debug: bool, no_color: bool, quiet: bool, verbose: bool) -> None:
+    """The root group (its help text is in `helptext.py`)."""
+    check_verbosity(quiet, verbose)
+    ctx.obj = Context(debug=debug, no_color=no_color, quiet=quiet, verbose=verbose)
 
 
 @cli.command("validate", **command_help("validate"))
@@ -143,6 +167,7 @@ def plan_command(
     from onepin_sync.commands import plan
     from onepin_sync.views.registry import PLAN_VIEWS
 
+    ctx.machine = as_json or output_format == "json"
     settings = plan.PlanSettings(
         target=target_from(kw),
         plan=plan_from(kw),
@@ -310,6 +335,6 @@ cli.add_lazy_command(
 cli.add_lazy_command(
     "state",
     "onepin_sync.cli.state:state_group",
-    "Read and edit the sync state: list, show, mv, rm, rebuild, migrate.",
+    "List, show, move, forget, rebuild or migrate the sync state.",
 )
 register_onboarding(cli)

@@ -30,8 +30,8 @@ def init_report(ui: ConsoleUi, outcome: InitOutcome) -> None:
             [f"onepin-sync plan {TRIAL}", f"onepin-sync apply {TRIAL}"],
         ),
         (
-            "Apply them to your workspace (after `onepin login`, or with ONEPIN_API_KEY set):",
-            ["onepin-sync plan", "onepin-sync apply"],
+            "Apply them to your workspace (log in, or set ONEPIN_API_KEY instead):",
+            ["onepin login", "onepin-sync plan", "onepin-sync apply"],
         ),
         (
             "Commit the files (after the first apply, the lockfile too):",
