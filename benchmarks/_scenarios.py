@@ -137,7 +137,9 @@ def measure(
         settings.profile.mkdir(parents=True, exist_ok=True)
         profiled = ["-m", "pyinstrument", "-r", "text", "-o", str(out), *command]
         workdir = settings.root / "runs" / f"{row.scenario}-profile"
-        h.spawn(profiled, workdir, python=settings.python, probe=False)
+        done = h.spawn(profiled, workdir, python=settings.python, probe=False)
+        if done.code != 0 or not out.exists():
+            row.notes.append(f"no profile: {(done.stderr or done.stdout).strip()[-200:]}")
     return row
 
 
