@@ -190,11 +190,18 @@ def apply_command(
     allow_replace: bool,
     **kw: Any,
 ) -> None:
-    """Make the workspace match the workflow files (or apply a saved plan)."""
-    from onepin_sync.commands import apply
+    """Make the workspace match the workflow files (or apply a saved plan, an import plan too)."""
+    from onepin_sync.commands import apply, importing
     from onepin_sync.core.guards import ApplyOptions
     from onepin_sync.views import reports
 
+    if plan_file is not None and importing.is_import_plan(plan_file):
+        imported = importing.apply_saved(
+            plan_file, target_from(kw), lock_timeout, ctx.environment(), ctx.ui
+        )
+        outcome_of_import = _run_async(imported)
+        reports.import_report(ctx.ui, outcome_of_import)
+        sys.exit(outcome_of_import.exit_code)
     client = client_from(kw)
     settings = apply.ApplySettings(
         target=target_from(kw),
@@ -216,31 +223,6 @@ def apply_command(
     )
     outcome = _run_async(apply.run(settings, ctx.environment(), ctx.ui))
     reports.apply_report(ctx.ui, outcome)
-    sys.exit(outcome.exit_code)
-
-
-@cli.command("import")
-@click.argument("workflow_id")
-@click.argument("key", required=False)
-@target_options
-@lock_timeout_option
-@pass_context
-def import_command(
-    ctx: Context, /, workflow_id: str, key: str | None, lock_timeout: float, **kw: Any
-) -> None:
-    """Adopt an existing remote workflow as KEY (default: from its name).
-
-    Without a workflow file for KEY, the file is written from the remote workflow; with one, the
-    next plan shows the changes that would make the remote workflow match it.
-    """
-    from onepin_sync.commands import importing
-    from onepin_sync.views import reports
-
-    settings = importing.ImportSettings(
-        target=target_from(kw), workflow_id=workflow_id, key=key, lock_timeout=lock_timeout
-    )
-    outcome = _run_async(importing.run(settings, ctx.environment(), ctx.ui))
-    reports.import_report(ctx.ui, outcome)
     sys.exit(outcome.exit_code)
 
 
@@ -300,4 +282,14 @@ cli.add_lazy_command(
     "emulator",
     "onepin_sync.emulator.cli:emulator_group",
     "A local Onepin-compatible API server (needs the [emulator] extra).",
+)
+
+cli.add_lazy_command(
+    "import", "onepin_sync.cli.adopt:import_command", "Adopt workflows made in Onepin."
+)
+cli.add_lazy_command(
+    "list", "onepin_sync.cli.adopt:list_command", "List the workspace's workflows."
+)
+cli.add_lazy_command(
+    "fmt", "onepin_sync.cli.adopt:fmt_command", "Lay workflow files out canonically."
 )
