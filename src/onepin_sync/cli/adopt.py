@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from onepin_sync.cli.commands import Context, _run_async, pass_context
+from onepin_sync.cli.helptext import command_help
 from onepin_sync.cli.options import (
     client_from,
     client_options,
@@ -27,7 +28,7 @@ _TEMPLATE_HELP = (
 )
 
 
-@click.command("import", short_help="Adopt workflows made in Onepin.")
+@click.command("import", **command_help("import"))
 @click.argument("workflow_ids", nargs=-1, metavar="[ID]...")
 @click.option("--key", metavar="KEY", help="The key of the one workflow ID names.")
 @click.option("--all", "import_all", is_flag=True, help="Plan importing every unmanaged workflow.")
@@ -58,17 +59,7 @@ def import_command(
     lock_timeout: float,
     **kw: Any,
 ) -> None:
-    """Adopt workflows made in Onepin: write their files and record them in the lockfile.
-
-    `import ID [ID]...` adopts the named workflows at once; `--key KEY` names the key of one.
-    With a file already at KEY, that file is adopted and the next plan shows how the workflow
-    differs from it. `import --all` plans importing every unmanaged workflow that matches
-    --search and --name-glob, shows the plan and asks for `yes` (--auto-approve, or --out FILE
-    to save it for `apply FILE`). Nothing is ever sent to Onepin.
-
-    Examples: onepin-sync import --all --dir-template 'imported/{slug}';
-    onepin-sync import 3f2a... --key support/welcome-call
-    """
+    """Adopt workflows made in the Onepin app (help: `helptext`)."""
     from onepin_sync.commands import importing
     from onepin_sync.views import reports
 
@@ -91,7 +82,7 @@ def import_command(
     sys.exit(outcome.exit_code)
 
 
-@click.command("list", short_help="List the workspace's workflows.")
+@click.command("list", **command_help("list"))
 @click.option("--unmanaged", is_flag=True, help="Only the workflows the lockfile does not manage.")
 @click.option(
     "--dir-template", default="{slug}", show_default=True, metavar="TEMPLATE", help=_TEMPLATE_HELP
@@ -103,8 +94,7 @@ def import_command(
 def list_command(
     ctx: Context, /, unmanaged: bool, dir_template: str, as_json: bool, **kw: Any
 ) -> None:
-    """List the workspace's workflows: id, name, last update, managed or not, and the key
-    each unmanaged one would get from `import` (with the same --dir-template)."""
+    """List the workspace's workflows (help: `helptext`)."""
     from onepin_sync.commands import listing
     from onepin_sync.views import reports
 
@@ -119,7 +109,7 @@ def list_command(
     sys.exit(outcome.exit_code)
 
 
-@click.command("fmt", short_help="Lay workflow files out canonically.")
+@click.command("fmt", **command_help("fmt"))
 @click.argument("keys", nargs=-1)
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 3 listing files that would change."
@@ -127,11 +117,7 @@ def list_command(
 @target_options
 @pass_context
 def fmt_command(ctx: Context, /, keys: tuple[str, ...], check: bool, **kw: Any) -> None:
-    """Lay the workflow files (all, or KEYS) out in the canonical layout, keeping comments.
-
-    Key order, quoting, indentation and flow style for short lists and mappings are made the
-    same in every file; the values never change. Offline: nothing is sent.
-    """
+    """Lay the workflow files out canonically (help: `helptext`)."""
     from onepin_sync.commands import fmt
     from onepin_sync.views import reports
 

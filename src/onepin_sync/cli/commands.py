@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from onepin_sync import __version__
+from onepin_sync.cli.helptext import command_help
 from onepin_sync.cli.lazy import LazyGroup
+from onepin_sync.cli.onboarding import register as register_onboarding
 from onepin_sync.cli.options import (
     PLAN_FORMATS,
     client_from,
@@ -70,7 +72,11 @@ def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    **command_help("onepin-sync"),
+)
 @click.version_option(__version__, prog_name="onepin-sync")
 @click.option(
     "--debug", is_flag=True, help="Tracebacks and one line per HTTP request (never secrets)."
@@ -82,7 +88,7 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     ctx.obj = Context(debug=debug, no_color=no_color)
 
 
-@cli.command("validate")
+@cli.command("validate", **command_help("validate"))
 @target_options
 @click.option(
     "--online",
@@ -108,7 +114,7 @@ def validate_command(ctx: Context, /, online: bool, strict_env: bool, **kw: Any)
     sys.exit(outcome.exit_code)
 
 
-@cli.command("plan")
+@cli.command("plan", **command_help("plan"))
 @target_options
 @plan_options
 @client_options
@@ -149,7 +155,7 @@ def plan_command(
     sys.exit(outcome.exit_code)
 
 
-@cli.command("apply")
+@cli.command("apply", **command_help("apply"))
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path))
 @target_options
 @plan_options
@@ -226,7 +232,7 @@ def apply_command(
     sys.exit(outcome.exit_code)
 
 
-@cli.command("pull")
+@cli.command("pull", **command_help("pull"))
 @click.argument("keys", nargs=-1)
 @target_options
 @lock_timeout_option
@@ -257,7 +263,7 @@ def pull_command(
     sys.exit(outcome.exit_code)
 
 
-@cli.command("force-unlock")
+@cli.command("force-unlock", **command_help("force-unlock"))
 @click.argument("lock_id")
 @click.option("--lockfile", type=click.Path(path_type=Path), help="Lockfile path.")
 @click.option("--config", type=click.Path(path_type=Path), help="Project file.")
@@ -281,15 +287,16 @@ def force_unlock_command(
 cli.add_lazy_command(
     "emulator",
     "onepin_sync.emulator.cli:emulator_group",
-    "A local Onepin-compatible API server (needs the [emulator] extra).",
+    "A local Onepin API server for trying onepin-sync.",
 )
+cli.add_lazy_command(
+    "state",
+    "onepin_sync.cli.state:state_group",
+    "Read and edit the sync state: list, show, mv, rm, rebuild, migrate.",
+)
+register_onboarding(cli)
 
-cli.add_lazy_command(
-    "import", "onepin_sync.cli.adopt:import_command", "Adopt workflows made in Onepin."
-)
-cli.add_lazy_command(
-    "list", "onepin_sync.cli.adopt:list_command", "List the workspace's workflows."
-)
-cli.add_lazy_command(
-    "fmt", "onepin_sync.cli.adopt:fmt_command", "Lay workflow files out canonically."
-)
+for _name in ("import", "list", "fmt"):  # cli/adopt.py
+    cli.add_lazy_command(
+        _name, f"onepin_sync.cli.adopt:{_name}_command", str(command_help(_name)["short_help"])
+    )

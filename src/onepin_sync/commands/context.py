@@ -83,7 +83,7 @@ class Inputs:
 def read_project(options: TargetOptions, env: RunEnvironment) -> tuple[ProjectPaths, StateStore]:
     """The project's paths and its state store, without reading any workflow file."""
     paths, _ = load_project(options, env.cwd)
-    return paths, open_state_store(paths.lockfile)
+    return paths, open_state_store(paths.lockfile, paths.state_url, env.environ)
 
 
 def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
@@ -107,7 +107,8 @@ def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
         desired = desired.model_copy(update={"moved": paths.moved, "removed": paths.removed})
     if unresolved is not None:
         raise unresolved
-    inputs = Inputs(paths, desired, target, open_state_store(paths.lockfile))
+    store = open_state_store(paths.lockfile, paths.state_url, env.environ)
+    inputs = Inputs(paths, desired, target, store)
     ui.set_redactor(redactor_for(inputs))
     for warning in warnings:
         ui.warn(warning)

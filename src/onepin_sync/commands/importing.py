@@ -48,15 +48,14 @@ from onepin_sync.core.catalog import Catalogue
 from onepin_sync.core.fingerprint import desired_fingerprint
 from onepin_sync.core.models import Plan, RemoteWorkflow, StateFile, StateRefresh
 from onepin_sync.core.plan_document import KIND, PlanTarget, plan_document, read_plan_document
-from onepin_sync.core.transitions import entry_for, with_refreshes
+from onepin_sync.core.transitions import NEVER_APPLIED, entry_for, with_refreshes
 from onepin_sync.errors import ConflictError, ExitCode, InputError, Problem, WorkflowFileError
 from onepin_sync.files.discovery import WorkflowFileRef
 from onepin_sync.files.loader import load_workflow_text
 from onepin_sync.files.project import TargetOptions
+from onepin_sync.files.scaffold import SCHEMA_FILE, schema_comment
 from onepin_sync.files.writer import atomic_write, write_new
 from onepin_sync.files.yamlwriter import workflow_yaml
-
-NEVER_APPLIED = "never-applied"  # applied_hash of an import that adopted an existing file
 
 
 @dataclass(frozen=True)
@@ -131,14 +130,20 @@ def _check_settings(settings: ImportSettings) -> None:
         raise InputError("name the workflows to import (import ID [ID…]) or pass --all")
     if settings.key is not None and len(settings.workflow_ids) != 1:
         raise InputError("--key names the key of one workflow: import ID --key KEY")
-    if settings.key is not None and not valid_key(settings.key):
-        raise InputError(
-            f"key {settings.key!r}: use '/'-separated names of letters, digits, '-', '_' and '.' "
-            "(not starting with '.'), e.g. support/welcome-call"
-        )
+    if settings.key is not None:
+        check_key(settings.key)
     if not settings.all and (settings.search or settings.name_glob or settings.out):
         raise InputError("--search, --name-glob and --out go with import --all")
     check_template(settings.dir_template)
+
+
+def check_key(key: str) -> None:
+    """Refuse a key that is not a path of names under the workflows folder."""
+    if not valid_key(key):
+        raise InputError(
+            f"key {key!r}: use '/'-separated names of letters, digits, '-', '_' and '.' "
+            "(not starting with '.'), e.g. support/welcome-call"
+        )
 
 
 def _chosen_by_filter(
@@ -209,10 +214,12 @@ def _carry_out(
     write; nothing is written when any would not load or a file appeared meanwhile."""
     texts: list[tuple[Path, str, RemoteWorkflow, str]] = []
     problems: list[Problem] = []
+    schema = inputs.paths.lockfile.parent / SCHEMA_FILE  # the project's, beside the lockfile
     for change in plan.changes:
         remote = by_id[str(change.remote_id)]
         path = inputs.paths.workflows / f"{change.key}.yaml"
-        header = f"# Imported from Onepin workflow {remote.id} by `onepin-sync import`.\n"
+        header = schema_comment(path, schema) if schema.is_file() else ""
+        header += f"# Imported from Onepin workflow {remote.id} by `onepin-sync import`.\n"
         text = workflow_yaml(remote.spec, header=header)
         ref = WorkflowFileRef(key=change.key, path=path, display=str(path))
         try:

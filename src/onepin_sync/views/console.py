@@ -18,7 +18,7 @@ from onepin_sync.core.models import Action, Plan
 from onepin_sync.core.redact import Redactor, mask_tokens
 from onepin_sync.core.results import ChangeResult, ChangeStatus
 from onepin_sync.errors import OnepinSyncError, WorkflowFileError
-from onepin_sync.views.human import render_plan
+from onepin_sync.views.human import print_text, render_plan
 
 _DONE_VERB = {Action.CREATE: "created", Action.UPDATE: "updated", Action.DELETE: "deleted"}
 _STATUS_STYLE = {
@@ -86,7 +86,7 @@ class ConsoleUi:
             line.append(result.status.value, style=_STATUS_STYLE[result.status])
         if result.detail:
             line.append(f": {self.redactor.text(result.detail)}")
-        self.out.print(line)
+        print_text(self.out, line)
 
 
 def print_error(exc: OnepinSyncError, no_color: bool = False) -> None:
