@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import onepin_sync
 from onepin_sync.cli import run
 from tests.sync_project import EXAMPLES
 
@@ -96,5 +97,6 @@ def test_a_file_that_does_not_parse_is_refused_and_nothing_is_written(
     assert (tmp_path / "a.yaml").read_text(encoding="utf-8") == MESSY
 
 
-def test_the_examples_are_canonical() -> None:
+def test_the_examples_and_the_one_init_writes_are_canonical() -> None:
     assert _fmt(EXAMPLES, "--check") == 0
+    assert _fmt(Path(onepin_sync.__file__).parent / "scaffold" / "workflows", "--check") == 0
