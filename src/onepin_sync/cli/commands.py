@@ -24,6 +24,7 @@ from onepin_sync.cli.options import (
     PLAN_FORMATS,
     client_from,
     client_options,
+    json_option,
     lock_timeout_option,
     plan_from,
     plan_options,
@@ -124,17 +125,25 @@ def cli(ctx: click.Context, debug: bool, no_color: bool, quiet: bool, verbose: b
     is_flag=True,
     help="Fail when a ${env.X} or ${secret.X} the files use is not set (as plan does).",
 )
+@json_option
 @pass_context
-def validate_command(ctx: Context, /, online: bool, strict_env: bool, **kw: Any) -> None:
+def validate_command(
+    ctx: Context, /, online: bool, strict_env: bool, as_json: bool, **kw: Any
+) -> None:
     """Check the workflow files (offline unless --online)."""
     from onepin_sync.commands import validate
     from onepin_sync.views import reports
 
+    ctx.machine = as_json
     settings = validate.ValidateSettings(
         target=target_from(kw), online=online, strict_env=strict_env
     )
     outcome = _run_async(validate.run(settings, ctx.environment(), ctx.ui))
     reports.validate_report(ctx.ui, outcome)
+    if as_json:
+        from onepin_sync.views.documents import print_document, validate_document
+
+        print_document(ctx.ui, validate_document(outcome))
     sys.exit(outcome.exit_code)
 
 
@@ -206,10 +215,12 @@ def plan_command(
     is_flag=True,
     help="Delete and re-create a workflow whose file was renamed without a moved: entry.",
 )
+@json_option
 @pass_context
 def apply_command(
     ctx: Context,
     /,
+    as_json: bool,
     plan_file: Path | None,
     auto_approve: bool,
     lock_timeout: float,
@@ -226,6 +237,7 @@ def apply_command(
     from onepin_sync.core.guards import ApplyOptions
     from onepin_sync.views import reports
 
+    ctx.machine = as_json
     client = client_from(kw)
     settings = apply.ApplySettings(
         target=target_from(kw),
@@ -247,6 +259,10 @@ def apply_command(
     )
     outcome = _run_async(apply.run(settings, ctx.environment(), ctx.ui))
     reports.apply_report(ctx.ui, outcome)
+    if as_json:
+        from onepin_sync.views.documents import apply_document, print_document
+
+        print_document(ctx.ui, apply_document(outcome, ctx.ui.redactor))
     sys.exit(outcome.exit_code)
 
 
@@ -255,9 +271,16 @@ def apply_command(
 @click.argument("key", required=False)
 @target_options
 @lock_timeout_option
+@json_option
 @pass_context
 def import_command(
-    ctx: Context, /, workflow_id: str, key: str | None, lock_timeout: float, **kw: Any
+    ctx: Context,
+    /,
+    workflow_id: str,
+    key: str | None,
+    lock_timeout: float,
+    as_json: bool,
+    **kw: Any,
 ) -> None:
     """Adopt an existing remote workflow as KEY (default: from its name).
 
@@ -267,11 +290,16 @@ def import_command(
     from onepin_sync.commands import importing
     from onepin_sync.views import reports
 
+    ctx.machine = as_json
     settings = importing.ImportSettings(
         target=target_from(kw), workflow_id=workflow_id, key=key, lock_timeout=lock_timeout
     )
     outcome = _run_async(importing.run(settings, ctx.environment(), ctx.ui))
     reports.import_report(ctx.ui, outcome)
+    if as_json:
+        from onepin_sync.views.documents import import_document, print_document
+
+        print_document(ctx.ui, import_document(outcome))
     sys.exit(outcome.exit_code)
 
 
@@ -283,6 +311,7 @@ def import_command(
     "--force", is_flag=True, help="Also overwrite files changed in git since the last apply."
 )
 @click.option("--dry-run", is_flag=True, help="Show the diff of each file; write nothing.")
+@json_option
 @pass_context
 def pull_command(
     ctx: Context,
@@ -291,6 +320,7 @@ def pull_command(
     lock_timeout: float,
     force: bool,
     dry_run: bool,
+    as_json: bool,
     **kw: Any,
 ) -> None:
     """Write changes made outside onepin-sync into the workflow files (all, or KEYS), changing
@@ -298,11 +328,16 @@ def pull_command(
     from onepin_sync.commands import pull
     from onepin_sync.views import reports
 
+    ctx.machine = as_json
     settings = pull.PullSettings(
         target=target_from(kw), keys=keys, force=force, dry_run=dry_run, lock_timeout=lock_timeout
     )
     outcome = _run_async(pull.run(settings, ctx.environment(), ctx.ui))
     reports.pull_report(ctx.ui, outcome)
+    if as_json:
+        from onepin_sync.views.documents import print_document, pull_document
+
+        print_document(ctx.ui, pull_document(outcome))
     sys.exit(outcome.exit_code)
 
 
