@@ -39,6 +39,7 @@ def test_fifty_workflows_imported_in_bulk_then_the_plan_is_empty(project: SyncPr
     assert listed.code == 0, listed.output
     document: dict[str, Any] = json.loads(listed.stdout)
     assert (document["format_version"], document["kind"]) == (1, "onepin-sync-list")
+    assert listed.stderr == ""
     assert {w["id"] for w in document["workflows"]} == ids
     assert document["workflows"][0]["import_key"] == "campaign-00"
 

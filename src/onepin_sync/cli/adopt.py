@@ -17,6 +17,7 @@ from onepin_sync.cli.helptext import command_help
 from onepin_sync.cli.options import (
     client_from,
     client_options,
+    json_option,
     lock_timeout_option,
     target_from,
     target_options,
@@ -44,6 +45,7 @@ _TEMPLATE_HELP = (
 @target_options
 @client_options
 @lock_timeout_option
+@json_option
 @pass_context
 def import_command(
     ctx: Context,
@@ -57,12 +59,14 @@ def import_command(
     auto_approve: bool,
     out: Path | None,
     lock_timeout: float,
+    as_json: bool,
     **kw: Any,
 ) -> None:
     """Adopt workflows made in the Onepin app (help: `helptext`)."""
     from onepin_sync.commands import importing
     from onepin_sync.views import reports
 
+    ctx.machine = as_json
     settings = importing.ImportSettings(
         target=target_from(kw),
         workflow_ids=workflow_ids,
@@ -79,6 +83,10 @@ def import_command(
     )
     outcome = _run_async(importing.run(settings, ctx.environment(), ctx.ui))
     reports.import_report(ctx.ui, outcome)
+    if as_json:
+        from onepin_sync.views.documents import import_document, print_document
+
+        print_document(ctx.ui, import_document(outcome))
     sys.exit(outcome.exit_code)
 
 
@@ -87,9 +95,9 @@ def import_command(
 @click.option(
     "--dir-template", default="{slug}", show_default=True, metavar="TEMPLATE", help=_TEMPLATE_HELP
 )
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @target_options
 @client_options
+@json_option
 @pass_context
 def list_command(
     ctx: Context, /, unmanaged: bool, dir_template: str, as_json: bool, **kw: Any
@@ -98,6 +106,7 @@ def list_command(
     from onepin_sync.commands import listing
     from onepin_sync.views import reports
 
+    ctx.machine = as_json
     settings = listing.ListSettings(
         target=target_from(kw),
         unmanaged_only=unmanaged,
@@ -105,7 +114,12 @@ def list_command(
         client=client_from(kw),
     )
     outcome = _run_async(listing.run(settings, ctx.environment(), ctx.ui))
-    reports.list_report(ctx.ui, outcome, as_json=as_json)
+    if as_json:
+        from onepin_sync.views.documents import list_document, print_document
+
+        print_document(ctx.ui, list_document(outcome, ctx.ui.redactor.text))
+    else:
+        reports.list_report(ctx.ui, outcome)
     sys.exit(outcome.exit_code)
 
 

@@ -29,6 +29,7 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
+    hold_lock,
     prepare,
     read_inputs_online,
     redactor_for,
@@ -79,6 +80,7 @@ class ImportOutcome:
     plan: Plan
     written: tuple[Path, ...] = ()  # the workflow files written
     adopted_file: str | None = None  # a key whose existing file was adopted (`--key`)
+    adopted_id: str | None = None  # the workflow adopted onto that file
     approved: bool = True
     saved_to: Path | None = None
 
@@ -95,8 +97,8 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
             "or save the plan with --out FILE and apply it"
         )
     inputs = await read_inputs_online(settings.target, env, ui)
-    with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
-        async with connect(inputs, settings.client, env) as (target, client):
+    with hold_lock(inputs.store, settings.lock_timeout, env, ui):
+        async with connect(inputs, settings.client, env, ui) as (target, client):
             prepared = await prepare(inputs, target, client, ui, persist=True)
             state = prepared.state
             if settings.all:
@@ -199,7 +201,8 @@ def _adopt_existing_file(
         destroy=wanted.lifecycle.destroy,
     )
     inputs.store.write(with_refreshes(state, [StateRefresh(key=key, entry=entry)]))
-    return ImportOutcome(Plan(changes=(), lineage=state.lineage, serial=state.serial), (), key)
+    empty = Plan(changes=(), lineage=state.lineage, serial=state.serial)
+    return ImportOutcome(empty, adopted_file=key, adopted_id=remote.id)
 
 
 def _carry_out(
@@ -284,8 +287,8 @@ async def apply_saved(
     changed since; else exactly its imports, from a fresh listing."""
     plan, doc = read_plan_document(json.loads(path.read_text(encoding="utf-8")), str(path))
     inputs = await read_inputs_online(target_options, env, ui)
-    with inputs.store.lock(timeout=lock_timeout, env=env.environ):
-        async with connect(inputs, ClientOptions(), env) as (target, client):
+    with hold_lock(inputs.store, lock_timeout, env, ui):
+        async with connect(inputs, ClientOptions(), env, ui) as (target, client):
             if doc.target.api_url != target.api_url:
                 raise InputError(f"{path} was made for {doc.target.api_url}, not {target.api_url}")
             prepared = await prepare(inputs, target, client, ui, persist=True)

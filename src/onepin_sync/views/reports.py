@@ -3,7 +3,6 @@ the exit code is the outcome's own (`outcome.exit_code`)."""
 
 from __future__ import annotations
 
-import json
 import signal
 
 from rich.text import Text
@@ -35,7 +34,7 @@ def validate_report(ui: ConsoleUi, outcome: ValidateOutcome) -> None:
             ui.warn(mask(f"{key}: blocked {blocked.code}: {blocked.message}"))
     if outcome.valid:
         checked = " (checked online)" if outcome.reports else ""
-        ui.info(f"Success: {outcome.workflows} workflow {noun} valid{checked}.")
+        ui.summary(f"Success: {outcome.workflows} workflow {noun} valid{checked}.")
     else:
         invalid = sum(1 for r in outcome.reports.values() if not r.valid)
         ui.err.print(
@@ -67,7 +66,7 @@ def apply_report(ui: ConsoleUi, outcome: ApplyOutcome) -> None:
     if result is None:
         return
     if not outcome.plan.has_changes:
-        ui.info("Lockfile refreshed; no API writes were needed.")
+        ui.summary("Lockfile refreshed; no API writes were needed.")
         return
     counts = dict.fromkeys(Action, 0)
     for r in result.results:
@@ -95,7 +94,8 @@ def apply_report(ui: ConsoleUi, outcome: ApplyOutcome) -> None:
         )
         ui.err.print(Text(f"\nApply incomplete: {done}; {not_done}.", style="bold red"))
         return
-    ui.out.print(Text(f"\nApply complete: {done}.", style="bold green"))
+    gap = "" if ui.quiet else "\n"  # under the plan, not under --quiet's summary line
+    ui.summary(f"{gap}Apply complete: {done}.", style="bold green")
     if outcome.leftover is not None:
         ui.warn(
             f"verification: a fresh plan still shows {len(outcome.leftover.changes)} change(s) "
@@ -125,12 +125,12 @@ def import_report(ui: ConsoleUi, outcome: ImportOutcome) -> None:
     for change, path in zip(outcome.plan.changes, outcome.written, strict=True):
         ui.info(f"Imported {change.remote_id} as {change.key}: wrote {path}.")
     if outcome.written:
-        ui.info(
+        ui.summary(
             f"Import complete: {len(outcome.written)} workflow(s). Commit the files together "
             "with the lockfile."
         )
     else:
-        ui.info("Nothing to import: no unmanaged workflow matches.")
+        ui.summary("Nothing to import: no unmanaged workflow matches.")
 
 
 def pull_report(ui: ConsoleUi, outcome: PullOutcome) -> None:
@@ -145,37 +145,18 @@ def pull_report(ui: ConsoleUi, outcome: PullOutcome) -> None:
     for path in outcome.written:
         ui.info(f"Rewrote {path} from the workspace.")
     if outcome.written:
-        ui.info(f"Pulled {len(outcome.written)} workflow(s); review with `git diff` and commit.")
+        ui.summary(f"Pulled {len(outcome.written)} workflow(s); review with `git diff` and commit.")
     else:
-        ui.info("Nothing to pull: no workflow changed outside onepin-sync.")
+        ui.summary("Nothing to pull: no workflow changed outside onepin-sync.")
 
 
 def force_unlock_report(ui: ConsoleUi, outcome: ForceUnlockOutcome) -> None:
-    ui.info(f"Released the state lock {outcome.lock_id}.")
+    ui.summary(f"Released the state lock {outcome.lock_id}.")
 
 
-def list_report(ui: ConsoleUi, outcome: ListOutcome, *, as_json: bool = False) -> None:
-    """A table (or with `as_json` one `onepin-sync-list` document) of the listed workflows."""
+def list_report(ui: ConsoleUi, outcome: ListOutcome) -> None:
+    """One line per listed workflow (`--json`: `documents.list_document` instead)."""
     mask = ui.redactor.text
-    if as_json:
-        document = {
-            "format_version": 1,
-            "kind": "onepin-sync-list",
-            "unmanaged_only": outcome.unmanaged_only,
-            "workflows": [
-                {
-                    "id": w.id,
-                    "name": mask(w.name),
-                    "updated_at": w.updated_at.isoformat(),
-                    "managed": w.managed_as is not None,
-                    "key": w.managed_as,
-                    "import_key": w.import_key,
-                }
-                for w in outcome.workflows
-            ],
-        }
-        ui.out.out(json.dumps(document, indent=2, sort_keys=True), highlight=False)
-        return
     if not outcome.workflows:
         what = "unmanaged workflows" if outcome.unmanaged_only else "workflows"
         ui.info(f"No {what} in the workspace.")
@@ -192,7 +173,9 @@ def list_report(ui: ConsoleUi, outcome: ListOutcome, *, as_json: bool = False) -
         ui.out.out("  ".join([*cells, row[4]]), highlight=False)
     unmanaged = sum(1 for w in outcome.workflows if w.managed_as is None)
     if unmanaged:
-        ui.info(f"{unmanaged} unmanaged: adopt them with `onepin-sync import --all` or import ID.")
+        ui.summary(
+            f"{unmanaged} unmanaged: adopt them with `onepin-sync import --all` or import ID."
+        )
 
 
 def fmt_report(ui: ConsoleUi, outcome: FmtOutcome) -> None:
@@ -208,8 +191,8 @@ def fmt_report(ui: ConsoleUi, outcome: FmtOutcome) -> None:
                 )
             )
         else:
-            ui.info(f"All {outcome.checked} workflow file(s) are formatted.")
+            ui.summary(f"All {outcome.checked} workflow file(s) are formatted.")
         return
     for shown in outcome.changed:
         ui.info(f"Formatted {shown}")
-    ui.info(f"{len(outcome.changed)} of {outcome.checked} workflow file(s) reformatted.")
+    ui.summary(f"{len(outcome.changed)} of {outcome.checked} workflow file(s) reformatted.")
