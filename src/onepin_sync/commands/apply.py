@@ -12,7 +12,7 @@ import json
 import signal
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from onepin_sync.api.client import OnepinClient
@@ -42,7 +42,7 @@ from onepin_sync.core.guards import (
     stale_changes,
 )
 from onepin_sync.core.models import Change, Plan, RemoteState, StateFile, StateRefresh
-from onepin_sync.core.plan_document import read_plan_document
+from onepin_sync.core.plan_document import PlanTarget, read_plan_document
 from onepin_sync.core.planner import PlanOptions, plan_changes
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ApplyResult, ChangeResult, ChangeStatus
@@ -73,6 +73,7 @@ class ApplyOutcome:
     approved: bool
     leftover: Plan | None = None  # the verification plan, when it was not empty
     interrupted_by: int | None = None  # the signal that stopped the writes early
+    target: PlanTarget | None = None  # where it applied (set by `run`)
 
     @property
     def exit_code(self) -> int:
@@ -94,7 +95,14 @@ async def run(settings: ApplySettings, env: RunEnvironment, ui: Ui) -> ApplyOutc
     inputs = await read_inputs_online(settings.target, env, ui)
     with hold_lock(inputs.store, settings.lock_timeout, env, ui):
         async with connect(inputs, settings.client, env, ui) as (target, client):
-            return await _apply_locked(settings, inputs, target, client, ui)
+            outcome = await _apply_locked(settings, inputs, target, client, ui)
+    bound = outcome.result.state.workspace if outcome.result is not None else None
+    where = PlanTarget(
+        api_url=target.api_url,
+        workspace=bound or target.workspace,
+        lockfile=inputs.store.location,
+    )
+    return replace(outcome, target=where)
 
 
 async def _apply_locked(
