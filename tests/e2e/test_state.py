@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from onepin_sync.state.statelock import StateLock
 from tests.e2e.support import WORKFLOWS, calls, plan_json, recorded, seed, writes
 from tests.samples import tiny_workflow
 from tests.sync_project import CliResult, SyncProject
@@ -168,3 +169,24 @@ def test_rebuild_refuses_ambiguous_matches_and_lists_them(project: SyncProject) 
     assert f"team-a/twin matches 2 workflows ({', '.join(ids)})" in result.stderr
     assert f"team-b/twin matches 2 workflows ({', '.join(ids)})" in result.stderr
     assert not project.lockfile.exists()
+
+
+def test_rebuild_refuses_a_lockfile_of_another_workspace(project: SyncProject) -> None:
+    seed(project, 1)
+    before = project.lockfile.read_bytes()
+    other = project.workspace.control.new_workspace()
+    args = [a if a != project.workspace.api_key else other.api_key for a in project.target_args()]
+    result = project.run("state", "rebuild", *args, target=False)
+    assert result.code == 3, result.output
+    assert "belongs to workspace" in result.stderr
+    assert project.lockfile.read_bytes() == before
+
+
+def test_state_edits_wait_for_the_state_lock(project: SyncProject) -> None:
+    keys = seed(project, 1)
+    before = project.lockfile.read_bytes()
+    with StateLock(project.root / ".onepin-sync" / "lock"):
+        held = state(project, "rm", keys[0])
+    assert held.code == 4, held.output
+    assert "the state lock is held by" in held.stderr
+    assert project.lockfile.read_bytes() == before
