@@ -23,7 +23,8 @@ Keep Onepin workflows in git: plan and apply YAML workflow files like Terraform.
 
 Each workflow is one YAML file under workflows/; the lockfile onepin-sync.lock maps each file
 to its Onepin workflow. `plan` shows what would change and `apply` makes the workspace match
-the files. Run `onepin-sync COMMAND --help` for a command's options and examples.
+the files. Run `onepin-sync COMMAND --help` for a command's options and examples. The global
+options (--debug, --no-color, --quiet, --verbose) go before or after the command name.
 
 \b
 Examples:

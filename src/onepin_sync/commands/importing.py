@@ -17,6 +17,7 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
+    hold_lock,
     prepare,
     read_inputs_online,
 )
@@ -53,8 +54,8 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
     inputs = await read_inputs_online(settings.target, env, ui)
     if settings.key is not None:
         check_key(settings.key)
-    with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
-        async with connect(inputs, settings.client, env) as (target, client):
+    with hold_lock(inputs.store, settings.lock_timeout, env, ui):
+        async with connect(inputs, settings.client, env, ui) as (target, client):
             state = (await prepare(inputs, target, client, ui, persist=True, listing=False)).state
             managed = {entry.id: key for key, entry in state.workflows.items()}
             if settings.workflow_id in managed:
