@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from onepin_sync.state.statelock import StateLock
+from tests.documents import check_document
 from tests.e2e.support import WORKFLOWS, calls, plan_json, recorded, seed, writes
 from tests.samples import tiny_workflow
 from tests.sync_project import CliResult, SyncProject
@@ -41,7 +42,7 @@ def test_list_and_show_print_the_lockfile_as_json_documents(project: SyncProject
     listed = state(project, "list", "--json")
     assert listed.code == 0, listed.output
     doc = json.loads(listed.stdout)
-    assert doc["format_version"] == 1
+    check_document(doc)
     assert doc["kind"] == "onepin-sync-state-list"
     assert doc["serial"] == lock_serial(project)
     assert [(w["key"], w["id"]) for w in doc["workflows"]] == [(k, entries[k]["id"]) for k in keys]
@@ -50,6 +51,7 @@ def test_list_and_show_print_the_lockfile_as_json_documents(project: SyncProject
     shown = state(project, "show", keys[0], "--json")
     assert shown.code == 0, shown.output
     entry = json.loads(shown.stdout)
+    check_document(entry)
     assert entry["kind"] == "onepin-sync-state-entry"
     assert entry["workflow"].items() >= entries[keys[0]].items()  # and the defaults it omits
     assert entry["pending"] is None

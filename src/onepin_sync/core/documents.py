@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from onepin_sync.core.models import Action, FrozenModel
 from onepin_sync.core.plan_document import PlanDocument, PlanTarget
 from onepin_sync.core.results import ChangeStatus
+from onepin_sync.core.state_documents import StateEntryDocument, StateListDocument
 
 FORMAT_VERSION = 1
 
@@ -119,6 +120,8 @@ DOCUMENTS: dict[str, type[BaseModel]] = {
     "onepin-sync-apply": ApplyDocument,
     "onepin-sync-import": ImportDocument,
     "onepin-sync-pull": PullDocument,
+    "onepin-sync-state-list": StateListDocument,
+    "onepin-sync-state-entry": StateEntryDocument,
 }
 """Every document `--json` prints, by kind: the schemas shipped in the package."""
 
