@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from onepin_sync.api.remote import WorkflowApi
+from onepin_sync.core.fingerprint import IgnoreRules
 from onepin_sync.core.guards import ApplyOptions
 from onepin_sync.core.matching import created_by
 from onepin_sync.core.models import (
@@ -272,6 +273,7 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
         secret_paths=run.secret_paths.get(change.key, ()),
         secrets=run.secrets,
         destroy=change.destroy,
+        ignore=IgnoreRules.of(change.ignore_changes),
     )
     done = _Written(
         change_result(change, ChangeStatus.DONE, detail, remote.id), entry, recorded=True

@@ -1,9 +1,11 @@
 """`pull [KEY…]`: write changes made outside onepin-sync into the workflow files. Writes nothing
 to the API.
 
-Every managed workflow the classifier calls DRIFT has its file rewritten from the remote
-workflow, keeping the file's leading comments and `lifecycle`, and the lockfile records it as
-applied. A CONFLICT (also changed in git) is refused unless `--force`; a file that uses
+Every managed workflow the classifier says the workspace is ahead of (DRIFT, or ACCEPTED: a
+change `apply --refresh-only` took into the lockfile) has its file rewritten from the remote
+workflow, keeping the file's leading comments and `lifecycle` (and its values at the paths its
+`ignore_changes` names), and the lockfile records it as applied. `--target`/`--exclude` narrow
+the keys. A CONFLICT (also changed in git) is refused unless `--force`; a file that uses
 `${env.…}`/`${secret.…}`, or whose workflow holds secrets where the last apply put them (the
 lockfile's `secret_paths`), is refused (rewriting it would bake the values in).
 """
@@ -25,8 +27,18 @@ from onepin_sync.commands.context import (
     read_inputs_online,
 )
 from onepin_sync.core.classify import Verdict, classify
-from onepin_sync.core.fingerprint import desired_fingerprint, remote_fingerprint
-from onepin_sync.core.models import RemoteState, RemoteWorkflow, StateFile, StateRefresh
+from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint, remote_fingerprint
+from onepin_sync.core.ignore import with_remote_values
+from onepin_sync.core.models import (
+    DesiredWorkflow,
+    RemoteState,
+    RemoteWorkflow,
+    StateEntry,
+    StateFile,
+    StateRefresh,
+    WorkflowSpec,
+)
+from onepin_sync.core.selection import EVERY_KEY, KeySelection
 from onepin_sync.core.transitions import entry_for, with_refreshes
 from onepin_sync.errors import ConflictError, ExitCode, InputError
 from onepin_sync.files.loader import load_workflows
@@ -40,6 +52,7 @@ from onepin_sync.files.yamlwriter import workflow_yaml
 class PullSettings:
     target: TargetOptions
     keys: tuple[str, ...] = ()  # empty: every managed workflow
+    selection: KeySelection = EVERY_KEY  # --target / --exclude
     force: bool = False  # also overwrite files changed in git since the last apply
     lock_timeout: float = 0.0
     client: ClientOptions = field(default_factory=ClientOptions)
@@ -62,30 +75,41 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
         if unknown:
             raise InputError(f"not managed (not in the lockfile): {', '.join(unknown)}")
         files = {ref.key: ref.path for ref in find_workflow_files(inputs.paths.workflows)[0]}
+        settings.selection.check_matches(state.workflows)
         pulled = _drifted(settings, inputs, state, remote, files)
         for key, current in pulled.items():
             path = files[key]
-            lifecycle = inputs.desired.workflows[key].lifecycle
-            text = workflow_yaml(current.spec, lifecycle=lifecycle, header=_leading_comments(path))
-            atomic_write(path, text)
+            wanted = inputs.desired.workflows[key]
+            spec = current.spec
+            if wanted.lifecycle.ignore_changes:  # the file's own values stay where it ignores
+                kept = with_remote_values(
+                    spec.model_dump(), wanted.spec.model_dump(), wanted.lifecycle.ignore_changes
+                )
+                spec = WorkflowSpec.model_validate(kept)
+            header = _leading_comments(path)
+            atomic_write(path, workflow_yaml(spec, lifecycle=wanted.lifecycle, header=header))
         if pulled:
             reloaded = load_workflows(inputs.paths.workflows, env=env.environ)
             refreshes = [
-                StateRefresh(
-                    key=key,
-                    entry=entry_for(
-                        current,
-                        desired_fingerprint(reloaded.workflows[key].spec, state.salt),
-                        state.salt,
-                        reloaded.workflows[key].lifecycle.prevent_destroy,
-                        secret_paths=reloaded.workflows[key].secret_paths,
-                        destroy=reloaded.workflows[key].lifecycle.destroy,
-                    ),
-                )
+                StateRefresh(key=key, entry=_pulled_entry(reloaded.workflows[key], current, state))
                 for key, current in pulled.items()
             ]
             inputs.store.write(with_refreshes(state, refreshes))
     return PullOutcome(tuple(files[key] for key in pulled))
+
+
+def _pulled_entry(wanted: DesiredWorkflow, current: RemoteWorkflow, state: StateFile) -> StateEntry:
+    """The entry of a workflow whose file now holds what the workspace does."""
+    rules = IgnoreRules.of(wanted.ignore_changes)
+    return entry_for(
+        current,
+        desired_fingerprint(wanted.spec, state.salt, rules),
+        state.salt,
+        wanted.lifecycle.prevent_destroy,
+        secret_paths=wanted.secret_paths,
+        destroy=wanted.lifecycle.destroy,
+        ignore=rules,
+    )
 
 
 def _drifted(
@@ -104,12 +128,13 @@ def _drifted(
         entry = state.workflows[key]
         current = remote.workflows.get(entry.id)
         wanted = inputs.desired.workflows.get(key)
-        if current is None or wanted is None:
+        if current is None or wanted is None or not settings.selection.selects(key):
             continue
+        recorded = IgnoreRules.of(entry.ignore_changes)  # the rules its hashes were taken under
         verdict = classify(
             entry,
-            desired_fingerprint(wanted.spec, state.salt),
-            remote_fingerprint(current.spec, state.salt),
+            desired_fingerprint(wanted.spec, state.salt, recorded),
+            remote_fingerprint(current.spec, state.salt, recorded),
         )
         if not verdict.remote_changed:
             continue

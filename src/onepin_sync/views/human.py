@@ -18,9 +18,12 @@ from rich.text import Text
 from onepin_sync.core.models import Action, Change, FieldChange, Json, Plan, Reason, WorkflowSpec
 from onepin_sync.core.redact import Redactor
 from onepin_sync.views.notes import (
+    behind_sentences,
     lockfile_only_heading,
     lockfile_only_lines,
+    no_changes_sentence,
     replacement_sentences,
+    targeted_sentence,
 )
 
 SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
@@ -49,13 +52,16 @@ def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
     """Print the human plan."""
     if plan.drift:
         _print_drift(plan, console)
+    targeted = targeted_sentence(plan)
+    if targeted:
+        console.print(Text(targeted, style="bold yellow"))
     _print_pending(plan, console)
     _print_lockfile_only(plan, console)
+    _print_behind(plan, console, redactor)
     if not plan.has_changes:
-        if not plan.drift and not plan.moves and not plan.forgets:
-            console.print(
-                Text("No changes. The workspace matches the workflow files.", style="bold")
-            )
+        nothing = no_changes_sentence(plan)
+        if nothing:
+            console.print(Text(nothing, style="bold"))
         if plan.refreshes:
             console.print(f"The lockfile will record {len(plan.refreshes)} refreshed entries.")
         _print_unmanaged(plan, console)
@@ -79,6 +85,15 @@ def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
     for sentence in replacement_sentences(plan):
         console.print(Text(sentence, style="bold red"))
     _print_unmanaged(plan, console)
+
+
+def _print_behind(plan: Plan, console: Console, redactor: Redactor) -> None:
+    first, *rest = behind_sentences(plan, redactor) or [""]
+    if first:
+        console.print(Text(first, style="bold yellow"))
+        for line in rest:
+            console.print(Text(f"  < {line}"))
+        console.print()
 
 
 def _print_lockfile_only(plan: Plan, console: Console) -> None:
