@@ -22,6 +22,8 @@ from onepin_sync.cli.options import (
     PLAN_FORMATS,
     client_from,
     client_options,
+    key_selection_from,
+    key_selection_options,
     lock_timeout_option,
     plan_from,
     plan_options,
@@ -247,20 +249,34 @@ def import_command(
 @cli.command("pull")
 @click.argument("keys", nargs=-1)
 @target_options
+@key_selection_options
 @lock_timeout_option
 @click.option(
     "--force", is_flag=True, help="Also overwrite files changed in git since the last apply."
 )
+@click.option("--dry-run", is_flag=True, help="Show the diff of each file; write nothing.")
 @pass_context
 def pull_command(
-    ctx: Context, /, keys: tuple[str, ...], lock_timeout: float, force: bool, **kw: Any
+    ctx: Context,
+    /,
+    keys: tuple[str, ...],
+    lock_timeout: float,
+    force: bool,
+    dry_run: bool,
+    **kw: Any,
 ) -> None:
-    """Write changes made outside onepin-sync into the workflow files (all, or KEYS)."""
+    """Write changes made outside onepin-sync into the workflow files (all, or KEYS), changing
+    only the lines of the fields that changed (comments and layout are kept)."""
     from onepin_sync.commands import pull
     from onepin_sync.views import reports
 
     settings = pull.PullSettings(
-        target=target_from(kw), keys=keys, force=force, lock_timeout=lock_timeout
+        target=target_from(kw),
+        keys=keys,
+        selection=key_selection_from(kw),
+        force=force,
+        dry_run=dry_run,
+        lock_timeout=lock_timeout,
     )
     outcome = _run_async(pull.run(settings, ctx.environment(), ctx.ui))
     reports.pull_report(ctx.ui, outcome)

@@ -111,6 +111,25 @@ client_options = _options(
 )
 
 
+key_selection_options = _options(
+    # Which workflow keys a run touches (not the workspace target of `target_options`).
+    click.option(
+        "--target",
+        "select_targets",
+        multiple=True,
+        metavar="KEY|GLOB",
+        help="Only plan and touch workflows whose key matches (repeatable; * matches /).",
+    ),
+    click.option(
+        "--exclude",
+        "select_excludes",
+        multiple=True,
+        metavar="KEY|GLOB",
+        help="Never plan or touch workflows whose key matches (repeatable).",
+    ),
+)
+
+
 plan_options = _options(
     # Choices that change what is planned (with the keys it covers: `key_selection_options`).
     click.option(
@@ -129,25 +148,6 @@ plan_options = _options(
         help="Allow re-creating everything when the API lists no workflows.",
     ),
     key_selection_options,
-)
-
-
-key_selection_options = _options(
-    # Which workflow keys a run touches (not the workspace target of `target_options`).
-    click.option(
-        "--target",
-        "select_targets",
-        multiple=True,
-        metavar="KEY|GLOB",
-        help="Only plan and touch workflows whose key matches (repeatable; * matches /).",
-    ),
-    click.option(
-        "--exclude",
-        "select_excludes",
-        multiple=True,
-        metavar="KEY|GLOB",
-        help="Never plan or touch workflows whose key matches (repeatable).",
-    ),
 )
 
 

@@ -2,18 +2,25 @@
 to the API.
 
 Every managed workflow the classifier says the workspace is ahead of (DRIFT, or ACCEPTED: a
-change `apply --refresh-only` took into the lockfile) has its file rewritten from the remote
-workflow, keeping the file's leading comments and `lifecycle` (and its values at the paths its
-`ignore_changes` names), and the lockfile records it as applied. `--target`/`--exclude` narrow
-the keys. A CONFLICT (also changed in git) is refused unless `--force`; a file that uses
+change `apply --refresh-only` took into the lockfile) has its file edited to say what the
+workspace holds, but at the paths its ignore rules name (`core/ignore.py`), changing only the
+fields that differ (the plan's field-level differences): comments, key order, flow style and
+quoting of everything else stay as they are (`files/fileedit.py`), so a one-field change in the
+app is a one-line change in git. Each edited text is loaded back in
+memory and must equal the workspace's workflow before the file is written; the lockfile records
+it as applied. `--dry-run` shows the unified diff of each file and writes nothing.
+
+A CONFLICT (also changed in git) is refused unless `--force`; a file that uses
 `${env.…}`/`${secret.…}`, or whose workflow holds secrets where the last apply put them (the
 lockfile's `secret_paths`), is refused (rewriting it would bake the values in).
+`--target`/`--exclude` narrow the keys pulled.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from onepin_sync.api.remote import read_remote
@@ -27,8 +34,13 @@ from onepin_sync.commands.context import (
     read_inputs_online,
 )
 from onepin_sync.core.classify import Verdict, classify
-from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint, remote_fingerprint
-from onepin_sync.core.ignore import with_remote_values
+from onepin_sync.core.diff import differences
+from onepin_sync.core.fingerprint import (
+    Comparison,
+    IgnoreRules,
+    desired_fingerprint,
+    remote_fingerprint,
+)
 from onepin_sync.core.models import (
     DesiredWorkflow,
     RemoteState,
@@ -36,16 +48,18 @@ from onepin_sync.core.models import (
     StateEntry,
     StateFile,
     StateRefresh,
-    WorkflowSpec,
 )
 from onepin_sync.core.selection import EVERY_KEY, KeySelection
 from onepin_sync.core.transitions import entry_for, with_refreshes
 from onepin_sync.errors import ConflictError, ExitCode, InputError
-from onepin_sync.files.loader import load_workflows
+from onepin_sync.files.discovery import WorkflowFileRef
+from onepin_sync.files.fileedit import apply_changes
+from onepin_sync.files.loader import load_workflow_text
 from onepin_sync.files.project import TargetOptions
 from onepin_sync.files.reader import find_workflow_files, read_text
+from onepin_sync.files.roundtrip import Document, RoundTripError
 from onepin_sync.files.writer import atomic_write
-from onepin_sync.files.yamlwriter import workflow_yaml
+from onepin_sync.files.yamlwriter import file_document
 
 
 @dataclass(frozen=True)
@@ -54,13 +68,16 @@ class PullSettings:
     keys: tuple[str, ...] = ()  # empty: every managed workflow
     selection: KeySelection = EVERY_KEY  # --target / --exclude
     force: bool = False  # also overwrite files changed in git since the last apply
+    dry_run: bool = False  # show the diffs, write nothing
     lock_timeout: float = 0.0
     client: ClientOptions = field(default_factory=ClientOptions)
 
 
 @dataclass(frozen=True)
 class PullOutcome:
-    written: tuple[Path, ...]  # the files rewritten from the workspace
+    written: tuple[Path, ...]  # the files rewritten from the workspace (would be, with dry_run)
+    diffs: tuple[str, ...] = ()  # the unified diff of each of them
+    dry_run: bool = False
     exit_code: int = ExitCode.OK
 
 
@@ -74,28 +91,24 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
         unknown = [k for k in settings.keys if k not in state.workflows]
         if unknown:
             raise InputError(f"not managed (not in the lockfile): {', '.join(unknown)}")
-        files = {ref.key: ref.path for ref in find_workflow_files(inputs.paths.workflows)[0]}
         settings.selection.check_matches(state.workflows)
+        files = {ref.key: ref.path for ref in find_workflow_files(inputs.paths.workflows)[0]}
         pulled = _drifted(settings, inputs, state, remote, files)
-        for key, current in pulled.items():
-            path = files[key]
-            wanted = inputs.desired.workflows[key]
-            spec = current.spec
-            if wanted.lifecycle.ignore_changes:  # the file's own values stay where it ignores
-                kept = with_remote_values(
-                    spec.model_dump(), wanted.spec.model_dump(), wanted.lifecycle.ignore_changes
-                )
-                spec = WorkflowSpec.model_validate(kept)
-            header = _leading_comments(path)
-            atomic_write(path, workflow_yaml(spec, lifecycle=wanted.lifecycle, header=header))
-        if pulled:
-            reloaded = load_workflows(inputs.paths.workflows, env=env.environ)
-            refreshes = [
-                StateRefresh(key=key, entry=_pulled_entry(reloaded.workflows[key], current, state))
-                for key, current in pulled.items()
-            ]
-            inputs.store.write(with_refreshes(state, refreshes))
-    return PullOutcome(tuple(files[key] for key in pulled))
+        edits = {
+            key: _edited(files[key], inputs.desired.workflows[key], current, prepared.comparison)
+            for key, current in pulled.items()
+        }
+        diffs = tuple(edit.diff for edit in edits.values())
+        if settings.dry_run or not pulled:
+            return PullOutcome(tuple(files[key] for key in pulled), diffs, settings.dry_run)
+        for key, edit in edits.items():
+            atomic_write(files[key], edit.text)
+        refreshes = [
+            StateRefresh(key=key, entry=_pulled_entry(edits[key].workflow, current, state))
+            for key, current in pulled.items()
+        ]
+        inputs.store.write(with_refreshes(state, refreshes))
+    return PullOutcome(tuple(files[key] for key in pulled), diffs)
 
 
 def _pulled_entry(wanted: DesiredWorkflow, current: RemoteWorkflow, state: StateFile) -> StateEntry:
@@ -110,6 +123,45 @@ def _pulled_entry(wanted: DesiredWorkflow, current: RemoteWorkflow, state: State
         destroy=wanted.lifecycle.destroy,
         ignore=rules,
     )
+
+
+@dataclass(frozen=True)
+class _Edit:
+    text: str  # the file's new text
+    diff: str  # unified diff from the old text
+    workflow: DesiredWorkflow  # the new text, loaded
+
+
+def _edited(
+    path: Path, wanted: DesiredWorkflow, current: RemoteWorkflow, comparison: Comparison
+) -> _Edit:
+    """The file at `path` edited to hold `current`, proven to load as it before anything is
+    written; InputError when it cannot be edited that way (then nothing is written at all)."""
+    old = read_text(path)
+    try:
+        document = Document(old)
+    except RoundTripError as exc:
+        raise InputError(f"{wanted.path}: {exc}") from None
+    comparison = replace(comparison, ignore=IgnoreRules.of(wanted.ignore_changes))
+    changes = differences(current.spec, wanted.spec, comparison).changes
+    apply_changes(document.tree, changes, file_document(current.spec))
+    text = document.dump()
+    ref = WorkflowFileRef(key=wanted.key, path=path, display=wanted.path)
+    workflow = load_workflow_text(text, ref, env={}, catalogue=comparison.catalogue)
+    if differences(current.spec, workflow.spec, comparison).changes:
+        raise InputError(
+            f"{wanted.path}: pull could not write the workspace's version into this file "
+            "without losing something; nothing was written (please report it)"
+        )
+    diff = "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            wanted.path,
+            f"{wanted.path} (the workspace's version)",
+        )
+    )
+    return _Edit(text, diff, workflow)
 
 
 def _drifted(
@@ -163,13 +215,3 @@ def _drifted(
     if refused:
         raise ConflictError(conflicts)
     return pulled
-
-
-def _leading_comments(path: Path) -> str:
-    """The comment lines at the top of a file (its schema line, its explanation)."""
-    lines = []
-    for line in read_text(path).splitlines(keepends=True):
-        if not line.startswith("#"):
-            break
-        lines.append(line if line.endswith("\n") else line + "\n")
-    return "".join(lines)

@@ -18,7 +18,13 @@ from typing import Any, NamedTuple
 
 from deepdiff import DeepDiff
 
-from onepin_sync.core.fingerprint import NO_IGNORES, Comparison, IgnoreRules, comparable
+from onepin_sync.core.fingerprint import (
+    NO_IGNORES,
+    Comparison,
+    IgnoreRules,
+    canonical_json,
+    comparable,
+)
 from onepin_sync.core.ignore import FILE_KEYS, exclusion_regex
 from onepin_sync.core.models import SPEC_FIELDS, FieldChange, Json, WorkflowSpec
 
@@ -52,25 +58,43 @@ def spec_changes(
     before: WorkflowSpec, after: WorkflowSpec, ignore: IgnoreRules = NO_IGNORES
 ) -> tuple[FieldChange, ...]:
     """Every leaf difference from `before` (remote) to `after` (desired), in the order the
-    fields read (keys of `before`, then those only in `after`), but for the ignored paths."""
-    old = before.model_dump()
-    new = after.model_dump()
-    if json_equal(old, new):
+    fields read (keys of `before`, then those only in `after`), but for the ignored paths.
+
+    Both sides are first laid out as flat mappings from display path to value, over the parts
+    that differ only (equal subtrees are left out: most of a changed workflow is equal, and
+    deepdiff's cost is per value it visits); deepdiff then says what was added, removed and
+    changed, the ignore patterns as its exclusions.
+    """
+    old, new = _Flat(), _Flat()
+    _lay_out(before.model_dump(), after.model_dump(), (), old, new)
+    if not old.values and not new.values:
         return ()
-    keyed = _keyed_lists(old, new)
     found = DeepDiff(
-        _by_id(old, keyed),
-        _by_id(new, keyed),
+        old.values,
+        new.values,
         view="tree",
-        exclude_regex_paths=[exclusion_regex(p) for p in ignore.paths] or None,
+        threshold_to_diff_deeper=0,  # always report the keys, never "the whole mapping changed"
+        exclude_regex_paths=[f"^root\\['{exclusion_regex(p)}'\\]$" for p in ignore.paths] or None,
     )
-    changes: dict[tuple[str, ...], FieldChange] = {}
-    for report, levels in found.items():
+    changes = []
+    for levels in found.values():
         for level in levels:
-            change = _field_change(report, level.path(output_format="list"), old, new, keyed)
-            if change is not None:
-                changes.setdefault(change.path, change)
-    return tuple(sorted(changes.values(), key=lambda c: _reading_order(c.path, old, new)))
+            key = level.path(output_format="list")[0]
+            before_value, after_value = old.values.get(key, _ABSENT), new.values.get(key, _ABSENT)
+            both = before_value is not _ABSENT and after_value is not _ABSENT
+            if both and json_equal(before_value, after_value):
+                continue  # `1` and `1.0`
+            changes.append(
+                FieldChange(
+                    path=old.paths.get(key) or new.paths[key],
+                    before=None if before_value is _ABSENT else before_value,
+                    after=None if after_value is _ABSENT else after_value,
+                    before_present=before_value is not _ABSENT,
+                    after_present=after_value is not _ABSENT,
+                )
+            )
+    order = {key: index for index, key in enumerate([*old.values, *new.values])}
+    return tuple(sorted(changes, key=lambda c: order[".".join(c.path)]))
 
 
 class Differences(NamedTuple):
@@ -100,115 +124,53 @@ def changed_fields(changes: Sequence[FieldChange]) -> tuple[str, ...]:
     return tuple(f for f in SPEC_FIELDS if f in touched)
 
 
-_Path = tuple[str, ...]
-
-
-def _keyed_lists(old: Json, new: Json) -> frozenset[_Path]:
-    """The id-keyed list fields (nodes, edges) whose items have unique ids on both sides."""
-    keyed = set()
-    for path in _ID_KEYED_LISTS:
-        a, b = _at(old, path), _at(new, path)
-        if (a is _ABSENT or _id_keyed(a)) and (b is _ABSENT or _id_keyed(b)):
-            keyed.add(path)
-    return frozenset(keyed)
-
-
-def _by_id(value: Json, keyed: frozenset[_Path]) -> Json:
-    """`value` with each of the `keyed` lists turned into a mapping by id."""
-    for path in keyed:
-        items = _at(value, path)
-        if items is _ABSENT:
-            continue
-        value = _replaced(value, path, {item["id"]: item for item in items})
-    return value
-
-
-def _replaced(value: Json, path: _Path, new: Json) -> Json:
-    if not path:
-        return new
-    return {**value, path[0]: _replaced(value[path[0]], path[1:], new)}
-
-
 _ABSENT: Any = object()
 
 
-def _at(value: Json, path: _Path) -> Json:
-    """The value at a path of mapping keys, or `_ABSENT`."""
-    for step in path:
-        if not isinstance(value, Mapping) or step not in value:
-            return _ABSENT
-        value = value[step]
-    return value
+class _Flat:
+    """One side of a comparison laid out flat: display path (dotted) -> value."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Json] = {}
+        self.paths: dict[str, tuple[str, ...]] = {}
+
+    def add(self, path: tuple[str, ...], value: Json) -> None:
+        key = ".".join(path)
+        self.values[key] = value
+        self.paths[key] = path
 
 
-def _field_change(
-    report: str, steps: list[Any], old: Json, new: Json, keyed: frozenset[_Path]
-) -> FieldChange | None:
-    """One deepdiff report as a change at a display path (`nodes[id]`); a change inside a
-    list other than nodes or edges is the whole list's change."""
-    path: list[str] = []
-    for step in steps:
-        if isinstance(step, int):
-            break  # inside a list compared as a whole value
-        if path and not path[-1].endswith("]") and _strip_indices(tuple(path)) in keyed:
-            path[-1] = f"{path[-1]}[{step}]"
+def _same(a: Json, b: Json) -> bool:
+    """`json_equal`, fast for the usual case: Python's `==` in C first (it says `True == 1`, so
+    a `True` is confirmed by the canonical text, and only a mismatch there by `json_equal`)."""
+    if a != b:
+        return False
+    if not isinstance(a, Mapping | list | tuple):
+        return json_equal(a, b)  # a scalar: cheap
+    return canonical_json(a) == canonical_json(b) or json_equal(a, b)
+
+
+def _lay_out(a: Json, b: Json, path: tuple[str, ...], old: _Flat, new: _Flat) -> None:
+    """Add to `old` and `new` the values at and below `path` where `a` and `b` differ: keys on
+    one side only, and values that are not both mappings, whole; nodes and edges by id."""
+    if _same(a, b):
+        return
+    keyed = _strip_indices(path) in _ID_KEYED_LISTS and _id_keyed(a) and _id_keyed(b)
+    if keyed:
+        a = {item["id"]: item for item in a}
+        b = {item["id"]: item for item in b}
+    if not isinstance(a, Mapping) or not isinstance(b, Mapping):
+        old.add(path, a)
+        new.add(path, b)
+        return
+    for key in _merged_keys(a, b):
+        sub = (*path[:-1], f"{path[-1]}[{key}]") if keyed else (*path, str(key))
+        if key not in b:
+            old.add(sub, a[key])
+        elif key not in a:
+            new.add(sub, b[key])
         else:
-            path.append(str(step))
-    before, after = _side(old, path), _side(new, path)
-    if before is not _ABSENT and after is not _ABSENT and json_equal(before, after):
-        return None  # `1` and `1.0`
-    return FieldChange(
-        path=tuple(path),
-        before=None if before is _ABSENT else before,
-        after=None if after is _ABSENT else after,
-        before_present=before is not _ABSENT,
-        after_present=after is not _ABSENT,
-    )
-
-
-def _side(spec: Json, path: list[str]) -> Json:
-    """The value at a display path in one spec (nodes and edges found by id), or `_ABSENT`."""
-    value = spec
-    for step in path:
-        name, _, selector = step.partition("[")
-        value = _at(value, (name,))
-        if selector and value is not _ABSENT:
-            value = _child(value, selector[:-1], _ABSENT)
-        if value is _ABSENT:
-            return _ABSENT
-    return value
-
-
-def _reading_order(path: _Path, old: Json, new: Json) -> tuple[int, ...]:
-    """Where a display path comes when the fields are read: each step by its place among the
-    keys (or ids) of `old`, then those only in `new`."""
-    order = []
-    a: Json = old
-    b: Json = new
-    for step in path:
-        name, _, selector = step.partition("[")
-        for key in (name, selector[:-1]) if selector else (name,):
-            keys = _merged_keys(_keys_of(a), _keys_of(b))
-            order.append(keys.index(key) if key in keys else len(keys))
-            a, b = _child(a, key, None), _child(b, key, None)
-    return tuple(order)
-
-
-def _keys_of(value: Json) -> dict[Any, None]:
-    if isinstance(value, Mapping):
-        return dict.fromkeys(value)
-    if _is_list(value):
-        return {item.get("id"): None for item in value if isinstance(item, Mapping)}
-    return {}
-
-
-def _child(value: Json, key: str, missing: Json) -> Json:
-    """A mapping's value at `key`, or a list's item with id `key`; else `missing`."""
-    if isinstance(value, Mapping):
-        return value.get(key, missing)
-    if _is_list(value):
-        return next((i for i in value if isinstance(i, Mapping) and i.get("id") == key), missing)
-    return missing
+            _lay_out(a[key], b[key], sub, old, new)
 
 
 def _merged_keys(a: Mapping[Any, Any], b: Mapping[Any, Any]) -> list[Any]:

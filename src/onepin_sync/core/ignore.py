@@ -198,13 +198,14 @@ def _selected(item: Json, selector: str) -> bool:
 
 
 def exclusion_regex(pattern: str) -> str:
-    """A regular expression over deepdiff's paths (`root['definition']['graph']…`, nodes and
-    edges as mappings by id: `diff.py`) matching `pattern` and everything below it."""
-    parts = ["root"]
+    """A regular expression over the dotted display paths of field diffs (`diff.py`: nodes and
+    edges as `nodes[id]`) matching `pattern`'s place and everything below it."""
+    parts = []
     for name, selector in parse_pattern(pattern):
-        parts.append(re.escape(f"[{name!r}]"))
+        part = re.escape(name)
         if selector == "*":
-            parts.append(r"\[[^\]]*\]")
+            part += r"\[[^\]]*\]"
         elif selector is not None:
-            parts.append(re.escape(f"[{selector!r}]"))
-    return "^" + "".join(parts) + r"(\[.*)?$"
+            part += re.escape(f"[{selector}]")
+        parts.append(part)
+    return r"\.".join(parts) + r"(?:\..*|\[.*)?"

@@ -1,53 +1,20 @@
 """Writing a workflow file from a spec (used by `import`): readable, and read back exactly.
 
-Layout follows the hand-written examples: block style for the document and nodes, one flow-style
-line per edge and per position, multi-line strings as `|` blocks. Server-managed node fields
+In the canonical layout of `roundtrip` (the one `fmt` makes). Server-managed node fields
 (`config_version`) are left out, every other key the server returned is kept (extra keys
-included), and whole-number coordinates are written as integers. A string
-that the YAML 1.2 core schema would read as something else (`no` is fine, `0o17`, `true` or `1.5`
-are not) is quoted, so the file means exactly the spec; `workflow_yaml` checks that by parsing its
-own output. Pure.
+included), and whole-number coordinates are written as integers. A string that the YAML 1.2 core
+schema would read as something else (`no` is fine, `0o17`, `true` or `1.5` are not) is quoted, so
+the file means exactly the spec; `workflow_yaml` checks that by parsing its own output. Pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import yaml
 
 from onepin_sync.core.diff import json_equal
 from onepin_sync.core.models import Json, Lifecycle, WorkflowSpec
-from onepin_sync.files.yamlcore import resolve_plain
+from onepin_sync.files.roundtrip import new_text
 from onepin_sync.files.yamlstrict import parse_document
-
-
-class _Flow(dict[str, Any]):
-    """A mapping written on one line."""
-
-
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True  # the loader refuses anchors and aliases
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    tag = "tag:yaml.org,2002:str"
-    if "\n" in value and value == value.rstrip(" ") and "\t" not in value:
-        return dumper.represent_scalar(tag, value, style="|")
-    try:
-        plain_is_same = value != "" and resolve_plain(value) == value
-    except ValueError:
-        plain_is_same = False
-    return dumper.represent_scalar(tag, value, style=None if plain_is_same else '"')
-
-
-def _represent_flow(dumper: yaml.SafeDumper, value: _Flow) -> yaml.MappingNode:
-    return dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=True)
-
-
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(_Flow, _represent_flow)
 
 
 def file_document(spec: WorkflowSpec, lifecycle: Lifecycle | None = None) -> dict[str, Json]:
@@ -72,15 +39,7 @@ def workflow_yaml(
 ) -> str:
     """The text of a workflow file for `spec`; raises ValueError if it would not read back."""
     document = file_document(spec, lifecycle)
-    body = yaml.dump(
-        _styled(document),
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
-    text = header + body
+    text = new_text(document, header)
     value, problems = parse_document(text)
     if problems or not json_equal(value, document):
         raise ValueError("the generated workflow file does not read back as the same workflow")
@@ -112,20 +71,3 @@ def _whole(value: Json) -> Json:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def _styled(document: dict[str, Json]) -> dict[str, Any]:
-    """The document with edges and positions marked for one-line flow style."""
-    definition = dict(document["definition"])
-    graph = definition.get("graph")
-    if not isinstance(graph, Mapping):
-        return {**document, "definition": definition}
-    nodes = []
-    for node in graph["nodes"]:
-        styled = dict(node)
-        if isinstance(styled.get("position"), Mapping):
-            styled["position"] = _Flow(styled["position"])
-        nodes.append(styled)
-    edges = [_Flow(edge) if isinstance(edge, Mapping) else edge for edge in graph["edges"]]
-    definition["graph"] = {**graph, "nodes": nodes, "edges": edges}
-    return {**document, "definition": definition}

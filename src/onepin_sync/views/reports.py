@@ -117,6 +117,14 @@ def import_report(ui: ConsoleUi, outcome: ImportOutcome) -> None:
 
 
 def pull_report(ui: ConsoleUi, outcome: PullOutcome) -> None:
+    if outcome.dry_run:
+        for diff in outcome.diffs:
+            ui.out.out(ui.redactor.text(diff), end="", highlight=False)
+        if outcome.written:
+            ui.info(f"Would rewrite {len(outcome.written)} file(s); nothing was written (dry run).")
+        else:
+            ui.info("Nothing to pull: no workflow changed outside onepin-sync.")
+        return
     for path in outcome.written:
         ui.info(f"Rewrote {path} from the workspace.")
     if outcome.written:
