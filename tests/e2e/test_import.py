@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.sync_project import SyncProject
+from tests.sync_project import SyncProject, run_cli
 
 DEFINITION = {
     "graph": {
@@ -44,6 +44,24 @@ def test_import_writes_the_file_and_the_next_plan_is_empty(project: SyncProject)
     plan = project.run("plan", "--detailed-exitcode")
     assert plan.code == 0, plan.output
     assert "No changes." in plan.stdout
+
+
+def test_an_imported_file_points_at_the_project_schema_when_the_project_has_one(
+    project: SyncProject,
+) -> None:
+    remote = _create_remote(project, "Holiday")
+    schema = project.root / "schemas" / "workflow.schema.json"
+    schema.parent.mkdir()
+    schema.write_text(run_cli(["schema"]).stdout, encoding="utf-8")
+
+    result = project.run("import", remote["id"], "seasonal/holiday")
+
+    assert result.code == 0, result.output
+    lines = project.path("seasonal/holiday").read_text(encoding="utf-8").splitlines()
+    assert lines[:2] == [
+        "# yaml-language-server: $schema=../../schemas/workflow.schema.json",
+        f"# Imported from Onepin workflow {remote['id']} by `onepin-sync import`.",
+    ]
 
 
 def test_import_into_an_existing_file_plans_the_difference(project: SyncProject) -> None:

@@ -17,20 +17,20 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
+    hold_lock,
     prepare,
     read_inputs_online,
 )
 from onepin_sync.core.fingerprint import desired_fingerprint
 from onepin_sync.core.models import StateRefresh, WorkflowSpec
-from onepin_sync.core.transitions import entry_for, with_refreshes
+from onepin_sync.core.transitions import NEVER_APPLIED, entry_for, with_refreshes
 from onepin_sync.errors import ExitCode, InputError
 from onepin_sync.files.discovery import KEY_SEGMENT
 from onepin_sync.files.loader import load_workflows
 from onepin_sync.files.project import TargetOptions
+from onepin_sync.files.scaffold import SCHEMA_FILE, schema_comment
 from onepin_sync.files.writer import write_new
 from onepin_sync.files.yamlwriter import workflow_yaml
-
-NEVER_APPLIED = "never-applied"  # applied_hash of an import that adopted an existing file
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,9 @@ class ImportOutcome:
 async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOutcome:
     inputs = await read_inputs_online(settings.target, env, ui)
     if settings.key is not None:
-        _check_key(settings.key)
-    with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
-        async with connect(inputs, settings.client, env) as (target, client):
+        check_key(settings.key)
+    with hold_lock(inputs.store, settings.lock_timeout, env, ui):
+        async with connect(inputs, settings.client, env, ui) as (target, client):
             state = (await prepare(inputs, target, client, ui, persist=True, listing=False)).state
             managed = {entry.id: key for key, entry in state.workflows.items()}
             if settings.workflow_id in managed:
@@ -72,7 +72,8 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
         written = None
         applied_hash = NEVER_APPLIED
         if key not in inputs.desired.workflows:
-            written = _write_file(inputs.paths.workflows, key, remote.spec, remote.id)
+            project = inputs.paths.lockfile.parent  # its schema: schemas/ beside the lockfile
+            written = _write_file(inputs.paths.workflows, key, remote.spec, remote.id, project)
             reloaded = load_workflows(inputs.paths.workflows, env=env.environ)
             applied_hash = desired_fingerprint(reloaded.workflows[key].spec, state.salt)
         elif settings.key is None:
@@ -97,7 +98,7 @@ def key_from_name(name: str, workflow_id: str) -> str:
     return slug or f"workflow-{workflow_id[:8]}"
 
 
-def _check_key(key: str) -> None:
+def check_key(key: str) -> None:
     if not all(KEY_SEGMENT.fullmatch(part) for part in key.split("/")):
         raise InputError(
             f"key {key!r}: use '/'-separated names of letters, digits, '-', '_' and '.' "
@@ -105,9 +106,13 @@ def _check_key(key: str) -> None:
         )
 
 
-def _write_file(folder: Path, key: str, spec: WorkflowSpec, workflow_id: str) -> Path:
+def _write_file(
+    folder: Path, key: str, spec: WorkflowSpec, workflow_id: str, project: Path
+) -> Path:
     path = folder / f"{key}.yaml"
-    header = f"# Imported from Onepin workflow {workflow_id} by `onepin-sync import`.\n"
+    schema = project / SCHEMA_FILE
+    header = schema_comment(path, schema) if schema.is_file() else ""
+    header += f"# Imported from Onepin workflow {workflow_id} by `onepin-sync import`.\n"
     if not write_new(path, workflow_yaml(spec, header=header)):
         raise InputError(f"{path} already exists")
     return path

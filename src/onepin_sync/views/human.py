@@ -49,60 +49,64 @@ def summary_line(plan: Plan) -> str:
 
 
 def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
-    """Print the human plan."""
+    """Print the human plan, as one text: a print per line would ask the terminal its size and
+    kind once per line, thousands of times for a few hundred changes. Without colours (CI, a
+    pipe, NO_COLOR) there is nothing to style: the plain text is written as it is, which costs
+    a fraction of rich's rendering (the plan shown before an apply sits on its critical path)."""
+    print_text(console, Text("\n").join(plan_lines(plan, redactor)))
+
+
+def print_text(console: Console, text: Text) -> None:
+    """`console.print(text)`, without rich's renderer when there are no colours to render."""
+    if console.color_system is None and not console.record:
+        console.file.write(text.plain + "\n")
+    else:
+        console.print(text)
+
+
+def plan_lines(plan: Plan, redactor: Redactor) -> Iterator[Text]:
+    """The lines of the human plan, styled, without their newlines."""
     if plan.drift:
-        _print_drift(plan, console)
+        yield from _drift_lines(plan)
     targeted = targeted_sentence(plan)
     if targeted:
-        console.print(Text(targeted, style="bold yellow"))
-    _print_pending(plan, console)
-    _print_lockfile_only(plan, console)
-    _print_behind(plan, console, redactor)
+        yield Text(targeted, style="bold yellow")
+    yield from _pending_lines(plan)
+    yield from _lockfile_only_lines(plan)
+    yield from _behind_lines(plan, redactor)
     if not plan.has_changes:
         nothing = no_changes_sentence(plan)
         if nothing:
-            console.print(Text(nothing, style="bold"))
+            yield Text(nothing, style="bold")
         if plan.refreshes:
-            console.print(f"The lockfile will record {len(plan.refreshes)} refreshed entries.")
-        _print_unmanaged(plan, console)
+            yield Text(f"The lockfile will record {len(plan.refreshes)} refreshed entries.")
+        yield from _unmanaged_lines(plan)
         return
-    console.print("onepin-sync will perform the following actions:\n")
+    yield Text("onepin-sync will perform the following actions:\n")
     for change in plan.changes:
-        for line in change_lines(change, redactor):
-            console.print(line)
-        console.print()
-    console.print(Text(summary_line(plan), style="bold"))
+        yield from change_lines(change, redactor)
+        yield Text()
+    yield Text(summary_line(plan), style="bold")
     if plan.conflicts:
-        console.print(
-            Text(
-                f"{len(plan.conflicts)} conflict(s): changed in git and outside onepin-sync; "
-                "apply refuses them unless --force is given.",
-                style="bold red",
-            )
+        yield Text(
+            f"{len(plan.conflicts)} conflict(s): changed in git and outside onepin-sync; "
+            "apply refuses them unless --force is given.",
+            style="bold red",
         )
     if plan.possible_duplicates:
-        console.print(Text(duplicates_sentence(plan), style="bold red"))
+        yield Text(duplicates_sentence(plan), style="bold red")
     for sentence in replacement_sentences(plan):
-        console.print(Text(sentence, style="bold red"))
-    _print_unmanaged(plan, console)
+        yield Text(sentence, style="bold red")
+    yield from _unmanaged_lines(plan)
 
 
-def _print_behind(plan: Plan, console: Console, redactor: Redactor) -> None:
+def _behind_lines(plan: Plan, redactor: Redactor) -> Iterator[Text]:
     first, *rest = behind_sentences(plan, redactor) or [""]
     if first:
-        console.print(Text(first, style="bold yellow"))
+        yield Text(first, style="bold yellow")
         for line in rest:
-            console.print(Text(f"  < {line}"))
-        console.print()
-
-
-def _print_lockfile_only(plan: Plan, console: Console) -> None:
-    lines = lockfile_only_lines(plan)
-    if lines:
-        console.print(lockfile_only_heading(plan) + "\n")
-        for line in lines:
-            console.print(Text(f"  > {line}"))
-        console.print()
+            yield Text(f"  < {line}")
+        yield Text()
 
 
 def duplicates_sentence(plan: Plan) -> str:
@@ -116,26 +120,33 @@ def duplicates_sentence(plan: Plan) -> str:
     )
 
 
-def _print_pending(plan: Plan, console: Console) -> None:
+def _lockfile_only_lines(plan: Plan) -> Iterator[Text]:
+    lines = lockfile_only_lines(plan)
+    if lines:
+        yield Text(lockfile_only_heading(plan) + "\n")
+        for line in lines:
+            yield Text(f"  > {line}")
+        yield Text()
+
+
+def _pending_lines(plan: Plan) -> Iterator[Text]:
     if plan.pending:
-        console.print(
-            Text(
-                f"Not planned until their unanswered creates settle: {', '.join(plan.pending)}.",
-                style="yellow",
-            )
+        yield Text(
+            f"Not planned until their unanswered creates settle: {', '.join(plan.pending)}.",
+            style="yellow",
         )
 
 
-def _print_drift(plan: Plan, console: Console) -> None:
-    console.print("Changes made outside onepin-sync (apply --refresh-only records them):\n")
+def _drift_lines(plan: Plan) -> Iterator[Text]:
+    yield Text("Changes made outside onepin-sync (apply --refresh-only records them):\n")
     for refresh in plan.drift:
         symbol, style = ("-", "red") if refresh.entry is None else ("~", "yellow")
         line = Text(f"  {symbol} ", style=style)
         line.append(refresh.key, style="bold")
         line.append(f" {refresh.reason.value if refresh.reason else ''}")
-        console.print(line)
+        yield line
     noun = "change" if len(plan.drift) == 1 else "changes"
-    console.print(Text(f"\nRefresh: {len(plan.drift)} {noun} outside onepin-sync.", style="bold"))
+    yield Text(f"\nRefresh: {len(plan.drift)} {noun} outside onepin-sync.", style="bold")
 
 
 def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:
@@ -246,9 +257,9 @@ def _quote(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _print_unmanaged(plan: Plan, console: Console) -> None:
+def _unmanaged_lines(plan: Plan) -> Iterator[Text]:
     if plan.unmanaged_count:
-        console.print(Text(unmanaged_sentence(plan.unmanaged_count), style="dim"))
+        yield Text(unmanaged_sentence(plan.unmanaged_count), style="dim")
 
 
 def unmanaged_sentence(count: int) -> str:

@@ -32,7 +32,7 @@ def validate_report(ui: ConsoleUi, outcome: ValidateOutcome) -> None:
             ui.warn(mask(f"{key}: blocked {blocked.code}: {blocked.message}"))
     if outcome.valid:
         checked = " (checked online)" if outcome.reports else ""
-        ui.info(f"Success: {outcome.workflows} workflow {noun} valid{checked}.")
+        ui.summary(f"Success: {outcome.workflows} workflow {noun} valid{checked}.")
     else:
         invalid = sum(1 for r in outcome.reports.values() if not r.valid)
         ui.err.print(
@@ -64,7 +64,7 @@ def apply_report(ui: ConsoleUi, outcome: ApplyOutcome) -> None:
     if result is None:
         return
     if not outcome.plan.has_changes:
-        ui.info("Lockfile refreshed; no API writes were needed.")
+        ui.summary("Lockfile refreshed; no API writes were needed.")
         return
     counts = dict.fromkeys(Action, 0)
     for r in result.results:
@@ -92,7 +92,8 @@ def apply_report(ui: ConsoleUi, outcome: ApplyOutcome) -> None:
         )
         ui.err.print(Text(f"\nApply incomplete: {done}; {not_done}.", style="bold red"))
         return
-    ui.out.print(Text(f"\nApply complete: {done}.", style="bold green"))
+    gap = "" if ui.quiet else "\n"  # under the plan, not under --quiet's summary line
+    ui.summary(f"{gap}Apply complete: {done}.", style="bold green")
     if outcome.leftover is not None:
         ui.warn(
             f"verification: a fresh plan still shows {len(outcome.leftover.changes)} change(s) "
@@ -105,12 +106,12 @@ def apply_report(ui: ConsoleUi, outcome: ApplyOutcome) -> None:
 
 def import_report(ui: ConsoleUi, outcome: ImportOutcome) -> None:
     if outcome.written is not None:
-        ui.info(
+        ui.summary(
             f"Imported {outcome.workflow_id} as {outcome.key}: wrote {outcome.written}. "
             "Commit it together with the lockfile."
         )
     else:
-        ui.info(
+        ui.summary(
             f"Imported {outcome.workflow_id} as {outcome.key}, adopting the existing file; "
             "run plan to see how the remote workflow differs from it."
         )
@@ -128,10 +129,10 @@ def pull_report(ui: ConsoleUi, outcome: PullOutcome) -> None:
     for path in outcome.written:
         ui.info(f"Rewrote {path} from the workspace.")
     if outcome.written:
-        ui.info(f"Pulled {len(outcome.written)} workflow(s); review with `git diff` and commit.")
+        ui.summary(f"Pulled {len(outcome.written)} workflow(s); review with `git diff` and commit.")
     else:
-        ui.info("Nothing to pull: no workflow changed outside onepin-sync.")
+        ui.summary("Nothing to pull: no workflow changed outside onepin-sync.")
 
 
 def force_unlock_report(ui: ConsoleUi, outcome: ForceUnlockOutcome) -> None:
-    ui.info(f"Released the state lock {outcome.lock_id}.")
+    ui.summary(f"Released the state lock {outcome.lock_id}.")
