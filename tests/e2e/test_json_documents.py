@@ -61,15 +61,17 @@ def test_pull_and_import_print_their_documents(project: SyncProject) -> None:
     made = httpx.post(url, json=body, headers=ws.headers).raise_for_status().json()["data"]["id"]
 
     pulled = project.run("pull", "--json")
-    imported = project.run("import", made, "app/made", "--json")
+    imported = project.run("import", made, "--key", "app/made", "--json")
 
     assert pulled.code == 0, pulled.output
     doc = _document(pulled, "onepin-sync-pull")
     assert (doc["dry_run"], doc["written"]) == (False, [str(project.path("alpha"))])
     assert imported.code == 0, imported.output
     doc = _document(imported, "onepin-sync-import")
-    assert (doc["key"], doc["workflow_id"]) == ("app/made", made)
-    assert doc["written"] == str(project.path("app/made"))
+    assert (doc["approved"], doc["saved_to"]) == (True, None)
+    assert doc["imported"] == [
+        {"key": "app/made", "workflow_id": made, "written": str(project.path("app/made"))}
+    ]
     assert "Imported" in imported.stderr
 
 

@@ -234,12 +234,23 @@ def apply_command(
     allow_replace: bool,
     **kw: Any,
 ) -> None:
-    """Make the workspace match the workflow files (or apply a saved plan)."""
-    from onepin_sync.commands import apply
+    """Make the workspace match the workflow files (or apply a saved plan, an import plan too)."""
+    from onepin_sync.commands import apply, importing
     from onepin_sync.core.guards import ApplyOptions
     from onepin_sync.views import reports
 
     ctx.machine = as_json
+    if plan_file is not None and importing.is_import_plan(plan_file):
+        imported = importing.apply_saved(
+            plan_file, target_from(kw), lock_timeout, ctx.environment(), ctx.ui
+        )
+        outcome_of_import = _run_async(imported)
+        reports.import_report(ctx.ui, outcome_of_import)
+        if as_json:
+            from onepin_sync.views.documents import import_document, print_document
+
+            print_document(ctx.ui, import_document(outcome_of_import))
+        sys.exit(outcome_of_import.exit_code)
     client = client_from(kw)
     settings = apply.ApplySettings(
         target=target_from(kw),
@@ -265,43 +276,6 @@ def apply_command(
         from onepin_sync.views.documents import apply_document, print_document
 
         print_document(ctx.ui, apply_document(outcome, ctx.ui.redactor))
-    sys.exit(outcome.exit_code)
-
-
-@cli.command("import", **command_help("import"))
-@click.argument("workflow_id")
-@click.argument("key", required=False)
-@target_options
-@lock_timeout_option
-@json_option
-@pass_context
-def import_command(
-    ctx: Context,
-    /,
-    workflow_id: str,
-    key: str | None,
-    lock_timeout: float,
-    as_json: bool,
-    **kw: Any,
-) -> None:
-    """Adopt an existing remote workflow as KEY (default: from its name).
-
-    Without a workflow file for KEY, the file is written from the remote workflow; with one, the
-    next plan shows the changes that would make the remote workflow match it.
-    """
-    from onepin_sync.commands import importing
-    from onepin_sync.views import reports
-
-    ctx.machine = as_json
-    settings = importing.ImportSettings(
-        target=target_from(kw), workflow_id=workflow_id, key=key, lock_timeout=lock_timeout
-    )
-    outcome = _run_async(importing.run(settings, ctx.environment(), ctx.ui))
-    reports.import_report(ctx.ui, outcome)
-    if as_json:
-        from onepin_sync.views.documents import import_document, print_document
-
-        print_document(ctx.ui, import_document(outcome))
     sys.exit(outcome.exit_code)
 
 
@@ -381,3 +355,8 @@ cli.add_lazy_command(
     "List, show, move, forget, rebuild or migrate the sync state.",
 )
 register_onboarding(cli)
+
+for _name in ("import", "list", "fmt"):  # cli/adopt.py
+    cli.add_lazy_command(
+        _name, f"onepin_sync.cli.adopt:{_name}_command", str(command_help(_name)["short_help"])
+    )

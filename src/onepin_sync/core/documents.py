@@ -1,5 +1,5 @@
-"""The versioned JSON documents `--json` prints for `validate`, `apply`, `import` and `pull` (the
-plan's is `plan_document.py`): one document on stdout, nothing else there.
+"""The versioned JSON documents `--json` prints for `validate`, `apply`, `import`, `list` and
+`pull` (the plan's is `plan_document.py`): one document on stdout, nothing else there.
 
 Every document starts with `format_version` (1) and `kind` (`onepin-sync-<command>`), so a
 program can check what it reads before it reads on; a change that would break a reader bumps
@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from onepin_sync.core.models import Action, FrozenModel
 from onepin_sync.core.plan_document import PlanDocument, PlanTarget
 from onepin_sync.core.results import ChangeStatus
+from onepin_sync.core.state_documents import StateEntryDocument, StateListDocument
 
 FORMAT_VERSION = 1
 
@@ -96,13 +97,36 @@ class ApplyDocument(FrozenModel):
     leftover: list[str]  # keys a fresh plan still shows after the writes (please report)
 
 
+class ImportedDoc(FrozenModel):
+    key: str
+    workflow_id: str
+    written: str | None  # the workflow file written; null when an existing file was adopted
+
+
 class ImportDocument(FrozenModel):
     format_version: Literal[1]
     kind: Literal["onepin-sync-import"]
     tool_version: str
-    key: str
-    workflow_id: str
-    written: str | None  # the workflow file written; null when an existing file was adopted
+    approved: bool  # false: `import --all` was not approved, nothing was written
+    saved_to: str | None  # `import --all --out FILE`: the saved plan, nothing else written
+    imported: list[ImportedDoc]  # by key
+
+
+class ListedDoc(FrozenModel):
+    id: str
+    name: str
+    updated_at: str
+    managed: bool
+    key: str | None  # the lockfile's key; null when unmanaged
+    import_key: str | None  # the key `import` would give it (unmanaged only)
+
+
+class ListDocument(FrozenModel):
+    format_version: Literal[1]
+    kind: Literal["onepin-sync-list"]
+    tool_version: str
+    unmanaged_only: bool
+    workflows: list[ListedDoc]  # managed by key, then unmanaged by name
 
 
 class PullDocument(FrozenModel):
@@ -118,7 +142,10 @@ DOCUMENTS: dict[str, type[BaseModel]] = {
     "onepin-sync-validate": ValidateDocument,
     "onepin-sync-apply": ApplyDocument,
     "onepin-sync-import": ImportDocument,
+    "onepin-sync-list": ListDocument,
     "onepin-sync-pull": PullDocument,
+    "onepin-sync-state-list": StateListDocument,
+    "onepin-sync-state-entry": StateEntryDocument,
 }
 """Every document `--json` prints, by kind: the schemas shipped in the package."""
 

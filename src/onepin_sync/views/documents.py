@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Callable
 
 from pydantic import BaseModel
 
 from onepin_sync import __version__
 from onepin_sync.commands.apply import ApplyOutcome
 from onepin_sync.commands.importing import ImportOutcome
+from onepin_sync.commands.listing import ListOutcome
 from onepin_sync.commands.pull import PullOutcome
 from onepin_sync.commands.validate import ValidateOutcome
 from onepin_sync.core.documents import (
@@ -21,6 +23,9 @@ from onepin_sync.core.documents import (
     Blocked,
     Finding,
     ImportDocument,
+    ImportedDoc,
+    ListDocument,
+    ListedDoc,
     PullDocument,
     ResultDoc,
     ValidateDocument,
@@ -119,13 +124,41 @@ def _verified(outcome: ApplyOutcome) -> bool | None:
 
 
 def import_document(outcome: ImportOutcome) -> ImportDocument:
+    if outcome.adopted_file is not None:
+        workflow_id = outcome.adopted_id or ""
+        imported = [ImportedDoc(key=outcome.adopted_file, workflow_id=workflow_id, written=None)]
+    else:
+        imported = [
+            ImportedDoc(key=change.key, workflow_id=str(change.remote_id), written=str(path))
+            for change, path in zip(outcome.plan.changes, outcome.written, strict=False)
+        ]
     return ImportDocument(
         format_version=FORMAT_VERSION,
         kind="onepin-sync-import",
         tool_version=__version__,
-        key=outcome.key,
-        workflow_id=outcome.workflow_id,
-        written=None if outcome.written is None else str(outcome.written),
+        approved=outcome.approved,
+        saved_to=None if outcome.saved_to is None else str(outcome.saved_to),
+        imported=imported,
+    )
+
+
+def list_document(outcome: ListOutcome, mask: Callable[[str], str]) -> ListDocument:
+    return ListDocument(
+        format_version=FORMAT_VERSION,
+        kind="onepin-sync-list",
+        tool_version=__version__,
+        unmanaged_only=outcome.unmanaged_only,
+        workflows=[
+            ListedDoc(
+                id=w.id,
+                name=mask(w.name),
+                updated_at=w.updated_at.isoformat(),
+                managed=w.managed_as is not None,
+                key=w.managed_as,
+                import_key=w.import_key,
+            )
+            for w in outcome.workflows
+        ],
     )
 
 

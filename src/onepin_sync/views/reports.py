@@ -8,8 +8,10 @@ import signal
 from rich.text import Text
 
 from onepin_sync.commands.apply import ApplyOutcome
+from onepin_sync.commands.fmt import FmtOutcome
 from onepin_sync.commands.force_unlock import ForceUnlockOutcome
 from onepin_sync.commands.importing import ImportOutcome
+from onepin_sync.commands.listing import ListOutcome
 from onepin_sync.commands.pull import PullOutcome
 from onepin_sync.commands.validate import ValidateOutcome, Variable
 from onepin_sync.core.models import Action
@@ -105,16 +107,30 @@ def apply_report(ui: ConsoleUi, outcome: ApplyOutcome) -> None:
 
 
 def import_report(ui: ConsoleUi, outcome: ImportOutcome) -> None:
-    if outcome.written is not None:
+    if not outcome.approved:
+        ui.err.print(Text("Import cancelled: nothing was written.", style="bold"))
+        return
+    if outcome.saved_to is not None:
+        ui.info(
+            f"\nSaved the import plan to {outcome.saved_to}. Carry out exactly it with: "
+            f"onepin-sync apply {outcome.saved_to}"
+        )
+        return
+    if outcome.adopted_file is not None:
+        ui.info(
+            f"Imported as {outcome.adopted_file}, adopting the existing file; run plan to see "
+            "how the remote workflow differs from it."
+        )
+        return
+    for change, path in zip(outcome.plan.changes, outcome.written, strict=True):
+        ui.info(f"Imported {change.remote_id} as {change.key}: wrote {path}.")
+    if outcome.written:
         ui.summary(
-            f"Imported {outcome.workflow_id} as {outcome.key}: wrote {outcome.written}. "
-            "Commit it together with the lockfile."
+            f"Import complete: {len(outcome.written)} workflow(s). Commit the files together "
+            "with the lockfile."
         )
     else:
-        ui.summary(
-            f"Imported {outcome.workflow_id} as {outcome.key}, adopting the existing file; "
-            "run plan to see how the remote workflow differs from it."
-        )
+        ui.summary("Nothing to import: no unmanaged workflow matches.")
 
 
 def pull_report(ui: ConsoleUi, outcome: PullOutcome) -> None:
@@ -136,3 +152,47 @@ def pull_report(ui: ConsoleUi, outcome: PullOutcome) -> None:
 
 def force_unlock_report(ui: ConsoleUi, outcome: ForceUnlockOutcome) -> None:
     ui.summary(f"Released the state lock {outcome.lock_id}.")
+
+
+def list_report(ui: ConsoleUi, outcome: ListOutcome) -> None:
+    """One line per listed workflow (`--json`: `documents.list_document` instead)."""
+    mask = ui.redactor.text
+    if not outcome.workflows:
+        what = "unmanaged workflows" if outcome.unmanaged_only else "workflows"
+        ui.info(f"No {what} in the workspace.")
+        return
+    rows = [("ID", "UPDATED", "STATUS", "KEY", "NAME")]
+    for w in outcome.workflows:
+        status = "managed" if w.managed_as is not None else "unmanaged"
+        key = w.managed_as or f"{w.import_key} (on import)"
+        updated = w.updated_at.strftime("%Y-%m-%d %H:%M:%S")
+        rows.append((w.id, updated, status, key, mask(w.name)))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:  # one line per workflow, never wrapped: names last
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        ui.out.out("  ".join([*cells, row[4]]), highlight=False)
+    unmanaged = sum(1 for w in outcome.workflows if w.managed_as is None)
+    if unmanaged:
+        ui.summary(
+            f"{unmanaged} unmanaged: adopt them with `onepin-sync import --all` or import ID."
+        )
+
+
+def fmt_report(ui: ConsoleUi, outcome: FmtOutcome) -> None:
+    if outcome.check:
+        for shown in outcome.changed:
+            ui.out.out(shown, highlight=False)
+        if outcome.changed:
+            ui.err.print(
+                Text(
+                    f"{len(outcome.changed)} of {outcome.checked} workflow file(s) would be "
+                    "reformatted; run `onepin-sync fmt`.",
+                    style="bold red",
+                )
+            )
+        else:
+            ui.summary(f"All {outcome.checked} workflow file(s) are formatted.")
+        return
+    for shown in outcome.changed:
+        ui.info(f"Formatted {shown}")
+    ui.summary(f"{len(outcome.changed)} of {outcome.checked} workflow file(s) reformatted.")
