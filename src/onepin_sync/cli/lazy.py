@@ -41,7 +41,7 @@ class LazyGroup(click.Group):
         listed: list[tuple[str, click.Command]] = []
         for name in self.list_commands(ctx):
             if name in self._lazy and name not in self.commands:
-                listed.append((name, click.Command(name, help=self._lazy[name][1])))
+                listed.append((name, click.Command(name, short_help=self._lazy[name][1])))
             elif (command := self.get_command(ctx, name)) is not None and not command.hidden:
                 listed.append((name, command))
         if not listed:

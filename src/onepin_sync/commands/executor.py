@@ -42,7 +42,12 @@ from onepin_sync.core.spec_paths import SpecPath
 from onepin_sync.core.transitions import entry_for, pending_create, with_refreshes
 from onepin_sync.errors import AmbiguousCreateError, ApiError, StateError
 from onepin_sync.failpoints import failpoint
-from onepin_sync.state.journal import Journal, JournalBegin, JournalIntent, JournalOutcome
+from onepin_sync.state.journal import (
+    JournalBegin,
+    JournalIntent,
+    JournalOutcome,
+    JournalWriter,
+)
 
 CREATE_ROUNDS = 6  # sends of one create at most, when the server keeps refusing it (408, 409;
 # a 429 only without a deadline: under one, the session's pacer waits them out)
@@ -57,7 +62,7 @@ class _Run(NamedTuple):
     secrets: Redactor
     secret_paths: Mapping[str, tuple[SpecPath, ...]]  # by key: where the files put secrets
     claimed: set[str]  # ids managed, created or adopted so far: never adopted again
-    journal: Journal
+    journal: JournalWriter
     sleep: Callable[[float], Awaitable[None]]
     last_sent: dict[str, datetime]  # server time of each create's latest send, by key
 
@@ -66,7 +71,7 @@ async def execute_plan(
     plan: Plan,
     api: WorkflowApi,
     state: StateFile,
-    journal: Journal,
+    journal: JournalWriter,
     options: ApplyOptions,
     *,
     secrets: Redactor,

@@ -1,8 +1,9 @@
 """The project file `onepin-sync.yaml` and the files one environment reads and writes.
 
-The optional project file sets the workflows folder, the lockfile and named environments
-(`--env NAME`); paths in it are relative to its own folder, paths given as options to the
-working directory. It is read by the workflow files' strict rules, problems at line:column.
+The optional project file sets the workflows folder, the lockfile (or, with `state.url`, a
+state object in object storage) and named environments (`--env NAME`); paths in it are relative
+to its own folder, paths given as options to the working directory. It is read by the workflow
+files' strict rules, problems at line:column.
 
 It also declares what happened to keys, at the top level (every environment) and per
 environment (that one only): `moved: [{from: old/key, to: new/key}]` (a renamed file keeps its
@@ -18,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from onepin_sync.core.models import FrozenModel, MovedKey, RemovedKey
 from onepin_sync.core.redact import mask_tokens
@@ -30,6 +31,33 @@ from onepin_sync.files.yamlstrict import printable_path
 
 DEFAULT_PROJECT_FILE = "onepin-sync.yaml"
 DEFAULT_LOCKFILE = "onepin-sync.lock"
+STATE_URL_SCHEMES = ("s3", "gs", "az", "abfs")
+"""Object stores a remote state can live in (`state/remote.py`)."""
+
+
+class StateConfig(FrozenModel):
+    """`state:`: where the lockfile lives when not in a file next to the project."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    url: str  # e.g. s3://bucket/prefix/onepin-sync.lock
+
+    @field_validator("url")
+    @classmethod
+    def _object_url(cls, url: str) -> str:
+        return check_state_url(url)
+
+
+def check_state_url(url: str) -> str:
+    """`url` when it names an object in a supported store; ValueError saying what is wrong."""
+    scheme, sep, rest = url.partition("://")
+    bucket, _, key = rest.partition("/")
+    if not sep or scheme not in STATE_URL_SCHEMES:
+        schemes = ", ".join(f"{s}://" for s in STATE_URL_SCHEMES)
+        raise ValueError(f"a state URL starts with one of {schemes} (got {url!r})")
+    if not bucket or not key or key.endswith("/"):
+        raise ValueError(f"a state URL names a bucket and an object, e.g. {scheme}://bucket/a.lock")
+    return url
 
 
 class MovedEntry(FrozenModel):
@@ -60,6 +88,7 @@ class EnvironmentConfig(FrozenModel):
     workspace: str | None = None
     workflows: str | None = None
     lockfile: str | None = None
+    state: StateConfig | None = None
     api_key_env: str | None = None  # name of the variable holding this environment's key
 
 
@@ -70,6 +99,7 @@ class ProjectConfig(FrozenModel):
 
     workflows: str = "workflows"
     lockfile: str = DEFAULT_LOCKFILE
+    state: StateConfig | None = None
     environments: Mapping[str, EnvironmentConfig] = {}
     moved: list[MovedEntry] = Field(default_factory=list)
     removed: list[RemovedEntry] = Field(default_factory=list)
@@ -94,9 +124,10 @@ class ProjectPaths:
     """Files onepin-sync reads and writes for one environment."""
 
     workflows: Path
-    lockfile: Path
+    lockfile: Path  # with `state_url`, only where this machine's files go (`local_dir`)
     moved: tuple[MovedKey, ...] = ()  # the project file's `moved:` entries for this environment
     removed: tuple[RemovedKey, ...] = ()  # and its `removed:` entries
+    state_url: str | None = None  # the state object, when the state lives in object storage
 
     @property
     def local_dir(self) -> Path:
@@ -129,8 +160,28 @@ def load_project(options: TargetOptions, cwd: Path) -> tuple[ProjectPaths, Envir
     removed: tuple[RemovedKey, ...] = ()
     if source is not None:
         moved, removed = _key_declarations(project, options.env_name, path, source)
-    paths = ProjectPaths(workflows=workflows, lockfile=lockfile, moved=moved, removed=removed)
+    paths = ProjectPaths(
+        workflows=workflows,
+        lockfile=lockfile,
+        moved=moved,
+        removed=removed,
+        state_url=_state_url(options, env_config, project),
+    )
     return paths, env_config
+
+
+def _state_url(
+    options: TargetOptions, env_config: EnvironmentConfig, project: ProjectConfig
+) -> str | None:
+    """The state object's URL: the most specific setting wins (--lockfile, then the
+    environment's `state` or `lockfile`, then the project's `state`)."""
+    if options.lockfile is not None:
+        return None
+    if env_config.state is not None:
+        return env_config.state.url
+    if env_config.lockfile is not None or project.state is None:
+        return None
+    return project.state.url
 
 
 def _key_declarations(

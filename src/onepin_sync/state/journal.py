@@ -28,7 +28,7 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import ValidationError
 
@@ -66,6 +66,20 @@ class JournalOutcome(FrozenModel):
 JournalLine = JournalBegin | JournalIntent | JournalOutcome
 
 
+class JournalWriter(Protocol):
+    """What an apply writes its journal through: a `Journal` file, or a remote store's."""
+
+    async def commit(self, line: JournalLine) -> None:
+        """Record `line` durably; JournalWriteError when it is not (then send no write)."""
+        ...
+
+    async def idle(self) -> None:
+        """Return once no line is still on its way to storage."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class Journal:
     """Append-only, fsynced journal file; opened lazily on the first write.
 
@@ -92,15 +106,15 @@ class Journal:
     def append(self, line: JournalLine) -> None:
         """Append `line` and fsync it; JournalWriteError when it is not durably recorded."""
         try:
-            self._write_durably(_encoded(line))
+            self._write_durably(line_bytes(line))
         except _AppendFailed as failure:
-            raise self._error(failure.reason, _consequence(line)) from None
+            raise self._error(failure.reason, consequence_of(line)) from None
 
     async def commit(self, line: JournalLine) -> None:
         """`append`, off the event loop and grouped with the lines other writers commit
         meanwhile; returns once `line` is on disk (JournalWriteError when it is not)."""
         done = asyncio.get_running_loop().create_future()
-        self._queue.append((line, _encoded(line), done))
+        self._queue.append((line, line_bytes(line), done))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.ensure_future(self._flush())
         await done
@@ -125,7 +139,7 @@ class Journal:
                 if failure is None:
                     done.set_result(None)
                 else:
-                    done.set_exception(self._error(failure.reason, _consequence(line)))
+                    done.set_exception(self._error(failure.reason, consequence_of(line)))
 
     def _write_durably(self, data: bytes) -> None:
         """Append whole lines and fsync them; `_AppendFailed` (cut back) when they are not."""
@@ -222,11 +236,12 @@ class _AppendFailed(Exception):
         self.reason = reason
 
 
-def _encoded(line: JournalLine) -> bytes:
+def line_bytes(line: JournalLine) -> bytes:
+    """One journal line as stored: sorted JSON and a newline."""
     return (json.dumps(line.model_dump(mode="json"), sort_keys=True) + "\n").encode()
 
 
-def _consequence(line: JournalLine) -> str:
+def consequence_of(line: JournalLine) -> str:
     """What a failed append of `line` means for the write it belongs to."""
     if isinstance(line, JournalOutcome):
         return "the write was sent, but its outcome is not recorded (the next run looks it up)"
@@ -267,6 +282,11 @@ def _parse_lines(data: bytes) -> tuple[list[JournalLine], int]:
 
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
+
+
+def parse_line(data: bytes) -> JournalLine:
+    """One stored journal line; ValueError or ValidationError when it is not one."""
+    return _parse(json.loads(data))
 
 
 def _parse(raw: object) -> JournalLine:
