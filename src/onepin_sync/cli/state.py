@@ -54,11 +54,18 @@ def _local_target(kw: dict[str, Any]) -> TargetOptions:
     )
 
 
-@click.group("state")
+@click.group(
+    "state", short_help="Read and edit the sync state: list, show, mv, rm, rebuild, migrate."
+)
 def state_group() -> None:
     """Read and edit the sync state (the lockfile, or the state object of `state: {url: ...}`).
 
     Every change takes the state lock, is written atomically and bumps the serial.
+
+    \b
+    Examples:
+      onepin-sync state list
+      onepin-sync state mv support/welcome support/welcome-call
     """
 
 
@@ -69,7 +76,9 @@ def state_group() -> None:
 def list_command(ctx: Context, /, as_json: bool, **kw: Any) -> None:
     """List the managed workflows: key, Onepin id and name.
 
-    Example: onepin-sync state list --json
+    \b
+    Examples:
+      onepin-sync state list --json
     """
     from onepin_sync.commands import state
     from onepin_sync.views.state import state_list
@@ -88,7 +97,9 @@ def list_command(ctx: Context, /, as_json: bool, **kw: Any) -> None:
 def show_command(ctx: Context, /, key: str, as_json: bool, **kw: Any) -> None:
     """Show everything the state records about KEY.
 
-    Example: onepin-sync state show support/welcome-call
+    \b
+    Examples:
+      onepin-sync state show support/welcome-call
     """
     from onepin_sync.commands import state
     from onepin_sync.views.state import state_show
@@ -109,7 +120,11 @@ def mv_command(ctx: Context, /, old: str, new: str, lock_timeout: float, **kw: A
     """Record the workflow managed as OLD under the key NEW (after renaming its file).
 
     The Onepin workflow, its id and its run history stay; nothing is sent to Onepin.
-    Example: git mv workflows/a.yaml workflows/b.yaml && onepin-sync state mv a b
+
+    \b
+    Examples:
+      git mv workflows/a.yaml workflows/b.yaml
+      onepin-sync state mv a b
     """
     _edit(ctx, old, new, lock_timeout, kw)
 
@@ -123,7 +138,10 @@ def rm_command(ctx: Context, /, key: str, lock_timeout: float, **kw: Any) -> Non
     """Stop managing KEY: forget it in the state, leave the workflow in Onepin.
 
     The workflow becomes unmanaged (counted by plan, never touched; `import` adopts it again).
-    Example: onepin-sync state rm support/old-flow
+
+    \b
+    Examples:
+      onepin-sync state rm support/old-flow
     """
     _edit(ctx, key, None, lock_timeout, kw)
 
@@ -150,7 +168,10 @@ def rebuild_command(ctx: Context, /, lock_timeout: float, **kw: Any) -> None:
 
     A file matches a workflow with exactly its name and structure (node ids and types, edges).
     Ambiguous matches are refused and listed; entries the lockfile already has are kept.
-    Example: onepin-sync state rebuild && onepin-sync plan
+
+    \b
+    Examples:
+      onepin-sync state rebuild && onepin-sync plan
     """
     import asyncio
 
@@ -181,7 +202,10 @@ def migrate_command(ctx: Context, /, to: str, lock_timeout: float, **kw: Any) ->
     """Move the state into object storage or back, keeping its lineage and serial.
 
     Then point onepin-sync.yaml at the new place (`state: {url: ...}`, or remove it).
-    Example: onepin-sync state migrate --to s3://team-bucket/onepin/onepin-sync.lock
+
+    \b
+    Examples:
+      onepin-sync state migrate --to s3://team-bucket/onepin/onepin-sync.lock
     """
     from onepin_sync.commands import state_migrate
     from onepin_sync.views.state import migrate_report
