@@ -50,7 +50,8 @@ def argv(project: SyncProject, *args: str) -> list[str]:
     command, *rest = args
     config = ["--config", str(project.root / "onepin-sync.yaml")]
     target = ["--base-url", project.workspace.base_url, "--api-key", project.workspace.api_key]
-    return [command, *rest, *config, *(target if command not in {"state", "force-unlock"} else [])]
+    local = command == "force-unlock" or (command == "state" and rest[0] != "rebuild")
+    return [command, *rest, *config, *([] if local else target)]
 
 
 def run(project: SyncProject, *args: str) -> CliResult:
@@ -210,3 +211,28 @@ def wait_for(condition: object, timeout: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def test_state_commands_edit_and_rebuild_the_remote_state(
+    project: SyncProject, tmp_path: Path, s3_state: S3Bucket
+) -> None:
+    clone = runner(project, tmp_path / "clone", s3_state)
+    assert run(clone, "apply", "--auto-approve").code == 0
+    ids = {k: e["id"] for k, e in json.loads(s3_state.read(LOCK_KEY))["workflows"].items()}
+    clone.path("flows/wf-1").rename(clone.workflows / "renamed.yaml")
+
+    assert run(clone, "state", "mv", "flows/wf-1", "renamed").code == 0
+    assert run(clone, "state", "rm", "flows/wf-0").code == 0
+    state = json.loads(s3_state.read(LOCK_KEY))
+    assert state["serial"] == 3
+    assert {k: e["id"] for k, e in state["workflows"].items()} == {"renamed": ids["flows/wf-1"]}
+
+    s3_state.client.delete_object(Bucket=s3_state.name, Key=LOCK_KEY)  # the state is lost
+    rebuilt = run(clone, "state", "rebuild")
+    assert rebuilt.code == 0, rebuilt.output
+    state = json.loads(s3_state.read(LOCK_KEY))
+    assert {k: e["id"] for k, e in state["workflows"].items()} == {
+        "flows/wf-0": ids["flows/wf-0"],
+        "renamed": ids["flows/wf-1"],
+    }
+    assert s3_state.objects() == [LOCK_KEY]

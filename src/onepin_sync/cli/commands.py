@@ -310,6 +310,6 @@ cli.add_lazy_command(
 cli.add_lazy_command(
     "state",
     "onepin_sync.cli.state:state_group",
-    "Read and edit the sync state: list, show, mv, rm, rebuild, migrate.",
+    "List, show, move, forget, rebuild or migrate the sync state.",
 )
 register_onboarding(cli)

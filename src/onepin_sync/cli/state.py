@@ -54,18 +54,18 @@ def _local_target(kw: dict[str, Any]) -> TargetOptions:
     )
 
 
-@click.group(
-    "state", short_help="Read and edit the sync state: list, show, mv, rm, rebuild, migrate."
-)
+@click.group("state", short_help="List, show, move, forget, rebuild or migrate the sync state.")
 def state_group() -> None:
-    """Read and edit the sync state (the lockfile, or the state object of `state: {url: ...}`).
+    """Read and edit the sync state: the lockfile, or the state object of `state: {url: ...}`.
 
-    Every change takes the state lock, is written atomically and bumps the serial.
+    Every change takes the state lock, is written atomically and bumps the serial; `mv` and `rm`
+    never talk to Onepin.
 
     \b
     Examples:
-      onepin-sync state list
-      onepin-sync state mv support/welcome support/welcome-call
+      onepin-sync state list --json
+      onepin-sync state mv support/old-name support/new-name
+      onepin-sync state migrate --to s3://team-bucket/onepin/onepin-sync.lock
     """
 
 
@@ -74,11 +74,14 @@ def state_group() -> None:
 @_json_option
 @click.pass_obj
 def list_command(ctx: Context, /, as_json: bool, **kw: Any) -> None:
-    """List the managed workflows: key, Onepin id and name.
+    """List the managed workflows: key, Onepin id and name, and creates still pending.
+
+    With --json, one document of kind onepin-sync-state-list on stdout and nothing else.
 
     \b
     Examples:
-      onepin-sync state list --json
+      onepin-sync state list
+      onepin-sync state list --env production --json
     """
     from onepin_sync.commands import state
     from onepin_sync.views.state import state_list
@@ -95,11 +98,14 @@ def list_command(ctx: Context, /, as_json: bool, **kw: Any) -> None:
 @_json_option
 @click.pass_obj
 def show_command(ctx: Context, /, key: str, as_json: bool, **kw: Any) -> None:
-    """Show everything the state records about KEY.
+    """Show everything the state records about KEY: id, name, hashes and lifecycle flags.
+
+    With --json, one document of kind onepin-sync-state-entry on stdout and nothing else.
 
     \b
     Examples:
       onepin-sync state show support/welcome-call
+      onepin-sync state show support/welcome-call --json
     """
     from onepin_sync.commands import state
     from onepin_sync.views.state import state_show
@@ -117,9 +123,10 @@ def show_command(ctx: Context, /, key: str, as_json: bool, **kw: Any) -> None:
 @lock_timeout_option
 @click.pass_obj
 def mv_command(ctx: Context, /, old: str, new: str, lock_timeout: float, **kw: Any) -> None:
-    """Record the workflow managed as OLD under the key NEW (after renaming its file).
+    """Record the workflow managed as OLD under the key NEW, after you renamed its file.
 
-    The Onepin workflow, its id and its run history stay; nothing is sent to Onepin.
+    The Onepin workflow, its id and its run history stay; nothing is sent to Onepin, and the
+    next plan is empty when nothing else changed.
 
     \b
     Examples:
@@ -135,9 +142,10 @@ def mv_command(ctx: Context, /, old: str, new: str, lock_timeout: float, **kw: A
 @lock_timeout_option
 @click.pass_obj
 def rm_command(ctx: Context, /, key: str, lock_timeout: float, **kw: Any) -> None:
-    """Stop managing KEY: forget it in the state, leave the workflow in Onepin.
+    """Stop managing KEY: forget it in the state and leave the workflow in Onepin.
 
-    The workflow becomes unmanaged (counted by plan, never touched; `import` adopts it again).
+    The workflow becomes unmanaged: counted by plan, never touched, adoptable again with import.
+    Delete or move its file too, or the next plan creates a second workflow from it.
 
     \b
     Examples:
@@ -164,14 +172,16 @@ def _edit(ctx: Context, key: str, new: str | None, lock_timeout: float, kw: dict
 @lock_timeout_option
 @click.pass_obj
 def rebuild_command(ctx: Context, /, lock_timeout: float, **kw: Any) -> None:
-    """Reconstruct a lost lockfile: match each workflow file to a workflow of the workspace.
+    """Reconstruct a lost lockfile by matching each workflow file to a workflow of the workspace.
 
     A file matches a workflow with exactly its name and structure (node ids and types, edges).
-    Ambiguous matches are refused and listed; entries the lockfile already has are kept.
+    Ambiguous matches are refused and listed, and nothing is written; entries the state already
+    has are kept.
 
     \b
     Examples:
-      onepin-sync state rebuild && onepin-sync plan
+      onepin-sync state rebuild
+      onepin-sync state rebuild --env staging
     """
     import asyncio
 
@@ -201,11 +211,12 @@ def rebuild_command(ctx: Context, /, lock_timeout: float, **kw: Any) -> None:
 def migrate_command(ctx: Context, /, to: str, lock_timeout: float, **kw: Any) -> None:
     """Move the state into object storage or back, keeping its lineage and serial.
 
-    Then point onepin-sync.yaml at the new place (`state: {url: ...}`, or remove it).
+    Then point onepin-sync.yaml at the new place (set `state: {url: ...}`, or remove it).
 
     \b
     Examples:
       onepin-sync state migrate --to s3://team-bucket/onepin/onepin-sync.lock
+      onepin-sync state migrate --to file
     """
     from onepin_sync.commands import state_migrate
     from onepin_sync.views.state import migrate_report
