@@ -85,3 +85,15 @@ def test_import_version_and_help_load_none_of_the_heavy_modules() -> None:
 
 def test_plan_formats_are_the_plan_views() -> None:
     assert tuple(PLAN_VIEWS) == PLAN_FORMATS
+
+
+def test_the_api_client_loads_httpx_without_its_command_line_tool() -> None:
+    code = (
+        "import sys, onepin_sync.api.client, httpx\n"
+        "extra = ('pygments', 'rich.syntax', 'rich.progress')\n"
+        "print(sorted(m for m in extra if m in sys.modules))\n"
+        "print(sys.modules['httpx._main'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert done.stdout.splitlines() == ["[]", "None"]

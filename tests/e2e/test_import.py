@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from tests.e2e.support import recorded, writes
 from tests.sync_project import SyncProject, run_cli
 
 DEFINITION = {
@@ -54,7 +55,7 @@ def test_an_imported_file_points_at_the_project_schema_when_the_project_has_one(
     schema.parent.mkdir()
     schema.write_text(run_cli(["schema"]).stdout, encoding="utf-8")
 
-    result = project.run("import", remote["id"], "seasonal/holiday")
+    result = project.run("import", remote["id"], "--key", "seasonal/holiday")
 
     assert result.code == 0, result.output
     lines = project.path("seasonal/holiday").read_text(encoding="utf-8").splitlines()
@@ -75,7 +76,7 @@ def test_import_into_an_existing_file_plans_the_difference(project: SyncProject)
         },
     )
 
-    result = project.run("import", remote["id"], "marketing/promo")
+    result = project.run("import", remote["id"], "--key", "marketing/promo")
     assert result.code == 0, result.output
     plan = project.run("plan", "--json")
     assert plan.code == 0, plan.output
@@ -94,7 +95,7 @@ def test_import_refuses_unknown_managed_and_badly_named(project: SyncProject) ->
     remote = _create_remote(project, "Once")
     assert project.run("import", remote["id"]).code == 0
 
-    again = project.run("import", remote["id"], "other")
+    again = project.run("import", remote["id"], "--key", "other")
     assert again.code == 3
     assert "already managed as once" in again.stderr
 
@@ -102,9 +103,26 @@ def test_import_refuses_unknown_managed_and_badly_named(project: SyncProject) ->
     assert missing.code == 3
     assert "no workflow 00000000-0000-4000-8000-00000000ffff" in missing.stderr
 
-    bad = project.run("import", remote["id"], "../escape")
+    bad = project.run("import", remote["id"], "--key", "../escape")
     assert bad.code == 3
     assert "key '../escape'" in bad.stderr
+
+
+def test_import_takes_several_ids_and_a_key_only_for_one(project: SyncProject) -> None:
+    first, second = _create_remote(project, "First"), _create_remote(project, "Second")
+
+    both_with_key = project.run("import", first["id"], second["id"], "--key", "x")
+    assert both_with_key.code == 3
+    assert "--key names the key of one workflow" in both_with_key.stderr
+    with recorded(project.workspace) as sent:
+        both = project.run("import", first["id"], second["id"])
+
+    assert both.code == 0, both.output
+    assert writes(sent) == []
+    assert sorted(project.lock_entries()) == ["first", "second"]
+    assert project.path("first").exists()
+    assert project.path("second").exists()
+    assert project.run("plan", "--detailed-exitcode").code == 0
 
 
 def test_an_imported_file_keeps_extra_keys_and_an_update_sends_them_back(

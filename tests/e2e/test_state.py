@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from onepin_sync.state.statelock import StateLock
+from tests.documents import check_document
 from tests.e2e.support import WORKFLOWS, calls, plan_json, recorded, seed, writes
 from tests.samples import tiny_workflow
 from tests.sync_project import CliResult, SyncProject
@@ -40,7 +42,7 @@ def test_list_and_show_print_the_lockfile_as_json_documents(project: SyncProject
     listed = state(project, "list", "--json")
     assert listed.code == 0, listed.output
     doc = json.loads(listed.stdout)
-    assert doc["format_version"] == 1
+    check_document(doc)
     assert doc["kind"] == "onepin-sync-state-list"
     assert doc["serial"] == lock_serial(project)
     assert [(w["key"], w["id"]) for w in doc["workflows"]] == [(k, entries[k]["id"]) for k in keys]
@@ -49,6 +51,7 @@ def test_list_and_show_print_the_lockfile_as_json_documents(project: SyncProject
     shown = state(project, "show", keys[0], "--json")
     assert shown.code == 0, shown.output
     entry = json.loads(shown.stdout)
+    check_document(entry)
     assert entry["kind"] == "onepin-sync-state-entry"
     assert entry["workflow"].items() >= entries[keys[0]].items()  # and the defaults it omits
     assert entry["pending"] is None
@@ -168,3 +171,24 @@ def test_rebuild_refuses_ambiguous_matches_and_lists_them(project: SyncProject) 
     assert f"team-a/twin matches 2 workflows ({', '.join(ids)})" in result.stderr
     assert f"team-b/twin matches 2 workflows ({', '.join(ids)})" in result.stderr
     assert not project.lockfile.exists()
+
+
+def test_rebuild_refuses_a_lockfile_of_another_workspace(project: SyncProject) -> None:
+    seed(project, 1)
+    before = project.lockfile.read_bytes()
+    other = project.workspace.control.new_workspace()
+    args = [a if a != project.workspace.api_key else other.api_key for a in project.target_args()]
+    result = project.run("state", "rebuild", *args, target=False)
+    assert result.code == 3, result.output
+    assert "belongs to workspace" in result.stderr
+    assert project.lockfile.read_bytes() == before
+
+
+def test_state_edits_wait_for_the_state_lock(project: SyncProject) -> None:
+    keys = seed(project, 1)
+    before = project.lockfile.read_bytes()
+    with StateLock(project.root / ".onepin-sync" / "lock"):
+        held = state(project, "rm", keys[0])
+    assert held.code == 4, held.output
+    assert "the state lock is held by" in held.stderr
+    assert project.lockfile.read_bytes() == before

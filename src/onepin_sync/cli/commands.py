@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from onepin_sync import __version__
+from onepin_sync.cli.global_options import RootGroup, check_verbosity, global_options
 from onepin_sync.cli.helptext import command_help
-from onepin_sync.cli.lazy import LazyGroup
 from onepin_sync.cli.onboarding import register as register_onboarding
 from onepin_sync.cli.options import (
     PLAN_FORMATS,
     client_from,
     client_options,
+    json_option,
     lock_timeout_option,
     plan_from,
     plan_options,
@@ -39,17 +40,35 @@ T = TypeVar("T")
 
 
 class Context:
-    """What the root group hands to every command; the console is made when first used."""
+    """What the root group hands to every command; the console is made when first used, so
+    global options given after the command name (see `global_options.py`) still count, and a
+    command printing a document for machines (`machine`) first says so."""
 
-    def __init__(self, debug: bool, no_color: bool) -> None:
+    def __init__(self, debug: bool, no_color: bool, quiet: bool, verbose: bool) -> None:
         self.debug = debug
         self.no_color = no_color
+        self.quiet = quiet
+        self.verbose = verbose
+        self.machine = False  # stdout holds one JSON document; everything else goes to stderr
 
     @cached_property
     def ui(self) -> ConsoleUi:
-        from onepin_sync.views.console import ConsoleUi
+        from onepin_sync.views.console import ConsoleUi, Verbosity
 
-        return ConsoleUi(no_color=self.no_color)
+        verbosity = (
+            Verbosity.QUIET
+            if self.quiet
+            else Verbosity.VERBOSE
+            if self.verbose
+            else Verbosity.NORMAL
+        )
+        delay = os.environ.get("ONEPIN_SYNC_PROGRESS_DELAY")
+        return ConsoleUi(
+            no_color=self.no_color,
+            verbosity=verbosity,
+            machine=self.machine,
+            progress_delay=_seconds(delay) if delay else None,
+        )
 
     def environment(self) -> RunEnvironment:
         from onepin_sync.commands.context import RunEnvironment
@@ -60,6 +79,14 @@ class Context:
             environ=dict(os.environ),
             log=self.ui.debug if self.debug else None,
         )
+
+
+def _seconds(text: str) -> float | None:
+    """ONEPIN_SYNC_PROGRESS_DELAY as seconds (the default when it is not a number)."""
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        return None
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -73,19 +100,17 @@ def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 @click.group(
-    cls=LazyGroup,
+    cls=RootGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     **command_help("onepin-sync"),
 )
 @click.version_option(__version__, prog_name="onepin-sync")
-@click.option(
-    "--debug", is_flag=True, help="Tracebacks and one line per HTTP request (never secrets)."
-)
-@click.option("--no-color", is_flag=True, help="Plain output (also when NO_COLOR is set).")
+@global_options
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
-    """Keep Onepin workflows in git: plan and apply YAML workflow files like Terraform."""
-    ctx.obj = Context(debug=debug, no_color=no_color)
+def cli(ctx: click.Context, debug: bool, no_color: bool, quiet: bool, verbose: bool) -> None:
+    """The root group (its help text is in `helptext.py`)."""
+    check_verbosity(quiet, verbose)
+    ctx.obj = Context(debug=debug, no_color=no_color, quiet=quiet, verbose=verbose)
 
 
 @cli.command("validate", **command_help("validate"))
@@ -100,17 +125,25 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
     is_flag=True,
     help="Fail when a ${env.X} or ${secret.X} the files use is not set (as plan does).",
 )
+@json_option
 @pass_context
-def validate_command(ctx: Context, /, online: bool, strict_env: bool, **kw: Any) -> None:
+def validate_command(
+    ctx: Context, /, online: bool, strict_env: bool, as_json: bool, **kw: Any
+) -> None:
     """Check the workflow files (offline unless --online)."""
     from onepin_sync.commands import validate
     from onepin_sync.views import reports
 
+    ctx.machine = as_json
     settings = validate.ValidateSettings(
         target=target_from(kw), online=online, strict_env=strict_env
     )
     outcome = _run_async(validate.run(settings, ctx.environment(), ctx.ui))
     reports.validate_report(ctx.ui, outcome)
+    if as_json:
+        from onepin_sync.views.documents import print_document, validate_document
+
+        print_document(ctx.ui, validate_document(outcome))
     sys.exit(outcome.exit_code)
 
 
@@ -143,6 +176,7 @@ def plan_command(
     from onepin_sync.commands import plan
     from onepin_sync.views.registry import PLAN_VIEWS
 
+    ctx.machine = as_json or output_format == "json"
     settings = plan.PlanSettings(
         target=target_from(kw),
         plan=plan_from(kw),
@@ -181,10 +215,12 @@ def plan_command(
     is_flag=True,
     help="Delete and re-create a workflow whose file was renamed without a moved: entry.",
 )
+@json_option
 @pass_context
 def apply_command(
     ctx: Context,
     /,
+    as_json: bool,
     plan_file: Path | None,
     auto_approve: bool,
     lock_timeout: float,
@@ -196,11 +232,23 @@ def apply_command(
     allow_replace: bool,
     **kw: Any,
 ) -> None:
-    """Make the workspace match the workflow files (or apply a saved plan)."""
-    from onepin_sync.commands import apply
+    """Make the workspace match the workflow files (or apply a saved plan, an import plan too)."""
+    from onepin_sync.commands import apply, importing
     from onepin_sync.core.guards import ApplyOptions
     from onepin_sync.views import reports
 
+    ctx.machine = as_json
+    if plan_file is not None and importing.is_import_plan(plan_file):
+        imported = importing.apply_saved(
+            plan_file, target_from(kw), lock_timeout, ctx.environment(), ctx.ui
+        )
+        outcome_of_import = _run_async(imported)
+        reports.import_report(ctx.ui, outcome_of_import)
+        if as_json:
+            from onepin_sync.views.documents import import_document, print_document
+
+            print_document(ctx.ui, import_document(outcome_of_import))
+        sys.exit(outcome_of_import.exit_code)
     client = client_from(kw)
     settings = apply.ApplySettings(
         target=target_from(kw),
@@ -222,31 +270,10 @@ def apply_command(
     )
     outcome = _run_async(apply.run(settings, ctx.environment(), ctx.ui))
     reports.apply_report(ctx.ui, outcome)
-    sys.exit(outcome.exit_code)
+    if as_json:
+        from onepin_sync.views.documents import apply_document, print_document
 
-
-@cli.command("import", **command_help("import"))
-@click.argument("workflow_id")
-@click.argument("key", required=False)
-@target_options
-@lock_timeout_option
-@pass_context
-def import_command(
-    ctx: Context, /, workflow_id: str, key: str | None, lock_timeout: float, **kw: Any
-) -> None:
-    """Adopt an existing remote workflow as KEY (default: from its name).
-
-    Without a workflow file for KEY, the file is written from the remote workflow; with one, the
-    next plan shows the changes that would make the remote workflow match it.
-    """
-    from onepin_sync.commands import importing
-    from onepin_sync.views import reports
-
-    settings = importing.ImportSettings(
-        target=target_from(kw), workflow_id=workflow_id, key=key, lock_timeout=lock_timeout
-    )
-    outcome = _run_async(importing.run(settings, ctx.environment(), ctx.ui))
-    reports.import_report(ctx.ui, outcome)
+        print_document(ctx.ui, apply_document(outcome, ctx.ui.redactor))
     sys.exit(outcome.exit_code)
 
 
@@ -258,6 +285,7 @@ def import_command(
     "--force", is_flag=True, help="Also overwrite files changed in git since the last apply."
 )
 @click.option("--dry-run", is_flag=True, help="Show the diff of each file; write nothing.")
+@json_option
 @pass_context
 def pull_command(
     ctx: Context,
@@ -266,6 +294,7 @@ def pull_command(
     lock_timeout: float,
     force: bool,
     dry_run: bool,
+    as_json: bool,
     **kw: Any,
 ) -> None:
     """Write changes made outside onepin-sync into the workflow files (all, or KEYS), changing
@@ -273,11 +302,16 @@ def pull_command(
     from onepin_sync.commands import pull
     from onepin_sync.views import reports
 
+    ctx.machine = as_json
     settings = pull.PullSettings(
         target=target_from(kw), keys=keys, force=force, dry_run=dry_run, lock_timeout=lock_timeout
     )
     outcome = _run_async(pull.run(settings, ctx.environment(), ctx.ui))
     reports.pull_report(ctx.ui, outcome)
+    if as_json:
+        from onepin_sync.views.documents import print_document, pull_document
+
+        print_document(ctx.ui, pull_document(outcome))
     sys.exit(outcome.exit_code)
 
 
@@ -313,3 +347,8 @@ cli.add_lazy_command(
     "List, show, move, forget, rebuild or migrate the sync state.",
 )
 register_onboarding(cli)
+
+for _name in ("import", "list", "fmt"):  # cli/adopt.py
+    cli.add_lazy_command(
+        _name, f"onepin_sync.cli.adopt:{_name}_command", str(command_help(_name)["short_help"])
+    )

@@ -23,7 +23,8 @@ Keep Onepin workflows in git: plan and apply YAML workflow files like Terraform.
 
 Each workflow is one YAML file under workflows/; the lockfile onepin-sync.lock maps each file
 to its Onepin workflow. `plan` shows what would change and `apply` makes the workspace match
-the files. Run `onepin-sync COMMAND --help` for a command's options and examples.
+the files. Run `onepin-sync COMMAND --help` for a command's options and examples. The global
+options (--debug, --no-color, --quiet, --verbose) go before or after the command name.
 
 \b
 Examples:
@@ -90,18 +91,40 @@ Examples:
 """,
     },
     "import": {
-        "short_help": "Adopt a workflow made in the Onepin app as KEY.",
+        "short_help": "Adopt workflows made in the Onepin app into workflow files.",
         "help": """\
-Adopt the existing workflow WORKFLOW_ID as KEY (by default a key made from its name).
+Adopt workflows made in the Onepin app: write their workflow files and record them in the
+lockfile, so the next plan is empty. Nothing is ever sent to Onepin.
 
-Without a workflow file for KEY, the file is written from the workflow, so the next plan is
-empty; with one, the next plan shows the changes that would make the workflow match the
-file. It writes the lockfile, never the API.
+`import ID [ID]...` adopts the named workflows at once, each under the key its name gives
+(--dir-template); --key KEY names the key of one. When a file already exists at KEY, that
+file is adopted as it is and the next plan shows how the workflow differs from it.
+`import --all` plans importing every unmanaged workflow that matches --search (the API's
+search of names and descriptions) and --name-glob, shows the plan and asks for `yes`
+(--auto-approve for scripts; --out FILE saves the plan for `apply FILE`). A key that is
+already taken, or wanted by two workflows, is refused with the candidates listed.
 
 \b
 Examples:
-  onepin-sync import 3d4c5244-648b-4b68-a4b2-6ee739e47a2a
-  onepin-sync import 3d4c5244-648b-4b68-a4b2-6ee739e47a2a support/welcome-call
+  onepin-sync list --unmanaged
+  onepin-sync import --all --dir-template 'imported/{slug}'
+  onepin-sync import --all --search promo --out import.plan.json
+  onepin-sync import 3d4c5244-648b-4b68-a4b2-6ee739e47a2a --key support/welcome-call
+""",
+    },
+    "list": {
+        "short_help": "List the workspace's workflows, managed or not.",
+        "help": """\
+List the workflows of the workspace: id, last update, managed or unmanaged, and the key
+(the lockfile's, or the one `import` would give with the same --dir-template), then the name.
+
+--unmanaged lists only those `import` could adopt; --json prints one document
+(`onepin-sync-list`) on stdout and nothing else. It reads one listing and writes nothing.
+
+\b
+Examples:
+  onepin-sync list
+  onepin-sync list --unmanaged --json
 """,
     },
     "pull": {
@@ -109,16 +132,33 @@ Examples:
         "help": """\
 Write changes made outside onepin-sync into the workflow files (all, or only KEYS).
 
-Use it when the version edited in the Onepin app should win. Each file keeps its leading
-comments and its lifecycle, and the lockfile records the change as applied. It refuses files
-that use ${env.X} or ${secret.X} (their values would be written in) and files also changed
-in git since the last apply (unless --force). It writes nothing to the API; review the
-result with `git diff`.
+Use it when the version edited in the Onepin app should win. Only the fields that changed
+are edited: comments, key order, flow style and quoting of everything else stay, so a
+one-field change in the app is a one-line change in git. --dry-run prints the diff of each
+file and writes nothing. The lockfile records the change as applied. It refuses files that
+use ${env.X} or ${secret.X} (their values would be written in) and files also changed in git
+since the last apply (unless --force). It writes nothing to the API.
 
 \b
 Examples:
-  onepin-sync pull
+  onepin-sync pull --dry-run
   onepin-sync pull support/welcome-call
+""",
+    },
+    "fmt": {
+        "short_help": "Lay the workflow files out in the canonical layout.",
+        "help": """\
+Lay the workflow files (all, or only KEYS) out in one canonical layout, keeping comments.
+
+Key order, quoting, indentation and flow style for short lists and mappings become the same
+in every file; the values never change (each new text is read back and compared first).
+--check writes nothing and exits 3 naming the files that would change (for pre-commit and
+CI). Offline: nothing is sent.
+
+\b
+Examples:
+  onepin-sync fmt
+  onepin-sync fmt --check
 """,
     },
     "force-unlock": {

@@ -39,6 +39,13 @@ def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return decorate
 
 
+json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one versioned JSON document on stdout and nothing else (the rest goes to stderr).",
+)
+
 lock_timeout_option = click.option(
     "--lock-timeout",
     type=click.FloatRange(min=0),

@@ -86,6 +86,7 @@ def list_command(ctx: Context, /, as_json: bool, **kw: Any) -> None:
     from onepin_sync.commands import state
     from onepin_sync.views.state import state_list
 
+    ctx.machine = as_json
     settings = state.StateReadSettings(target=_local_target(kw))
     outcome = state.run_read(settings, ctx.environment(), ctx.ui)
     state_list(ctx.ui, outcome, as_json=as_json)
@@ -110,6 +111,7 @@ def show_command(ctx: Context, /, key: str, as_json: bool, **kw: Any) -> None:
     from onepin_sync.commands import state
     from onepin_sync.views.state import state_show
 
+    ctx.machine = as_json
     settings = state.StateReadSettings(target=_local_target(kw), key=key)
     outcome = state.run_read(settings, ctx.environment(), ctx.ui)
     state_show(ctx.ui, outcome, as_json=as_json)

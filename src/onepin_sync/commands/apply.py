@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from onepin_sync.api.client import OnepinClient
@@ -22,6 +23,7 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
+    hold_lock,
     prepare,
     read_inputs_online,
     redactor_for,
@@ -40,10 +42,10 @@ from onepin_sync.core.guards import (
     stale_changes,
 )
 from onepin_sync.core.models import Change, Plan, RemoteState, StateFile, StateRefresh
-from onepin_sync.core.plan_document import read_plan_document
+from onepin_sync.core.plan_document import PlanTarget, read_plan_document
 from onepin_sync.core.planner import PlanOptions, plan_changes
 from onepin_sync.core.redact import Redactor
-from onepin_sync.core.results import ApplyResult, ChangeStatus
+from onepin_sync.core.results import ApplyResult, ChangeResult, ChangeStatus
 from onepin_sync.core.transitions import entry_for, with_refreshes
 from onepin_sync.errors import ApiError, ConflictError, ExitCode, InputError
 from onepin_sync.files.project import TargetOptions
@@ -71,6 +73,7 @@ class ApplyOutcome:
     approved: bool
     leftover: Plan | None = None  # the verification plan, when it was not empty
     interrupted_by: int | None = None  # the signal that stopped the writes early
+    target: PlanTarget | None = None  # where it applied (set by `run`)
 
     @property
     def exit_code(self) -> int:
@@ -90,9 +93,16 @@ async def run(settings: ApplySettings, env: RunEnvironment, ui: Ui) -> ApplyOutc
             "or apply a saved plan file"
         )
     inputs = await read_inputs_online(settings.target, env, ui)
-    with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
-        async with connect(inputs, settings.client, env) as (target, client):
-            return await _apply_locked(settings, inputs, target, client, ui)
+    with hold_lock(inputs.store, settings.lock_timeout, env, ui):
+        async with connect(inputs, settings.client, env, ui) as (target, client):
+            outcome = await _apply_locked(settings, inputs, target, client, ui)
+    bound = outcome.result.state.workspace if outcome.result is not None else None
+    where = PlanTarget(
+        api_url=target.api_url,
+        workspace=bound or target.workspace,
+        lockfile=inputs.store.location,
+    )
+    return replace(outcome, target=where)
 
 
 async def _apply_locked(
@@ -266,17 +276,28 @@ async def _execute_journalled(
         loop.add_signal_handler(signum, on_signal, signum)
     journal = store.open_journal()
     try:
-        result = await execute_plan(
-            plan,
-            client,
-            state,
-            journal,
-            settings.apply,
-            secrets=redactor_for(inputs),
-            secret_paths={k: w.secret_paths for k, w in inputs.desired.workflows.items()},
-            on_result=ui.progress,
-            interrupted=lambda: bool(received),
-            stop_now=stop_now,
+        with ui.bar("Applying", len(plan.changes)) as bar:
+
+            def on_result(result: ChangeResult) -> None:
+                ui.progress(result)
+                bar.advance()
+
+            started, sent = time.monotonic(), client.requests_sent
+            result = await execute_plan(
+                plan,
+                client,
+                state,
+                journal,
+                settings.apply,
+                secrets=redactor_for(inputs),
+                secret_paths={k: w.secret_paths for k, w in inputs.desired.workflows.items()},
+                on_result=on_result,
+                interrupted=lambda: bool(received),
+                stop_now=stop_now,
+            )
+        ui.detail(
+            f"Wrote {len(plan.changes)} change(s) in {time.monotonic() - started:.1f}s "
+            f"({client.requests_sent - sent} requests)"
         )
         if result.state is not state:
             store.write(result.state)

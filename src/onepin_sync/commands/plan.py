@@ -7,6 +7,7 @@ takes the state lock, which `plan` never holds).
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,10 +59,16 @@ class PlanOutcome:
 
 async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcome:
     inputs = await read_inputs_online(settings.target, env, ui)
-    async with connect(inputs, settings.client, env) as (target, client):
+    started = time.monotonic()
+    async with connect(inputs, settings.client, env, ui) as (target, client):
         prepared = await prepare(inputs, target, client, ui, persist=False)
         state = prepared.state
         remote = await read_remote(client, state, prepared.listing)
+        ui.detail(
+            f"Read {len(inputs.desired.workflows)} workflow file(s) and "
+            f"{len(remote.workflows)} remote workflow(s) in {time.monotonic() - started:.1f}s "
+            f"({client.requests_sent} requests)"
+        )
     plan = plan_changes(inputs.desired, remote, state, settings.plan, prepared.comparison)
     redactor = redactor_for(inputs, target, state=state, plan=plan)
     plan_target = PlanTarget(

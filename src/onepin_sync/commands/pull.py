@@ -27,6 +27,7 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
+    hold_lock,
     prepare,
     read_inputs_online,
 )
@@ -72,8 +73,8 @@ class PullOutcome:
 
 async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcome:
     inputs = await read_inputs_online(settings.target, env, ui)
-    with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
-        async with connect(inputs, settings.client, env) as (target, client):
+    with hold_lock(inputs.store, settings.lock_timeout, env, ui):
+        async with connect(inputs, settings.client, env, ui) as (target, client):
             prepared = await prepare(inputs, target, client, ui, persist=True)
             state = prepared.state
             remote = await read_remote(client, state, prepared.listing)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from onepin_sync.commands.context import RunEnvironment, Ui, read_project
+from onepin_sync.commands.context import RunEnvironment, Ui, hold_lock, read_project
 from onepin_sync.commands.importing import check_key
 from onepin_sync.core.models import StateFile
 from onepin_sync.core.transitions import forgotten, moved
@@ -73,7 +73,7 @@ def run_edit(settings: StateEditSettings, env: RunEnvironment, ui: Ui) -> StateE
     paths, store = read_project(settings.target, env)
     if settings.new_key is not None:
         check_key(settings.new_key)
-    with store.lock(timeout=settings.lock_timeout, env=env.environ):
+    with hold_lock(store, settings.lock_timeout, env, ui):
         state = _settled_state(store)
         entry = state.workflows.get(settings.key)
         if settings.new_key is not None:

@@ -18,6 +18,7 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
+    hold_lock,
     prepare,
     read_inputs_online,
     require_folder,
@@ -47,8 +48,8 @@ async def run(settings: RebuildSettings, env: RunEnvironment, ui: Ui) -> Rebuild
     inputs = await read_inputs_online(settings.target, env, ui)
     require_folder(inputs)
     store = inputs.store
-    with store.lock(timeout=settings.lock_timeout, env=env.environ):
-        async with connect(inputs, settings.client, env) as (target, client):
+    with hold_lock(store, settings.lock_timeout, env, ui):
+        async with connect(inputs, settings.client, env, ui) as (target, client):
             prepared = await prepare(inputs, target, client, ui, persist=True)
         listing = prepared.listing or []
         rebuilt = rebuild_state(inputs.desired, listing, prepared.state, prepared.comparison)

@@ -180,6 +180,7 @@ class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    IMPORT = "import"  # adopt an unmanaged workflow: a file written, nothing sent (`import --all`)
 
 
 class Reason(StrEnum):
@@ -193,6 +194,7 @@ class Reason(StrEnum):
     REMOVED_FROM_CONFIG = "removed from config"
     MOVED = "moved"  # a lockfile entry recorded under a new key; nothing written to Onepin
     FORGOTTEN = "forgotten"  # dropped from the lockfile, the workflow left in Onepin
+    UNMANAGED = "unmanaged in the workspace"  # an import's reason
 
 
 class FieldChange(FrozenModel):

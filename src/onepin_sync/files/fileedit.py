@@ -27,7 +27,7 @@ from ruamel.yaml.scalarstring import (
 
 from onepin_sync.core.diff import json_equal
 from onepin_sync.core.models import FieldChange, Json
-from onepin_sync.files.roundtrip import ORDER, canonical, canonical_scalar, to_tree
+from onepin_sync.files.roundtrip import ORDER, canonical, canonical_scalar, replace, to_tree
 
 _MISSING = object()
 
@@ -71,7 +71,7 @@ def sync(old: Any, new: Json, pattern: tuple[str, ...]) -> Any:
         for key, value in new.items():
             child = (*pattern, str(key))
             if key in old:
-                old[key] = sync(old[key], value, child)
+                replace(old, key, sync(old[key], value, child))
             else:
                 _insert_key(old, str(key), _new(value, child), pattern)
         return old
@@ -79,7 +79,7 @@ def sync(old: Any, new: Json, pattern: tuple[str, ...]) -> Any:
         item = (*pattern, "*")
         if len(old) == len(new):
             for index, value in enumerate(new):
-                old[index] = sync(old[index], value, item)
+                replace(old, index, sync(old[index], value, item))
         else:
             del old[:]
             old.extend(_new(value, item) for value in new)
@@ -153,11 +153,11 @@ def _put(parent: Any, step: str, value: Any, pattern: tuple[str, ...]) -> None:
 def _replace(parent: Any, step: str, value: Any) -> None:
     name, item_id = _item_id(step)
     if item_id is None:
-        parent[name] = value
+        replace(parent, name, value)
         return
     index = _index_of(parent[name], item_id)
     if index is not None:
-        parent[name][index] = value
+        replace(parent[name], index, value)
 
 
 def _remove(parent: Any, step: str) -> None:

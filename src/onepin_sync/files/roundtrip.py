@@ -32,6 +32,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.compat import ordereddict
 from ruamel.yaml.emitter import RoundTripEmitter
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
@@ -148,12 +149,21 @@ def _mapping_indent(text: str) -> int:
 
 
 def canonical_text(text: str) -> str:
-    """`text` in the canonical layout, comments kept (what `fmt` writes)."""
-    document = Document(text)
+    """`text` in the canonical layout, comments kept (what `fmt` writes).
+
+    The comment lines that end the file are set aside and put back last: ruamel.yaml attaches
+    them to the last key, which the canonical key order may move."""
+    lines = text.splitlines(keepends=True)
+    end = len(lines)
+    while end and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+        end -= 1
+    trailing = "".join(line.lstrip() for line in lines[end:] if line.strip())
+    document = Document("".join(lines[:end]))
     canonical(document.tree)
     out = _Text()
     _yaml().dump(document.tree, out)
-    return "".join(out.parts)
+    body = "".join(out.parts)
+    return body + (trailing if trailing.endswith("\n") or not trailing else trailing + "\n")
 
 
 def new_text(data: Mapping[str, Json], header: str = "") -> str:
@@ -180,15 +190,24 @@ def canonical(node: Any, path: tuple[str, ...] = (), indent: int = 0) -> Any:
     if isinstance(node, CommentedMap):
         _reorder(node, ORDER.get(path))
         for key in list(node):
-            node[key] = canonical(node[key], _child(path, str(key)), indent + 2)
+            replace(node, key, canonical(node[key], _child(path, str(key)), indent + 2))
         _set_style(node, path, indent)
         return node
     if isinstance(node, CommentedSeq):
         for index, item in enumerate(node):
-            node[index] = canonical(item, (*path, "*"), indent + 4)
+            replace(node, index, canonical(item, (*path, "*"), indent + 4))
         _set_style(node, path, indent)
         return node
     return canonical_scalar(node)
+
+
+def replace(node: CommentedMap | CommentedSeq, at: Any, value: Any) -> None:
+    """`node[at] = value`, exactly `value`: ruamel would turn a plain string put where a quoted
+    one was into a quoted one again, keeping a style the canonical layout (or the edit) drops."""
+    if isinstance(node, CommentedMap):
+        ordereddict.__setitem__(node, at, value)
+    else:
+        list.__setitem__(node, at, value)
 
 
 def canonical_scalar(value: Any) -> Any:

@@ -23,12 +23,18 @@ from onepin_sync.views.notes import (
     replacement_sentences,
 )
 
-SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
-_STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red"}
+SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.IMPORT: "<="}
+_STYLE = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.DELETE: "red",
+    Action.IMPORT: "cyan",
+}
 _VERB = {
     Action.CREATE: "will be created",
     Action.UPDATE: "will be updated in place",
     Action.DELETE: "will be deleted",
+    Action.IMPORT: "will be imported into a new workflow file",
 }
 _LONG_TEXT = 60  # strings longer than this (or multi-line) are shown as a unified diff
 
@@ -39,6 +45,9 @@ def format_path(path: tuple[str, ...]) -> str:
 
 
 def summary_line(plan: Plan) -> str:
+    imports = plan.count(Action.IMPORT)
+    if imports:
+        return f"Plan: {imports} to import (workflow files written; nothing sent to Onepin)."
     return (
         f"Plan: {plan.count(Action.CREATE)} to create, {plan.count(Action.UPDATE)} to update, "
         f"{plan.count(Action.DELETE)} to delete."
@@ -162,6 +171,11 @@ def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:
     yield title
     if change.action is Action.CREATE and change.after is not None:
         yield from _created_lines(change.after, redactor)
+    elif change.action is Action.IMPORT and change.after is not None:
+        graph = change.after.definition.get("graph")
+        graph = graph if isinstance(graph, Mapping) else {}
+        counts = f"{len(graph.get('nodes') or [])} nodes, {len(graph.get('edges') or [])} edges"
+        yield _line("<=", "cyan", f"file {change.key}.yaml ({counts})")
     elif change.action is Action.UPDATE:
         for field_change in change.field_changes:
             yield from _field_lines(change.key, field_change, redactor)

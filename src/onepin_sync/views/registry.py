@@ -26,7 +26,9 @@ def human_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
 
 
 def json_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
-    ui.out.out(json.dumps(outcome.document.to_json(), indent=2, sort_keys=True), highlight=False)
+    ui.document.out(
+        json.dumps(outcome.document.to_json(), indent=2, sort_keys=True), highlight=False
+    )
 
 
 def markdown_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
@@ -40,7 +42,7 @@ def markdown_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
         environment=outcome.environment,
         commit=outcome.commit,
     )
-    ui.out.out(plan_markdown(outcome.plan, outcome.redactor, heading), end="", highlight=False)
+    ui.document.out(plan_markdown(outcome.plan, outcome.redactor, heading), end="", highlight=False)
 
 
 PLAN_VIEWS: dict[str, PlanView] = {

@@ -1,10 +1,5 @@
-"""The `state` commands' output: human lines, or with `--json` one versioned document on stdout.
-
-    {"format_version": 1, "kind": "onepin-sync-state-list", "lockfile": ..., "lineage": ...,
-     "serial": ..., "api_url": ..., "workspace": ..., "workflows": [{"key", "id", "name",
-     "prevent_destroy"}], "pending": [{"key", "name", "sent_at"}]}
-    {"format_version": 1, "kind": "onepin-sync-state-entry", "lockfile": ..., "key": ...,
-     "workflow": {every lockfile field of the entry} | null, "pending": {...} | null}
+"""The `state` commands' output: human lines, or with `--json` one versioned document on stdout
+(`core/state_documents.py`: kinds `onepin-sync-state-list` and `onepin-sync-state-entry`).
 
 A lockfile holds no secret (hashes are salted, names masked when recorded), so nothing here
 needs masking beyond what the console does for every line.
@@ -12,17 +7,23 @@ needs masking beyond what the console does for every line.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.text import Text
 
+from onepin_sync import __version__
 from onepin_sync.commands.state import StateEditOutcome, StateReadOutcome
 from onepin_sync.commands.state_migrate import MigrateOutcome
 from onepin_sync.commands.state_rebuild import RebuildOutcome
+from onepin_sync.core.documents import FORMAT_VERSION
+from onepin_sync.core.state_documents import (
+    StateEntryDocument,
+    StateListDocument,
+    StatePendingDoc,
+    StateWorkflowDoc,
+)
 from onepin_sync.views.console import ConsoleUi
-
-FORMAT_VERSION = 1
+from onepin_sync.views.documents import print_document
 
 
 def state_list(ui: ConsoleUi, outcome: StateReadOutcome, *, as_json: bool) -> None:
@@ -30,22 +31,25 @@ def state_list(ui: ConsoleUi, outcome: StateReadOutcome, *, as_json: bool) -> No
     workflows = dict(state.workflows) if state else {}
     pending = dict(state.pending) if state else {}
     if as_json:
-        doc: dict[str, Any] = {
-            **_document("onepin-sync-state-list", outcome),
-            "lineage": state.lineage if state else None,
-            "serial": state.serial if state else None,
-            "api_url": state.api_url if state else None,
-            "workspace": state.workspace if state else None,
-            "workflows": [
-                {"key": k, "id": e.id, "name": e.name, "prevent_destroy": e.prevent_destroy}
+        document = StateListDocument(
+            format_version=FORMAT_VERSION,
+            kind="onepin-sync-state-list",
+            tool_version=__version__,
+            lockfile=outcome.location,
+            lineage=state.lineage if state else None,
+            serial=state.serial if state else None,
+            api_url=state.api_url if state else None,
+            workspace=state.workspace if state else None,
+            workflows=[
+                StateWorkflowDoc(key=k, id=e.id, name=e.name, prevent_destroy=e.prevent_destroy)
                 for k, e in sorted(workflows.items())
             ],
-            "pending": [
-                {"key": k, "name": p.name, "sent_at": p.sent_at.isoformat()}
+            pending=[
+                StatePendingDoc(key=k, name=p.name, sent_at=p.sent_at)
                 for k, p in sorted(pending.items())
             ],
-        }
-        _print_json(ui, doc)
+        )
+        print_document(ui, document)
         return
     width = max((len(k) for k in [*workflows, *pending]), default=0)
     for key, entry in sorted(workflows.items()):
@@ -60,17 +64,20 @@ def state_show(ui: ConsoleUi, outcome: StateReadOutcome, *, as_json: bool) -> No
     assert outcome.key is not None
     entry = outcome.state.workflows.get(outcome.key)
     create = outcome.state.pending.get(outcome.key)
+    if as_json:
+        document = StateEntryDocument(
+            format_version=FORMAT_VERSION,
+            kind="onepin-sync-state-entry",
+            tool_version=__version__,
+            lockfile=outcome.location,
+            key=outcome.key,
+            workflow=entry,
+            pending=create,
+        )
+        print_document(ui, document)
+        return
     recorded = entry if entry is not None else create
     fields: dict[str, Any] = recorded.model_dump(mode="json") if recorded is not None else {}
-    if as_json:
-        doc = {
-            **_document("onepin-sync-state-entry", outcome),
-            "key": outcome.key,
-            "workflow": fields if entry else None,
-            "pending": fields if create else None,
-        }
-        _print_json(ui, doc)
-        return
     rows = {"key": outcome.key, **fields}
     if create is not None:
         rows["status"] = "create sent, never answered (the next plan or apply settles it)"
@@ -129,11 +136,3 @@ def migrate_report(ui: ConsoleUi, outcome: MigrateOutcome) -> None:
         f"now set `{setting}` in onepin-sync.yaml (for the environment you migrated), or "
         "every run looks for the state where it no longer is"
     )
-
-
-def _document(kind: str, outcome: StateReadOutcome) -> dict[str, Any]:
-    return {"format_version": FORMAT_VERSION, "kind": kind, "lockfile": outcome.location}
-
-
-def _print_json(ui: ConsoleUi, doc: dict[str, Any]) -> None:
-    ui.out.out(json.dumps(doc, indent=2, sort_keys=True), highlight=False)
