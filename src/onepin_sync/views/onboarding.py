@@ -38,7 +38,7 @@ def init_report(ui: ConsoleUi, outcome: InitOutcome) -> None:
             "Commit the files and the lockfile:",
             ['git add . && git commit -m "Onepin workflows"'],
         ),
-        ("Validate before every commit:", ["pre-commit install"]),
+        ("Check the files before every commit (validate, fmt --check):", ["pre-commit install"]),
     ]
     if outcome.ci in CI_SECRETS:
         steps.append((CI_SECRETS[outcome.ci], []))
