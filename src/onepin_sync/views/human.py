@@ -70,6 +70,9 @@ def print_text(console: Console, text: Text) -> None:
         console.print(text)
 
 
+NO_CHANGES = "No changes. The workspace matches the workflow files."
+
+
 def plan_lines(plan: Plan, redactor: Redactor) -> Iterator[Text]:
     """The lines of the human plan, styled, without their newlines."""
     if plan.drift:
@@ -78,7 +81,7 @@ def plan_lines(plan: Plan, redactor: Redactor) -> Iterator[Text]:
     yield from _lockfile_only_lines(plan)
     if not plan.has_changes:
         if not plan.drift and not plan.moves and not plan.forgets:
-            yield Text("No changes. The workspace matches the workflow files.", style="bold")
+            yield Text(NO_CHANGES, style="bold")
         if plan.refreshes:
             yield Text(f"The lockfile will record {len(plan.refreshes)} refreshed entries.")
         yield from _unmanaged_lines(plan)
