@@ -56,15 +56,16 @@ def summary_line(plan: Plan) -> str:
 
 def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
     """Print the human plan, as one text: a print per line would ask the terminal its size and
-    kind once per line, thousands of times for a few hundred changes. Without colours (CI, a
-    pipe, NO_COLOR) there is nothing to style: the plain text is written as it is, which costs
+    kind once per line, thousands of times for a few hundred changes. Off a terminal without
+    colours (CI, a pipe) there is nothing to style: the plain text is written as it is, which costs
     a fraction of rich's rendering (the plan shown before an apply sits on its critical path)."""
     print_text(console, Text("\n").join(plan_lines(plan, redactor)))
 
 
 def print_text(console: Console, text: Text) -> None:
-    """`console.print(text)`, without rich's renderer when there are no colours to render."""
-    if console.color_system is None and not console.record:
+    """`console.print(text)`, without rich's renderer when there is nothing for it to do: no
+    colours, no recording, and no terminal (where a live progress bar may share the screen)."""
+    if console.color_system is None and not console.record and not console.is_terminal:
         console.file.write(text.plain + "\n")
     else:
         console.print(text)
