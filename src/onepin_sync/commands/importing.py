@@ -56,7 +56,6 @@ from onepin_sync.files.loader import load_workflow_text
 from onepin_sync.files.project import TargetOptions
 from onepin_sync.files.scaffold import SCHEMA_FILE, schema_comment
 from onepin_sync.files.writer import atomic_write, write_new
-from onepin_sync.files.yamlwriter import workflow_yaml
 
 
 @dataclass(frozen=True)
@@ -216,6 +215,9 @@ def _carry_out(
 ) -> tuple[Path, ...]:
     """Write every planned file (each proven to load first) and record them in one lockfile
     write; nothing is written when any would not load or a file appeared meanwhile."""
+    # ruamel.yaml loads here, not when `apply` imports this module to recognise an import plan
+    from onepin_sync.files.yamlwriter import workflow_yaml
+
     texts: list[tuple[Path, str, RemoteWorkflow, str]] = []
     problems: list[Problem] = []
     schema = inputs.paths.lockfile.parent / SCHEMA_FILE  # the project's, beside the lockfile
