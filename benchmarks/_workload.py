@@ -1,10 +1,9 @@
-"""Shared workload for the benchmarks: workflow files, a seeded workspace, measured workers.
+"""Shared workload for the benchmarks: workflow files and a seeded emulator workspace.
 
     folder = write_workflow_files(root / "workflows", n)          # N files, ~10 nodes each
-    with BenchEmulator(root / "emulator.db") as emulator:          # in this process, 127.0.0.1
+    with BenchEmulator(root / "emulator.db", latency_ms=20) as emulator:  # here, 127.0.0.1
         ws = emulator.seeded_workspace(folder, root / "onepin-sync.lock")  # + matching lockfile
-        result = run_worker(script, [...])                         # measured in a fresh process
-        emulator.requests(ws)                                      # what it cost, from the log
+        emulator.requests(ws)                                      # what a run cost, from the log
 
 Everything is deterministic: file `i` depends only on (SEED, i), so the first 1,000 files of a
 10,000-file workload are the 1,000-file workload. The emulator's ids and timestamps are its own.
@@ -13,28 +12,17 @@ Seeding writes straight into the emulator's SQLite file through `WorkflowStore` 
 HTTP would dominate the run) and builds each lockfile entry with the library's own
 `entry_for`, from the exact JSON the listing serves, so the workspace and lockfile are what
 `apply` would have left behind: a plan over them must be empty (the benchmarks check it).
-
-Measured runs happen in a fresh Python process per case (`run_worker`, `worker_main`), so peak
-RSS and timings are not polluted by seeding, by earlier cases or (unless a case asks for it) by
-the emulator, which stays in the harness process as a real API would be elsewhere.
+The measured commands run in processes of their own (`run.py`); the emulator stays in the
+harness process, as a real API would be elsewhere.
 """
 
 from __future__ import annotations
 
-import cProfile
 import itertools
 import json
 import math
-import os
-import pstats
 import random
-import resource
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -109,8 +97,11 @@ def workflow_key(index: int) -> str:
     return f"{_TEAMS[index % len(_TEAMS)]}/{_TOPICS[(index // 8) % len(_TOPICS)]}-{index:05d}"
 
 
-def workflow_document(index: int, seed: int = SEED) -> dict[str, Any]:
+def workflow_document(index: int, seed: int = SEED, script_chars: int = 0) -> dict[str, Any]:
     """One realistic workflow file (8-12 nodes, avg ~10), a function of (seed, index) only.
+
+    `script_chars` makes the narration script at least that long (a long voice script: the
+    benchmark of large definitions); by default it is three lines.
 
     The shape of the examples: script -> normalizer -> translator -> [phonemizer] -> generator ->
     validators (pass onwards, fail back to the generator or through a corrector) -> export; a
@@ -119,6 +110,8 @@ def workflow_document(index: int, seed: int = SEED) -> dict[str, Any]:
     rng = random.Random(f"{seed}:{index}")
     languages = rng.sample(_LANGUAGES, rng.randint(1, 3))
     text = "".join(rng.choice(_LINES).format(n=index % 97 + 1) + "\n" for _ in range(3))
+    while len(text) < script_chars:
+        text += rng.choice(_LINES).format(n=rng.randint(1, 9999)) + "\n"
     voice_map = {lang: [_voice(rng)] for lang in ["en-us", *languages]}
     nodes: list[dict[str, Any]] = [
         _node("script", "source_script", {"source_language": "en-us", "script_text": text}),
@@ -262,10 +255,15 @@ def _styled(value: Any) -> Any:
     return value
 
 
-def write_workflow_files(folder: Path, n: int, seed: int = SEED) -> Path:
-    """Write files 0..n-1 under `folder` (created); returns `folder`."""
+def write_workflow_files(
+    folder: Path, n: int, seed: int = SEED, *, script_chars: int = 0, edited: bool = False
+) -> Path:
+    """Write files 0..n-1 under `folder` (created), or their `edited_document`; returns `folder`."""
     for index in range(n):
-        write_workflow_file(folder, index, workflow_document(index, seed))
+        document = (
+            edited_document(index, seed) if edited else workflow_document(index, seed, script_chars)
+        )
+        write_workflow_file(folder, index, document)
     return folder
 
 
@@ -309,10 +307,12 @@ class Workspace:
 class BenchEmulator:
     """The embedded emulator over a SQLite file, with its control endpoint, in this process."""
 
-    def __init__(self, db_path: Path, *, rate_limit_per_min: int | None = None) -> None:
+    def __init__(
+        self, db_path: Path, *, rate_limit_per_min: int | None = None, latency_ms: float = 0.0
+    ) -> None:
         self.db_path = db_path
         self._emulator = EmbeddedEmulator(
-            db_path, control=True, rate_limit_per_min=rate_limit_per_min
+            db_path, control=True, rate_limit_per_min=rate_limit_per_min, latency_ms=latency_ms
         )
         self._control: EmulatorControl | None = None
 
@@ -396,150 +396,3 @@ def drain_rate_limit(workspace: Workspace, per_minute: int) -> None:
             if http.get(LISTING_PATH, params={"limit": 1}).status_code == 429:
                 return
     raise RuntimeError(f"{2 * per_minute} requests and still no 429: is the rate limit on?")
-
-
-# --- measured runs in a fresh process ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorkerResult:
-    """What a worker process reports: wall time of the measured call, the CPU time the process
-    spent in it (user + system; on a busy machine wall grows, CPU much less), its peak RSS."""
-
-    seconds: float
-    cpu_seconds: float
-    peak_rss_mb: float
-    extra: dict[str, Any]
-
-
-def run_worker(script: Path, args: Sequence[str]) -> WorkerResult:
-    """Run `script --worker OUT args...` in a fresh interpreter; its JSON result from OUT."""
-    with tempfile.TemporaryDirectory(prefix="onepin-bench-") as tmp:
-        out = Path(tmp) / "result.json"
-        child_env = {**os.environ, "NO_COLOR": "1", "HOME": tmp}
-        for name in ("ONEPIN_API_KEY", "ONEPIN_BASE_URL", "ONEPIN_WORKSPACE_ID"):
-            child_env.pop(name, None)
-        completed = subprocess.run(
-            [sys.executable, str(script), "--worker", str(out), *args],
-            env=child_env,
-            cwd=tmp,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-        if completed.returncode != 0 or not out.exists():
-            raise RuntimeError(
-                f"worker {script.name} {' '.join(args)} failed ({completed.returncode}):\n"
-                + completed.stderr[-4000:]
-            )
-        raw = json.loads(out.read_text(encoding="utf-8"))
-    return WorkerResult(
-        seconds=raw.pop("seconds"),
-        cpu_seconds=raw.pop("cpu_seconds"),
-        peak_rss_mb=raw.pop("peak_rss_mb"),
-        extra=raw,
-    )
-
-
-def worker_main(
-    out: Path, measure: Callable[[], dict[str, Any]], *, profile: Path | None = None
-) -> None:
-    """In the worker: time `measure()`, then write the result and the process's peak RSS.
-
-    With `profile`, `measure` runs under cProfile and the stats go to that file.
-    """
-    if profile is not None:
-        measure = _profiled(measure, profile)
-    t0, cpu0 = time.perf_counter(), time.process_time()
-    extra = measure()
-    seconds = time.perf_counter() - t0
-    cpu_seconds = time.process_time() - cpu0
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    result = {
-        "seconds": seconds,
-        "cpu_seconds": cpu_seconds,
-        "peak_rss_mb": peak_kb / 1024,
-        **extra,
-    }
-    out.write_text(json.dumps(result), encoding="utf-8")
-
-
-def cli_startup_seconds(runs: int = 3) -> float:
-    """A fresh interpreter importing the CLI (best of `runs`): the fixed cost of any command."""
-    best = float("inf")
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import onepin_sync.cli"], check=True)
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def _profiled(measure: Callable[[], dict[str, Any]], path: Path) -> Callable[[], dict[str, Any]]:
-    def run() -> dict[str, Any]:
-        profiler = cProfile.Profile()
-        try:
-            return profiler.runcall(measure)
-        finally:
-            profiler.dump_stats(path)
-
-    return run
-
-
-def print_profile(path: Path, limit: int = 25) -> None:
-    """The top of a cProfile dump, by own time and by cumulative time."""
-    for order in ("tottime", "cumulative"):
-        print(f"\nprofile {path} (by {order}, top {limit})")
-        pstats.Stats(str(path)).strip_dirs().sort_stats(order).print_stats(limit)
-
-
-@contextmanager
-def scratch(keep: Path | None = None) -> Iterator[Path]:
-    """A scratch folder for one benchmark run (kept when `keep` is given)."""
-    if keep is not None:
-        keep.mkdir(parents=True, exist_ok=True)
-        yield keep
-        return
-    with tempfile.TemporaryDirectory(prefix="onepin-bench-") as tmp:
-        yield Path(tmp)
-
-
-# --- reporting -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of a benchmark's table; `ok` is None for rows without a target."""
-
-    case: str
-    figures: dict[str, str]
-    target: str = ""
-    ok: bool | None = None
-
-
-def print_table(title: str, rows: Sequence[Row]) -> None:
-    """A small fixed-width table, one row per case, with the verdict last."""
-    columns = ["case", *dict.fromkeys(k for r in rows for k in r.figures), "target", "verdict"]
-    cells = [
-        [
-            r.case,
-            *(r.figures.get(c, "") for c in columns[1:-2]),
-            r.target,
-            {True: "ok", False: "MISSED", None: ""}[r.ok],
-        ]
-        for r in rows
-    ]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    print(f"\n{title}")
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    print("  ".join("-" * w for w in widths))
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
-def exit_code(rows: Sequence[Row]) -> int:
-    missed = [r.case for r in rows if r.ok is False]
-    if missed:
-        print(f"\nMISSED: {', '.join(missed)}", file=sys.stderr)
-        return 1
-    return 0

@@ -18,6 +18,9 @@
                         (a plausible newer Onepin, see emulator/profiles.py); it starts on first
                         use, so sessions that never ask for it never start it
 
+    s3_server, s3_state  a local S3-compatible server (session) and a fresh bucket per test, for
+                        the remote-state tests (see s3.py)
+
 Tests share one server, so isolate by workspace: never assert on the default workspace's content
 or on the unfiltered request log.
 """
@@ -32,6 +35,8 @@ import pytest
 from onepin_sync.emulator.control import EmulatorControl, EmulatorWorkspace
 from onepin_sync.emulator.embedded import EmbeddedEmulator
 from tests.sync_project import SyncProject
+
+pytest_plugins = ["tests.s3"]
 
 PROFILE = os.environ.get("ONEPIN_SYNC_TEST_PROFILE", "current")
 """The server profile the session's `emulator` plays: `current`, or `next` (a plausible newer

@@ -40,6 +40,14 @@ class CliResult:
         return self.stdout + self.stderr
 
 
+def run_cli(argv: list[str]) -> CliResult:
+    """The CLI in-process on `argv`, its output captured."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli_run(argv)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
 class SyncProject:
     def __init__(self, root: Path, workspace: EmulatorWorkspace) -> None:
         self.root = root
@@ -91,8 +99,4 @@ class SyncProject:
         ]  # fmt: skip
 
     def run(self, command: str, *args: str, target: bool = True) -> CliResult:
-        argv = [command, *(self.target_args() if target else []), *args]
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli_run(argv)
-        return CliResult(code, out.getvalue(), err.getvalue())
+        return run_cli([command, *(self.target_args() if target else []), *args])

@@ -36,6 +36,8 @@ PURE_FILES_MODULES = frozenset(
         "yamlcore",
         "yamlstrict",
         "yamlwriter",
+        "extrakeys",
+        "roundtrip",
     )
 )
 IO_LIBRARIES = frozenset(

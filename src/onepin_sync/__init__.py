@@ -1,10 +1,9 @@
-"""onepin-sync: keep Onepin voice workflows in git and sync them like Terraform."""
+"""onepin-sync: keep Onepin voice workflows in git and sync them like Terraform.
 
-from importlib.metadata import PackageNotFoundError, version
+`__version__` is the one place the version is written (the package metadata reads it from here),
+so `--version` needs no metadata lookup at start-up.
+"""
 
-try:
-    __version__ = version("onepin-sync")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0"
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

@@ -147,7 +147,7 @@ def test_the_gitlab_recipe_plans_merge_requests_and_applies_main_one_at_a_time()
 
 
 def test_the_pre_commit_hook_validates_the_workflows_folder(tmp_path: Path) -> None:
-    (hook,) = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
+    hook, _ = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
     assert hook["id"] == "onepin-sync-validate"
     assert hook["entry"] == "onepin-sync validate"
     assert hook["language"] == "python"
@@ -160,12 +160,44 @@ def test_the_pre_commit_hook_validates_the_workflows_folder(tmp_path: Path) -> N
     assert not files.search("docs/workflows.yaml")
 
     shutil.copytree(EXAMPLES, tmp_path / "workflows")
+    # A pull request from a fork has no secrets: the hook needs none of the files' values.
+    welcome = tmp_path / WELCOME
+    welcome.write_text(
+        welcome.read_text(encoding="utf-8").replace(
+            "description:", "description: ${secret.ONEPIN_TEST_NEVER_SET}", 1
+        ),
+        encoding="utf-8",
+    )
     command = [str(VENV_BIN / hook["entry"].split()[0]), *hook["entry"].split()[1:]]
     valid = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert valid.returncode == 0, valid.stdout + valid.stderr
+    assert "ONEPIN_TEST_NEVER_SET (secret, not set here)" in valid.stdout
     (tmp_path / "workflows" / "broken.yaml").write_text("name: [\n", encoding="utf-8")
     broken = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert broken.returncode == 3, broken.stdout + broken.stderr
+
+
+def test_the_pre_commit_fmt_hook_checks_the_layout(tmp_path: Path) -> None:
+    _, hook = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
+    assert hook["id"] == "onepin-sync-fmt"
+    assert hook["entry"] == "onepin-sync fmt --check"
+    assert hook["pass_filenames"] is False
+    assert re.compile(hook["files"]).search("workflows/support/welcome-call.yaml")
+
+    shutil.copytree(EXAMPLES, tmp_path / "workflows")
+    command = [str(VENV_BIN / hook["entry"].split()[0]), *hook["entry"].split()[1:]]
+    tidy = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert tidy.returncode == 0, tidy.stdout + tidy.stderr
+    welcome = tmp_path / WELCOME
+    welcome.write_text(
+        welcome.read_text(encoding="utf-8")
+        .replace("  graph:", "  graph:   # reviewed", 1)
+        .replace("    steps: [script,", "    steps: [ script,", 1),
+        encoding="utf-8",
+    )
+    untidy = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert untidy.returncode == 3, untidy.stdout + untidy.stderr
+    assert "welcome-call.yaml" in untidy.stdout
 
 
 # --- the shell steps, run ---------------------------------------------------------------------

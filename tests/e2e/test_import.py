@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx
 
-from tests.sync_project import SyncProject
+from tests.e2e.support import recorded, writes
+from tests.sync_project import SyncProject, run_cli
 
 DEFINITION = {
     "graph": {
@@ -46,6 +47,24 @@ def test_import_writes_the_file_and_the_next_plan_is_empty(project: SyncProject)
     assert "No changes." in plan.stdout
 
 
+def test_an_imported_file_points_at_the_project_schema_when_the_project_has_one(
+    project: SyncProject,
+) -> None:
+    remote = _create_remote(project, "Holiday")
+    schema = project.root / "schemas" / "workflow.schema.json"
+    schema.parent.mkdir()
+    schema.write_text(run_cli(["schema"]).stdout, encoding="utf-8")
+
+    result = project.run("import", remote["id"], "--key", "seasonal/holiday")
+
+    assert result.code == 0, result.output
+    lines = project.path("seasonal/holiday").read_text(encoding="utf-8").splitlines()
+    assert lines[:2] == [
+        "# yaml-language-server: $schema=../../schemas/workflow.schema.json",
+        f"# Imported from Onepin workflow {remote['id']} by `onepin-sync import`.",
+    ]
+
+
 def test_import_into_an_existing_file_plans_the_difference(project: SyncProject) -> None:
     remote = _create_remote(project, "Promo")
     project.write(
@@ -57,7 +76,7 @@ def test_import_into_an_existing_file_plans_the_difference(project: SyncProject)
         },
     )
 
-    result = project.run("import", remote["id"], "marketing/promo")
+    result = project.run("import", remote["id"], "--key", "marketing/promo")
     assert result.code == 0, result.output
     plan = project.run("plan", "--json")
     assert plan.code == 0, plan.output
@@ -76,7 +95,7 @@ def test_import_refuses_unknown_managed_and_badly_named(project: SyncProject) ->
     remote = _create_remote(project, "Once")
     assert project.run("import", remote["id"]).code == 0
 
-    again = project.run("import", remote["id"], "other")
+    again = project.run("import", remote["id"], "--key", "other")
     assert again.code == 3
     assert "already managed as once" in again.stderr
 
@@ -84,6 +103,63 @@ def test_import_refuses_unknown_managed_and_badly_named(project: SyncProject) ->
     assert missing.code == 3
     assert "no workflow 00000000-0000-4000-8000-00000000ffff" in missing.stderr
 
-    bad = project.run("import", remote["id"], "../escape")
+    bad = project.run("import", remote["id"], "--key", "../escape")
     assert bad.code == 3
     assert "key '../escape'" in bad.stderr
+
+
+def test_import_takes_several_ids_and_a_key_only_for_one(project: SyncProject) -> None:
+    first, second = _create_remote(project, "First"), _create_remote(project, "Second")
+
+    both_with_key = project.run("import", first["id"], second["id"], "--key", "x")
+    assert both_with_key.code == 3
+    assert "--key names the key of one workflow" in both_with_key.stderr
+    with recorded(project.workspace) as sent:
+        both = project.run("import", first["id"], second["id"])
+
+    assert both.code == 0, both.output
+    assert writes(sent) == []
+    assert sorted(project.lock_entries()) == ["first", "second"]
+    assert project.path("first").exists()
+    assert project.path("second").exists()
+    assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_an_imported_file_keeps_extra_keys_and_an_update_sends_them_back(
+    project: SyncProject,
+) -> None:
+    extras = {
+        **DEFINITION,
+        "labels": ["made-in-app"],
+        "graph": {
+            **DEFINITION["graph"],
+            "nodes": [
+                {**DEFINITION["graph"]["nodes"][0], "note": "kept"},
+                *DEFINITION["graph"]["nodes"][1:],
+            ],
+        },
+    }
+    ws = project.workspace
+    body = {"name": "With extras", "definition": extras}
+    response = httpx.post(f"{ws.base_url}/api/v1/workflows", json=body, headers=ws.headers)
+    response.raise_for_status()
+    workflow_id = response.json()["data"]["id"]
+
+    assert project.run("import", workflow_id).code == 0
+    text = project.path("with-extras").read_text(encoding="utf-8")
+    assert "labels:" in text
+    assert "note: kept" in text
+    assert project.run("validate").code == 0
+    assert project.run("plan", "--detailed-exitcode").code == 0
+
+    project.path("with-extras").write_text(
+        text.replace("Line one.", "Line one, edited."), encoding="utf-8"
+    )
+    applied = project.run("apply", "--auto-approve")
+    assert applied.code == 0, applied.output
+    stored = httpx.get(f"{ws.base_url}/api/v1/workflows/{workflow_id}", headers=ws.headers)
+    definition = stored.json()["data"]["definition"]
+    assert definition["labels"] == ["made-in-app"]
+    assert definition["graph"]["nodes"][0]["note"] == "kept"
+    assert "edited" in definition["graph"]["nodes"][0]["config"]["script_text"]
+    assert project.run("plan", "--detailed-exitcode").code == 0

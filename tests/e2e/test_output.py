@@ -97,13 +97,13 @@ def test_plan_json_is_a_versioned_document(project: SyncProject) -> None:
     assert (doc["format_version"], doc["kind"]) == (1, "onepin-sync-plan")
     assert doc["target"] == {
         "api_url": project.workspace.base_url,
-        "workspace": None,
+        "workspace": project.workspace.workspace_id,
         "lockfile": str(project.lockfile),
     }
     assert doc["lockfile"]["serial"] == 1
     assert doc["summary"] == {
         "create": 1, "update": 1, "delete": 1, "conflict": 0, "refresh": 0, "drift": 0,
-        "managed": 3, "unmanaged": 1,
+        "managed": 3, "unmanaged": 1, "move": 0, "forget": 0,
     }  # fmt: skip
     assert [
         (c["key"], c["action"], c["reason"], c["remote_id"], c["patch_fields"], c["field_changes"])
@@ -121,8 +121,12 @@ def test_plan_json_is_a_versioned_document(project: SyncProject) -> None:
     assert doc["changes"][2]["after"] is None
 
 
-def test_plan_markdown_is_a_table_and_a_diff_for_pull_requests(project: SyncProject) -> None:
+def test_plan_markdown_names_its_target_and_a_section_per_workflow(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ids = _create_update_delete(project)
+    for name in ("GITHUB_SHA", "CI_COMMIT_SHA"):  # a CI running this suite names its own
+        monkeypatch.delenv(name, raising=False)
 
     planned = project.run("plan", "--format", "markdown")
 
@@ -130,40 +134,71 @@ def test_plan_markdown_is_a_table_and_a_diff_for_pull_requests(project: SyncProj
     assert planned.stdout == (
         "### onepin-sync plan\n"
         "\n"
+        "| Target | |\n"
+        "|---|---|\n"
+        f"| API | `{project.workspace.base_url}` |\n"
+        f"| Workspace | `{project.workspace.workspace_id}` |\n"
+        f"| Lockfile | `{project.lockfile}` serial 1 |\n"
+        "\n"
         "**Plan: 1 to create, 1 to update, 1 to delete.**\n"
         "\n"
-        "| | Workflow | Action | Reason |\n"
-        "|---|---|---|---|\n"
-        "| `+` | `delta` | create | new |\n"
-        "| `~` | `bravo` | update | changed in git |\n"
-        "| `-` | `charlie` | delete | removed from config |\n"
+        "#### Deletes (1)\n"
         "\n"
-        "<details><summary>Details</summary>\n"
+        "<details open><summary><code>- charlie</code> delete: removed from config</summary>\n"
         "\n"
         "```diff\n"
-        "    # delta will be created (new)\n"
-        '+  + delta  "Delta"\n'
-        '+      + name: "Delta"\n'
-        '+      + description: "Delta (generated for a test)"\n'
-        "+      + nodes (2):\n"
-        "+          + script (source_script)\n"
-        "+          + out (sink_preview)\n"
-        "+      + edges (1):\n"
-        "+          + script.lines -> out.lines\n"
+        f'-  - charlie  "Charlie"  id={ids["charlie"]}\n'
+        "```\n"
         "\n"
-        "    # bravo will be updated in place (changed in git)\n"
+        "</details>\n"
+        "\n"
+        "#### Creates (1)\n"
+        "\n"
+        "<details><summary><code>+ delta</code> create: new</summary>\n"
+        "\n"
+        "- Name: `Delta`\n"
+        "- Description: `Delta (generated for a test)`\n"
+        "\n"
+        "| Node | Type | Config |\n"
+        "|---|---|---|\n"
+        '| `script` | `source_script` | script\\_text: `"Hello there."` |\n'
+        "| `out` | `sink_preview` |  |\n"
+        "\n"
+        "Edges (1): `script.lines -> out.lines`\n"
+        "\n"
+        "</details>\n"
+        "\n"
+        "#### Updates changed in git (1)\n"
+        "\n"
+        "<details><summary><code>~ bravo</code> update: changed in git</summary>\n"
+        "\n"
+        "```diff\n"
         f'!  ~ bravo  "Bravo 2"  id={ids["bravo"]}\n'
         '!      ~ name: "Bravo" -> "Bravo 2"\n'
         '!      ~ definition.graph.nodes[script].config.script_text: "Hello there." -> "Hi."\n'
         f"{_server_note('          ')}"
-        "\n"
-        "    # charlie will be deleted (removed from config)\n"
-        f'-  - charlie  "Charlie"  id={ids["charlie"]}\n'
-        "\n"
         "```\n"
         "\n"
         "</details>\n"
     )
+
+
+def test_the_markdown_plan_names_the_environment_and_the_commit(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_SHA", "0123abc")
+    project.write("alpha", tiny_workflow("Alpha"))
+    config = project.root / "onepin-sync.yaml"
+    config.write_text("environments:\n  staging: {}\n", encoding="utf-8")
+
+    args = ("--config", str(config), "--env", "staging", "--format", "markdown")
+    planned = project.run("plan", *args)
+
+    assert planned.code == 0, planned.output
+    assert planned.stdout.startswith("### onepin-sync plan: `staging`\n")
+    assert "| Environment | `staging` |\n" in planned.stdout
+    assert "| Commit | `0123abc` |\n" in planned.stdout
+    assert "` new, not written yet |\n" in planned.stdout
 
 
 def test_an_empty_plan_in_markdown_says_no_changes(project: SyncProject) -> None:
@@ -172,8 +207,11 @@ def test_an_empty_plan_in_markdown_says_no_changes(project: SyncProject) -> None
 
     planned = project.run("plan", "--format", "markdown")
 
-    assert planned.stdout == (
-        "### onepin-sync plan\n\n**No changes.** The workspace matches the workflow files.\n"
+    assert planned.stdout.startswith("### onepin-sync plan\n\n| Target | |\n")
+    assert planned.stdout.endswith(
+        f"| Lockfile | `{project.lockfile}` serial 1 |\n"
+        "\n"
+        "**No changes.** The workspace matches the workflow files.\n"
     )
 
 
@@ -237,6 +275,30 @@ def test_validate_offline_checks_the_files_without_any_request(project: SyncProj
     assert (checked.code, checked.stdout, checked.stderr) == (
         0, "Success: 4 workflow files valid.\n", ""
     )  # fmt: skip
+    assert sent == []
+
+
+def test_validate_offline_needs_no_values_and_names_the_variables_a_plan_will_need(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SHOP_NAME", raising=False)
+    monkeypatch.delenv("PROMO_TOKEN", raising=False)
+    monkeypatch.setenv("SHOP_REGION", "EU")
+    text = "Hi from ${env.SHOP_NAME} (${env.SHOP_REGION}), code ${secret.PROMO_TOKEN}."
+    project.write("promo", tiny_workflow("Promo", text))
+
+    with recorded(project.workspace) as sent:
+        lenient = project.run("validate")
+        strict = project.run("validate", "--strict-env")
+
+    assert (lenient.code, lenient.stderr) == (0, ""), lenient.output
+    assert lenient.stdout == (
+        "Success: 1 workflow file valid.\n"
+        "Variables a plan will need: PROMO_TOKEN (secret, not set here), "
+        "SHOP_NAME (not set here), SHOP_REGION.\n"
+    )
+    assert strict.code == 3, strict.output
+    assert "'${env.SHOP_NAME}': environment variable SHOP_NAME is not set" in strict.stderr
     assert sent == []
 
 

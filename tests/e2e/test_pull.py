@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
+from typing import Any
+
 import httpx
 import pytest
+from onepin import OnePinClient
 
+from tests.e2e.support import recorded, writes
 from tests.sync_project import SyncProject
 
 KEY = "support/payment-reminder"
@@ -132,3 +137,68 @@ def test_pull_with_nothing_to_pull_says_so(project: SyncProject) -> None:
     unknown = project.run("pull", "no/such-key")
     assert unknown.code == 3
     assert "not managed" in unknown.stderr
+
+
+COMMENTED = """\
+# yaml-language-server: $schema=../schemas/workflow.schema.json
+# Reads a short greeting; reviewed by the support team.
+name: 'Greeting'   # the name agents see
+description: Says hello.
+definition:
+  graph:
+    nodes:
+    # the script comes first
+    - id: script
+      type: source_script
+      config: {script_text: "Hello there!", source_language: en-us}  # keep it short
+    - id: voice
+      type: operator_generator
+      config:
+        speed: 1.0     # tuned by hand
+        voice_map:
+          en-us: [{voice_id: v1, provider: p, model: m}]
+    - {id: out, type: sink_preview}
+    edges:
+    - {id: e1, source: script, sourcePort: lines, target: voice, targetPort: lines}
+    - {id: e2, source: voice, sourcePort: lines, target: out, targetPort: lines}
+# end of file
+"""
+
+
+def _ui_edit_speed(sdk: OnePinClient, workflow_id: str, speed: float) -> None:
+    """What the app does when someone moves the speed slider: PATCH the whole definition."""
+    definition: dict[str, Any] = sdk.workflows.get(workflow_id).data.definition
+    for node in definition["graph"]["nodes"]:
+        if node["id"] == "voice":
+            node["config"]["speed"] = speed
+    sdk.workflows.patch_workflow(workflow_id, definition=definition)
+
+
+def test_a_ui_edit_pulled_into_a_commented_file_changes_exactly_the_edited_line(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    project.path("greeting").write_text(COMMENTED, encoding="utf-8")
+    assert project.run("apply", "--auto-approve").code == 0
+    _ui_edit_speed(sdk, project.lock_entries()["greeting"]["id"], 1.25)
+
+    with recorded(project.workspace) as sent:
+        dry = project.run("pull", "--dry-run")
+    assert dry.code == 0, dry.output
+    assert writes(sent) == []
+    assert project.path("greeting").read_text(encoding="utf-8") == COMMENTED
+    assert "-        speed: 1.0     # tuned by hand\n+        speed: 1.25    # tuned" in dry.stdout
+
+    pulled = project.run("pull")
+
+    assert pulled.code == 0, pulled.output
+    after = project.path("greeting").read_text(encoding="utf-8")
+    changed = [
+        line
+        for line in difflib.unified_diff(COMMENTED.splitlines(), after.splitlines(), lineterm="")
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    assert changed == [
+        "-        speed: 1.0     # tuned by hand",
+        "+        speed: 1.25    # tuned by hand",
+    ]
+    assert project.run("plan", "--detailed-exitcode").code == 0

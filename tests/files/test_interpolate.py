@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from onepin_sync.files.interpolate import Interpolator
+from onepin_sync.files.loader import load_workflows
 from onepin_sync.files.yamlstrict import ScalarValueError
 from tests.files.folders import PIPELINE, load, only_problem, problems, write_tree
 
@@ -150,3 +151,35 @@ def test_a_secret_value_never_appears_in_a_message(tmp_path: Path) -> None:
     assert all("s3cr3t" not in message for message in found), found
     assert "a.yaml:5:39: definition.graph.nodes[0].type: unknown node type " in found[0]
     assert "(a value containing a secret)" in found[0]
+
+
+# --- offline validate: references without values ------------------------------------------------
+
+
+def test_without_required_values_an_unset_reference_stays_as_written_and_is_recorded() -> None:
+    interpolator = Interpolator({"COMPANY": "Northwind", "EMPTY": ""}, require_values=False)
+    assert interpolator("${env.COMPANY} ${secret.TOKEN} ${env.EMPTY} $${x}") == (
+        "Northwind ${secret.TOKEN} ${env.EMPTY} ${x}"
+    )
+    assert sorted(map(str, interpolator.references)) == [
+        "${env.COMPANY}", "${env.EMPTY}", "${secret.TOKEN}"
+    ]  # fmt: skip
+    assert interpolator.secret_values == set()  # an unset secret has no value to mask
+
+
+@pytest.mark.parametrize("text", ["${COMPANY}", "${env.1X}", "ok ${env.COMPANY"])
+def test_without_required_values_a_malformed_reference_is_still_refused(text: str) -> None:
+    with pytest.raises(ScalarValueError):
+        Interpolator({}, require_values=False)(text)
+
+
+def test_the_loader_without_required_values_checks_files_that_reference_unset_variables(
+    tmp_path: Path,
+) -> None:
+    folder = write_tree(
+        tmp_path / "wf",
+        {"a.yaml": "name: Hi ${env.NOPE}\ndescription: ${secret.KEY}\ndefinition: {}\n"},
+    )
+    state = load_workflows(folder, env={}, require_values=False)
+    assert state.workflows["a"].spec.name == "Hi ${env.NOPE}"
+    assert state.references == frozenset({("env", "NOPE"), ("secret", "KEY")})

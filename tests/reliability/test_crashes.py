@@ -89,7 +89,9 @@ def test_apply_killed_at_a_step_of_a_write_is_settled_by_the_next_apply(
     else:
         assert lockfile_after is not None
         assert lockfile_after.workflows == {}
-    intents = {"write.before_intent": 0, "write.before_request": 1}.get(step, planned)
+    # The intents of writes started together reach the disk in one batch (group commit):
+    # all of them are there before the first request goes out.
+    intents = {"write.before_intent": 0}.get(step, planned)
     assert journal_intents(sync) == intents
 
     recovered = sync.run("apply", "--auto-approve")

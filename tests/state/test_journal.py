@@ -8,8 +8,10 @@ The low-level `write` and `fsync` are injected to fail like a real disk would; e
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +65,54 @@ def test_lines_round_trip(path: Path) -> None:
     journal_with(path, BEGIN, INTENT, OUTCOME)
 
     assert read_journal(path) == [BEGIN, INTENT, OUTCOME]
+
+
+def test_concurrent_commits_share_one_write_and_one_fsync_per_batch(path: Path) -> None:
+    """Group commit: lines committed while a batch is on its way to disk form the next batch."""
+    writes: list[bytes] = []
+    fsyncs: list[str] = []
+    more = [JournalOutcome(op=n, ok=True) for n in range(2, 6)]
+
+    def write(fd: int, data: bytes) -> int:
+        writes.append(data)
+        return os.write(fd, data)
+
+    def fsync(fd: int) -> None:
+        fsyncs.append(threading.current_thread().name)
+        os.fsync(fd)
+
+    async def commit_all() -> None:
+        journal = Journal(path, write=write, fsync=fsync)
+        await journal.commit(BEGIN)
+        await asyncio.gather(*(journal.commit(line) for line in (INTENT, *more)))
+        journal.close()
+
+    asyncio.run(commit_all())
+
+    assert read_journal(path) == [BEGIN, INTENT, *more]
+    assert [data.count(b"\n") for data in writes] == [1, 5]
+    assert len(fsyncs) == 2
+    assert threading.main_thread().name not in fsyncs  # never on the event loop
+
+
+def test_a_failed_batch_fails_each_of_its_lines_with_its_own_consequence(path: Path) -> None:
+    before = journal_with(path, BEGIN)
+
+    async def commit_both() -> list[BaseException | None]:
+        journal = Journal(path, write=half_writer)
+        results = await asyncio.gather(
+            journal.commit(INTENT), journal.commit(OUTCOME), return_exceptions=True
+        )
+        journal.close()
+        return list(results)
+
+    intent_error, outcome_error = asyncio.run(commit_both())
+
+    assert isinstance(intent_error, JournalWriteError)
+    assert str(intent_error).endswith("; nothing was sent for this write")
+    assert isinstance(outcome_error, JournalWriteError)
+    assert "the write was sent, but its outcome is not recorded" in str(outcome_error)
+    assert path.read_bytes() == before
 
 
 def test_a_short_write_is_cut_back_and_refused(path: Path) -> None:

@@ -5,6 +5,13 @@ redactor."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
+import struct
+import sys
+import termios
+
 import pytest
 
 from onepin_sync.api.client import BlockedReason, ValidationIssue, ValidationReport
@@ -102,3 +109,44 @@ def test_progress_lines_mask_what_the_workspace_holds_where_a_removed_file_put_a
     assert SECRET not in out
     assert '- support/hotline  "(sensitive)"  id=id-1' in out
     assert out.endswith("support/hotline: failed: ApiError 409: workflow '(sensitive)' is in use\n")
+
+
+def test_a_listing_shows_a_bar_on_a_terminal_only_while_it_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    with os.fdopen(secondary, "w", encoding="utf-8") as terminal:
+        monkeypatch.setattr(sys, "stderr", terminal)  # a pseudo-terminal as stderr
+        monkeypatch.delenv("NO_COLOR", raising=False)
+        ui = ConsoleUi(progress_delay=0)
+        ui.listed(100, 250)
+        ui.listed(200, 250)
+        ui.listed(250, 250)
+        ui.listed(100, 100)  # one page: no bar at all
+        monkeypatch.undo()
+    os.set_blocking(primary, False)
+    chunks = []
+    while True:  # all that was written: a pseudo-terminal hands it out in pieces
+        try:
+            chunk = os.read(primary, 65536)
+        except (BlockingIOError, OSError):
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(primary)
+    shown = b"".join(chunks).decode()
+    assert shown.count("Listing workflows") >= 1
+    assert "250/250" in shown
+    assert "/100" not in shown
+
+
+def test_no_bar_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    ui = ConsoleUi(progress_delay=0)
+    with ui.bar("Applying", 3) as bar:
+        bar.advance(3)
+    ui.listed(100, 250)
+    ui.listed(250, 250)
+    captured = capsys.readouterr()
+    assert captured.out + captured.err == ""

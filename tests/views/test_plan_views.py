@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,19 @@ def _human(plan: Plan) -> str:
 
 def test_human_plan_golden() -> None:
     _check("plan.txt", _human(_plan()))
+
+
+def test_a_coloured_plan_says_exactly_what_the_plain_one_says() -> None:
+    """The plain plan skips rich's renderer; with colours rich renders the same lines."""
+    out = io.StringIO()
+    console = Console(
+        file=out, width=100, color_system="truecolor", force_terminal=True, soft_wrap=True
+    )
+    render_plan(_plan(), console, Redactor([SECRET]))
+
+    coloured = out.getvalue()
+    assert "\x1b[" in coloured
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == _human(_plan())
 
 
 def test_markdown_plan_golden() -> None:

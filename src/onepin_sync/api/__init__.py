@@ -10,3 +10,12 @@
 
 Imports only `core/` and `errors` of ours; never files/, state/, commands/, views/ or cli/.
 """
+
+import sys
+
+# httpx's `__init__` imports its command-line tool (`httpx._main`: rich.progress, rich.syntax,
+# pygments, click) whenever those are installed, as they are beside onepin-sync; we never call it.
+# Marked absent before httpx first loads, httpx falls back to its stub `main` (a documented
+# fallback for installs without `httpx[cli]`), which halves httpx's import time on every run.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]

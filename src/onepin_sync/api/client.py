@@ -91,8 +91,11 @@ class OnepinClient:
         transport: httpx.AsyncBaseTransport | None = None,
         log: Callable[[str], None] | None = None,
         secrets: Iterable[str] = (),
+        on_listing: Callable[[int, int], None] | None = None,
     ) -> None:
+        """`on_listing(read, total)` is told how far each listing has got, page by page."""
         self._base_url = settings.base_url
+        self._on_listing = on_listing
         self._session = ApiSession(
             settings,
             sleep=sleep,
@@ -154,7 +157,16 @@ class OnepinClient:
         first = await self._list_page(0, search)
         total, step = first.pagination.total, first.pagination.limit
         offsets = range(step, total, step)
-        rest = await _all([self._list_page(offset, search) for offset in offsets])
+        read = [len(first.data)]
+        self._listed(read[0], total)
+
+        async def counted(offset: int) -> _Page:
+            page = await self._list_page(offset, search)
+            read[0] += len(page.data)
+            self._listed(read[0], total)
+            return page
+
+        rest = await _all([counted(offset) for offset in offsets])
         pages = [first, *rest]
         where = f"GET {WORKFLOWS}"
         workflows = [_parse(where, RemoteWorkflow, item) for page in pages for item in page.data]
@@ -164,6 +176,10 @@ class OnepinClient:
             and len({w.id for w in workflows}) == total
         )
         return workflows if consistent else None
+
+    def _listed(self, read: int, total: int) -> None:
+        if self._on_listing is not None:
+            self._on_listing(min(read, total), total)
 
     async def _list_page(self, offset: int, search: str | None) -> _Page:
         params: dict[str, str | int] = {"include_definition": "true", "limit": PAGE_SIZE}

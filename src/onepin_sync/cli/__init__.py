@@ -1,10 +1,28 @@
 """The command line: click lives here and only here.
 
-`commands.py` holds the click commands; `options.py` the option groups several of them share.
-`run` is the one place where an error or an outcome's code becomes the process exit status,
-printing one clean line; a traceback is shown only with --debug. Exit codes are `ExitCode`. What
-it prints (click's usage errors and tracebacks too) passes through `mask_tokens`, so an API key
-pasted into the wrong option is never printed back.
+`commands.py` holds the click commands; `options.py` the option groups several of them share and
+the names of the plan formats. `run` is the one place where an error or an outcome's code becomes
+the process exit status, printing one clean line; a traceback is shown only with --debug. Exit
+codes are `ExitCode`. What it prints (click's usage errors and tracebacks too) passes through
+`mask_tokens`, so an API key pasted into the wrong option is never printed back.
+
+Start-up is lazy: `onepin-sync --version` and `--help` import click and nothing heavy. The pattern
+every module of `cli/` follows:
+
+- at top level import only click, the standard library and light modules of ours: `errors`,
+  `failpoints`, the root package (`__version__`) and `cli/` itself. Never `commands/`, `views/`,
+  `api/`, `state/`, `files/`, `core/`, the emulator, rich, httpx or pydantic;
+- import what the command needs in the command's body, where it runs (`from onepin_sync.commands
+  import plan`), and types for annotations under `if TYPE_CHECKING:`;
+- option choices are plain names here (`PLAN_FORMATS`), checked against the registry they name
+  by a test, not read from it;
+- a new area's commands go in `cli/<area>.py` and are registered on the root group with one line
+  at the end of `commands.py` (`cli.add_command(...)`); a group that lives outside `cli/` (the
+  emulator's) is registered with `cli.add_lazy_command(name, "module:attribute", help)` and loads
+  only when it runs or its own help is shown.
+
+`tests/cli/test_startup.py` pins it: after `import onepin_sync.cli`, `--version` and `--help` none
+of those modules is loaded.
 """
 
 from __future__ import annotations
@@ -12,16 +30,13 @@ from __future__ import annotations
 import io
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 import click
 
 from onepin_sync import failpoints
 from onepin_sync.cli.commands import cli
-from onepin_sync.core.redact import mask_tokens
 from onepin_sync.errors import ExitCode, OnepinSyncError
-from onepin_sync.views.console import print_error
 
 __all__ = ["cli", "main", "run"]
 
@@ -43,7 +58,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         shown = io.StringIO()
         exc.show(file=shown)
-        click.echo(mask_tokens(shown.getvalue()), err=True, nl=False)
+        click.echo(_masked(shown.getvalue()), err=True, nl=False)
         return ExitCode.INVALID_INPUT
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
@@ -51,7 +66,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except OnepinSyncError as exc:
         if debug:
             _print_traceback()
-        print_error(exc, no_color="--no-color" in args)
+        _print_error(exc, no_color="--no-color" in args)
         return exc.exit_code
     except Exception as exc:  # a bug: still one line unless --debug
         if debug:
@@ -61,8 +76,22 @@ def run(argv: Sequence[str] | None = None) -> int:
     return result if isinstance(result, int) else ExitCode.OK
 
 
+def _masked(text: str) -> str:
+    from onepin_sync.core.redact import mask_tokens
+
+    return mask_tokens(text)
+
+
+def _print_error(exc: OnepinSyncError, no_color: bool = False) -> None:
+    from onepin_sync.views.console import print_error
+
+    print_error(exc, no_color=no_color)
+
+
 def _print_traceback() -> None:
-    click.echo(mask_tokens(traceback.format_exc()), err=True, nl=False)
+    import traceback
+
+    click.echo(_masked(traceback.format_exc()), err=True, nl=False)
 
 
 def main() -> None:
@@ -70,6 +99,6 @@ def main() -> None:
     try:
         failpoints.arm_from_environment(os.environ)
     except OnepinSyncError as exc:
-        print_error(exc)
+        _print_error(exc)
         sys.exit(exc.exit_code)
     sys.exit(run())

@@ -1,44 +1,78 @@
 """The click commands: parse options into a command's settings, run it, show its outcome with a
-view, and exit with the outcome's code. Nothing here decides anything else."""
+view, and exit with the outcome's code. Nothing here decides anything else.
+
+Light at import (see the package docstring): each command imports its operation and views in its
+body, so `--version` and `--help` load click only.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
+from collections.abc import Coroutine
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from onepin_sync import __version__
+from onepin_sync.cli.global_options import RootGroup, check_verbosity, global_options
+from onepin_sync.cli.helptext import command_help
+from onepin_sync.cli.onboarding import register as register_onboarding
 from onepin_sync.cli.options import (
+    PLAN_FORMATS,
     client_from,
     client_options,
+    json_option,
     lock_timeout_option,
     plan_from,
     plan_options,
     target_from,
     target_options,
 )
-from onepin_sync.commands import apply, force_unlock, importing, plan, pull, validate
-from onepin_sync.commands.context import RunEnvironment
-from onepin_sync.core.guards import ApplyOptions
-from onepin_sync.emulator.cli import emulator_group
-from onepin_sync.files.project import TargetOptions
-from onepin_sync.views import reports
-from onepin_sync.views.console import ConsoleUi
-from onepin_sync.views.registry import PLAN_VIEWS
+
+if TYPE_CHECKING:
+    from onepin_sync.commands.context import RunEnvironment
+    from onepin_sync.views.console import ConsoleUi
+
+T = TypeVar("T")
 
 
 class Context:
-    """What the root group hands to every command."""
+    """What the root group hands to every command; the console is made when first used, so
+    global options given after the command name (see `global_options.py`) still count, and a
+    command printing a document for machines (`machine`) first says so."""
 
-    def __init__(self, debug: bool, no_color: bool) -> None:
+    def __init__(self, debug: bool, no_color: bool, quiet: bool, verbose: bool) -> None:
         self.debug = debug
-        self.ui = ConsoleUi(no_color=no_color)
+        self.no_color = no_color
+        self.quiet = quiet
+        self.verbose = verbose
+        self.machine = False  # stdout holds one JSON document; everything else goes to stderr
+
+    @cached_property
+    def ui(self) -> ConsoleUi:
+        from onepin_sync.views.console import ConsoleUi, Verbosity
+
+        verbosity = (
+            Verbosity.QUIET
+            if self.quiet
+            else Verbosity.VERBOSE
+            if self.verbose
+            else Verbosity.NORMAL
+        )
+        delay = os.environ.get("ONEPIN_SYNC_PROGRESS_DELAY")
+        return ConsoleUi(
+            no_color=self.no_color,
+            verbosity=verbosity,
+            machine=self.machine,
+            progress_delay=_seconds(delay) if delay else None,
+        )
 
     def environment(self) -> RunEnvironment:
+        from onepin_sync.commands.context import RunEnvironment
+
         return RunEnvironment(
             cwd=Path.cwd(),
             home=Path.home(),
@@ -47,38 +81,73 @@ class Context:
         )
 
 
+def _seconds(text: str) -> float | None:
+    """ONEPIN_SYNC_PROGRESS_DELAY as seconds (the default when it is not a number)."""
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        return None
+
+
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="onepin-sync")
-@click.option(
-    "--debug", is_flag=True, help="Tracebacks and one line per HTTP request (never secrets)."
+def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine to its end (asyncio loads here, not at start-up)."""
+    import asyncio
+
+    return asyncio.run(coroutine)
+
+
+@click.group(
+    cls=RootGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    **command_help("onepin-sync"),
 )
-@click.option("--no-color", is_flag=True, help="Plain output (also when NO_COLOR is set).")
+@click.version_option(__version__, prog_name="onepin-sync")
+@global_options
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
-    """Keep Onepin workflows in git: plan and apply YAML workflow files like Terraform."""
-    ctx.obj = Context(debug=debug, no_color=no_color)
+def cli(ctx: click.Context, debug: bool, no_color: bool, quiet: bool, verbose: bool) -> None:
+    """The root group (its help text is in `helptext.py`)."""
+    check_verbosity(quiet, verbose)
+    ctx.obj = Context(debug=debug, no_color=no_color, quiet=quiet, verbose=verbose)
 
 
-@cli.command("validate")
+@cli.command("validate", **command_help("validate"))
 @target_options
 @click.option(
     "--online",
     is_flag=True,
     help="Also run the API's full validation (POST /workflows/validate) per workflow.",
 )
+@click.option(
+    "--strict-env",
+    is_flag=True,
+    help="Fail when a ${env.X} or ${secret.X} the files use is not set (as plan does).",
+)
+@json_option
 @pass_context
-def validate_command(ctx: Context, /, online: bool, **kw: Any) -> None:
+def validate_command(
+    ctx: Context, /, online: bool, strict_env: bool, as_json: bool, **kw: Any
+) -> None:
     """Check the workflow files (offline unless --online)."""
-    settings = validate.ValidateSettings(target=target_from(kw), online=online)
-    outcome = asyncio.run(validate.run(settings, ctx.environment(), ctx.ui))
+    from onepin_sync.commands import validate
+    from onepin_sync.views import reports
+
+    ctx.machine = as_json
+    settings = validate.ValidateSettings(
+        target=target_from(kw), online=online, strict_env=strict_env
+    )
+    outcome = _run_async(validate.run(settings, ctx.environment(), ctx.ui))
     reports.validate_report(ctx.ui, outcome)
+    if as_json:
+        from onepin_sync.views.documents import print_document, validate_document
+
+        print_document(ctx.ui, validate_document(outcome))
     sys.exit(outcome.exit_code)
 
 
-@cli.command("plan")
+@cli.command("plan", **command_help("plan"))
 @target_options
 @plan_options
 @client_options
@@ -86,7 +155,7 @@ def validate_command(ctx: Context, /, online: bool, **kw: Any) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(list(PLAN_VIEWS)),
+    type=click.Choice(PLAN_FORMATS),
     default="human",
     show_default=True,
     help="Output format.",
@@ -104,6 +173,10 @@ def plan_command(
     **kw: Any,
 ) -> None:
     """Show what apply would change."""
+    from onepin_sync.commands import plan
+    from onepin_sync.views.registry import PLAN_VIEWS
+
+    ctx.machine = as_json or output_format == "json"
     settings = plan.PlanSettings(
         target=target_from(kw),
         plan=plan_from(kw),
@@ -111,12 +184,12 @@ def plan_command(
         out=out,
         detailed_exitcode=detailed_exitcode,
     )
-    outcome = asyncio.run(plan.run(settings, ctx.environment(), ctx.ui))
+    outcome = _run_async(plan.run(settings, ctx.environment(), ctx.ui))
     PLAN_VIEWS["json" if as_json else output_format](ctx.ui, outcome)
     sys.exit(outcome.exit_code)
 
 
-@cli.command("apply")
+@cli.command("apply", **command_help("apply"))
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path))
 @target_options
 @plan_options
@@ -137,10 +210,17 @@ def plan_command(
     is_flag=True,
     help="Create workflows even beside an unmanaged workflow of the same name.",
 )
+@click.option(
+    "--allow-replace",
+    is_flag=True,
+    help="Delete and re-create a workflow whose file was renamed without a moved: entry.",
+)
+@json_option
 @pass_context
 def apply_command(
     ctx: Context,
     /,
+    as_json: bool,
     plan_file: Path | None,
     auto_approve: bool,
     lock_timeout: float,
@@ -149,9 +229,26 @@ def apply_command(
     max_deletes: int | None,
     allow_mass_delete: bool,
     allow_duplicates: bool,
+    allow_replace: bool,
     **kw: Any,
 ) -> None:
-    """Make the workspace match the workflow files (or apply a saved plan)."""
+    """Make the workspace match the workflow files (or apply a saved plan, an import plan too)."""
+    from onepin_sync.commands import apply, importing
+    from onepin_sync.core.guards import ApplyOptions
+    from onepin_sync.views import reports
+
+    ctx.machine = as_json
+    if plan_file is not None and importing.is_import_plan(plan_file):
+        imported = importing.apply_saved(
+            plan_file, target_from(kw), lock_timeout, ctx.environment(), ctx.ui
+        )
+        outcome_of_import = _run_async(imported)
+        reports.import_report(ctx.ui, outcome_of_import)
+        if as_json:
+            from onepin_sync.views.documents import import_document, print_document
+
+            print_document(ctx.ui, import_document(outcome_of_import))
+        sys.exit(outcome_of_import.exit_code)
     client = client_from(kw)
     settings = apply.ApplySettings(
         target=target_from(kw),
@@ -167,57 +264,58 @@ def apply_command(
             max_deletes=max_deletes,
             allow_mass_delete=allow_mass_delete,
             allow_duplicates=allow_duplicates,
+            allow_replace=allow_replace,
         ),
         client=client,
     )
-    outcome = asyncio.run(apply.run(settings, ctx.environment(), ctx.ui))
+    outcome = _run_async(apply.run(settings, ctx.environment(), ctx.ui))
     reports.apply_report(ctx.ui, outcome)
+    if as_json:
+        from onepin_sync.views.documents import apply_document, print_document
+
+        print_document(ctx.ui, apply_document(outcome, ctx.ui.redactor))
     sys.exit(outcome.exit_code)
 
 
-@cli.command("import")
-@click.argument("workflow_id")
-@click.argument("key", required=False)
-@target_options
-@lock_timeout_option
-@pass_context
-def import_command(
-    ctx: Context, /, workflow_id: str, key: str | None, lock_timeout: float, **kw: Any
-) -> None:
-    """Adopt an existing remote workflow as KEY (default: from its name).
-
-    Without a workflow file for KEY, the file is written from the remote workflow; with one, the
-    next plan shows the changes that would make the remote workflow match it.
-    """
-    settings = importing.ImportSettings(
-        target=target_from(kw), workflow_id=workflow_id, key=key, lock_timeout=lock_timeout
-    )
-    outcome = asyncio.run(importing.run(settings, ctx.environment(), ctx.ui))
-    reports.import_report(ctx.ui, outcome)
-    sys.exit(outcome.exit_code)
-
-
-@cli.command("pull")
+@cli.command("pull", **command_help("pull"))
 @click.argument("keys", nargs=-1)
 @target_options
 @lock_timeout_option
 @click.option(
     "--force", is_flag=True, help="Also overwrite files changed in git since the last apply."
 )
+@click.option("--dry-run", is_flag=True, help="Show the diff of each file; write nothing.")
+@json_option
 @pass_context
 def pull_command(
-    ctx: Context, /, keys: tuple[str, ...], lock_timeout: float, force: bool, **kw: Any
+    ctx: Context,
+    /,
+    keys: tuple[str, ...],
+    lock_timeout: float,
+    force: bool,
+    dry_run: bool,
+    as_json: bool,
+    **kw: Any,
 ) -> None:
-    """Write changes made outside onepin-sync into the workflow files (all, or KEYS)."""
+    """Write changes made outside onepin-sync into the workflow files (all, or KEYS), changing
+    only the lines of the fields that changed (comments and layout are kept)."""
+    from onepin_sync.commands import pull
+    from onepin_sync.views import reports
+
+    ctx.machine = as_json
     settings = pull.PullSettings(
-        target=target_from(kw), keys=keys, force=force, lock_timeout=lock_timeout
+        target=target_from(kw), keys=keys, force=force, dry_run=dry_run, lock_timeout=lock_timeout
     )
-    outcome = asyncio.run(pull.run(settings, ctx.environment(), ctx.ui))
+    outcome = _run_async(pull.run(settings, ctx.environment(), ctx.ui))
     reports.pull_report(ctx.ui, outcome)
+    if as_json:
+        from onepin_sync.views.documents import print_document, pull_document
+
+        print_document(ctx.ui, pull_document(outcome))
     sys.exit(outcome.exit_code)
 
 
-@cli.command("force-unlock")
+@cli.command("force-unlock", **command_help("force-unlock"))
 @click.argument("lock_id")
 @click.option("--lockfile", type=click.Path(path_type=Path), help="Lockfile path.")
 @click.option("--config", type=click.Path(path_type=Path), help="Project file.")
@@ -227,6 +325,10 @@ def force_unlock_command(
     ctx: Context, lock_id: str, lockfile: Path | None, config: Path | None, env_name: str | None
 ) -> None:
     """Release a stuck state lock held by LOCK_ID (shown when a run waits for it)."""
+    from onepin_sync.commands import force_unlock
+    from onepin_sync.files.project import TargetOptions
+    from onepin_sync.views import reports
+
     target = TargetOptions(config=config, env_name=env_name, lockfile=lockfile)
     settings = force_unlock.ForceUnlockSettings(target=target, lock_id=lock_id)
     outcome = force_unlock.run(settings, ctx.environment(), ctx.ui)
@@ -234,4 +336,19 @@ def force_unlock_command(
     sys.exit(outcome.exit_code)
 
 
-cli.add_command(emulator_group)
+cli.add_lazy_command(
+    "emulator",
+    "onepin_sync.emulator.cli:emulator_group",
+    "A local Onepin API server for trying onepin-sync.",
+)
+cli.add_lazy_command(
+    "state",
+    "onepin_sync.cli.state:state_group",
+    "List, show, move, forget, rebuild or migrate the sync state.",
+)
+register_onboarding(cli)
+
+for _name in ("import", "list", "fmt"):  # cli/adopt.py
+    cli.add_lazy_command(
+        _name, f"onepin_sync.cli.adopt:{_name}_command", str(command_help(_name)["short_help"])
+    )

@@ -2,24 +2,30 @@
 
 Each `*_options` decorator adds a group of click options; the matching `*_from` pops those
 options from a command's keyword arguments into the frozen settings object the operations take.
+Light at import (click and the standard library): the settings types load when a `*_from` runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from onepin_sync.commands.context import ClientOptions
-from onepin_sync.core.planner import PlanOptions
-from onepin_sync.files.project import TargetOptions
+if TYPE_CHECKING:
+    from onepin_sync.commands.context import ClientOptions
+    from onepin_sync.core.planner import PlanOptions
+    from onepin_sync.files.project import TargetOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_DEADLINE = 900.0
 """Seconds a run may take by default: far more than a large apply needs, far less than CI's."""
+
+PLAN_FORMATS = ("human", "json", "markdown")
+"""The names `plan --format` offers: the keys of `views.registry.PLAN_VIEWS` (a test keeps them
+equal), named here so parsing the options never imports the views."""
 
 
 def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -32,6 +38,13 @@ def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
 
     return decorate
 
+
+json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one versioned JSON document on stdout and nothing else (the rest goes to stderr).",
+)
 
 lock_timeout_option = click.option(
     "--lock-timeout",
@@ -125,6 +138,8 @@ plan_options = _options(
 
 
 def target_from(kw: dict[str, Any]) -> TargetOptions:
+    from onepin_sync.files.project import TargetOptions
+
     return TargetOptions(
         config=kw.pop("config"),
         env_name=kw.pop("env_name"),
@@ -138,12 +153,16 @@ def target_from(kw: dict[str, Any]) -> TargetOptions:
 
 
 def client_from(kw: dict[str, Any]) -> ClientOptions:
+    from onepin_sync.commands.context import ClientOptions
+
     return ClientOptions(
         parallelism=kw.pop("parallelism"), rps=kw.pop("rps"), deadline=kw.pop("timeout")
     )
 
 
 def plan_from(kw: dict[str, Any]) -> PlanOptions:
+    from onepin_sync.core.planner import PlanOptions
+
     return PlanOptions(
         refresh_only=kw.pop("refresh_only"),
         allow_empty_config=kw.pop("allow_empty_config"),

@@ -1,6 +1,7 @@
 """One module per command, each `run(settings, env, ui) -> Outcome` with the outcome's exit code.
 
-    validate.py, plan.py, apply.py, importing.py (`import`), pull.py, force_unlock.py
+    validate.py, plan.py, apply.py, importing.py (`import`), listing.py (`list`), pull.py,
+    fmt.py, force_unlock.py, init.py
     context.py   what every command runs in: Ui port, environment, inputs, connection, state
     target.py    the API target: base URL, key and workspace, resolved like the official CLI
     executor.py  runs exactly a plan's writes, journalled

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from onepin_sync.api.client import OnepinClient
@@ -22,6 +23,7 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
+    hold_lock,
     prepare,
     read_inputs_online,
     redactor_for,
@@ -36,13 +38,14 @@ from onepin_sync.core.guards import (
     conflicting_changes,
     duplicate_creates,
     refused_results,
+    replacing_changes,
     stale_changes,
 )
 from onepin_sync.core.models import Change, Plan, RemoteState, StateFile, StateRefresh
-from onepin_sync.core.plan_document import read_plan_document
+from onepin_sync.core.plan_document import PlanTarget, read_plan_document
 from onepin_sync.core.planner import PlanOptions, plan_changes
 from onepin_sync.core.redact import Redactor
-from onepin_sync.core.results import ApplyResult, ChangeStatus
+from onepin_sync.core.results import ApplyResult, ChangeResult, ChangeStatus
 from onepin_sync.core.transitions import entry_for, with_refreshes
 from onepin_sync.errors import ApiError, ConflictError, ExitCode, InputError
 from onepin_sync.files.project import TargetOptions
@@ -70,6 +73,7 @@ class ApplyOutcome:
     approved: bool
     leftover: Plan | None = None  # the verification plan, when it was not empty
     interrupted_by: int | None = None  # the signal that stopped the writes early
+    target: PlanTarget | None = None  # where it applied (set by `run`)
 
     @property
     def exit_code(self) -> int:
@@ -89,9 +93,16 @@ async def run(settings: ApplySettings, env: RunEnvironment, ui: Ui) -> ApplyOutc
             "or apply a saved plan file"
         )
     inputs = await read_inputs_online(settings.target, env, ui)
-    with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
-        async with connect(inputs, settings.client, env) as (target, client):
-            return await _apply_locked(settings, inputs, target, client, ui)
+    with hold_lock(inputs.store, settings.lock_timeout, env, ui):
+        async with connect(inputs, settings.client, env, ui) as (target, client):
+            outcome = await _apply_locked(settings, inputs, target, client, ui)
+    bound = outcome.result.state.workspace if outcome.result is not None else None
+    where = PlanTarget(
+        api_url=target.api_url,
+        workspace=bound or target.workspace,
+        lockfile=inputs.store.location,
+    )
+    return replace(outcome, target=where)
 
 
 async def _apply_locked(
@@ -174,6 +185,17 @@ def _check_before_asking(plan: Plan, settings: ApplySettings, ui: Ui) -> None:
             "--allow-duplicates to create them anyway",
             because="the plan has possible duplicates",
         )
+        replacing = replacing_changes(plan, settings.apply)
+        pairs = [f"{c.key} -> {c.replaces}" for c in plan.replacements]
+        _refuse(
+            plan,
+            replacing,
+            ui,
+            f"the plan deletes and re-creates the same workflow ({', '.join(pairs)}), losing its "
+            "id and run history; nothing was written. Add a `moved:` entry to onepin-sync.yaml "
+            "for a rename, or pass --allow-replace",
+            because="the plan replaces workflows",
+        )
 
 
 def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> ApplyResult:
@@ -197,6 +219,7 @@ def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> Appl
                 entry.prevent_destroy,
                 secret_paths=entry.secret_paths,
                 secrets=secrets,
+                destroy=entry.destroy,
             )
             if read != entry:
                 refreshes.append(StateRefresh(key=key, entry=read))
@@ -253,17 +276,28 @@ async def _execute_journalled(
         loop.add_signal_handler(signum, on_signal, signum)
     journal = store.open_journal()
     try:
-        result = await execute_plan(
-            plan,
-            client,
-            state,
-            journal,
-            settings.apply,
-            secrets=redactor_for(inputs),
-            secret_paths={k: w.secret_paths for k, w in inputs.desired.workflows.items()},
-            on_result=ui.progress,
-            interrupted=lambda: bool(received),
-            stop_now=stop_now,
+        with ui.bar("Applying", len(plan.changes)) as bar:
+
+            def on_result(result: ChangeResult) -> None:
+                ui.progress(result)
+                bar.advance()
+
+            started, sent = time.monotonic(), client.requests_sent
+            result = await execute_plan(
+                plan,
+                client,
+                state,
+                journal,
+                settings.apply,
+                secrets=redactor_for(inputs),
+                secret_paths={k: w.secret_paths for k, w in inputs.desired.workflows.items()},
+                on_result=on_result,
+                interrupted=lambda: bool(received),
+                stop_now=stop_now,
+            )
+        ui.detail(
+            f"Wrote {len(plan.changes)} change(s) in {time.monotonic() - started:.1f}s "
+            f"({client.requests_sent - sent} requests)"
         )
         if result.state is not state:
             store.write(result.state)
@@ -321,7 +355,8 @@ def _saved_plan(
                 f"{path} is stale: {change.key} changed in the workflow files since the plan was "
                 "made; run plan again"
             )
-        changes.append(change.model_copy(update={"after": wanted.spec}))
+        lifecycle = {"after": wanted.spec, "destroy": wanted.lifecycle.destroy}
+        changes.append(change.model_copy(update=lifecycle))
     return plan.model_copy(update={"changes": tuple(changes)}), state
 
 

@@ -9,8 +9,8 @@ client `connect` yields, and the terminal only through `Ui`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,13 @@ from onepin_sync.state.recovery import settle_journal
 from onepin_sync.state.store import StateStore, open_state_store
 
 
+class ProgressBar(Protocol):
+    """One bar of work (see `Ui.bar`)."""
+
+    def advance(self, amount: int = 1) -> None: ...
+    def update(self, *, completed: int, total: int) -> None: ...
+
+
 class Ui(Protocol):
     """The terminal, as the commands see it."""
 
@@ -45,9 +52,29 @@ class Ui(Protocol):
 
     def warn(self, message: str) -> None: ...
     def info(self, message: str) -> None: ...
+
+    def detail(self, message: str) -> None:
+        """What a step did, for --verbose."""
+        ...
+
     def show_plan(self, plan: Plan, redactor: Redactor) -> None: ...
     def confirm(self, question: str) -> bool: ...
-    def progress(self, result: ChangeResult) -> None: ...
+
+    def progress(self, result: ChangeResult) -> None:
+        """One change's outcome, as it ends."""
+        ...
+
+    def bar(self, description: str, total: int) -> AbstractContextManager[ProgressBar]:
+        """Progress of `total` steps while the block runs (a bar on a terminal)."""
+        ...
+
+    def listed(self, done: int, total: int) -> None:
+        """A workflow listing has read `done` of `total` workflows."""
+        ...
+
+    def waiting(self, message: Callable[[], str]) -> AbstractContextManager[None]:
+        """The block waits for something `message()` names (the state lock's holder)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +110,7 @@ class Inputs:
 def read_project(options: TargetOptions, env: RunEnvironment) -> tuple[ProjectPaths, StateStore]:
     """The project's paths and its state store, without reading any workflow file."""
     paths, _ = load_project(options, env.cwd)
-    return paths, open_state_store(paths.lockfile)
+    return paths, open_state_store(paths.lockfile, paths.state_url, env.environ)
 
 
 def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
@@ -103,9 +130,12 @@ def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
     api_url = target.api_url if target is not None else EMULATOR_API_URL
     catalogue = cached_catalogue(paths.local_dir, api_url)  # the server's, once a run read it
     desired = load_workflows(paths.workflows, env=env.environ, catalogue=catalogue)
+    if paths.moved or paths.removed:
+        desired = desired.model_copy(update={"moved": paths.moved, "removed": paths.removed})
     if unresolved is not None:
         raise unresolved
-    inputs = Inputs(paths, desired, target, open_state_store(paths.lockfile))
+    store = open_state_store(paths.lockfile, paths.state_url, env.environ)
+    inputs = Inputs(paths, desired, target, store)
     ui.set_redactor(redactor_for(inputs))
     for warning in warnings:
         ui.warn(warning)
@@ -120,12 +150,37 @@ def require_folder(inputs: Inputs) -> None:
 
 @asynccontextmanager
 async def connect(
-    inputs: Inputs, client_options: ClientOptions, env: RunEnvironment
+    inputs: Inputs, client_options: ClientOptions, env: RunEnvironment, ui: Ui | None = None
 ) -> AsyncIterator[tuple[Target, OnepinClient]]:
-    """The target and a client for it, running the embedded emulator for `--emulator`."""
+    """The target and a client for it, running the embedded emulator for `--emulator`; its
+    listings show their progress on `ui`."""
     secrets = inputs.desired.secret_values  # masked in every error and --debug line too
-    async with connect_target(inputs.paths, inputs.target, secrets, client_options, env) as pair:
+    async with connect_target(
+        inputs.paths, inputs.target, secrets, client_options, env, ui
+    ) as pair:
         yield pair
+
+
+@contextmanager
+def hold_lock(store: StateStore, timeout: float, env: RunEnvironment, ui: Ui) -> Iterator[None]:
+    """Hold the state lock while the block runs; waiting for it (`--lock-timeout`) shows who
+    holds it (a spinner on a terminal)."""
+
+    def holder() -> str:
+        info = store.live_holder() or {}
+        who = f" held by {info.get('who')}@{info.get('host')} (pid {info.get('pid')})"
+        since = f" since {info.get('created_at')}" if info.get("created_at") else ""
+        return f"Waiting for the state lock{who if info else ''}{since} (up to {timeout:g}s)"
+
+    lock = store.lock(timeout=timeout, env=env.environ)
+    if not timeout:  # no wait: it is taken at once, or refused
+        with lock:
+            yield
+        return
+    with ExitStack() as held:
+        with ui.waiting(holder):
+            held.enter_context(lock)
+        yield
 
 
 @asynccontextmanager
@@ -135,6 +190,7 @@ async def connect_target(
     secrets: Iterable[str],
     client_options: ClientOptions,
     env: RunEnvironment,
+    ui: Ui | None = None,
 ) -> AsyncIterator[tuple[Target, OnepinClient]]:
     """A client for `target`, or for the embedded emulator when it is None (`--emulator`)."""
     emulator = None
@@ -162,7 +218,10 @@ async def connect_target(
             parallelism=client_options.parallelism,
             rps=client_options.rps,
         )
-        async with OnepinClient(settings, log=env.log, secrets=secrets) as client:
+        on_listing = None if ui is None else ui.listed
+        async with OnepinClient(
+            settings, log=env.log, secrets=secrets, on_listing=on_listing
+        ) as client:
             yield target, client
     finally:
         if emulator is not None:

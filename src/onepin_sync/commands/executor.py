@@ -4,7 +4,8 @@ It never rediscovers what to do. Creates and updates go first (bounded concurren
 last. A failed write stops the line by default: writes in flight finish, nothing new starts, and
 every change ends as done, failed, skipped or conflict. Each write is journalled (intent fsynced
 before the request, outcome after; a journal that cannot be written stops the run before that
-request is sent) so an interrupted run can be settled by the next one.
+request is sent; the journal groups the lines of concurrent writes into one fsync, off the event
+loop) so an interrupted run can be settled by the next one.
 
 A create whose answer never came is looked up (one search listing): adopted when found; sent
 again when the server had answered with a refusal (408, 409, 429) and made nothing; otherwise
@@ -41,7 +42,12 @@ from onepin_sync.core.spec_paths import SpecPath
 from onepin_sync.core.transitions import entry_for, pending_create, with_refreshes
 from onepin_sync.errors import AmbiguousCreateError, ApiError, StateError
 from onepin_sync.failpoints import failpoint
-from onepin_sync.state.journal import Journal, JournalBegin, JournalIntent, JournalOutcome
+from onepin_sync.state.journal import (
+    JournalBegin,
+    JournalIntent,
+    JournalOutcome,
+    JournalWriter,
+)
 
 CREATE_ROUNDS = 6  # sends of one create at most, when the server keeps refusing it (429)
 _FALLBACK_WAIT = 2.0  # seconds before re-sending a refused create the server gave no wait for
@@ -55,7 +61,7 @@ class _Run(NamedTuple):
     secrets: Redactor
     secret_paths: Mapping[str, tuple[SpecPath, ...]]  # by key: where the files put secrets
     claimed: set[str]  # ids managed, created or adopted so far: never adopted again
-    journal: Journal
+    journal: JournalWriter
     sleep: Callable[[float], Awaitable[None]]
     last_sent: dict[str, datetime]  # server time of each create's latest send, by key
 
@@ -64,7 +70,7 @@ async def execute_plan(
     plan: Plan,
     api: WorkflowApi,
     state: StateFile,
-    journal: Journal,
+    journal: JournalWriter,
     options: ApplyOptions,
     *,
     secrets: Redactor,
@@ -82,7 +88,7 @@ async def execute_plan(
     `secret_paths` (by key, the desired workflows') are where each written workflow now holds a
     secret, for its lockfile entry.
     """
-    journal.append(JournalBegin(lineage=state.lineage, serial=state.serial))
+    await journal.commit(JournalBegin(lineage=state.lineage, serial=state.serial))
     claimed = {e.id for e in state.workflows.values()}
     run = _Run(api, state.salt, secrets, secret_paths or {}, claimed, journal, sleep, {})
     gate = asyncio.Semaphore(max(1, options.parallelism))
@@ -116,6 +122,7 @@ async def execute_plan(
         [(op, c) for op, c in numbered if c.action is Action.DELETE],
     ):
         await asyncio.gather(*(one(op, change) for op, change in phase))
+    await journal.idle()  # a write cancelled mid-commit leaves its batch on its way to disk
     return _result(plan, state, results, written)
 
 
@@ -217,7 +224,7 @@ async def _write(op: int, change: Change, run: _Run, pending: PendingCreate | No
         pending=pending,
     )
     try:
-        run.journal.append(intent)
+        await run.journal.commit(intent)
     except StateError as exc:
         return _Written(change_result(change, ChangeStatus.FAILED, f"{exc}"), halt=True)
     failpoint("write.before_request")
@@ -237,7 +244,7 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
             detail = "already gone" if gone_before else None
             deleted = _Written(change_result(change, ChangeStatus.DONE, detail), recorded=True)
             try:
-                run.journal.append(JournalOutcome(op=op, ok=True, entry=None))
+                await run.journal.commit(JournalOutcome(op=op, ok=True, entry=None))
             except StateError:  # done and known: the lockfile records it; stop here
                 return deleted._replace(halt=True)
             return deleted
@@ -261,7 +268,7 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
     except ApiError as exc:
         # The journal keeps the kind of failure only: API messages may echo request content.
         error = f"{type(exc).__name__} {exc.status or ''}".strip()
-        run.journal.append(JournalOutcome(op=op, ok=False, error=error))
+        await run.journal.commit(JournalOutcome(op=op, ok=False, error=error))
         return _Written(change_result(change, ChangeStatus.FAILED, str(exc)))
     failpoint("write.after_response")
     entry = entry_for(
@@ -271,12 +278,13 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
         change.prevent_destroy,
         secret_paths=run.secret_paths.get(change.key, ()),
         secrets=run.secrets,
+        destroy=change.destroy,
     )
     done = _Written(
         change_result(change, ChangeStatus.DONE, detail, remote.id), entry, recorded=True
     )
     try:
-        run.journal.append(JournalOutcome(op=op, ok=True, entry=entry))
+        await run.journal.commit(JournalOutcome(op=op, ok=True, entry=entry))
     except StateError:  # the write is done and known: the lockfile records it; stop here
         return done._replace(halt=True)
     return done

@@ -1,110 +1,318 @@
-"""`import ID [KEY]`: adopt an unmanaged workflow. Writes nothing to the API.
+"""`import`: adopt unmanaged workflows into workflow files and the lockfile. Writes nothing to the
+API.
 
-With no workflow file for the key yet, the file is written from the remote workflow and the
-lockfile records it as applied, so the next plan is empty. With a file already there, the
-lockfile records the id with no applied fingerprint, so the next plan shows (and apply makes)
-exactly the changes from the remote workflow to the file.
+- `import ID [ID…]` adopts the named workflows at once (the user named them): each is written to
+  a new file at the key its name gives (`core/adoption.py`), or `--key KEY` with one ID. With a
+  file already at `--key`, the lockfile records the id with no applied fingerprint, so the next
+  plan shows (and apply makes) exactly the changes from the remote workflow to the file.
+- `import --all [--search TEXT] [--name-glob GLOB] [--dir-template T]` plans one `import` action
+  per matching unmanaged workflow, shows the plan like any other, and asks for `yes`
+  (`--auto-approve` for scripts); `--out FILE` saves the plan instead, and `apply FILE` carries
+  it out (`apply_saved`), refusing it when a workflow changed since.
+
+Either way every file is written in the canonical layout, and only after every one of them was
+loaded back in memory as exactly the workflow the workspace holds; then the lockfile records
+them all as applied in one write, so the next plan is empty.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from onepin_sync import __version__
+from onepin_sync.api.client import OnepinClient
 from onepin_sync.commands.context import (
     ClientOptions,
+    Inputs,
     RunEnvironment,
     Ui,
     connect,
+    hold_lock,
     prepare,
     read_inputs_online,
+    redactor_for,
 )
+from onepin_sync.commands.target import Target
+from onepin_sync.core.adoption import (
+    DEFAULT_TEMPLATE,
+    candidate_key,
+    check_template,
+    matching,
+    plan_imports,
+    stale_imports,
+    unmanaged,
+    valid_key,
+)
+from onepin_sync.core.catalog import Catalogue
 from onepin_sync.core.fingerprint import desired_fingerprint
-from onepin_sync.core.models import StateRefresh, WorkflowSpec
-from onepin_sync.core.transitions import entry_for, with_refreshes
-from onepin_sync.errors import ExitCode, InputError
-from onepin_sync.files.discovery import KEY_SEGMENT
-from onepin_sync.files.loader import load_workflows
+from onepin_sync.core.models import Plan, RemoteWorkflow, StateFile, StateRefresh
+from onepin_sync.core.plan_document import KIND, PlanTarget, plan_document, read_plan_document
+from onepin_sync.core.transitions import NEVER_APPLIED, entry_for, with_refreshes
+from onepin_sync.errors import ConflictError, ExitCode, InputError, Problem, WorkflowFileError
+from onepin_sync.files.discovery import WorkflowFileRef
+from onepin_sync.files.loader import load_workflow_text
 from onepin_sync.files.project import TargetOptions
-from onepin_sync.files.writer import write_new
+from onepin_sync.files.scaffold import SCHEMA_FILE, schema_comment
+from onepin_sync.files.writer import atomic_write, write_new
 from onepin_sync.files.yamlwriter import workflow_yaml
-
-NEVER_APPLIED = "never-applied"  # applied_hash of an import that adopted an existing file
 
 
 @dataclass(frozen=True)
 class ImportSettings:
     target: TargetOptions
-    workflow_id: str
-    key: str | None = None  # default: derived from the workflow's name
+    workflow_ids: tuple[str, ...] = ()
+    key: str | None = None  # with one id; default: derived from the workflow's name
+    all: bool = False
+    search: str | None = None  # the listing's server-side search (name or description)
+    name_glob: str | None = None
+    dir_template: str = DEFAULT_TEMPLATE
+    auto_approve: bool = False
+    interactive: bool = False  # stdin is a terminal we may ask
+    out: Path | None = None  # save the import plan instead of carrying it out
     lock_timeout: float = 0.0
     client: ClientOptions = field(default_factory=ClientOptions)
 
 
 @dataclass(frozen=True)
 class ImportOutcome:
-    key: str
-    workflow_id: str
-    written: Path | None  # the workflow file written, None when an existing file was adopted
-    exit_code: int = ExitCode.OK
+    plan: Plan
+    written: tuple[Path, ...] = ()  # the workflow files written
+    adopted_file: str | None = None  # a key whose existing file was adopted (`--key`)
+    adopted_id: str | None = None  # the workflow adopted onto that file
+    approved: bool = True
+    saved_to: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return ExitCode.OK if self.approved else ExitCode.ERROR
 
 
 async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOutcome:
+    _check_settings(settings)
+    if settings.all and not (settings.auto_approve or settings.interactive or settings.out):
+        raise InputError(
+            "import --all needs approval: pass --auto-approve (scripts), run it in a terminal, "
+            "or save the plan with --out FILE and apply it"
+        )
     inputs = await read_inputs_online(settings.target, env, ui)
+    with hold_lock(inputs.store, settings.lock_timeout, env, ui):
+        async with connect(inputs, settings.client, env, ui) as (target, client):
+            prepared = await prepare(inputs, target, client, ui, persist=True)
+            state = prepared.state
+            if settings.all:
+                listing = prepared.listing
+                if settings.search or listing is None:
+                    listing = await client.list_workflows(search=settings.search)
+                chosen = _chosen_by_filter(settings, listing, state)
+                free = len(unmanaged(listing, state))
+            else:
+                chosen = await _chosen_by_id(settings, client, state)
+                free = 0
+        adopted = _adopted_file(settings, chosen, inputs)
+        if adopted is not None:
+            return _adopt_existing_file(inputs, state, adopted, chosen[0][1])
+        plan = plan_imports(chosen, state, inputs.desired.workflows, unmanaged_count=free)
+        if settings.all:
+            ui.show_plan(plan, redactor_for(inputs, target, state=state, plan=plan))
+            if settings.out is not None:
+                _save(plan, settings.out, inputs, target, state)
+                return ImportOutcome(plan, saved_to=settings.out)
+            question = "Import these workflows? Only 'yes' will be accepted"
+            if plan.has_changes and not settings.auto_approve and not ui.confirm(question):
+                return ImportOutcome(plan, approved=False)
+        by_id = {workflow.id: workflow for _, workflow in chosen}
+        written = _carry_out(plan, by_id, inputs, state, env, prepared.comparison.catalogue)
+    return ImportOutcome(plan, written)
+
+
+def _check_settings(settings: ImportSettings) -> None:
+    if settings.all == bool(settings.workflow_ids):
+        raise InputError("name the workflows to import (import ID [ID…]) or pass --all")
+    if settings.key is not None and len(settings.workflow_ids) != 1:
+        raise InputError("--key names the key of one workflow: import ID --key KEY")
     if settings.key is not None:
-        _check_key(settings.key)
-    with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
-        async with connect(inputs, settings.client, env) as (target, client):
-            state = (await prepare(inputs, target, client, ui, persist=True, listing=False)).state
-            managed = {entry.id: key for key, entry in state.workflows.items()}
-            if settings.workflow_id in managed:
-                raise InputError(
-                    f"workflow {settings.workflow_id} is already managed as "
-                    f"{managed[settings.workflow_id]}"
-                )
-            remote = await client.get_workflow(settings.workflow_id)
-        if remote is None:
-            raise InputError(f"no workflow {settings.workflow_id} in this workspace")
-        key = settings.key or key_from_name(remote.name, remote.id)
-        if key in state.workflows:
-            raise InputError(f"{key} is already managed (id {state.workflows[key].id})")
-        written = None
-        applied_hash = NEVER_APPLIED
-        if key not in inputs.desired.workflows:
-            written = _write_file(inputs.paths.workflows, key, remote.spec, remote.id)
-            reloaded = load_workflows(inputs.paths.workflows, env=env.environ)
-            applied_hash = desired_fingerprint(reloaded.workflows[key].spec, state.salt)
-        elif settings.key is None:
-            raise InputError(
-                f"a workflow file for {key} exists but is not managed; name the key explicitly "
-                f"(onepin-sync import {remote.id} {key}) to adopt that file"
-            )
-        adopted = inputs.desired.workflows.get(key)  # an existing file: it says where secrets go
-        prevent = adopted is not None and adopted.lifecycle.prevent_destroy
-        paths = adopted.secret_paths if adopted is not None else ()
-        entry = entry_for(remote, applied_hash, state.salt, prevent, secret_paths=paths)
-        inputs.store.write(with_refreshes(state, [StateRefresh(key=key, entry=entry)]))
-    return ImportOutcome(key=key, workflow_id=remote.id, written=written)
+        check_key(settings.key)
+    if not settings.all and (settings.search or settings.name_glob or settings.out):
+        raise InputError("--search, --name-glob and --out go with import --all")
+    check_template(settings.dir_template)
 
 
-def key_from_name(name: str, workflow_id: str) -> str:
-    """A file key from a workflow name: lower-case words joined by '-' (the id when none)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60].rstrip("-")
-    return slug or f"workflow-{workflow_id[:8]}"
-
-
-def _check_key(key: str) -> None:
-    if not all(KEY_SEGMENT.fullmatch(part) for part in key.split("/")):
+def check_key(key: str) -> None:
+    """Refuse a key that is not a path of names under the workflows folder."""
+    if not valid_key(key):
         raise InputError(
             f"key {key!r}: use '/'-separated names of letters, digits, '-', '_' and '.' "
             "(not starting with '.'), e.g. support/welcome-call"
         )
 
 
-def _write_file(folder: Path, key: str, spec: WorkflowSpec, workflow_id: str) -> Path:
-    path = folder / f"{key}.yaml"
-    header = f"# Imported from Onepin workflow {workflow_id} by `onepin-sync import`.\n"
-    if not write_new(path, workflow_yaml(spec, header=header)):
-        raise InputError(f"{path} already exists")
-    return path
+def _chosen_by_filter(
+    settings: ImportSettings, listing: list[RemoteWorkflow], state: StateFile
+) -> list[tuple[str, RemoteWorkflow]]:
+    found = matching(unmanaged(listing, state), settings.name_glob)
+    return [(candidate_key(settings.dir_template, w), w) for w in found]
+
+
+async def _chosen_by_id(
+    settings: ImportSettings, client: OnepinClient, state: StateFile
+) -> list[tuple[str, RemoteWorkflow]]:
+    managed = {entry.id: key for key, entry in state.workflows.items()}
+    chosen = []
+    for workflow_id in dict.fromkeys(settings.workflow_ids):
+        if workflow_id in managed:
+            raise InputError(f"workflow {workflow_id} is already managed as {managed[workflow_id]}")
+        remote = await client.get_workflow(workflow_id)
+        if remote is None:
+            raise InputError(f"no workflow {workflow_id} in this workspace")
+        chosen.append((settings.key or candidate_key(settings.dir_template, remote), remote))
+    return chosen
+
+
+def _adopted_file(
+    settings: ImportSettings, chosen: list[tuple[str, RemoteWorkflow]], inputs: Inputs
+) -> str | None:
+    """The key of an existing, unmanaged file that `import ID --key KEY` adopts, if that is it."""
+    if settings.key is not None and settings.key in inputs.desired.workflows:
+        return settings.key
+    for key, workflow in chosen:
+        if key in inputs.desired.workflows and settings.key is None and not settings.all:
+            raise InputError(
+                f"a workflow file for {key} exists but is not managed; name the key explicitly "
+                f"(onepin-sync import {workflow.id} --key {key}) to adopt that file"
+            )
+    return None
+
+
+def _adopt_existing_file(
+    inputs: Inputs, state: StateFile, key: str, remote: RemoteWorkflow
+) -> ImportOutcome:
+    """Record `remote` under `key`, whose file stays as it is: the next plan shows the changes."""
+    if key in state.workflows:
+        raise InputError(f"{key} is already managed (id {state.workflows[key].id})")
+    wanted = inputs.desired.workflows[key]
+    entry = entry_for(
+        remote,
+        NEVER_APPLIED,
+        state.salt,
+        wanted.lifecycle.prevent_destroy,
+        secret_paths=wanted.secret_paths,
+        destroy=wanted.lifecycle.destroy,
+    )
+    inputs.store.write(with_refreshes(state, [StateRefresh(key=key, entry=entry)]))
+    empty = Plan(changes=(), lineage=state.lineage, serial=state.serial)
+    return ImportOutcome(empty, adopted_file=key, adopted_id=remote.id)
+
+
+def _carry_out(
+    plan: Plan,
+    by_id: dict[str, RemoteWorkflow],
+    inputs: Inputs,
+    state: StateFile,
+    env: RunEnvironment,
+    catalogue: Catalogue,
+) -> tuple[Path, ...]:
+    """Write every planned file (each proven to load first) and record them in one lockfile
+    write; nothing is written when any would not load or a file appeared meanwhile."""
+    texts: list[tuple[Path, str, RemoteWorkflow, str]] = []
+    problems: list[Problem] = []
+    schema = inputs.paths.lockfile.parent / SCHEMA_FILE  # the project's, beside the lockfile
+    for change in plan.changes:
+        remote = by_id[str(change.remote_id)]
+        path = inputs.paths.workflows / f"{change.key}.yaml"
+        header = schema_comment(path, schema) if schema.is_file() else ""
+        header += f"# Imported from Onepin workflow {remote.id} by `onepin-sync import`.\n"
+        text = workflow_yaml(remote.spec, header=header)
+        ref = WorkflowFileRef(key=change.key, path=path, display=str(path))
+        try:
+            loaded = load_workflow_text(text, ref, env=env.environ, catalogue=catalogue)
+        except WorkflowFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        texts.append((path, text, remote, desired_fingerprint(loaded.spec, state.salt)))
+    if problems:
+        raise InputError(
+            "cannot import: the workflow file would not load ("
+            + "; ".join(str(p) for p in problems)
+            + "); nothing was written"
+        )
+    existing = [str(path) for path, *_ in texts if path.exists()]
+    if existing:
+        raise InputError(f"cannot import: {', '.join(existing)} already exist; nothing was written")
+    refreshes = []
+    for (path, text, remote, applied), change in zip(texts, plan.changes, strict=True):
+        if not write_new(path, text):
+            raise InputError(f"{path} already exists")
+        entry = entry_for(remote, applied, state.salt, False)
+        refreshes.append(StateRefresh(key=change.key, entry=entry))
+    if refreshes:
+        inputs.store.write(with_refreshes(state, refreshes))
+    return tuple(path for path, *_ in texts)
+
+
+def _save(plan: Plan, out: Path, inputs: Inputs, target: Target, state: StateFile) -> None:
+    plan_target = PlanTarget(
+        api_url=target.api_url, workspace=target.workspace, lockfile=inputs.store.location
+    )
+    new_salt = None if inputs.store.exists() else state.salt
+    redactor = redactor_for(inputs, target, state=state, plan=plan)
+    document = plan_document(
+        plan, plan_target, redactor, tool_version=__version__, new_lockfile_salt=new_salt
+    )
+    atomic_write(out, json.dumps(document.to_json(), indent=2, sort_keys=True) + "\n")
+
+
+def is_import_plan(path: Path) -> bool:
+    """Whether the saved plan at `path` is an import plan (for `apply FILE`); False when it
+    cannot be read as one (then `apply` reports why)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(raw, dict) or raw.get("kind") != KIND:
+        return False
+    changes = raw.get("changes")
+    return (
+        isinstance(changes, list)
+        and bool(changes)
+        and all(isinstance(c, dict) and c.get("action") == "import" for c in changes)
+    )
+
+
+async def apply_saved(
+    path: Path, target_options: TargetOptions, lock_timeout: float, env: RunEnvironment, ui: Ui
+) -> ImportOutcome:
+    """`apply FILE` of a saved import plan: refused when the lockfile moved on or a workflow
+    changed since; else exactly its imports, from a fresh listing."""
+    plan, doc = read_plan_document(json.loads(path.read_text(encoding="utf-8")), str(path))
+    inputs = await read_inputs_online(target_options, env, ui)
+    with hold_lock(inputs.store, lock_timeout, env, ui):
+        async with connect(inputs, ClientOptions(), env, ui) as (target, client):
+            if doc.target.api_url != target.api_url:
+                raise InputError(f"{path} was made for {doc.target.api_url}, not {target.api_url}")
+            prepared = await prepare(inputs, target, client, ui, persist=True)
+            state = prepared.state
+            if doc.lockfile.salt is not None and not inputs.store.exists():
+                state = state.model_copy(
+                    update={"lineage": plan.lineage, "salt": doc.lockfile.salt}
+                )
+            if (plan.lineage, plan.serial) != (state.lineage, state.serial):
+                raise ConflictError(
+                    f"{path} is stale: the lockfile moved on since it was made; run import again"
+                )
+            listing = prepared.listing or await client.list_workflows()
+        listed = {workflow.id: workflow for workflow in listing}
+        stale = stale_imports(plan, listed)
+        if stale:
+            raise ConflictError(
+                f"{path} is stale; nothing was written: "
+                + "; ".join(f"{key}: {why}" for key, why in sorted(stale.items()))
+            )
+        chosen = [(c.key, listed[str(c.remote_id)]) for c in plan.changes]
+        checked = plan_imports(chosen, state, inputs.desired.workflows, unmanaged_count=0)
+        ui.show_plan(checked, redactor_for(inputs, target, state=state, plan=checked))
+        by_id = {workflow.id: workflow for _, workflow in chosen}
+        catalogue = prepared.comparison.catalogue
+        written = _carry_out(checked, by_id, inputs, state, env, catalogue)
+    return ImportOutcome(plan, written)

@@ -7,6 +7,7 @@ takes the state lock, which `plan` never holds).
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from onepin_sync.commands.context import (
     read_inputs_online,
     redactor_for,
 )
+from onepin_sync.commands.provenance import git_commit
 from onepin_sync.core.models import Plan
 from onepin_sync.core.plan_document import PlanDocument, PlanTarget, plan_document
 from onepin_sync.core.planner import PlanOptions, plan_changes
@@ -46,6 +48,8 @@ class PlanOutcome:
     redactor: Redactor
     saved_to: Path | None = None
     detailed_exitcode: bool = False
+    environment: str | None = None  # the project file's environment, when one was named
+    commit: str | None = None  # the git commit planned from, when known
 
     @property
     def exit_code(self) -> int:
@@ -55,14 +59,22 @@ class PlanOutcome:
 
 async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcome:
     inputs = await read_inputs_online(settings.target, env, ui)
-    async with connect(inputs, settings.client, env) as (target, client):
+    started = time.monotonic()
+    async with connect(inputs, settings.client, env, ui) as (target, client):
         prepared = await prepare(inputs, target, client, ui, persist=False)
         state = prepared.state
         remote = await read_remote(client, state, prepared.listing)
+        ui.detail(
+            f"Read {len(inputs.desired.workflows)} workflow file(s) and "
+            f"{len(remote.workflows)} remote workflow(s) in {time.monotonic() - started:.1f}s "
+            f"({client.requests_sent} requests)"
+        )
     plan = plan_changes(inputs.desired, remote, state, settings.plan, prepared.comparison)
     redactor = redactor_for(inputs, target, state=state, plan=plan)
     plan_target = PlanTarget(
-        api_url=target.api_url, workspace=target.workspace, lockfile=inputs.store.location
+        api_url=target.api_url,
+        workspace=state.workspace or target.workspace,  # the key's, as whoami said
+        lockfile=inputs.store.location,
     )
     new_salt = None if inputs.store.exists() else state.salt
     document = plan_document(
@@ -71,4 +83,12 @@ async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcom
     if settings.out is not None:
         text = json.dumps(document.to_json(), indent=2, sort_keys=True) + "\n"
         atomic_write(settings.out, text)
-    return PlanOutcome(plan, document, redactor, settings.out, settings.detailed_exitcode)
+    return PlanOutcome(
+        plan,
+        document,
+        redactor,
+        settings.out,
+        settings.detailed_exitcode,
+        environment=settings.target.env_name,
+        commit=git_commit(env.environ, env.cwd),
+    )

@@ -1,15 +1,21 @@
 """`pull [KEY…]`: write changes made outside onepin-sync into the workflow files. Writes nothing
 to the API.
 
-Every managed workflow the classifier calls DRIFT has its file rewritten from the remote
-workflow, keeping the file's leading comments and `lifecycle`, and the lockfile records it as
-applied. A CONFLICT (also changed in git) is refused unless `--force`; a file that uses
+Every managed workflow the classifier calls DRIFT has its file edited to say what the workspace
+holds, changing only the fields that differ (the plan's field-level differences): comments, key
+order, flow style and quoting of everything else stay as they are (`files/fileedit.py`), so a
+one-field change in the app is a one-line change in git. Each edited text is loaded back in
+memory and must equal the workspace's workflow before the file is written; the lockfile records
+it as applied. `--dry-run` shows the unified diff of each file and writes nothing.
+
+A CONFLICT (also changed in git) is refused unless `--force`; a file that uses
 `${env.…}`/`${secret.…}`, or whose workflow holds secrets where the last apply put them (the
 lockfile's `secret_paths`), is refused (rewriting it would bake the values in).
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,19 +27,30 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
+    hold_lock,
     prepare,
     read_inputs_online,
 )
 from onepin_sync.core.classify import Verdict, classify
-from onepin_sync.core.fingerprint import desired_fingerprint, remote_fingerprint
-from onepin_sync.core.models import RemoteState, RemoteWorkflow, StateFile, StateRefresh
+from onepin_sync.core.diff import differences
+from onepin_sync.core.fingerprint import Comparison, desired_fingerprint, remote_fingerprint
+from onepin_sync.core.models import (
+    DesiredWorkflow,
+    RemoteState,
+    RemoteWorkflow,
+    StateFile,
+    StateRefresh,
+)
 from onepin_sync.core.transitions import entry_for, with_refreshes
 from onepin_sync.errors import ConflictError, ExitCode, InputError
-from onepin_sync.files.loader import load_workflows
+from onepin_sync.files.discovery import WorkflowFileRef
+from onepin_sync.files.fileedit import apply_changes
+from onepin_sync.files.loader import load_workflow_text
 from onepin_sync.files.project import TargetOptions
 from onepin_sync.files.reader import find_workflow_files, read_text
+from onepin_sync.files.roundtrip import Document, RoundTripError
 from onepin_sync.files.writer import atomic_write
-from onepin_sync.files.yamlwriter import workflow_yaml
+from onepin_sync.files.yamlwriter import file_document
 
 
 @dataclass(frozen=True)
@@ -41,20 +58,23 @@ class PullSettings:
     target: TargetOptions
     keys: tuple[str, ...] = ()  # empty: every managed workflow
     force: bool = False  # also overwrite files changed in git since the last apply
+    dry_run: bool = False  # show the diffs, write nothing
     lock_timeout: float = 0.0
     client: ClientOptions = field(default_factory=ClientOptions)
 
 
 @dataclass(frozen=True)
 class PullOutcome:
-    written: tuple[Path, ...]  # the files rewritten from the workspace
+    written: tuple[Path, ...]  # the files rewritten from the workspace (would be, with dry_run)
+    diffs: tuple[str, ...] = ()  # the unified diff of each of them
+    dry_run: bool = False
     exit_code: int = ExitCode.OK
 
 
 async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcome:
     inputs = await read_inputs_online(settings.target, env, ui)
-    with inputs.store.lock(timeout=settings.lock_timeout, env=env.environ):
-        async with connect(inputs, settings.client, env) as (target, client):
+    with hold_lock(inputs.store, settings.lock_timeout, env, ui):
+        async with connect(inputs, settings.client, env, ui) as (target, client):
             prepared = await prepare(inputs, target, client, ui, persist=True)
             state = prepared.state
             remote = await read_remote(client, state, prepared.listing)
@@ -63,28 +83,69 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
             raise InputError(f"not managed (not in the lockfile): {', '.join(unknown)}")
         files = {ref.key: ref.path for ref in find_workflow_files(inputs.paths.workflows)[0]}
         pulled = _drifted(settings, inputs, state, remote, files)
-        for key, current in pulled.items():
-            path = files[key]
-            lifecycle = inputs.desired.workflows[key].lifecycle
-            text = workflow_yaml(current.spec, lifecycle=lifecycle, header=_leading_comments(path))
-            atomic_write(path, text)
-        if pulled:
-            reloaded = load_workflows(inputs.paths.workflows, env=env.environ)
-            refreshes = [
-                StateRefresh(
-                    key=key,
-                    entry=entry_for(
-                        current,
-                        desired_fingerprint(reloaded.workflows[key].spec, state.salt),
-                        state.salt,
-                        reloaded.workflows[key].lifecycle.prevent_destroy,
-                        secret_paths=reloaded.workflows[key].secret_paths,
-                    ),
-                )
-                for key, current in pulled.items()
-            ]
-            inputs.store.write(with_refreshes(state, refreshes))
-    return PullOutcome(tuple(files[key] for key in pulled))
+        edits = {
+            key: _edited(files[key], inputs.desired.workflows[key], current, prepared.comparison)
+            for key, current in pulled.items()
+        }
+        diffs = tuple(edit.diff for edit in edits.values())
+        if settings.dry_run or not pulled:
+            return PullOutcome(tuple(files[key] for key in pulled), diffs, settings.dry_run)
+        for key, edit in edits.items():
+            atomic_write(files[key], edit.text)
+        refreshes = [
+            StateRefresh(
+                key=key,
+                entry=entry_for(
+                    current,
+                    desired_fingerprint(edits[key].workflow.spec, state.salt),
+                    state.salt,
+                    edits[key].workflow.lifecycle.prevent_destroy,
+                    secret_paths=edits[key].workflow.secret_paths,
+                    destroy=edits[key].workflow.lifecycle.destroy,
+                ),
+            )
+            for key, current in pulled.items()
+        ]
+        inputs.store.write(with_refreshes(state, refreshes))
+    return PullOutcome(tuple(files[key] for key in pulled), diffs)
+
+
+@dataclass(frozen=True)
+class _Edit:
+    text: str  # the file's new text
+    diff: str  # unified diff from the old text
+    workflow: DesiredWorkflow  # the new text, loaded
+
+
+def _edited(
+    path: Path, wanted: DesiredWorkflow, current: RemoteWorkflow, comparison: Comparison
+) -> _Edit:
+    """The file at `path` edited to hold `current`, proven to load as it before anything is
+    written; InputError when it cannot be edited that way (then nothing is written at all)."""
+    old = read_text(path)
+    try:
+        document = Document(old)
+    except RoundTripError as exc:
+        raise InputError(f"{wanted.path}: {exc}") from None
+    changes = differences(current.spec, wanted.spec, comparison).changes
+    apply_changes(document.tree, changes, file_document(current.spec))
+    text = document.dump()
+    ref = WorkflowFileRef(key=wanted.key, path=path, display=wanted.path)
+    workflow = load_workflow_text(text, ref, env={}, catalogue=comparison.catalogue)
+    if differences(current.spec, workflow.spec, comparison).changes:
+        raise InputError(
+            f"{wanted.path}: pull could not write the workspace's version into this file "
+            "without losing something; nothing was written (please report it)"
+        )
+    diff = "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            wanted.path,
+            f"{wanted.path} (the workspace's version)",
+        )
+    )
+    return _Edit(text, diff, workflow)
 
 
 def _drifted(
@@ -137,13 +198,3 @@ def _drifted(
     if refused:
         raise ConflictError(conflicts)
     return pulled
-
-
-def _leading_comments(path: Path) -> str:
-    """The comment lines at the top of a file (its schema line, its explanation)."""
-    lines = []
-    for line in read_text(path).splitlines(keepends=True):
-        if not line.startswith("#"):
-            break
-        lines.append(line if line.endswith("\n") else line + "\n")
-    return "".join(lines)

@@ -31,13 +31,14 @@ FILE_KEYS: Mapping[tuple[str, ...], frozenset[str]] = {
     ),
     ("definition", "execution"): frozenset({"steps", "params"}),
 }
-"""The keys a workflow file can hold at each level of a definition (`files/fileformat.py`'s
-models; a test keeps the two equal). A key outside them can only have come from the server."""
+"""The keys the file format names at each level of a definition (`files/fileformat.py`'s models;
+a test keeps the two equal). A file may hold other keys there too (extra keys, part of its spec);
+one the workspace holds that the file does not set is a server's addition, kept as it is."""
 
 
 def added_by_server(change: FieldChange) -> bool:
-    """Whether `change` is a key the workspace has that no workflow file could have written:
-    a newer server's addition, shown once as such and never reverted."""
+    """Whether `change` is a key the workspace has, outside the format's named keys, that the
+    file does not set: a newer server's addition, shown once as such and never reverted."""
     if change.after_present or not change.before_present:
         return False
     *parent, key = _strip_indices(change.path)

@@ -23,6 +23,7 @@ class ApplyOptions(FrozenModel):
     max_deletes: int | None = None  # None: the default limit (see `delete_limit`)
     allow_mass_delete: bool = False
     allow_duplicates: bool = False  # create beside an unmanaged workflow of the same name
+    allow_replace: bool = False  # delete and create the same workflow (a rename without moved:)
 
 
 def delete_limit(managed: int, max_deletes: int | None) -> int:
@@ -62,6 +63,23 @@ def duplicate_creates(plan: Plan, options: ApplyOptions) -> dict[str, str]:
         c.key: f"possible duplicate of {', '.join(c.duplicate_of)}"
         for c in plan.possible_duplicates
     }
+
+
+def replacing_changes(plan: Plan, options: ApplyOptions) -> dict[str, str]:
+    """Why each delete + create of the same workflow is refused, by key (both halves).
+
+    A renamed file without a `moved:` entry: applied, the workflow would lose its Onepin id and
+    run history. Refused unattended unless `--allow-replace`.
+    """
+    if options.allow_replace:
+        return {}
+    refused = {}
+    for delete in plan.replacements:
+        assert delete.replaces is not None
+        why = f"deletes and re-creates the same workflow as {delete.replaces}"
+        refused[delete.key] = why
+        refused[delete.replaces] = f"re-creates {delete.key}, which the plan deletes"
+    return refused
 
 
 def stale_changes(plan: Plan, listed: Mapping[str, RemoteWorkflow]) -> dict[str, str]:

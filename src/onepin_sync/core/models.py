@@ -48,6 +48,7 @@ class Lifecycle(FrozenModel):
     """Per-workflow rules for onepin-sync itself; never sent to the API."""
 
     prevent_destroy: bool = False
+    destroy: bool = True  # False: removing the file forgets the workflow instead of deleting it
 
 
 # --- desired: what the files say -----------------------------------------------------------------
@@ -63,12 +64,32 @@ class DesiredWorkflow(FrozenModel):
     secret_paths: tuple[tuple[str, ...], ...] = ()  # where a ${secret.X} went (spec_paths.py)
 
 
+class MovedKey(FrozenModel):
+    """A `moved: [{from, to}]` entry of the project file: the workflow managed as `from_key`
+    is now the file of `to_key` (a rename keeps its Onepin id and run history)."""
+
+    from_key: str
+    to_key: str
+    where: str  # `onepin-sync.yaml:12:5`, for messages
+
+
+class RemovedKey(FrozenModel):
+    """A `removed: [{key}]` entry of the project file: stop managing `key`, leave its workflow
+    in Onepin."""
+
+    key: str
+    where: str
+
+
 class DesiredState(FrozenModel):
     """Every workflow file in the workflows folder."""
 
     workflows: Mapping[str, DesiredWorkflow]  # by key
     secret_values: frozenset[str] = frozenset()  # interpolated ${secret.X} values, for masking
     folder_exists: bool = True
+    references: frozenset[tuple[str, str]] = frozenset()  # ("env" | "secret", NAME) as written
+    moved: tuple[MovedKey, ...] = ()  # the project file's `moved:` entries
+    removed: tuple[RemovedKey, ...] = ()  # the project file's `removed:` entries
 
 
 # --- remote: what the API says -------------------------------------------------------------------
@@ -117,6 +138,9 @@ class StateEntry(FrozenModel):
     remote_updated_at: datetime
     prevent_destroy: bool = False
     secret_paths: tuple[tuple[str, ...], ...] = ()  # sorted
+    destroy: bool = True  # lifecycle.destroy: False makes removing the file forget the workflow
+    ignore_changes: tuple[str, ...] = ()  # the ignore rules both hashes were taken under
+    accepted_remote: bool = False  # a remote change `--refresh-only` accepted, not yet in the files
 
 
 class PendingCreate(FrozenModel):
@@ -156,6 +180,7 @@ class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    IMPORT = "import"  # adopt an unmanaged workflow: a file written, nothing sent (`import --all`)
 
 
 class Reason(StrEnum):
@@ -167,6 +192,9 @@ class Reason(StrEnum):
     CONFLICT = "changed in git and outside onepin-sync"
     MISSING_REMOTELY = "missing remotely"
     REMOVED_FROM_CONFIG = "removed from config"
+    MOVED = "moved"  # a lockfile entry recorded under a new key; nothing written to Onepin
+    FORGOTTEN = "forgotten"  # dropped from the lockfile, the workflow left in Onepin
+    UNMANAGED = "unmanaged in the workspace"  # an import's reason
 
 
 class FieldChange(FrozenModel):
@@ -195,14 +223,26 @@ class Change(FrozenModel):
     prevent_destroy: bool = False
     duplicate_of: tuple[str, ...] = ()  # unmanaged workflows with the same name (creates only)
     server_added: tuple[tuple[str, ...], ...] = ()  # keys only the server writes (never reverted)
+    replaces: str | None = None  # the other half of a delete + create of the same content
+    destroy: bool = True  # the file's lifecycle.destroy, recorded in the lockfile on success
+    ignore_changes: tuple[str, ...] = ()  # the file's ignore rules, recorded likewise
 
 
 class StateRefresh(FrozenModel):
-    """A lockfile-only update: remote already matches, only the recorded hashes move."""
+    """A lockfile-only update: remote already matches, only the recorded entry moves.
+
+    `entry` None forgets the key (its workflow is gone, or it is left in Onepin unmanaged:
+    reason `FORGOTTEN`); `moved_from` records the entry under `key` instead of that key (a
+    rename: reason `MOVED`, the workflow keeps its Onepin id).
+    """
 
     key: str
-    entry: StateEntry | None  # None: forget the key (its workflow is gone)
-    reason: Reason | None = None  # set when it accepts a remote change (`--refresh-only`)
+    entry: StateEntry | None
+    reason: Reason | None = None  # why, when it is more than hashes moving (see `Plan.drift`)
+    moved_from: str | None = None
+
+
+_DRIFT_REASONS = frozenset({Reason.DRIFT, Reason.MISSING_REMOTELY})
 
 
 class Plan(FrozenModel):
@@ -223,7 +263,23 @@ class Plan(FrozenModel):
     @property
     def drift(self) -> tuple[StateRefresh, ...]:
         """Refreshes accepting changes made outside onepin-sync (only with `--refresh-only`)."""
-        return tuple(r for r in self.refreshes if r.reason is not None)
+        return tuple(r for r in self.refreshes if r.reason in _DRIFT_REASONS)
+
+    @property
+    def moves(self) -> tuple[StateRefresh, ...]:
+        """Lockfile entries recorded under a new key (renames); the workflows keep their ids."""
+        return tuple(r for r in self.refreshes if r.moved_from is not None)
+
+    @property
+    def forgets(self) -> tuple[StateRefresh, ...]:
+        """Keys dropped from the lockfile while their workflows stay in Onepin."""
+        return tuple(r for r in self.refreshes if r.reason is Reason.FORGOTTEN)
+
+    @property
+    def replacements(self) -> tuple[Change, ...]:
+        """Deletes whose content a create in the same plan makes again (a rename without a
+        `moved` entry: the workflow would lose its id and run history)."""
+        return tuple(c for c in self.changes if c.action is Action.DELETE and c.replaces)
 
     @property
     def conflicts(self) -> tuple[Change, ...]:

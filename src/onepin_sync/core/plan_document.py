@@ -74,6 +74,8 @@ class Summary(FrozenModel):
     drift: int
     managed: int
     unmanaged: int
+    move: int = 0  # lockfile-only renames (`refreshes` with `moved_from`)
+    forget: int = 0  # keys dropped from the lockfile, workflows left in Onepin
 
 
 class FieldChangeDoc(FrozenModel):
@@ -103,6 +105,7 @@ class ChangeDoc(FrozenModel):
     after: dict[str, Json] | None
     duplicate_of: list[str]
     server_added: list[list[str]]
+    replaces: str | None = None  # a delete and a create of the same workflow name each other
 
     @field_serializer("remote_updated_at")
     def _as_offset(self, value: datetime | None) -> str | None:
@@ -113,6 +116,7 @@ class RefreshDoc(FrozenModel):
     key: str
     reason: Reason | None
     entry: StateEntry | None
+    moved_from: str | None = None  # a rename: the entry was recorded under this key
 
 
 class PlanDocument(FrozenModel):
@@ -160,9 +164,14 @@ def plan_document(
             drift=len(plan.drift),
             managed=plan.managed_count,
             unmanaged=plan.unmanaged_count,
+            move=len(plan.moves),
+            forget=len(plan.forgets),
         ),
         changes=[_change_doc(c, redactor) for c in plan.changes],
-        refreshes=[RefreshDoc(key=r.key, reason=r.reason, entry=r.entry) for r in plan.refreshes],
+        refreshes=[
+            RefreshDoc(key=r.key, reason=r.reason, entry=r.entry, moved_from=r.moved_from)
+            for r in plan.refreshes
+        ],
         pending=list(plan.pending),
     )
 
@@ -186,7 +195,8 @@ def read_plan_document(raw: Json, source: str) -> tuple[Plan, PlanDocument]:
     plan = Plan(
         changes=tuple(_read_change(c) for c in doc.changes),
         refreshes=tuple(
-            StateRefresh(key=r.key, entry=r.entry, reason=r.reason) for r in doc.refreshes
+            StateRefresh(key=r.key, entry=r.entry, reason=r.reason, moved_from=r.moved_from)
+            for r in doc.refreshes
         ),
         unmanaged_count=doc.summary.unmanaged,
         managed_count=doc.summary.managed,
@@ -212,6 +222,7 @@ def _change_doc(change: Change, redactor: Redactor) -> ChangeDoc:
         after=None if change.after is None else redactor.json(change.after.model_dump()),
         duplicate_of=list(change.duplicate_of),
         server_added=[list(path) for path in change.server_added],
+        replaces=change.replaces,
     )
 
 
@@ -261,4 +272,5 @@ def _read_change(doc: ChangeDoc) -> Change:
         after=None if doc.after is None else WorkflowSpec.model_validate(doc.after),
         duplicate_of=tuple(doc.duplicate_of),
         server_added=tuple(tuple(path) for path in doc.server_added),
+        replaces=doc.replaces,
     )

@@ -11,8 +11,12 @@ and `classify` gives the verdict:
     CONFLICT         | update marked as conflict (refused unless forced)
 
 When the normalised specs already agree, no write is planned and only the lockfile hashes move
-(a `StateRefresh`). Deletes are planned only for lockfile keys whose file is gone; a managed id
-absent remotely is re-created. Remote workflows not in the lockfile are counted, never touched;
+(a `StateRefresh`). The project file's `moved:` and `removed:` entries are made on the lockfile
+first (`renames.py`: lockfile-only refreshes). Deletes are planned only for lockfile keys whose
+file is gone, unless the entry records `lifecycle.destroy: false` (then the key is forgotten and
+its workflow left in Onepin); a delete whose content a create makes again is marked as a
+replacement (a rename without a `moved:` entry). A managed id absent remotely is re-created.
+Remote workflows not in the lockfile are counted, never touched;
 a create beside one of the same name is marked as a possible duplicate. A key whose unanswered
 create is still pending is not planned at all until it settles.
 
@@ -44,7 +48,8 @@ from onepin_sync.core.models import (
     StateRefresh,
 )
 from onepin_sync.core.redact import Redactor
-from onepin_sync.core.transitions import entry_for
+from onepin_sync.core.renames import after_declared, declared_refreshes, mark_replacements
+from onepin_sync.core.transitions import entry_for, forget_refresh
 from onepin_sync.errors import InputError
 
 _ACTION_ORDER = {Action.CREATE: 0, Action.UPDATE: 1, Action.DELETE: 2}
@@ -80,9 +85,11 @@ def plan_changes(
     _check_guards(desired, remote, state, options)
     secrets = Redactor(desired.secret_values)
     changes: list[Change] = []
+    declared = declared_refreshes(desired, state)
     refreshes: list[StateRefresh] = []
     managed_ids = {e.id for e in state.workflows.values()}
     unmanaged = _unmanaged_by_name(remote, managed_ids)
+    original, state = state, after_declared(state, declared)
     for key in sorted(desired.workflows.keys() | state.workflows.keys()):
         if key in state.pending:
             continue  # an unanswered create not settled yet: planned once it is
@@ -93,7 +100,7 @@ def plan_changes(
             raise ValueError(f"remote state is incomplete: managed id {entry.id} was not resolved")
         if wanted is None:
             assert entry is not None
-            _plan_removed(key, entry, current, options, changes, refreshes)
+            _plan_removed(state, key, current, options, changes, refreshes)
         elif entry is None:
             if not options.refresh_only:
                 changes.append(_create_change(wanted, state.salt, Reason.NEW, unmanaged))
@@ -110,21 +117,37 @@ def plan_changes(
             )
     changes.sort(key=lambda c: (_ACTION_ORDER[c.action], c.key))
     return Plan(
-        changes=tuple(changes),
-        refreshes=tuple(refreshes),
+        changes=tuple(mark_replacements(changes, state.salt)),
+        refreshes=tuple(_merged(declared, refreshes)),
         unmanaged_count=sum(1 for wid in remote.workflows if wid not in managed_ids),
-        managed_count=len(state.workflows),
+        managed_count=len(original.workflows),
         pending=tuple(sorted(state.pending)),
         lineage=state.lineage,
         serial=state.serial,
     )
 
 
+def _merged(declared: list[StateRefresh], planned: list[StateRefresh]) -> list[StateRefresh]:
+    """One refresh per key: a planned refresh of a moved key carries the move with it."""
+    moves = {r.key: r for r in declared if r.moved_from is not None}
+    replanned = {r.key for r in planned}
+    merged = [r for r in declared if r.key not in moves or r.key not in replanned]
+    for refresh in planned:
+        move = moves.get(refresh.key)
+        if move is not None:
+            reason = refresh.reason or move.reason
+            refresh = refresh.model_copy(update={"moved_from": move.moved_from, "reason": reason})
+        merged.append(refresh)
+    return merged
+
+
 def _check_guards(
     desired: DesiredState, remote: RemoteState, state: StateFile, options: PlanOptions
 ) -> None:
     managed = len(state.workflows)
-    if managed and not desired.workflows and not options.allow_empty_config:
+    forgotten = {r.key for r in desired.removed}
+    deletable = sum(1 for k, e in state.workflows.items() if e.destroy and k not in forgotten)
+    if deletable and not desired.workflows and not options.allow_empty_config:
         what = "is missing" if not desired.folder_exists else "has no workflow files"
         raise InputError(
             f"the workflows folder {what} but the lockfile manages {managed} workflows; refusing "
@@ -159,19 +182,24 @@ def _create_change(
         applied_hash=desired_fingerprint(wanted.spec, salt),
         prevent_destroy=wanted.lifecycle.prevent_destroy,
         duplicate_of=tuple(sorted(unmanaged.get(wanted.spec.name, ()))),
+        destroy=wanted.lifecycle.destroy,
     )
 
 
 def _plan_removed(
+    state: StateFile,
     key: str,
-    entry: StateEntry,
     current: RemoteWorkflow | None,
     options: PlanOptions,
     changes: list[Change],
     refreshes: list[StateRefresh],
 ) -> None:
+    entry = state.workflows[key]
     if current is None:
         refreshes.append(StateRefresh(key=key, entry=None))
+        return
+    if not entry.destroy:
+        refreshes.append(forget_refresh(state, key))
         return
     if options.refresh_only:
         return
@@ -215,6 +243,7 @@ def _plan_existing(
         secret_paths=(*entry.secret_paths, *wanted.secret_paths),  # nothing written: keep both
         secrets=secrets,
         remote_hash=remote_hash,
+        destroy=wanted.lifecycle.destroy,
     )
 
     if options.refresh_only or verdict is Verdict.UNCHANGED:
@@ -243,5 +272,6 @@ def _plan_existing(
             applied_hash=desired_hash,
             prevent_destroy=prevent_destroy,
             server_added=server_added,
+            destroy=wanted.lifecycle.destroy,
         )
     )

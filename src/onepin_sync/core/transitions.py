@@ -1,9 +1,12 @@
 """State transitions of lockfile entries: the entry a write or a read-back earns, and a new
-`StateFile` with a batch of entries recorded or forgotten.
+`StateFile` with a batch of entries recorded, moved or forgotten.
 
 Every path that records a workflow in the lockfile (apply, journal recovery, `import`, `pull`,
 the planner's refreshes) builds its entry with `entry_for` and applies it with `with_refreshes`;
-every unanswered create is recorded as `pending_create` says.
+every unanswered create is recorded as `pending_create` says. Renaming a key (`moved:` entries,
+`state mv`) is `move_refresh`/`moved`, and dropping one while its workflow stays in Onepin
+(`removed:` entries, `lifecycle.destroy: false`, `state rm`) is `forget_refresh`/`forgotten`:
+lockfile-only, nothing is written to Onepin.
 Pure.
 """
 
@@ -21,6 +24,7 @@ from onepin_sync.core.fingerprint import (
 )
 from onepin_sync.core.models import (
     PendingCreate,
+    Reason,
     RemoteWorkflow,
     StateEntry,
     StateFile,
@@ -29,6 +33,11 @@ from onepin_sync.core.models import (
 )
 from onepin_sync.core.redact import MASK, NO_SECRETS, Redactor
 from onepin_sync.core.spec_paths import SpecPath
+from onepin_sync.errors import InputError
+
+NEVER_APPLIED = "never-applied"
+"""The `applied_hash` of a workflow adopted with a file that was never applied to it (`import`
+of an existing file, `state rebuild` of a file that differs): the next plan shows the update."""
 
 
 def entry_for(
@@ -41,6 +50,8 @@ def entry_for(
     secrets: Redactor = NO_SECRETS,
     ignore: IgnoreRules = NO_IGNORES,
     remote_hash: str | None = None,
+    destroy: bool = True,
+    accepted_remote: bool = False,
 ) -> StateEntry:
     """The lockfile entry for `remote` as read back right after applying `applied_hash`.
 
@@ -49,7 +60,9 @@ def entry_for(
     and a name that is a secret place but holds no secret `secrets` knows (an old one) is masked
     whole. `secret_paths` are where `remote` holds a secret: the desired workflow's after a write,
     the previous entry's (with any the files added) when nothing was written. `remote_hash` saves
-    fingerprinting `remote` again when the caller already did.
+    fingerprinting `remote` again when the caller already did (under the same `ignore` rules,
+    which the entry records: hashes taken under other rules cannot be compared). `destroy` and
+    `accepted_remote` are the lifecycle flags of `StateEntry`.
     """
     paths = tuple(sorted(set(secret_paths)))
     name = secrets.text(remote.name)
@@ -63,13 +76,19 @@ def entry_for(
         remote_updated_at=remote.updated_at,
         prevent_destroy=prevent_destroy,
         secret_paths=paths,
+        destroy=destroy,
+        ignore_changes=ignore.paths,
+        accepted_remote=accepted_remote,
     )
 
 
 def with_refreshes(state: StateFile, refreshes: Iterable[StateRefresh]) -> StateFile:
-    """`state` with the given entries recorded or forgotten; serial +1 when anything moved."""
+    """`state` with the given entries recorded, moved or forgotten, in order; serial +1 when
+    anything moved."""
     workflows = dict(state.workflows)
     for refresh in refreshes:
+        if refresh.moved_from is not None:
+            workflows.pop(refresh.moved_from, None)
         if refresh.entry is None:
             workflows.pop(refresh.key, None)
         else:
@@ -102,3 +121,36 @@ def pending_create(
         prevent_destroy=prevent_destroy,
         secret_paths=tuple(sorted(set(secret_paths))),
     )
+
+
+def move_refresh(state: StateFile, old: str, new: str) -> StateRefresh:
+    """The refresh recording `old`'s lockfile entry under `new`: the same Onepin workflow (its
+    id, hashes and run history kept) under another key. InputError when `old` is not managed or
+    `new` already is (or has a create pending)."""
+    entry = state.workflows.get(old)
+    if entry is None:
+        raise InputError(f"cannot move {old}: it is not managed (not in the lockfile)")
+    if new == old:
+        raise InputError(f"cannot move {old} onto itself")
+    if new in state.workflows or new in state.pending:
+        raise InputError(f"cannot move {old} to {new}: {new} is already managed")
+    return StateRefresh(key=new, entry=entry, reason=Reason.MOVED, moved_from=old)
+
+
+def moved(state: StateFile, old: str, new: str) -> StateFile:
+    """`state` with `old`'s entry recorded under `new` (serial +1); see `move_refresh`."""
+    return with_refreshes(state, [move_refresh(state, old, new)])
+
+
+def forget_refresh(state: StateFile, key: str) -> StateRefresh:
+    """The refresh dropping `key` from the lockfile while its workflow stays in Onepin (then
+    unmanaged: counted, never touched, adoptable again with `import`). InputError when `key` is
+    not managed."""
+    if key not in state.workflows:
+        raise InputError(f"cannot forget {key}: it is not managed (not in the lockfile)")
+    return StateRefresh(key=key, entry=None, reason=Reason.FORGOTTEN)
+
+
+def forgotten(state: StateFile, key: str) -> StateFile:
+    """`state` without `key` (serial +1); see `forget_refresh`."""
+    return with_refreshes(state, [forget_refresh(state, key)])

@@ -25,12 +25,22 @@ class ServeError(click.ClickException):
     exit_code = EmulatorError.exit_code
 
 
-@click.group("emulator")
+@click.group("emulator", short_help="A local Onepin API server for trying onepin-sync.")
 def emulator_group() -> None:
-    """A local Onepin-compatible API server (needs the [emulator] extra)."""
+    """A local server that answers like the Onepin API, for trying onepin-sync without an account.
+
+    It needs the [emulator] extra (pip install 'onepin-sync[emulator]'). `plan --emulator` and
+    `apply --emulator` start the same server in-process; `emulator serve` runs it in the
+    foreground so other tools (the official onepin CLI, curl) can use it too.
+
+    \b
+    Examples:
+      onepin-sync emulator serve
+      onepin-sync emulator serve --port 0 --db :memory: --control
+    """
 
 
-@emulator_group.command("serve")
+@emulator_group.command("serve", short_help="Serve the Onepin API locally until Ctrl+C.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port",
@@ -94,7 +104,18 @@ def serve(
     allow_remote: bool,
     access_log: bool,
 ) -> None:
-    """Serve the Onepin API locally until Ctrl+C; prints the URL and a ready-to-use key."""
+    """Serve the Onepin API locally until Ctrl+C, and print its URL and a ready-to-use key.
+
+    The data is kept in a SQLite file (--db), so it survives restarts. The default key is public,
+    so only loopback addresses are allowed unless --allow-remote is given. --fault arms failures
+    (errors, resets, latency) to see how a client copes.
+
+    \b
+    Examples:
+      onepin-sync emulator serve
+      onepin-sync emulator serve --port 9000 --rate-limit-per-min 1000
+      onepin-sync emulator serve --control --fault 'status=503,method=POST,times=3'
+    """
     from onepin_sync.emulator.faults import parse_fault_spec
     from onepin_sync.emulator.server import is_loopback, serve_in_foreground
 

@@ -6,7 +6,8 @@
     GET    /_emulator/faults                    [{id, rule, matched, fired}]
     DELETE /_emulator/faults                    disarm all -> {"cleared": n}
     GET    /_emulator/requests?workspace_id=    [{seq, method, path, query, status, bytes_in,
-                                                  bytes_out, duration_ms, fault, workspace_id}]
+                                                  bytes_out, duration_ms, fault, workspace_id,
+                                                  body_keys, received_at}]
     DELETE /_emulator/requests                  -> {"cleared": n}
     POST   /_emulator/workflows/{id}/runs       {"status", "created_at"?} -> run statistics, 201
                                                 (seeds run history for the list filters)

@@ -2,6 +2,7 @@
 
 Control requests (`/_emulator/...`) are never logged. The log keeps the most recent
 `MAX_RECORDS` records; `seq` keeps increasing across clears, so it also orders records.
+Each record carries the Unix time its request arrived (so a benchmark can tell when a 429 came).
 Each record also keeps the top-level keys of a JSON object body (never the values), so a test can
 check what a write sent without the log holding request content. Standard library only; used from
 the server's event loop only.
@@ -10,6 +11,7 @@ the server's event loop only.
 from __future__ import annotations
 
 import json
+import time
 from collections import deque
 from dataclasses import asdict, dataclass
 from itertools import count
@@ -33,6 +35,7 @@ class LoggedRequest:
     fault: str | None  # fault kinds that fired ("status", "latency,reset", "rate_limit", ...)
     workspace_id: str | None  # the workspace of the request's API key, if the key is known
     body_keys: tuple[str, ...] | None  # sorted top-level keys of a JSON object body, else None
+    received_at: float  # Unix time (seconds) when the request arrived, to the millisecond
 
     def to_json(self) -> dict[str, Any]:
         record = asdict(self)
@@ -71,6 +74,7 @@ class RequestLog:
         fault: str | None,
         workspace_id: str | None,
         body_keys: tuple[str, ...] | None = None,
+        received_at: float | None = None,
     ) -> None:
         self._records.append(
             LoggedRequest(
@@ -85,6 +89,7 @@ class RequestLog:
                 fault=fault,
                 workspace_id=workspace_id,
                 body_keys=body_keys,
+                received_at=round(time.time() if received_at is None else received_at, 3),
             )
         )
 

@@ -354,6 +354,7 @@ class RequestRecord(ResponseModel):
     fault: str | None
     workspace_id: str | None
     body_keys: list[str] | None = None
+    received_at: float = 0.0  # Unix time (seconds) when the request arrived
 
 
 class RunStats(ResponseModel):

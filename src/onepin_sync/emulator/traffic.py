@@ -141,7 +141,7 @@ class EmulatorApp:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX + "/"):
             await self.api(scope, receive, send)
             return
-        started = time.perf_counter()
+        started, received_at = time.perf_counter(), time.time()
         body, whole = await _read_body(receive)
         key = self.state.keys.authenticate(_header(scope, b"authorization"))
         meter = _Meter(send)
@@ -163,6 +163,7 @@ class EmulatorApp:
                 fault=fault,
                 workspace_id=key.workspace_id if key is not None else None,
                 body_keys=body_keys(body),
+                received_at=received_at,
             )
 
     async def _serve(

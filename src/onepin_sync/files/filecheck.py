@@ -5,6 +5,7 @@ filled in), each reporting every problem it finds:
 
 - `format_problems`: the strict `fileformat` models: unknown fields (with a did-you-mean), missing
   fields, wrong types (never coerced: `10` where a string belongs says to quote it), lengths;
+  inside the definition, extra keys that read like a misspelt known key (`extra_key_problems`);
 - `text_problems`: the API's save rules for the characters of the name and the description
   (blank, control characters, whitespace at either end of a name; see `fileformat`);
 - `graph_problems`: node types from the catalogue, unique node and edge ids, edges and execution
@@ -30,6 +31,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from onepin_sync.core.catalog import BUNDLED, Catalogue, NodeTypeSpec
+from onepin_sync.files.extrakeys import misspelt_extra_keys
 from onepin_sync.files.fileformat import DESCRIPTION_REFUSED, NAME_REFUSED, WorkflowFile
 from onepin_sync.files.yamlcore import describe_value
 
@@ -123,29 +125,28 @@ _EXPECTED = {
 def format_problems(
     data: Mapping[str, Any], context: MessageContext, model: type[BaseModel] = WorkflowFile
 ) -> list[FieldProblem]:
-    """Every way `data` (the parsed file) breaks the strict format `model` (a workflow file)."""
+    """Every way `data` (the parsed file) breaks the strict format `model` (a workflow file),
+    misspelt extra keys in the definition included (`extrakeys`)."""
+    misspelt = misspelt_extra_keys(data) if model is WorkflowFile else []
     try:
         model.model_validate(data)
     except ValidationError as error:
         details = error.errors(include_url=False)
     else:
-        return []
-    suggested: set[FieldPath] = set()  # "missing X" is noise after "unknown Y; did you mean X?"
-    problems = []
+        details = []
+    # "missing X" is noise after "unknown Y; did you mean X?"
+    suggested: set[FieldPath] = {(*path[:-1], match) for path, match in misspelt}
+    problems = [_unknown_field(path, f"; did you mean {match!r}?") for path, match in misspelt]
     for detail in details:
         if detail["type"] != "extra_forbidden":
             continue
         path: FieldPath = tuple(detail["loc"])
-        key = str(path[-1])
         allowed = _field_names(model, path[:-1])
-        match = closest_match(key, allowed)
+        match = closest_match(str(path[-1]), allowed)
         if match is not None:
-            hint = f"; did you mean {match!r}?"
             suggested.add((*path[:-1], match))
-        else:
-            hint = f" (allowed: {', '.join(allowed)})"
-        message = f"unknown field {describe_value(key).removeprefix('string ')}{hint}"
-        problems.append(FieldProblem(path, _at(path[:-1], message), at="key"))
+        hint = f"; did you mean {match!r}?" if match else f" (allowed: {', '.join(allowed)})"
+        problems.append(_unknown_field(path, hint))
     for detail in details:
         path = tuple(detail["loc"])
         kind = detail["type"]
@@ -153,6 +154,11 @@ def format_problems(
             continue
         problems.append(FieldProblem(path, _field_message(kind, path, detail, context)))
     return problems
+
+
+def _unknown_field(path: FieldPath, hint: str) -> FieldProblem:
+    message = f"unknown field {describe_value(str(path[-1])).removeprefix('string ')}{hint}"
+    return FieldProblem(path, _at(path[:-1], message), at="key")
 
 
 def _field_message(

@@ -4,15 +4,23 @@ One workflow per file:
 
     name: Welcome call                  # required, 1-200 characters, one line (see below)
     description: Greets new customers.  # optional, at most 5000 characters; null -> null
-    lifecycle: {prevent_destroy: true}  # optional; read by onepin-sync, never sent to the API
+    lifecycle:                          # optional; read by onepin-sync, never sent to the API
+      prevent_destroy: true             #   refuse to plan a delete
+      destroy: false                    #   removing the file forgets the workflow, keeps it
     definition:                         # the API's definition: graph + execution
       graph:
         nodes: [{id, type, name?, position?, config?, config_version?}]
         edges: [{id, source, sourcePort, target, targetPort}]
       execution: {steps?: [node ids], params?: {...}}
 
-Every mapping is closed (unknown fields are errors) except the free-form `config` and
-`execution.params`. An optional field set to null counts as omitted. These models validate the
+The top level and `lifecycle` are closed: an unknown key there is an error (a typo such as
+`descripton` must not pass silently). Inside `definition` (the API's own object: the definition,
+the graph, nodes, edges, positions and the execution plan) a key the format does not name is an
+extra key: part of the desired spec, sent to the API as it is and counted in the fingerprints, so
+a file imported from a newer server round-trips whole. One exception keeps typo detection: an
+extra key that reads like a misspelt known key (`Type`, `source_port`, `param`) is refused as a
+typo (`extrakeys`). `config` and `execution.params` are free-form. A field the format names,
+set to null, counts as omitted; an extra key set to null is kept. These models validate the
 parsed file and generate `schemas/workflow.schema.json`; the loader sends the parsed values
 themselves, so integers stay integers and nothing absent is invented.
 
@@ -103,14 +111,20 @@ class _Closed(BaseModel):
     )
 
 
-class FilePosition(_Closed):
+class _Open(_Closed):
+    """A mapping inside the definition: extra keys are kept (see the module docstring)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class FilePosition(_Open):
     model_config = ConfigDict(title="Position")
 
     x: float = Field(description="Horizontal position in the Onepin editor.")
     y: float = Field(description="Vertical position in the Onepin editor.")
 
 
-class FileNode(_Closed):
+class FileNode(_Open):
     model_config = ConfigDict(title="Node")
 
     id: str = Field(min_length=1, description="Unique within the workflow; edges refer to it.")
@@ -131,7 +145,7 @@ class FileNode(_Closed):
     )
 
 
-class FileEdge(_Closed):
+class FileEdge(_Open):
     model_config = ConfigDict(title="Edge")
 
     id: str = Field(min_length=1, description="Unique within the workflow.")
@@ -145,21 +159,21 @@ class FileEdge(_Closed):
     )
 
 
-class FileGraph(_Closed):
+class FileGraph(_Open):
     model_config = ConfigDict(title="Graph")
 
     nodes: list[FileNode] | None = Field(default=None, description="The nodes; omitted -> none.")
     edges: list[FileEdge] | None = Field(default=None, description="The edges; omitted -> none.")
 
 
-class FileExecution(_Closed):
+class FileExecution(_Open):
     model_config = ConfigDict(title="Execution")
 
     steps: list[str] | None = Field(default=None, description="Node ids in execution order.")
     params: dict[str, Any] | None = Field(default=None, description="Run parameters, free-form.")
 
 
-class FileDefinition(_Closed):
+class FileDefinition(_Open):
     model_config = ConfigDict(title="Definition")
 
     graph: FileGraph | None = Field(default=None, description="Nodes and edges.")
@@ -171,6 +185,13 @@ class FileLifecycle(_Closed):
 
     prevent_destroy: bool | None = Field(
         default=None, description="Refuse to plan a delete of this workflow (default false)."
+    )
+    destroy: bool | None = Field(
+        default=None,
+        description=(
+            "false: removing this file stops managing the workflow and leaves it in Onepin"
+            " instead of deleting it (default true)."
+        ),
     )
 
 

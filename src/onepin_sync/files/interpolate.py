@@ -2,8 +2,11 @@
 
 Both forms read NAME from the mapping handed to the loader (the CLI passes the process
 environment); a secret's value is also remembered so every output can mask it. `$${` writes a
-literal `${`. An unset or empty NAME and any other `${...}` form are errors; messages name the
-variable, never its value.
+literal `${`. Any other `${...}` form is an error; so is an unset or empty NAME unless the
+interpolator is told to keep such references as written (offline `validate`, which must work in a
+pre-commit hook or a pull request from a fork, with no values at all). Every well-formed reference
+is recorded as a `Reference`, so a command can say which variables a plan will need. Messages name
+the variable, never its value.
 
 Pure: the environment is a parameter, never read here.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from onepin_sync.files.yamlstrict import ScalarValueError
 
@@ -20,19 +24,34 @@ _REFERENCE = re.compile(r"(?P<source>env|secret)\.(?P<name>[A-Za-z_][A-Za-z0-9_]
 _FORMS = "use ${env.NAME} or ${secret.NAME}, or $${ for a literal ${"
 
 
+class Reference(NamedTuple):
+    """One `${env.NAME}` or `${secret.NAME}` as written: `source` is "env" or "secret"."""
+
+    source: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"${{{self.source}.{self.name}}}"
+
+
 class Interpolator:
     """Replaces placeholders in one string at a time; collects the secret values it used.
 
     `secret_strings` holds every finished string that contains a secret, so a message that would
     quote such a string can say "a string containing a secret" instead, and the loader can find
     where in a workflow the secrets went; `secret_uses` counts those strings as they are made.
+    `references` collects every well-formed reference met. With `require_values=False` a
+    reference to an unset or empty variable stays in the string as written instead of failing,
+    so every other check still runs on a string of the same shape.
     """
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], *, require_values: bool = True) -> None:
         self._env = env
+        self._require_values = require_values
         self.secret_values: set[str] = set()
         self.secret_strings: set[str] = set()
         self.secret_uses = 0
+        self.references: set[Reference] = set()
 
     def __call__(self, text: str) -> str:
         """`text` with its placeholders replaced; raises ScalarValueError at the first bad one."""
@@ -55,7 +74,11 @@ class Interpolator:
             if reference is None:
                 raise ScalarValueError(f"unsupported placeholder {shown}; {_FORMS}", match.start())
             name = reference.group("name")
+            self.references.add(Reference(reference.group("source"), name))
             value = self._env.get(name)
+            if not value and not self._require_values:
+                parts.append(match.group())
+                continue
             if value is None:
                 raise ScalarValueError(
                     f"{shown}: environment variable {name} is not set", match.start()

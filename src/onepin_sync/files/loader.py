@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from onepin_sync.core.catalog import BUNDLED, Catalogue
+from onepin_sync.core.diff import FILE_KEYS
 from onepin_sync.core.models import DesiredState, DesiredWorkflow, Json, Lifecycle, WorkflowSpec
 from onepin_sync.core.spec_paths import find_paths
 from onepin_sync.errors import Problem, WorkflowFileError
@@ -37,16 +38,21 @@ from onepin_sync.files.interpolate import Interpolator
 from onepin_sync.files.layout import layout_positions
 from onepin_sync.files.reader import find_workflow_files, read_yaml_file
 from onepin_sync.files.sourcemap import SourceMap
-from onepin_sync.files.yamlstrict import printable_path
+from onepin_sync.files.yamlstrict import parse_document, printable_path
 
 TOP_LEVEL = "a mapping with name and definition"
 
 
 def load_workflows(
-    folder: Path, *, env: Mapping[str, str], catalogue: Catalogue = BUNDLED
+    folder: Path,
+    *,
+    env: Mapping[str, str],
+    catalogue: Catalogue = BUNDLED,
+    require_values: bool = True,
 ) -> DesiredState:
     """Every workflow file under `folder`, validated (node types and ports against `catalogue`)
-    and interpolated with `env`.
+    and interpolated with `env`; with `require_values=False` a reference to an unset variable is
+    kept as written instead of being an error (`interpolate.Interpolator`).
 
     A missing folder is `folder_exists=False` with no workflows (the planner decides whether that
     is an error); an empty one is `folder_exists=True` with none. Raises WorkflowFileError with
@@ -63,7 +69,7 @@ def load_workflows(
         raise WorkflowFileError([Problem(printable_path(str(folder)), None, None, "not a folder")])
 
     refs, problems = find_workflow_files(folder)
-    interpolator = Interpolator(env)
+    interpolator = Interpolator(env, require_values=require_values)
     workflows: dict[str, DesiredWorkflow] = {}
     for ref in refs:
         workflow, file_problems = _load_file(ref, interpolator, catalogue)
@@ -74,7 +80,10 @@ def load_workflows(
         problems.sort(key=lambda p: (p.path, p.line or 0, p.column or 0))
         raise WorkflowFileError(problems)
     return DesiredState(
-        workflows=workflows, secret_values=frozenset(interpolator.secret_values), folder_exists=True
+        workflows=workflows,
+        secret_values=frozenset(interpolator.secret_values),
+        folder_exists=True,
+        references=frozenset(interpolator.references),
     )
 
 
@@ -87,6 +96,35 @@ def _load_file(
     )
     if problems:
         return None, problems
+    return _checked(ref, value, text, interpolator, catalogue, uses_before)
+
+
+def load_workflow_text(
+    text: str, ref: WorkflowFileRef, *, env: Mapping[str, str], catalogue: Catalogue = BUNDLED
+) -> DesiredWorkflow:
+    """The workflow a file with `text` would load as, checked exactly as `load_workflows` checks
+    files on disk: how a file is proven to load before it is written. Raises WorkflowFileError."""
+    interpolator = Interpolator(env)
+    value, found = parse_document(text, on_string=interpolator, top_level=TOP_LEVEL)
+    problems = [Problem(ref.display, p.line, p.column, p.message) for p in found]
+    workflow = None
+    if not problems:
+        workflow, problems = _checked(ref, value, text, interpolator, catalogue, 0)
+    if workflow is None:
+        raise WorkflowFileError(problems)
+    return workflow
+
+
+def _checked(
+    ref: WorkflowFileRef,
+    value: Any,
+    text: str,
+    interpolator: Interpolator,
+    catalogue: Catalogue,
+    uses_before: int,
+) -> tuple[DesiredWorkflow | None, list[Problem]]:
+    """The parsed file checked and turned into a workflow, or its problems located
+    (`uses_before`: the interpolator's secret uses before this file was parsed)."""
     source = SourceMap(text)
     context = MessageContext(interpolator.secret_strings, source.source_text)
     field_problems = (
@@ -123,14 +161,18 @@ def _desired_workflow(ref: WorkflowFileRef, data: Mapping[str, Any]) -> DesiredW
         key=ref.key,
         path=ref.display,
         spec=spec,
-        lifecycle=Lifecycle(prevent_destroy=lifecycle.get("prevent_destroy") or False),
+        lifecycle=Lifecycle(
+            prevent_destroy=lifecycle.get("prevent_destroy") or False,
+            destroy=lifecycle.get("destroy") is not False,
+        ),
     )
 
 
 def _api_definition(definition: Mapping[str, Any]) -> dict[str, Json]:
-    """The definition as the API takes it, from a file that passed every check."""
+    """The definition as the API takes it, from a file that passed every check: extra keys kept
+    at every level (see `fileformat`), nulls dropped only from the fields the format names."""
     graph = definition.get("graph") or {}
-    nodes = [_present(node) for node in graph.get("nodes") or ()]
+    nodes = [_present(node, _NODE_FIELDS) for node in graph.get("nodes") or ()]
     edges: list[dict[str, Any]] = graph.get("edges") or []
     unplaced = [node for node in nodes if "position" not in node]
     if unplaced:
@@ -139,13 +181,20 @@ def _api_definition(definition: Mapping[str, Any]) -> dict[str, Json]:
         for node, position in zip(nodes, positions, strict=True):
             if "position" not in node:
                 node["position"] = position
-    result: dict[str, Json] = {"graph": {"nodes": nodes, "edges": edges}}
+    api_graph = {**_present(graph, _GRAPH_FIELDS), "nodes": nodes, "edges": edges}
+    result: dict[str, Json] = {**_present(definition, _DEFINITION_FIELDS), "graph": api_graph}
     execution = definition.get("execution")
     if execution is not None:
-        result["execution"] = _present(execution)
+        result["execution"] = _present(execution, _EXECUTION_FIELDS)
     return result
 
 
-def _present(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a mapping of the file without the optional fields it set to null."""
-    return {key: value for key, value in entry.items() if value is not None}
+_DEFINITION_FIELDS = FILE_KEYS[("definition",)]
+_GRAPH_FIELDS = FILE_KEYS[("definition", "graph")]
+_NODE_FIELDS = FILE_KEYS[("definition", "graph", "nodes")]
+_EXECUTION_FIELDS = FILE_KEYS[("definition", "execution")]
+
+
+def _present(entry: Mapping[str, Any], fields: frozenset[str]) -> dict[str, Any]:
+    """A copy of a mapping of the file without the format's optional `fields` it set to null."""
+    return {key: value for key, value in entry.items() if value is not None or key not in fields}

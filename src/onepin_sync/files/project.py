@@ -1,8 +1,16 @@
 """The project file `onepin-sync.yaml` and the files one environment reads and writes.
 
-The optional project file sets the workflows folder, the lockfile and named environments
-(`--env NAME`); paths in it are relative to its own folder, paths given as options to the
-working directory. It is read by the workflow files' strict rules, problems at line:column.
+The optional project file sets the workflows folder, the lockfile (or, with `state.url`, a
+state object in object storage) and named environments (`--env NAME`); paths in it are relative
+to its own folder, paths given as options to the working directory. It is read by the workflow
+files' strict rules, problems at line:column.
+
+It also declares what happened to keys, at the top level (every environment) and per
+environment (that one only): `moved: [{from: old/key, to: new/key}]` (a renamed file keeps its
+workflow) and `removed: [{key: old/key}]` (stop managing a key, leave its workflow in Onepin).
+Entries that contradict each other (the same key moved twice, a chain or a cycle, a key both
+moved and removed) are refused here, at their line; whether they fit the lockfile and the files
+is the planner's check.
 """
 
 from __future__ import annotations
@@ -11,9 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field, field_validator
 
-from onepin_sync.core.models import FrozenModel
+from onepin_sync.core.models import FrozenModel, MovedKey, RemovedKey
 from onepin_sync.core.redact import mask_tokens
 from onepin_sync.errors import InputError, Problem, WorkflowFileError
 from onepin_sync.files.filecheck import MessageContext, format_problems
@@ -23,6 +31,50 @@ from onepin_sync.files.yamlstrict import printable_path
 
 DEFAULT_PROJECT_FILE = "onepin-sync.yaml"
 DEFAULT_LOCKFILE = "onepin-sync.lock"
+STATE_URL_SCHEMES = ("s3", "gs", "az", "abfs")
+"""Object stores a remote state can live in (`state/remote.py`)."""
+
+
+class StateConfig(FrozenModel):
+    """`state:`: where the lockfile lives when not in a file next to the project."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    url: str  # e.g. s3://bucket/prefix/onepin-sync.lock
+
+    @field_validator("url")
+    @classmethod
+    def _object_url(cls, url: str) -> str:
+        return check_state_url(url)
+
+
+def check_state_url(url: str) -> str:
+    """`url` when it names an object in a supported store; ValueError saying what is wrong."""
+    scheme, sep, rest = url.partition("://")
+    bucket, _, key = rest.partition("/")
+    if not sep or scheme not in STATE_URL_SCHEMES:
+        schemes = ", ".join(f"{s}://" for s in STATE_URL_SCHEMES)
+        raise ValueError(f"a state URL starts with one of {schemes} (got {url!r})")
+    if not bucket or not key or key.endswith("/"):
+        raise ValueError(f"a state URL names a bucket and an object, e.g. {scheme}://bucket/a.lock")
+    return url
+
+
+class MovedEntry(FrozenModel):
+    """`{from: old/key, to: new/key}`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    from_key: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+
+
+class RemovedEntry(FrozenModel):
+    """`{key: old/key}`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    key: str = Field(min_length=1)
 
 
 class EnvironmentConfig(FrozenModel):
@@ -30,10 +82,13 @@ class EnvironmentConfig(FrozenModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
+    moved: list[MovedEntry] = Field(default_factory=list)
+    removed: list[RemovedEntry] = Field(default_factory=list)
     base_url: str | None = None
     workspace: str | None = None
     workflows: str | None = None
     lockfile: str | None = None
+    state: StateConfig | None = None
     api_key_env: str | None = None  # name of the variable holding this environment's key
 
 
@@ -44,7 +99,10 @@ class ProjectConfig(FrozenModel):
 
     workflows: str = "workflows"
     lockfile: str = DEFAULT_LOCKFILE
+    state: StateConfig | None = None
     environments: Mapping[str, EnvironmentConfig] = {}
+    moved: list[MovedEntry] = Field(default_factory=list)
+    removed: list[RemovedEntry] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -66,7 +124,10 @@ class ProjectPaths:
     """Files onepin-sync reads and writes for one environment."""
 
     workflows: Path
-    lockfile: Path
+    lockfile: Path  # with `state_url`, only where this machine's files go (`local_dir`)
+    moved: tuple[MovedKey, ...] = ()  # the project file's `moved:` entries for this environment
+    removed: tuple[RemovedKey, ...] = ()  # and its `removed:` entries
+    state_url: str | None = None  # the state object, when the state lives in object storage
 
     @property
     def local_dir(self) -> Path:
@@ -81,9 +142,10 @@ def load_project(options: TargetOptions, cwd: Path) -> tuple[ProjectPaths, Envir
     """
     path = options.config or cwd / DEFAULT_PROJECT_FILE
     project = ProjectConfig()
+    source = None
     root = cwd
     if path.exists() or options.config is not None:
-        project = _read_project_file(path)
+        project, source = _read_project_file(path)
         root = path.parent
     env_config = EnvironmentConfig()
     if options.env_name is not None:
@@ -94,10 +156,105 @@ def load_project(options: TargetOptions, cwd: Path) -> tuple[ProjectPaths, Envir
         env_config = project.environments[options.env_name]
     workflows = options.workflows or root / (env_config.workflows or project.workflows)
     lockfile = options.lockfile or root / (env_config.lockfile or project.lockfile)
-    return ProjectPaths(workflows=workflows, lockfile=lockfile), env_config
+    moved: tuple[MovedKey, ...] = ()
+    removed: tuple[RemovedKey, ...] = ()
+    if source is not None:
+        moved, removed = _key_declarations(project, options.env_name, path, source)
+    paths = ProjectPaths(
+        workflows=workflows,
+        lockfile=lockfile,
+        moved=moved,
+        removed=removed,
+        state_url=_state_url(options, env_config, project),
+    )
+    return paths, env_config
 
 
-def _read_project_file(path: Path) -> ProjectConfig:
+def _state_url(
+    options: TargetOptions, env_config: EnvironmentConfig, project: ProjectConfig
+) -> str | None:
+    """The state object's URL: the most specific setting wins (--lockfile, then the
+    environment's `state` or `lockfile`, then the project's `state`)."""
+    if options.lockfile is not None:
+        return None
+    if env_config.state is not None:
+        return env_config.state.url
+    if env_config.lockfile is not None or project.state is None:
+        return None
+    return project.state.url
+
+
+def _key_declarations(
+    project: ProjectConfig, env_name: str | None, path: Path, source: SourceMap
+) -> tuple[tuple[MovedKey, ...], tuple[RemovedKey, ...]]:
+    """The `moved:` and `removed:` entries that apply to the environment, located; refuses
+    entries that contradict each other."""
+    display = printable_path(str(path))
+    scopes: list[tuple[tuple[str, ...], ProjectConfig | EnvironmentConfig]] = [((), project)]
+    if env_name is not None:
+        scopes.append((("environments", env_name), project.environments[env_name]))
+
+    def where(*at: str | int) -> str:
+        line, column = source.locate(at)
+        return f"{display}:{line}:{column}"
+
+    moved = [
+        MovedKey(from_key=m.from_key, to_key=m.to, where=where(*prefix, "moved", i))
+        for prefix, scope in scopes
+        for i, m in enumerate(scope.moved)
+    ]
+    removed = [
+        RemovedKey(key=r.key, where=where(*prefix, "removed", i))
+        for prefix, scope in scopes
+        for i, r in enumerate(scope.removed)
+    ]
+    problems = _contradictions(moved, removed)
+    if problems:
+        raise InputError(problems[0])
+    return tuple(moved), tuple(removed)
+
+
+def _contradictions(moved: list[MovedKey], removed: list[RemovedKey]) -> list[str]:
+    """Why entries cannot all hold, each naming where; empty when they can."""
+    problems = []
+    sources: dict[str, MovedKey] = {}
+    targets: dict[str, MovedKey] = {}
+    for entry in moved:
+        if entry.from_key == entry.to_key:
+            problems.append(f"{entry.where}: moved: {entry.from_key} is moved onto itself")
+        elif entry.from_key in sources:
+            first = sources[entry.from_key]
+            problems.append(
+                f"{entry.where}: moved: {entry.from_key} is already moved at {first.where}"
+            )
+        elif entry.to_key in targets:
+            first = targets[entry.to_key]
+            problems.append(
+                f"{entry.where}: moved: {entry.to_key} is already the target of {first.where}"
+            )
+        sources.setdefault(entry.from_key, entry)
+        targets.setdefault(entry.to_key, entry)
+    for entry in moved:
+        later = sources.get(entry.to_key)
+        if later is not None and later is not entry:
+            problems.append(
+                f"{entry.where}: moved: {entry.to_key} is moved again at {later.where} (a chain "
+                "or a cycle); move each old key straight to its final key"
+            )
+    seen: dict[str, RemovedKey] = {}
+    for gone in removed:
+        if gone.key in seen:
+            problems.append(
+                f"{gone.where}: removed: {gone.key} is already removed at {seen[gone.key].where}"
+            )
+        seen.setdefault(gone.key, gone)
+        also = sources.get(gone.key) or targets.get(gone.key)
+        if also is not None:
+            problems.append(f"{gone.where}: removed: {gone.key} is also moved at {also.where}")
+    return sorted(problems)
+
+
+def _read_project_file(path: Path) -> tuple[ProjectConfig, SourceMap]:
     """`onepin-sync.yaml`, read by the workflow files' strict rules, problems at line:column."""
     display = printable_path(str(path))
     value, text, problems = read_yaml_file(path, display, top_level="a mapping")
@@ -109,4 +266,4 @@ def _read_project_file(path: Path) -> ProjectConfig:
             problems.append(Problem(display, line, column, problem.message))
     if problems:
         raise WorkflowFileError(problems, where="the project file")
-    return ProjectConfig.model_validate(value)
+    return ProjectConfig.model_validate(value), SourceMap(text)

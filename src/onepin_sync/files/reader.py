@@ -4,7 +4,8 @@
   refusals of `discovery`;
 - `read_yaml_file`: one file's bytes (size limit checked before reading, a named pipe refused,
   never waited on), decoded and parsed strictly by `yamlstrict`;
-- `read_text`: a small text file (the credentials file, a file's leading comments).
+- `read_text`: a small text file (the credentials file, a file's leading comments);
+- `read_packaged`: a text file shipped inside the package (`init`'s templates).
 
 Everything it returns is plain values and located problems; interpretation is left to the pure
 modules of this package.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 import stat
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +142,9 @@ def _too_large(display: str, size: int) -> Problem:
 def read_text(path: Path) -> str:
     """A small UTF-8 text file whole (a workflow file's comments, the credentials file)."""
     return path.read_text(encoding="utf-8")
+
+
+def read_packaged(name: str) -> str:
+    """A text file shipped inside the package, by its path under `onepin_sync/` (package data,
+    found wherever onepin-sync is installed)."""
+    return resources.files("onepin_sync").joinpath(name).read_text(encoding="utf-8")

@@ -1,8 +1,8 @@
 """The one module that writes files: atomically (temp file, fsync, `os.replace`, directory
-fsync), so a reader sees the old file or the new one, never half of either; and `write_new`,
-which refuses to overwrite.
+fsync), so a reader sees the old file or the new one, never half of either; `write_new`, which
+refuses to overwrite; and `append_text`, which only adds at the end (`init`'s `.gitignore`).
 
-The lockfile, saved plans, pulled and imported workflow files all go through it.
+The lockfile, saved plans, pulled and imported workflow files and `init`'s files all go through it.
 """
 
 from __future__ import annotations
@@ -57,3 +57,11 @@ def write_new(path: Path, text: str) -> bool:
     except FileExistsError:
         return False
     return True
+
+
+def append_text(path: Path, text: str) -> None:
+    """Add `text` at the end of `path` (created if missing), flushed to disk (`.gitignore`)."""
+    with path.open("a", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())

@@ -1,52 +1,20 @@
 """Writing a workflow file from a spec (used by `import`): readable, and read back exactly.
 
-Layout follows the hand-written examples: block style for the document and nodes, one flow-style
-line per edge and per position, multi-line strings as `|` blocks. Server-managed node fields
-(`config_version`) are left out, and whole-number coordinates are written as integers. A string
-that the YAML 1.2 core schema would read as something else (`no` is fine, `0o17`, `true` or `1.5`
-are not) is quoted, so the file means exactly the spec; `workflow_yaml` checks that by parsing its
-own output. Pure.
+In the canonical layout of `roundtrip` (the one `fmt` makes). Server-managed node fields
+(`config_version`) are left out, every other key the server returned is kept (extra keys
+included), and whole-number coordinates are written as integers. A string that the YAML 1.2 core
+schema would read as something else (`no` is fine, `0o17`, `true` or `1.5` are not) is quoted, so
+the file means exactly the spec; `workflow_yaml` checks that by parsing its own output. Pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-import yaml
-
-from onepin_sync.core.diff import FILE_KEYS, json_equal
+from onepin_sync.core.diff import json_equal
 from onepin_sync.core.models import Json, Lifecycle, WorkflowSpec
-from onepin_sync.files.yamlcore import resolve_plain
+from onepin_sync.files.roundtrip import new_text
 from onepin_sync.files.yamlstrict import parse_document
-
-
-class _Flow(dict[str, Any]):
-    """A mapping written on one line."""
-
-
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True  # the loader refuses anchors and aliases
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    tag = "tag:yaml.org,2002:str"
-    if "\n" in value and value == value.rstrip(" ") and "\t" not in value:
-        return dumper.represent_scalar(tag, value, style="|")
-    try:
-        plain_is_same = value != "" and resolve_plain(value) == value
-    except ValueError:
-        plain_is_same = False
-    return dumper.represent_scalar(tag, value, style=None if plain_is_same else '"')
-
-
-def _represent_flow(dumper: yaml.SafeDumper, value: _Flow) -> yaml.MappingNode:
-    return dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=True)
-
-
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(_Flow, _represent_flow)
 
 
 def file_document(spec: WorkflowSpec, lifecycle: Lifecycle | None = None) -> dict[str, Json]:
@@ -55,7 +23,10 @@ def file_document(spec: WorkflowSpec, lifecycle: Lifecycle | None = None) -> dic
     if spec.description is not None:
         document["description"] = spec.description
     if lifecycle is not None and lifecycle != Lifecycle():
-        document["lifecycle"] = lifecycle.model_dump()
+        rules = lifecycle.model_dump(exclude_defaults=True)
+        document["lifecycle"] = {
+            k: list(v) if isinstance(v, tuple) else v for k, v in rules.items()
+        }
     document["definition"] = _file_definition(spec.definition)
     return document
 
@@ -68,15 +39,7 @@ def workflow_yaml(
 ) -> str:
     """The text of a workflow file for `spec`; raises ValueError if it would not read back."""
     document = file_document(spec, lifecycle)
-    body = yaml.dump(
-        _styled(document),
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
-    text = header + body
+    text = new_text(document, header)
     value, problems = parse_document(text)
     if problems or not json_equal(value, document):
         raise ValueError("the generated workflow file does not read back as the same workflow")
@@ -84,50 +47,27 @@ def workflow_yaml(
 
 
 def _file_definition(definition: Mapping[str, Json]) -> dict[str, Json]:
-    """The definition as a file holds it: server bookkeeping (`config_version`) and keys no file
-    can hold (a newer server's additions, `core.diff.FILE_KEYS`) left out; plans show those as
-    added by the server, never as changes."""
+    """The definition as a file holds it: every key the server returned (extra keys included,
+    see `fileformat`) but the server's own bookkeeping, `config_version`, which it sets itself."""
+    result = dict(definition)
     graph = definition.get("graph")
-    graph = graph if isinstance(graph, Mapping) else {}
-    nodes = []
-    for node in graph.get("nodes") or []:
-        entry = {k: v for k, v in node.items() if k in _NODE and k != "config_version"}
-        if isinstance(entry.get("position"), Mapping):
-            position = entry["position"]
-            entry["position"] = {k: _whole(v) for k, v in position.items() if k in _POSITION}
-        nodes.append(entry)
-    edges = [
-        {k: v for k, v in edge.items() if k in _EDGE} if isinstance(edge, Mapping) else edge
-        for edge in graph.get("edges") or []
-    ]
-    result: dict[str, Json] = {"graph": {"nodes": nodes, "edges": edges}}
-    for key, value in definition.items():
-        if key in FILE_KEYS[("definition",)] and key != "graph":
-            result[key] = value
+    if isinstance(graph, Mapping):
+        nodes = [_file_node(node) for node in graph.get("nodes") or []]
+        result["graph"] = {**graph, "nodes": nodes, "edges": list(graph.get("edges") or [])}
     return result
 
 
-_NODE = FILE_KEYS[("definition", "graph", "nodes")]
-_EDGE = FILE_KEYS[("definition", "graph", "edges")]
-_POSITION = FILE_KEYS[("definition", "graph", "nodes", "position")]
+def _file_node(node: Json) -> Json:
+    if not isinstance(node, Mapping):
+        return node
+    entry = {k: v for k, v in node.items() if k != "config_version"}
+    position = entry.get("position")
+    if isinstance(position, Mapping):
+        entry["position"] = {k: _whole(v) for k, v in position.items()}
+    return entry
 
 
 def _whole(value: Json) -> Json:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def _styled(document: dict[str, Json]) -> dict[str, Any]:
-    """The document with edges and positions marked for one-line flow style."""
-    definition = dict(document["definition"])
-    graph = definition["graph"]
-    nodes = []
-    for node in graph["nodes"]:
-        styled = dict(node)
-        if isinstance(styled.get("position"), Mapping):
-            styled["position"] = _Flow(styled["position"])
-        nodes.append(styled)
-    edges = [_Flow(edge) if isinstance(edge, Mapping) else edge for edge in graph["edges"]]
-    definition["graph"] = {"nodes": nodes, "edges": edges}
-    return {**document, "definition": definition}

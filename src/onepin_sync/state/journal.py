@@ -11,18 +11,24 @@ the first `append` of a `Journal`, so nothing is ever appended after half a line
 anywhere else is refused. An append that fails (an error, a short write, a failed fsync) is cut
 back to the last complete line and raises `JournalWriteError`: the caller must not send the write.
 
+`commit` is `append` for concurrent writers on an event loop (group commit): the file is written
+and fsynced in a worker thread, and every line committed while one batch is on its way to disk
+goes into the next batch, one write and one fsync for all of them. Each caller returns only once
+its own line is on disk, so an intent is still durable before its request is sent.
+
 Lines carry keys, ids, names, salted hashes and secret places (`secret_paths`) only: never a
 definition, a token or a secret.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import ValidationError
 
@@ -60,6 +66,20 @@ class JournalOutcome(FrozenModel):
 JournalLine = JournalBegin | JournalIntent | JournalOutcome
 
 
+class JournalWriter(Protocol):
+    """What an apply writes its journal through: a `Journal` file, or a remote store's."""
+
+    async def commit(self, line: JournalLine) -> None:
+        """Record `line` durably; JournalWriteError when it is not (then send no write)."""
+        ...
+
+    async def idle(self) -> None:
+        """Return once no line is still on its way to storage."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class Journal:
     """Append-only, fsynced journal file; opened lazily on the first write.
 
@@ -80,34 +100,66 @@ class Journal:
         self._handle: int | None = None
         self._size = 0  # bytes of complete lines: where a failed append is cut back to
         self._broken: str | None = None  # why appending can no longer be trusted
+        self._queue: list[tuple[JournalLine, bytes, asyncio.Future[None]]] = []  # to commit
+        self._flusher: asyncio.Future[None] | None = None  # writing batches while it runs
 
     def append(self, line: JournalLine) -> None:
         """Append `line` and fsync it; JournalWriteError when it is not durably recorded."""
-        consequence = (
-            "the write was sent, but its outcome is not recorded (the next run looks it up)"
-            if isinstance(line, JournalOutcome)
-            else "nothing was sent for this write"
-        )
+        try:
+            self._write_durably(line_bytes(line))
+        except _AppendFailed as failure:
+            raise self._error(failure.reason, consequence_of(line)) from None
+
+    async def commit(self, line: JournalLine) -> None:
+        """`append`, off the event loop and grouped with the lines other writers commit
+        meanwhile; returns once `line` is on disk (JournalWriteError when it is not)."""
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((line, line_bytes(line), done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush())
+        await done
+
+    async def idle(self) -> None:
+        """Wait until no batch is being written (one whose committer was cancelled included)."""
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
+
+    async def _flush(self) -> None:
+        """Write the queued lines batch by batch, each in one write and one fsync."""
+        while self._queue:
+            batch, self._queue = self._queue, []
+            failure: _AppendFailed | None = None
+            try:
+                await asyncio.to_thread(self._write_durably, b"".join(d for _, d, _ in batch))
+            except _AppendFailed as exc:
+                failure = exc
+            for line, _, done in batch:
+                if done.done():  # its committer was cancelled
+                    continue
+                if failure is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(self._error(failure.reason, consequence_of(line)))
+
+    def _write_durably(self, data: bytes) -> None:
+        """Append whole lines and fsync them; `_AppendFailed` (cut back) when they are not."""
         if self._broken is not None:
-            raise self._error(f"an earlier append failed: {self._broken}", consequence)
-        handle = self._open(consequence)
-        data = (json.dumps(line.model_dump(mode="json"), sort_keys=True) + "\n").encode()
+            raise _AppendFailed(f"an earlier append failed: {self._broken}")
+        handle = self._open()
         try:
             written = self._write(handle, data)
         except OSError as exc:
-            raise self._failed(handle, _reason(exc), consequence) from None
+            raise self._failed(handle, _reason(exc)) from None
         if written != len(data):
-            reason = f"short write: {written} of {len(data)} bytes written"
-            raise self._failed(handle, reason, consequence)
+            raise self._failed(handle, f"short write: {written} of {len(data)} bytes written")
         try:
             self._fsync(handle)
         except OSError as exc:
             # After a failed fsync the kernel may drop the unwritten pages: trust no more lines.
-            reason = f"fsync failed: {_reason(exc)}"
-            raise self._failed(handle, reason, consequence, broken=True) from None
+            raise self._failed(handle, f"fsync failed: {_reason(exc)}", broken=True) from None
         self._size += len(data)
 
-    def _open(self, consequence: str) -> int:
+    def _open(self) -> int:
         """The open descriptor; the first time, after cutting off a torn last line."""
         if self._handle is not None:
             return self._handle
@@ -115,7 +167,7 @@ class Journal:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         except OSError as exc:
-            raise self._error(f"cannot open it: {_reason(exc)}", consequence) from None
+            raise _AppendFailed(f"cannot open it: {_reason(exc)}") from None
         try:
             data = self.path.read_bytes()
             _, complete = _parse_lines(data)
@@ -125,14 +177,12 @@ class Journal:
         except (OSError, _DamagedLine) as exc:
             os.close(handle)
             reason = _reason(exc) if isinstance(exc, OSError) else f"{exc}; inspect it"
-            raise self._error(reason, consequence) from None
+            raise _AppendFailed(reason) from None
         self._handle, self._size = handle, complete
         return handle
 
-    def _failed(
-        self, handle: int, reason: str, consequence: str, *, broken: bool = False
-    ) -> JournalWriteError:
-        """Cut the file back to its last complete line; the error to raise."""
+    def _failed(self, handle: int, reason: str, *, broken: bool = False) -> _AppendFailed:
+        """Cut the file back to its last complete line; the failure to raise."""
         try:
             os.ftruncate(handle, self._size)
         except OSError as exc:
@@ -143,7 +193,7 @@ class Journal:
             )
         if broken:
             self._broken = reason
-        return self._error(reason, consequence)
+        return _AppendFailed(reason)
 
     def _error(self, reason: str, consequence: str) -> JournalWriteError:
         return JournalWriteError(
@@ -176,6 +226,26 @@ def read_journal(path: Path) -> list[JournalLine]:
             f"{path}:{exc.number}: damaged journal line; inspect it, then delete the file"
         ) from None
     return lines
+
+
+class _AppendFailed(Exception):
+    """Lines were not durably appended (and were cut back); `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def line_bytes(line: JournalLine) -> bytes:
+    """One journal line as stored: sorted JSON and a newline."""
+    return (json.dumps(line.model_dump(mode="json"), sort_keys=True) + "\n").encode()
+
+
+def consequence_of(line: JournalLine) -> str:
+    """What a failed append of `line` means for the write it belongs to."""
+    if isinstance(line, JournalOutcome):
+        return "the write was sent, but its outcome is not recorded (the next run looks it up)"
+    return "nothing was sent for this write"
 
 
 class _DamagedLine(Exception):
@@ -212,6 +282,11 @@ def _parse_lines(data: bytes) -> tuple[list[JournalLine], int]:
 
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
+
+
+def parse_line(data: bytes) -> JournalLine:
+    """One stored journal line; ValueError or ValidationError when it is not one."""
+    return _parse(json.loads(data))
 
 
 def _parse(raw: object) -> JournalLine:

@@ -30,7 +30,13 @@ from onepin_sync.files.writer import atomic_write
 
 FORMAT_VERSION = 2
 """2 added `pending` (unanswered creates) and each entry's `secret_paths`, and requires
-`workspace`; 1 is read and upgraded (with no secret paths: the next apply records the files')."""
+`workspace`; 1 is read and upgraded (with no secret paths: the next apply records the files').
+Within 2, an entry may also hold the lifecycle flags `destroy: false`, `ignore_changes` and
+`accepted_remote: true`; each is written only when it differs from its default, so a lockfile
+that uses none of them is byte-for-byte what earlier releases wrote and read."""
+
+_ENTRY_DEFAULTS: dict[str, Any] = {"destroy": True, "ignore_changes": [], "accepted_remote": False}
+"""Entry fields left out of the file while they hold these values (see `FORMAT_VERSION`)."""
 
 
 class _Strict(FrozenModel):
@@ -52,6 +58,9 @@ class _EntryOnDiskV1(_Strict):
 
 class _EntryOnDisk(_EntryOnDiskV1):
     secret_paths: _SecretPaths
+    destroy: bool = True
+    ignore_changes: list[str] = Field(default_factory=list)
+    accepted_remote: bool = False
 
 
 class _PendingOnDisk(_Strict):
@@ -169,7 +178,12 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def lockfile_text(state: StateFile) -> str:
     """The exact bytes written to disk (deterministic)."""
-    text = json.dumps(state.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False)
+    data = state.model_dump(mode="json")
+    for entry in data["workflows"].values():
+        for name, default in _ENTRY_DEFAULTS.items():
+            if entry.get(name) == default:
+                del entry[name]
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
     return text + "\n"
 
 

@@ -73,14 +73,7 @@ class StateLock:
                 break
             os.close(fd)  # force-unlocked under us: lock the new file instead
         self._fd = fd
-        info = {
-            "id": self.lock_id,
-            "who": _user(),
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            "ci_job_url": ci_job_url(self._env),
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
+        info = holder_info(self.lock_id, self._env)
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(info, sort_keys=True) + "\n").encode(), 0)
         os.fsync(fd)
@@ -106,20 +99,36 @@ class StateLock:
             return False
 
     def _held_message(self) -> str:
-        info = read_lock_info(self.path)
-        if not info:
-            return f"the state lock {self.path} is held by another run"
-        holder = f"{info.get('who')}@{info.get('host')} (pid {info.get('pid')})"
-        message = (
-            f"the state lock is held by {holder} since {info.get('created_at')}, "
-            f"lock id {info.get('id')}"
-        )
-        if info.get("ci_job_url"):
-            message += f", CI job {info['ci_job_url']}"
-        return message + (
-            "; wait for it (--lock-timeout) or, if it is stuck, run "
-            f"`onepin-sync force-unlock {info.get('id')}`"
-        )
+        return held_message(read_lock_info(self.path), str(self.path))
+
+
+def holder_info(lock_id: str, env: Mapping[str, str]) -> dict[str, object]:
+    """What a lock records about its holder: lock id, user, host, pid, CI job URL and time."""
+    return {
+        "id": lock_id,
+        "who": _user(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "ci_job_url": ci_job_url(env),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def held_message(info: Mapping[str, object], where: str) -> str:
+    """The refusal of a run that could not take the lock `info` describes (held at `where`)."""
+    if not info:
+        return f"the state lock {where} is held by another run"
+    holder = f"{info.get('who')}@{info.get('host')} (pid {info.get('pid')})"
+    message = (
+        f"the state lock is held by {holder} since {info.get('created_at')}, "
+        f"lock id {info.get('id')}"
+    )
+    if info.get("ci_job_url"):
+        message += f", CI job {info['ci_job_url']}"
+    return message + (
+        "; wait for it (--lock-timeout) or, if it is stuck, run "
+        f"`onepin-sync force-unlock {info.get('id')}`"
+    )
 
 
 def read_lock_info(path: Path) -> dict[str, object]:
@@ -138,26 +147,35 @@ def live_holder(path: Path) -> dict[str, object] | None:
     recycled pid can make this answer wrongly yes, which callers only use to skip work.
     """
     info = read_lock_info(path)
+    return info if alive_here(info) else None
+
+
+def alive_here(info: Mapping[str, object]) -> bool:
+    """Whether the holder `info` names is a live process on this host."""
     pid = info.get("pid")
     if info.get("host") != socket.gethostname() or not isinstance(pid, int):
-        return None
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return None
+        return False
     except PermissionError:
         pass  # alive, owned by someone else
-    return info
+    return True
 
 
 def force_unlock(path: Path, lock_id: str) -> None:
     """Remove the lock of the holder with `lock_id`; refuses any other id."""
-    info = read_lock_info(path)
+    check_unlock(read_lock_info(path), str(path), lock_id)
+    path.unlink(missing_ok=True)
+
+
+def check_unlock(info: Mapping[str, object], where: str, lock_id: str) -> None:
+    """Refuse to force-unlock `where` unless `lock_id` is its holder's (InputError)."""
     if not info:
-        raise InputError(f"no run holds the state lock {path}")
+        raise InputError(f"no run holds the state lock {where}")
     if info.get("id") != lock_id:
         raise InputError(f"lock id {lock_id} does not match the holder's lock id {info.get('id')}")
-    path.unlink(missing_ok=True)
 
 
 def _user() -> str:

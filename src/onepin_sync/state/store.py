@@ -3,8 +3,8 @@
 State is the lockfile (which workflows are managed, with their fingerprints), the state lock
 (one writer at a time) and the journal (this machine's crash record of an apply in progress).
 Commands never touch a path of their own: they ask the store. `FileStateStore` keeps all three
-next to each other on disk; a second backend (object storage, say) is one new module
-implementing this protocol plus one line in `open_state_store`.
+next to each other on disk; `ObjectStateStore` (`remote.py`, imported only when a project sets
+`state.url`) keeps them in object storage, so CI runners share them without committing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from onepin_sync.core.models import StateFile
-from onepin_sync.state.journal import Journal, JournalLine, read_journal
+from onepin_sync.state.journal import Journal, JournalLine, JournalWriter, read_journal
 from onepin_sync.state.lockfile import read_lockfile, write_lockfile
 from onepin_sync.state.statelock import StateLock, force_unlock, live_holder
 
@@ -40,6 +40,10 @@ class StateStore(Protocol):
         """Replace the lockfile atomically; the caller holds the lock."""
         ...
 
+    def remove(self) -> None:
+        """Delete the lockfile (once `state migrate` has moved it elsewhere); holding the lock."""
+        ...
+
     def lock(self, *, timeout: float, env: Mapping[str, str]) -> AbstractContextManager[object]:
         """Hold the exclusive state lock while the context is open (LockHeldError when taken)."""
         ...
@@ -52,7 +56,7 @@ class StateStore(Protocol):
         """Release the lock of the stuck holder `lock_id` (InputError for any other id)."""
         ...
 
-    def open_journal(self) -> Journal:
+    def open_journal(self) -> JournalWriter:
         """The journal, open for appending intents and outcomes."""
         ...
 
@@ -95,6 +99,9 @@ class FileStateStore:
     def write(self, state: StateFile) -> None:
         write_lockfile(self.lockfile, state)
 
+    def remove(self) -> None:
+        self.lockfile.unlink(missing_ok=True)
+
     def lock(self, *, timeout: float, env: Mapping[str, str]) -> StateLock:
         return StateLock(self.lock_path, timeout=timeout, env=env)
 
@@ -119,6 +126,13 @@ class FileStateStore:
         return str(aside)
 
 
-def open_state_store(lockfile: Path) -> StateStore:
-    """The store for a project's lockfile setting: the one place a backend is chosen."""
-    return FileStateStore(lockfile)
+def open_state_store(
+    lockfile: Path, url: str | None = None, env: Mapping[str, str] | None = None
+) -> StateStore:
+    """The store for a project's state setting: the one place a backend is chosen. `url` is a
+    state object in object storage (reached with `env`'s credentials), else the lockfile."""
+    if url is None:
+        return FileStateStore(lockfile)
+    from onepin_sync.state.remote import ObjectStateStore  # obstore only when it is used
+
+    return ObjectStateStore(url, env or {})

@@ -5,6 +5,7 @@
     markdown.py  the plan for a pull-request comment
     console.py   the `Ui` port on a rich console; one-line errors
     reports.py   the closing lines of each command, from its outcome
+    onboarding.py what `init` prints: the files written and the next steps
 
 Views format and print; they decide nothing and return nothing (exit codes are the outcomes').
 May import commands' outcome types and `core/`; never api/ or state/.

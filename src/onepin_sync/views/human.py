@@ -17,13 +17,24 @@ from rich.text import Text
 
 from onepin_sync.core.models import Action, Change, FieldChange, Json, Plan, Reason, WorkflowSpec
 from onepin_sync.core.redact import Redactor
+from onepin_sync.views.notes import (
+    lockfile_only_heading,
+    lockfile_only_lines,
+    replacement_sentences,
+)
 
-SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
-_STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red"}
+SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.IMPORT: "<="}
+_STYLE = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.DELETE: "red",
+    Action.IMPORT: "cyan",
+}
 _VERB = {
     Action.CREATE: "will be created",
     Action.UPDATE: "will be updated in place",
     Action.DELETE: "will be deleted",
+    Action.IMPORT: "will be imported into a new workflow file",
 }
 _LONG_TEXT = 60  # strings longer than this (or multi-line) are shown as a unified diff
 
@@ -34,6 +45,9 @@ def format_path(path: tuple[str, ...]) -> str:
 
 
 def summary_line(plan: Plan) -> str:
+    imports = plan.count(Action.IMPORT)
+    if imports:
+        return f"Plan: {imports} to import (workflow files written; nothing sent to Onepin)."
     return (
         f"Plan: {plan.count(Action.CREATE)} to create, {plan.count(Action.UPDATE)} to update, "
         f"{plan.count(Action.DELETE)} to delete."
@@ -41,36 +55,50 @@ def summary_line(plan: Plan) -> str:
 
 
 def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
-    """Print the human plan."""
+    """Print the human plan, as one text: a print per line would ask the terminal its size and
+    kind once per line, thousands of times for a few hundred changes. Without colours (CI, a
+    pipe, NO_COLOR) there is nothing to style: the plain text is written as it is, which costs
+    a fraction of rich's rendering (the plan shown before an apply sits on its critical path)."""
+    print_text(console, Text("\n").join(plan_lines(plan, redactor)))
+
+
+def print_text(console: Console, text: Text) -> None:
+    """`console.print(text)`, without rich's renderer when there are no colours to render."""
+    if console.color_system is None and not console.record:
+        console.file.write(text.plain + "\n")
+    else:
+        console.print(text)
+
+
+def plan_lines(plan: Plan, redactor: Redactor) -> Iterator[Text]:
+    """The lines of the human plan, styled, without their newlines."""
     if plan.drift:
-        _print_drift(plan, console)
-    _print_pending(plan, console)
+        yield from _drift_lines(plan)
+    yield from _pending_lines(plan)
+    yield from _lockfile_only_lines(plan)
     if not plan.has_changes:
-        if not plan.drift:
-            console.print(
-                Text("No changes. The workspace matches the workflow files.", style="bold")
-            )
+        if not plan.drift and not plan.moves and not plan.forgets:
+            yield Text("No changes. The workspace matches the workflow files.", style="bold")
         if plan.refreshes:
-            console.print(f"The lockfile will record {len(plan.refreshes)} refreshed entries.")
-        _print_unmanaged(plan, console)
+            yield Text(f"The lockfile will record {len(plan.refreshes)} refreshed entries.")
+        yield from _unmanaged_lines(plan)
         return
-    console.print("onepin-sync will perform the following actions:\n")
+    yield Text("onepin-sync will perform the following actions:\n")
     for change in plan.changes:
-        for line in change_lines(change, redactor):
-            console.print(line)
-        console.print()
-    console.print(Text(summary_line(plan), style="bold"))
+        yield from change_lines(change, redactor)
+        yield Text()
+    yield Text(summary_line(plan), style="bold")
     if plan.conflicts:
-        console.print(
-            Text(
-                f"{len(plan.conflicts)} conflict(s): changed in git and outside onepin-sync; "
-                "apply refuses them unless --force is given.",
-                style="bold red",
-            )
+        yield Text(
+            f"{len(plan.conflicts)} conflict(s): changed in git and outside onepin-sync; "
+            "apply refuses them unless --force is given.",
+            style="bold red",
         )
     if plan.possible_duplicates:
-        console.print(Text(duplicates_sentence(plan), style="bold red"))
-    _print_unmanaged(plan, console)
+        yield Text(duplicates_sentence(plan), style="bold red")
+    for sentence in replacement_sentences(plan):
+        yield Text(sentence, style="bold red")
+    yield from _unmanaged_lines(plan)
 
 
 def duplicates_sentence(plan: Plan) -> str:
@@ -84,26 +112,33 @@ def duplicates_sentence(plan: Plan) -> str:
     )
 
 
-def _print_pending(plan: Plan, console: Console) -> None:
+def _lockfile_only_lines(plan: Plan) -> Iterator[Text]:
+    lines = lockfile_only_lines(plan)
+    if lines:
+        yield Text(lockfile_only_heading(plan) + "\n")
+        for line in lines:
+            yield Text(f"  > {line}")
+        yield Text()
+
+
+def _pending_lines(plan: Plan) -> Iterator[Text]:
     if plan.pending:
-        console.print(
-            Text(
-                f"Not planned until their unanswered creates settle: {', '.join(plan.pending)}.",
-                style="yellow",
-            )
+        yield Text(
+            f"Not planned until their unanswered creates settle: {', '.join(plan.pending)}.",
+            style="yellow",
         )
 
 
-def _print_drift(plan: Plan, console: Console) -> None:
-    console.print("Changes made outside onepin-sync (apply --refresh-only records them):\n")
+def _drift_lines(plan: Plan) -> Iterator[Text]:
+    yield Text("Changes made outside onepin-sync (apply --refresh-only records them):\n")
     for refresh in plan.drift:
         symbol, style = ("-", "red") if refresh.entry is None else ("~", "yellow")
         line = Text(f"  {symbol} ", style=style)
         line.append(refresh.key, style="bold")
         line.append(f" {refresh.reason.value if refresh.reason else ''}")
-        console.print(line)
+        yield line
     noun = "change" if len(plan.drift) == 1 else "changes"
-    console.print(Text(f"\nRefresh: {len(plan.drift)} {noun} outside onepin-sync.", style="bold"))
+    yield Text(f"\nRefresh: {len(plan.drift)} {noun} outside onepin-sync.", style="bold")
 
 
 def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:
@@ -119,6 +154,9 @@ def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:
         header.append(
             f" (possible duplicate of {', '.join(change.duplicate_of)})", style="bold red"
         )
+    if change.replaces:
+        other = "created as" if change.action is Action.DELETE else "deleted as"
+        header.append(f" (same workflow {other} {change.replaces})", style="bold red")
     yield header
     title = Text(f"  {symbol} ", style=style)
     title.append(change.key, style="bold")
@@ -133,6 +171,11 @@ def change_lines(change: Change, redactor: Redactor) -> Iterator[Text]:
     yield title
     if change.action is Action.CREATE and change.after is not None:
         yield from _created_lines(change.after, redactor)
+    elif change.action is Action.IMPORT and change.after is not None:
+        graph = change.after.definition.get("graph")
+        graph = graph if isinstance(graph, Mapping) else {}
+        counts = f"{len(graph.get('nodes') or [])} nodes, {len(graph.get('edges') or [])} edges"
+        yield _line("<=", "cyan", f"file {change.key}.yaml ({counts})")
     elif change.action is Action.UPDATE:
         for field_change in change.field_changes:
             yield from _field_lines(change.key, field_change, redactor)
@@ -211,9 +254,9 @@ def _quote(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _print_unmanaged(plan: Plan, console: Console) -> None:
+def _unmanaged_lines(plan: Plan) -> Iterator[Text]:
     if plan.unmanaged_count:
-        console.print(Text(unmanaged_sentence(plan.unmanaged_count), style="dim"))
+        yield Text(unmanaged_sentence(plan.unmanaged_count), style="dim")
 
 
 def unmanaged_sentence(count: int) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from onepin_sync.commands.plan import PlanOutcome
 from onepin_sync.views.console import ConsoleUi
-from onepin_sync.views.markdown import plan_markdown
+from onepin_sync.views.markdown import PlanHeading, plan_markdown
 
 PlanView = Callable[[ConsoleUi, PlanOutcome], None]
 
@@ -26,11 +26,23 @@ def human_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
 
 
 def json_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
-    ui.out.out(json.dumps(outcome.document.to_json(), indent=2, sort_keys=True), highlight=False)
+    ui.document.out(
+        json.dumps(outcome.document.to_json(), indent=2, sort_keys=True), highlight=False
+    )
 
 
 def markdown_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
-    ui.out.out(plan_markdown(outcome.plan, outcome.redactor), end="", highlight=False)
+    target = outcome.document.target
+    heading = PlanHeading(
+        api_url=target.api_url,
+        lockfile=target.lockfile,
+        serial=outcome.plan.serial,
+        new_lockfile=outcome.document.lockfile.salt is not None,
+        workspace=target.workspace,
+        environment=outcome.environment,
+        commit=outcome.commit,
+    )
+    ui.document.out(plan_markdown(outcome.plan, outcome.redactor, heading), end="", highlight=False)
 
 
 PLAN_VIEWS: dict[str, PlanView] = {

@@ -1,0 +1,99 @@
+"""Start-up stays lazy: `import onepin_sync.cli`, `--version` and `--help` load click, not the app.
+
+Run in a fresh interpreter (this test process has long since imported everything). The figures
+(wall time of `--version`, time to a plan's first request) live in `benchmarks/`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from onepin_sync.cli.options import PLAN_FORMATS
+from onepin_sync.views.registry import PLAN_VIEWS
+
+HEAVY = (
+    "onepin_sync.api",
+    "onepin_sync.commands",
+    "onepin_sync.core",
+    "onepin_sync.emulator",
+    "onepin_sync.files",
+    "onepin_sync.state",
+    "onepin_sync.views",
+    "asyncio",
+    "boto3",
+    "botocore",
+    "fastapi",
+    "httpx",
+    "importlib.metadata",
+    "moto",
+    "obstore",
+    "pydantic",
+    "rich",
+    "starlette",
+    "uvicorn",
+    "yaml",
+)
+
+PROBE = """
+import contextlib, io, json, sys
+HEAVY = tuple(sys.argv[1:])
+def heavy():
+    return sorted(m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+loaded = {}
+import onepin_sync.cli
+loaded["import"] = heavy()
+shown = {}
+for args in (["--version"], ["--help"], ["plan", "--help"], ["apply", "--help"], ["validate", "-h"],
+             ["import", "--help"], ["pull", "--help"], ["force-unlock", "--help"]):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = onepin_sync.cli.run(args)
+    shown[" ".join(args)] = (code, out.getvalue())
+    loaded[" ".join(args)] = heavy()
+with contextlib.redirect_stdout(io.StringIO()):
+    onepin_sync.cli.run(["emulator", "--help"])
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    onepin_sync.cli.run(["--help"])
+print(json.dumps({"loaded": loaded, "shown": shown, "help_after_emulator": out.getvalue()}))
+"""
+
+
+def probe() -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *HEAVY], capture_output=True, text=True, check=True
+    )
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def test_import_version_and_help_load_none_of_the_heavy_modules() -> None:
+    result = probe()
+    loaded = result["loaded"]
+    assert isinstance(loaded, dict)
+    assert {stage: modules for stage, modules in loaded.items() if modules} == {}
+    shown = result["shown"]
+    assert isinstance(shown, dict)
+    assert all(code == 0 and text for code, text in shown.values())
+    assert shown["--version"][1].startswith("onepin-sync, version ")
+    # the emulator is listed by its registered help, the same line as once it is loaded
+    assert "emulator" in shown["--help"][1]
+    assert shown["--help"][1] == result["help_after_emulator"]
+
+
+def test_plan_formats_are_the_plan_views() -> None:
+    assert tuple(PLAN_VIEWS) == PLAN_FORMATS
+
+
+def test_the_api_client_loads_httpx_without_its_command_line_tool() -> None:
+    code = (
+        "import sys, onepin_sync.api.client, httpx\n"
+        "extra = ('pygments', 'rich.syntax', 'rich.progress')\n"
+        "print(sorted(m for m in extra if m in sys.modules))\n"
+        "print(sys.modules['httpx._main'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert done.stdout.splitlines() == ["[]", "None"]

@@ -1,0 +1,37 @@
+"""The benchmark harness keeps working: every scenario at a tiny size, no timing asserted.
+
+`benchmarks/run.py --tiny` runs each scenario once for onepin-sync and for the SDK peer, in
+processes of their own against the emulator, and checks what they did from the request log
+(exact counts, the plan, the writes). Targets are not checked at this size: timings belong to the
+real run (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def test_every_scenario_runs_and_checks_out_at_a_tiny_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import run  # benchmarks/run.py
+
+    code = run.main(["--tiny", "--keep", str(tmp_path)])
+    out, err = capsys.readouterr()
+
+    assert "FAILED" not in err
+    assert code == 0
+    lines = [line for line in out.splitlines() if line.startswith("| ") and "scenario" not in line]
+    rows = {tuple(cell.strip() for cell in line.split("|")[1:3]) for line in lines}
+    scenarios = {scenario for scenario, _ in rows}
+    assert len(scenarios) == 8  # --version, --help, three plans, two applies, rate-limited
+    assert {tool for _, tool in rows} == {"onepin-sync", "peer"}
+    assert len(rows) == 15  # the peer has no --help row
+    assert all("WRONG" not in line for line in lines)
+    del sys.modules["run"]
