@@ -21,8 +21,8 @@ def state(project: SyncProject, *args: str) -> CliResult:
     return project.run("state", sub, *rest, *where, target=False)
 
 
-def rebuild(project: SyncProject) -> CliResult:
-    return project.run("state", "rebuild", *project.target_args(), target=False)
+def rebuild(project: SyncProject, *args: str) -> CliResult:
+    return project.run("state", "rebuild", *project.target_args(), *args, target=False)
 
 
 def lock_serial(project: SyncProject) -> int:
@@ -75,9 +75,12 @@ def test_rm_forgets_the_key_and_leaves_the_workflow_in_onepin(
     project.remove(keys[0])
 
     with recorded(project.workspace) as sent:
-        result = state(project, "rm", keys[0])
+        result = state(project, "rm", keys[0], "--json")
     assert result.code == 0, result.output
     assert sent == []  # a lockfile-only change: nothing reaches the API
+    doc = json.loads(result.stdout)
+    check_document(doc)
+    assert (doc["key"], doc["workflow_id"], doc["file_left"]) == (keys[0], forgotten_id, None)
     assert keys[0] not in project.lock_entries()
     assert lock_serial(project) == serial + 1
 
@@ -108,9 +111,13 @@ def test_mv_after_a_file_rename_gives_an_empty_plan_and_keeps_the_id(
     project.path(keys[0]).rename(project.workflows / "renamed.yaml")
 
     with recorded(project.workspace) as sent:
-        result = state(project, "mv", keys[0], "renamed")
+        result = state(project, "mv", keys[0], "renamed", "--json")
         plan = plan_json(project)
     assert result.code == 0, result.output
+    doc = json.loads(result.stdout)
+    check_document(doc)
+    assert (doc["key"], doc["to"], doc["workflow_id"]) == (keys[0], "renamed", workflow_id)
+    assert doc["serial"] == serial + 1
     assert_empty(plan)
     assert writes(sent) == []
     assert project.lock_entries()["renamed"]["id"] == workflow_id
@@ -139,9 +146,13 @@ def test_rebuild_after_losing_the_lockfile_gives_an_empty_plan(project: SyncProj
     project.lockfile.unlink()
 
     with recorded(project.workspace) as sent:
-        result = rebuild(project)
+        result = rebuild(project, "--json")
     assert result.code == 0, result.output
     assert writes(sent) == []
+    doc = json.loads(result.stdout)
+    check_document(doc)
+    assert {m["key"]: m["workflow_id"] for m in doc["matched"]} == ids
+    assert (doc["written"], doc["unmatched"], doc["kept"]) == (True, [], 0)
     assert calls(sent).count(("GET", WORKFLOWS)) == 1  # one listing page
     assert {k: e["id"] for k, e in project.lock_entries().items()} == ids
     assert_empty(plan_json(project))

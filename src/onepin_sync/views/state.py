@@ -17,9 +17,14 @@ from onepin_sync.commands.state_migrate import MigrateOutcome
 from onepin_sync.commands.state_rebuild import RebuildOutcome
 from onepin_sync.core.documents import FORMAT_VERSION
 from onepin_sync.core.state_documents import (
+    RebuiltKeyDoc,
     StateEntryDocument,
+    StateForgetDocument,
     StateListDocument,
+    StateMigrateDocument,
+    StateMoveDocument,
     StatePendingDoc,
+    StateRebuildDocument,
     StateWorkflowDoc,
 )
 from onepin_sync.views.console import ConsoleUi
@@ -88,12 +93,16 @@ def state_show(ui: ConsoleUi, outcome: StateReadOutcome, *, as_json: bool) -> No
         ui.out.print(Text(f"{name + ':':<{width + 1}} {value}"))
 
 
-def state_edit_report(ui: ConsoleUi, outcome: StateEditOutcome) -> None:
+def state_edit_report(ui: ConsoleUi, outcome: StateEditOutcome, *, as_json: bool) -> None:
+    """The closing lines of `state mv` and `state rm` (on stderr under --json, after which the
+    document is the one thing on stdout)."""
     if outcome.new_key is not None:
         ui.info(
             f"Moved {outcome.key} to {outcome.new_key} (workflow {outcome.workflow_id}) in "
             f"{outcome.location}, serial {outcome.serial}; nothing was written to Onepin."
         )
+        if as_json:
+            print_document(ui, _move_document(outcome, outcome.new_key))
         return
     ui.info(
         f"Forgot {outcome.key} (workflow {outcome.workflow_id}) in {outcome.location}, serial "
@@ -104,9 +113,32 @@ def state_edit_report(ui: ConsoleUi, outcome: StateEditOutcome) -> None:
             f"{outcome.file_left} still exists: the next plan would create a second workflow "
             "from it; delete or move the file (or adopt the workflow again with import)"
         )
+    if as_json:
+        print_document(
+            ui,
+            StateForgetDocument(
+                **_head("onepin-sync-state-rm"),
+                lockfile=outcome.location,
+                key=outcome.key,
+                workflow_id=outcome.workflow_id,
+                serial=outcome.serial,
+                file_left=outcome.file_left,
+            ),
+        )
 
 
-def rebuild_report(ui: ConsoleUi, outcome: RebuildOutcome) -> None:
+def _move_document(outcome: StateEditOutcome, to: str) -> StateMoveDocument:
+    return StateMoveDocument(
+        **_head("onepin-sync-state-mv"),
+        lockfile=outcome.location,
+        key=outcome.key,
+        to=to,
+        workflow_id=outcome.workflow_id,
+        serial=outcome.serial,
+    )
+
+
+def rebuild_report(ui: ConsoleUi, outcome: RebuildOutcome, *, as_json: bool) -> None:
     rebuilt = outcome.rebuild
     for key, workflow_id in sorted(rebuilt.matched.items()):
         note = " (the file differs: the next plan updates it)" if key in rebuilt.differing else ""
@@ -120,9 +152,26 @@ def rebuild_report(ui: ConsoleUi, outcome: RebuildOutcome) -> None:
         )
     else:
         ui.info("Nothing to rebuild: no workflow file matched an unmanaged workflow.")
+    if as_json:
+        matched = [
+            RebuiltKeyDoc(key=k, workflow_id=wid, differs=k in rebuilt.differing)
+            for k, wid in sorted(rebuilt.matched.items())
+        ]
+        print_document(
+            ui,
+            StateRebuildDocument(
+                **_head("onepin-sync-state-rebuild"),
+                lockfile=outcome.location,
+                written=outcome.written,
+                serial=rebuilt.state.serial,
+                kept=outcome.kept,
+                matched=matched,
+                unmatched=list(rebuilt.unmatched),
+            ),
+        )
 
 
-def migrate_report(ui: ConsoleUi, outcome: MigrateOutcome) -> None:
+def migrate_report(ui: ConsoleUi, outcome: MigrateOutcome, *, as_json: bool) -> None:
     ui.info(
         f"Moved the state (lineage {outcome.lineage}, serial {outcome.serial}) from "
         f"{outcome.source} to {outcome.destination}."
@@ -136,3 +185,19 @@ def migrate_report(ui: ConsoleUi, outcome: MigrateOutcome) -> None:
         f"now set `{setting}` in onepin-sync.yaml (for the environment you migrated), or "
         "every run looks for the state where it no longer is"
     )
+    if as_json:
+        print_document(
+            ui,
+            StateMigrateDocument(
+                **_head("onepin-sync-state-migrate"),
+                source=outcome.source,
+                destination=outcome.destination,
+                lineage=outcome.lineage,
+                serial=outcome.serial,
+            ),
+        )
+
+
+def _head(kind: str) -> dict[str, Any]:
+    """What every document starts with."""
+    return {"format_version": FORMAT_VERSION, "kind": kind, "tool_version": __version__}
