@@ -99,14 +99,15 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
     inputs = await read_inputs_online(settings.target, env, ui)
     with hold_lock(inputs.store, settings.lock_timeout, env, ui):
         async with connect(inputs, settings.client, env, ui) as (target, client):
-            prepared = await prepare(inputs, target, client, ui, persist=True)
+            whole = settings.all and settings.search is None  # else the GETs or a search
+            prepared = await prepare(inputs, target, client, ui, persist=True, listing=whole)
             state = prepared.state
             if settings.all:
                 listing = prepared.listing
                 if settings.search or listing is None:
                     listing = await client.list_workflows(search=settings.search)
                 chosen = _chosen_by_filter(settings, listing, state)
-                free = len(unmanaged(listing, state))
+                free = len(unmanaged(listing, state)) - len(chosen)  # left unmanaged after
             else:
                 chosen = await _chosen_by_id(settings, client, state)
                 free = 0
