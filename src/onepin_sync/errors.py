@@ -156,8 +156,10 @@ class AmbiguousCreateError(ApiError):
     A reset, a read timeout or a 5xx after the POST was sent: the workflow may or may not exist
     now. A 408, 409 or 429 is `answered`: the server finished with the request, so a listing read
     afterwards shows for sure whether it made a workflow, and if not the create may be sent
-    again after `retry_after` seconds. `started_at` (the server's clock, just before the request
-    was sent) lets the caller look for the workflow it may have made instead of making it twice.
+    again after `retry_after` seconds; `free_resend` when that refusal was a 429 the run's
+    deadline leaves time to wait out (it uses up none of the create's sends). `started_at` (the
+    server's clock, just before the request was sent) lets the caller look for the workflow it
+    may have made instead of making it twice.
     """
 
     def __init__(
@@ -170,8 +172,10 @@ class AmbiguousCreateError(ApiError):
         request_id: str | None = None,
         answered: bool = False,
         retry_after: float | None = None,
+        free_resend: bool = False,
     ) -> None:
         self.started_at = started_at
         self.answered = answered
         self.retry_after = retry_after
+        self.free_resend = free_resend
         super().__init__(message, status=status, code=code, request_id=request_id)

@@ -1,4 +1,7 @@
-"""Concurrency: at most `parallelism` in flight, halved on 429, recovered after successes; rps."""
+"""Concurrency: at most `parallelism` in flight, halved on 429, recovered after successes; rps.
+
+The pacer's rate learning is in `test_client_pacing.py`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import asyncio
 import httpx
 
 from onepin_sync.api.client import OnepinClient
-from onepin_sync.api.limiter import AdaptiveLimiter, Feedback, RequestPacer
+from onepin_sync.api.limiter import AdaptiveLimiter, Feedback
 from tests.api.fakes import Harness, ok, workflow_item
 
 
@@ -156,20 +159,6 @@ def test_client_halves_concurrency_on_429_and_recovers_after_ten_successes() -> 
 
     Harness(gauge, settings={"parallelism": 8}).run(scenario)
     assert peaks == [4, 5]
-
-
-def test_pacer_spaces_starts_by_one_over_rps_in_arrival_order() -> None:
-    waits: list[float] = []
-
-    async def record(seconds: float) -> None:
-        waits.append(seconds)
-
-    async def go() -> None:
-        pacer = RequestPacer(2.0, clock=lambda: 0.0, sleep=record)
-        await asyncio.gather(*(pacer.wait() for _ in range(4)))
-
-    asyncio.run(go())
-    assert waits == [0.5, 1.0, 1.5]
 
 
 def test_client_with_rps_waits_between_attempts() -> None:

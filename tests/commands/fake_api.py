@@ -66,6 +66,7 @@ class _Unsettled:
     created: bool  # whether the server made the workflow all the same
     status: int | None = None  # an answer (408, 409, 429): the server finished with the request
     retry_after: float | None = None
+    free_resend: bool = False  # a 429 the run's deadline leaves time for (uses up no round)
 
 
 class InMemoryWorkflowApi:
@@ -131,11 +132,13 @@ class InMemoryWorkflowApi:
         status: int = 429,
         retry_after: float | None = None,
         created: bool = False,
+        free_resend: bool = False,
     ) -> None:
         """The next create of `name` is answered with `status` (408, 409, 429): it creates the
         workflow or not (a 409 may come from a server that did), then raises an `answered`
-        `AmbiguousCreateError` carrying `retry_after`."""
-        self._unsettled.setdefault(name, []).append(_Unsettled(created, status, retry_after))
+        `AmbiguousCreateError` carrying `retry_after` and `free_resend`."""
+        refusal = _Unsettled(created, status, retry_after, free_resend)
+        self._unsettled.setdefault(name, []).append(refusal)
 
     def hold_next(self, method: Method, target: str = "") -> asyncio.Event:
         """The next `method` call on `target` is recorded, then waits until the event is set."""
@@ -183,6 +186,7 @@ class InMemoryWorkflowApi:
             status=unsettled.status,
             answered=True,
             retry_after=unsettled.retry_after,
+            free_resend=unsettled.free_resend,
         )
 
     async def patch_workflow(self, workflow_id: str, fields: Mapping[str, Json]) -> RemoteWorkflow:

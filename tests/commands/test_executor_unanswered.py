@@ -242,6 +242,7 @@ class Refused:
     calls: list[Call]
     slept: list[float]
     adopted: bool  # "new" ends recorded (True) or pending (False)
+    free: bool = False  # its 429s leave the deadline time to wait them out (`free_resend`)
 
 
 def sends(rounds: int) -> list[Call]:
@@ -290,7 +291,16 @@ REFUSALS = [
         adopted=False,
     ),
     Refused(
-        "429 on every send: pending after CREATE_ROUNDS sends",
+        "429s the deadline leaves time for: sent again however many, no round used up",
+        script=((429, 1.0, False),) * (CREATE_ROUNDS + 2),
+        status="done",
+        calls=[*sends(CREATE_ROUNDS + 2), ("create", "New")],
+        slept=[1.0] * (CREATE_ROUNDS + 2),
+        adopted=True,
+        free=True,
+    ),
+    Refused(
+        "429 on every send without a deadline: pending after CREATE_ROUNDS sends",
         script=((429, 1.0, False),) * CREATE_ROUNDS,
         status=looked_again(refused_message(429)),
         calls=sends(CREATE_ROUNDS),
@@ -315,7 +325,10 @@ def test_a_refused_create_that_a_lookup_proves_absent_is_sent_again(
         if status is None:
             api.lose_next_create("New", created=made)
         else:
-            api.refuse_next_create("New", status=status, retry_after=wait, created=made)
+            free = row.free and status == 429
+            api.refuse_next_create(
+                "New", status=status, retry_after=wait, created=made, free_resend=free
+            )
     slept: list[float] = []
 
     result = run_refused(api, tmp_path, slept)

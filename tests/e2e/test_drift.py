@@ -72,8 +72,18 @@ def test_refresh_only_accepts_the_sdk_edit_into_the_lockfile(
     assert after["applied_hash"] == before["applied_hash"]
     assert datetime.fromisoformat(after["remote_updated_at"]) == edited.updated_at
     assert following.code == 0, following.output
-    assert "No changes." in following.stdout
+    assert "No changes." not in following.stdout
+    assert "The workflow files differ from the workspace: 1 workflow differs" in following.stdout
+    assert "`onepin-sync pull` writes those changes into the files" in following.stdout
+    assert f"  < {KEY}: description" in following.stdout
     assert remote_workflow(project, ids[KEY])["description"] == "Edited in the app."
+    with recorded(project.workspace) as pulling:
+        pulled = project.run("pull")
+    assert pulled.code == 0, pulled.output
+    assert writes(pulling) == []
+    assert project.read(KEY)["description"] == "Edited in the app."
+    assert "accepted_remote" not in project.lock_entries()[KEY]
+    assert "No changes." in project.run("plan").stdout
 
 
 def test_a_refresh_only_plan_that_finds_drift_exits_2_and_names_it(

@@ -122,6 +122,8 @@ def test_quiet_prints_only_the_summaries_and_verbose_the_steps(project: SyncProj
         "Apply complete: 2 created, 0 updated, 0 deleted.\n"
     )
     assert quiet.stderr == ""
+    again = project.run("plan", "-q")
+    assert again.stdout == "No changes. The workspace matches the workflow files.\n"
     assert verbose.code == 0, verbose.output
     assert "alpha: updated" in verbose.stdout
     assert re.search(r"Wrote 1 change\(s\) in \d+\.\ds \(1 requests\)", verbose.stderr)

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from onepin_sync.state.statelock import StateLock
+from tests.documents import check_document
 from tests.e2e.support import WORKFLOWS, calls, plan_json, recorded, seed, writes
 from tests.samples import tiny_workflow
 from tests.sync_project import CliResult, SyncProject
@@ -19,8 +21,8 @@ def state(project: SyncProject, *args: str) -> CliResult:
     return project.run("state", sub, *rest, *where, target=False)
 
 
-def rebuild(project: SyncProject) -> CliResult:
-    return project.run("state", "rebuild", *project.target_args(), target=False)
+def rebuild(project: SyncProject, *args: str) -> CliResult:
+    return project.run("state", "rebuild", *project.target_args(), *args, target=False)
 
 
 def lock_serial(project: SyncProject) -> int:
@@ -40,7 +42,7 @@ def test_list_and_show_print_the_lockfile_as_json_documents(project: SyncProject
     listed = state(project, "list", "--json")
     assert listed.code == 0, listed.output
     doc = json.loads(listed.stdout)
-    assert doc["format_version"] == 1
+    check_document(doc)
     assert doc["kind"] == "onepin-sync-state-list"
     assert doc["serial"] == lock_serial(project)
     assert [(w["key"], w["id"]) for w in doc["workflows"]] == [(k, entries[k]["id"]) for k in keys]
@@ -49,6 +51,7 @@ def test_list_and_show_print_the_lockfile_as_json_documents(project: SyncProject
     shown = state(project, "show", keys[0], "--json")
     assert shown.code == 0, shown.output
     entry = json.loads(shown.stdout)
+    check_document(entry)
     assert entry["kind"] == "onepin-sync-state-entry"
     assert entry["workflow"].items() >= entries[keys[0]].items()  # and the defaults it omits
     assert entry["pending"] is None
@@ -72,9 +75,12 @@ def test_rm_forgets_the_key_and_leaves_the_workflow_in_onepin(
     project.remove(keys[0])
 
     with recorded(project.workspace) as sent:
-        result = state(project, "rm", keys[0])
+        result = state(project, "rm", keys[0], "--json")
     assert result.code == 0, result.output
     assert sent == []  # a lockfile-only change: nothing reaches the API
+    doc = json.loads(result.stdout)
+    check_document(doc)
+    assert (doc["key"], doc["workflow_id"], doc["file_left"]) == (keys[0], forgotten_id, None)
     assert keys[0] not in project.lock_entries()
     assert lock_serial(project) == serial + 1
 
@@ -105,9 +111,13 @@ def test_mv_after_a_file_rename_gives_an_empty_plan_and_keeps_the_id(
     project.path(keys[0]).rename(project.workflows / "renamed.yaml")
 
     with recorded(project.workspace) as sent:
-        result = state(project, "mv", keys[0], "renamed")
+        result = state(project, "mv", keys[0], "renamed", "--json")
         plan = plan_json(project)
     assert result.code == 0, result.output
+    doc = json.loads(result.stdout)
+    check_document(doc)
+    assert (doc["key"], doc["to"], doc["workflow_id"]) == (keys[0], "renamed", workflow_id)
+    assert doc["serial"] == serial + 1
     assert_empty(plan)
     assert writes(sent) == []
     assert project.lock_entries()["renamed"]["id"] == workflow_id
@@ -136,9 +146,13 @@ def test_rebuild_after_losing_the_lockfile_gives_an_empty_plan(project: SyncProj
     project.lockfile.unlink()
 
     with recorded(project.workspace) as sent:
-        result = rebuild(project)
+        result = rebuild(project, "--json")
     assert result.code == 0, result.output
     assert writes(sent) == []
+    doc = json.loads(result.stdout)
+    check_document(doc)
+    assert {m["key"]: m["workflow_id"] for m in doc["matched"]} == ids
+    assert (doc["written"], doc["unmatched"], doc["kept"]) == (True, [], 0)
     assert calls(sent).count(("GET", WORKFLOWS)) == 1  # one listing page
     assert {k: e["id"] for k, e in project.lock_entries().items()} == ids
     assert_empty(plan_json(project))
@@ -168,3 +182,24 @@ def test_rebuild_refuses_ambiguous_matches_and_lists_them(project: SyncProject) 
     assert f"team-a/twin matches 2 workflows ({', '.join(ids)})" in result.stderr
     assert f"team-b/twin matches 2 workflows ({', '.join(ids)})" in result.stderr
     assert not project.lockfile.exists()
+
+
+def test_rebuild_refuses_a_lockfile_of_another_workspace(project: SyncProject) -> None:
+    seed(project, 1)
+    before = project.lockfile.read_bytes()
+    other = project.workspace.control.new_workspace()
+    args = [a if a != project.workspace.api_key else other.api_key for a in project.target_args()]
+    result = project.run("state", "rebuild", *args, target=False)
+    assert result.code == 3, result.output
+    assert "belongs to workspace" in result.stderr
+    assert project.lockfile.read_bytes() == before
+
+
+def test_state_edits_wait_for_the_state_lock(project: SyncProject) -> None:
+    keys = seed(project, 1)
+    before = project.lockfile.read_bytes()
+    with StateLock(project.root / ".onepin-sync" / "lock"):
+        held = state(project, "rm", keys[0])
+    assert held.code == 4, held.output
+    assert "the state lock is held by" in held.stderr
+    assert project.lockfile.read_bytes() == before

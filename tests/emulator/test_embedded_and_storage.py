@@ -144,6 +144,8 @@ def test_bad_key_specs_are_refused_at_construction() -> None:
         ("api_keys", ("sk_live_x",), "--api-key"),
         ("latency_ms", -1.0, "latency must not be negative"),
         ("rate_limit_per_min", 0, "at least 1 request per minute"),
+        ("rate_limit_spent", True, "need a rate limit per minute"),
+        ("rate_limit_headers", True, "need a rate limit per minute"),
     ],
 )
 def test_bad_options_are_refused_when_made(field: str, value: object, message: str) -> None:

@@ -136,6 +136,30 @@ def test_token_bucket_refills_over_time() -> None:
     assert sum(limiter.acquire("k") is None for _ in range(100)) == 60  # capped at one minute
 
 
+def test_a_spent_bucket_starts_empty_and_refills_at_the_rate() -> None:
+    now = [0.0]
+    limiter = TokenBucketLimiter(60, clock=lambda: now[0], start_spent=True)
+
+    assert limiter.acquire("k") == 1
+    now[0] = 3.0
+    assert sum(limiter.acquire("k") is None for _ in range(10)) == 3
+
+
+def test_rate_limit_headers_describe_the_bucket() -> None:
+    now = [0.0]
+    limiter = TokenBucketLimiter(60, clock=lambda: now[0], headers=True, wall=lambda: 5000.0)
+    for _ in range(20):
+        limiter.acquire("k")
+    now[0] = 0.5
+
+    assert limiter.headers("k") == {
+        "X-RateLimit-Limit": "60",
+        "X-RateLimit-Remaining": "40",  # 40.5 tokens
+        "X-RateLimit-Reset": "5020",  # full again in 19.5 s, rounded up to a whole second
+    }
+    assert TokenBucketLimiter(60).headers("k") == {}  # off by default
+
+
 def test_token_bucket_wait_scales_with_the_rate() -> None:
     limiter = TokenBucketLimiter(1, clock=lambda: 0.0)
 

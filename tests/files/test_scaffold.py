@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from onepin_sync.cli.onboarding import CI_SYSTEMS
 from onepin_sync.files.fileformat import workflow_json_schema_text
 from onepin_sync.files.scaffold import (
     CI_RECIPES,
@@ -103,3 +104,7 @@ def test_the_schema_comment_points_at_the_project_schema_by_a_relative_path() ->
     assert schema_comment(written, project / SCHEMA_FILE) == (
         "# yaml-language-server: $schema=../../schemas/workflow.schema.json\n"
     )
+
+
+def test_the_ci_choices_of_init_are_the_recipe_sets() -> None:
+    assert tuple(CI_RECIPES) == CI_SYSTEMS

@@ -21,6 +21,7 @@ import pytest
 from onepin_sync.errors import ConflictError
 from onepin_sync.state.lockfile import new_state
 from onepin_sync.state.remote import ObjectStateStore
+from tests.documents import check_document
 from tests.e2e.support import WHOAMI, WORKFLOWS, recorded, writes
 from tests.s3 import SECRET_KEY, S3Bucket
 from tests.samples import tiny_workflow
@@ -177,8 +178,17 @@ def test_migrate_into_object_storage_and_back_keeps_lineage_and_serial(
     before = json.loads(project.lockfile.read_text(encoding="utf-8"))
     local = ["--lockfile", str(project.lockfile)]
 
-    moved = project.run("state", "migrate", "--to", s3_state.url(LOCK_KEY), *local, target=False)
+    moved = project.run(
+        "state", "migrate", "--to", s3_state.url(LOCK_KEY), "--json", *local, target=False
+    )
     assert moved.code == 0, moved.output
+    doc = json.loads(moved.stdout)
+    check_document(doc)
+    assert (doc["destination"], doc["lineage"], doc["serial"]) == (
+        s3_state.url(LOCK_KEY),
+        before["lineage"],
+        before["serial"],
+    )
     assert not project.lockfile.exists()
     assert json.loads(s3_state.read(LOCK_KEY)) == before
     assert f"state: {{url: {s3_state.url(LOCK_KEY)}}}" in moved.stderr

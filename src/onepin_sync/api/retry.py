@@ -16,8 +16,11 @@ workflow it may have created rather than send it again. A reset, a read or write
 5xx may still be processing; a 408, 409 or 429 was answered (`ANSWERED_STATUSES`): once a
 listing shows it made nothing, it may be sent again.
 
-Waits: the server's `Retry-After` when present (delta-seconds or HTTP-date), capped at 60 s;
-otherwise full-jitter exponential backoff, `random() * min(30, 0.5 * 2**retry)`.
+Waits: the server's `Retry-After` when present (delta-seconds or HTTP-date), else its
+`X-RateLimit-Reset` (Unix time, as the official SDK reads it), capped at 60 s; otherwise
+full-jitter exponential backoff, `random() * min(30, 0.5 * 2**retry)`. A 429 does not use up a
+request's retries while the run has a deadline to bound them (`session.py`). `rate_hint` reads
+the `X-RateLimit-Limit` / `-Remaining` headers a server may send, for the pacer (`limiter.py`).
 
 Pure: no IO, clock or sleeping. Imports httpx and ssl only for their exception and header types.
 """
@@ -31,6 +34,8 @@ from email.utils import parsedate_to_datetime
 from enum import Enum
 
 import httpx
+
+from onepin_sync.api.limiter import NO_HINT, RateHint
 
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
@@ -104,7 +109,7 @@ def retry_after_delay(headers: httpx.Headers, *, now: datetime) -> float | None:
     """
     value = headers.get("retry-after", "").strip()
     if not value:
-        return None
+        return _reset_delay(headers, now=now)
     if _DELTA_SECONDS.fullmatch(value):
         seconds = float(value)
     else:
@@ -113,6 +118,29 @@ def retry_after_delay(headers: httpx.Headers, *, now: datetime) -> float | None:
             return None
         seconds = (when - (_http_date(headers.get("date", "")) or now)).total_seconds()
     return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+
+
+def _reset_delay(headers: httpx.Headers, *, now: datetime) -> float | None:
+    """Seconds until `X-RateLimit-Reset` (Unix time), capped at 60 s; None when absent."""
+    reset = _number(headers.get("x-ratelimit-reset"))
+    if reset is None:
+        return None
+    served = _http_date(headers.get("date", "")) or now
+    return min(max(reset - served.timestamp(), 0.0), RETRY_AFTER_CAP)
+
+
+def rate_hint(headers: httpx.Headers) -> RateHint:
+    """The key's allowance as `X-RateLimit-Limit` (per minute) and `-Remaining` state it."""
+    per_minute = _number(headers.get("x-ratelimit-limit"))
+    if per_minute is None:
+        return NO_HINT
+    return RateHint(per_minute=per_minute, remaining=_number(headers.get("x-ratelimit-remaining")))
+
+
+def _number(value: str | None) -> float | None:
+    if value is None or not _DELTA_SECONDS.fullmatch(value.strip()):
+        return None
+    return float(value)
 
 
 def _http_date(value: str) -> datetime | None:

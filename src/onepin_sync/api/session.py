@@ -1,11 +1,14 @@
 """One HTTP session per run: the loop every Onepin request goes through.
 
-`ApiSession.send` takes a slot from the adaptive limiter (and a turn from the pacer, with `rps`),
-sends, logs one line per attempt, retries by the policy in `retry.py`, and turns every failure into
+`ApiSession.send` takes a slot from the adaptive limiter and a turn from the adaptive pacer (which
+learns the key's rate from 429s, `Retry-After` and `X-RateLimit-*`; `rps` caps it), sends, logs
+one line per attempt, retries by the policy in `retry.py`, and turns every failure into
 one of our errors (`errors.py`; error bodies read by `envelope.py`). Redirects are never followed,
 so the Authorization header only ever goes to `base_url`; TLS verification is always on. The API
 key never appears in a message, a log line or a repr. With a `deadline`, no attempt's timeout
-reaches past it, so a run ends on time even when a request hangs.
+reaches past it, so a run ends on time even when a request hangs. A 429 is waited out by the
+pacer, which holds every start until the server's wait has passed, and uses up none of the
+request's `max_retries` while a deadline bounds the run (without one, it counts).
 
 All waiting goes through the injected `sleep` and `clock`, all jitter through `random`. Knows
 nothing about workflows: that is `client.py`.
@@ -23,12 +26,13 @@ import httpx
 
 from onepin_sync import __version__
 from onepin_sync.api.decoding import encode_json, read_error
-from onepin_sync.api.limiter import AdaptiveLimiter, Feedback, RequestPacer
+from onepin_sync.api.limiter import NO_HINT, AdaptiveLimiter, AdaptivePacer, Feedback
 from onepin_sync.api.retry import (
     ANSWERED_STATUSES,
     RequestKind,
     backoff_delay,
     certainly_unsent,
+    rate_hint,
     retry_after_delay,
     retryable_exception,
     retryable_status,
@@ -96,7 +100,7 @@ class ApiSession:
         self._transport = transport
         self._log = log
         self._limiter = AdaptiveLimiter(settings.parallelism)
-        self._pacer = RequestPacer(settings.rps, clock=clock, sleep=sleep) if settings.rps else None
+        self._pacer = AdaptivePacer(settings.rps, clock=clock, sleep=sleep)
         self._deadline_at = None if settings.deadline is None else clock() + settings.deadline
         self._http: httpx.AsyncClient | None = None
         self._requests_sent = 0
@@ -161,44 +165,64 @@ class ApiSession:
         where = f"{method} {target}"
         url = self._settings.base_url.rstrip("/") + target
         content, headers = _encoded(where, body)
-        retry = 0
+        retry = 0  # attempts after the first, for the backoff and the notices
+        counted = 0  # retries that used up `max_retries` (a 429 does not, under a deadline)
         while True:
             if self._deadline_at is not None and self._clock() >= self._deadline_at:
                 raise ApiError(
                     f"{where}: not sent: the {self._settings.deadline:g} s deadline passed"
                 )
-            result = await self._attempt(self._http, method, url, where, content, headers)
+            result, generation = await self._attempt(
+                self._http, method, url, where, content, headers
+            )
+            throttled = isinstance(result, httpx.Response) and result.status_code == 429
+            delay = self._delay(retry, result)
+            self._pacer.feedback(
+                generation,
+                _feedback(result),
+                wait=delay if throttled else None,
+                hint=rate_hint(result.headers) if isinstance(result, httpx.Response) else NO_HINT,
+            )
             if isinstance(result, httpx.Response):
                 status = result.status_code
                 if 200 <= status < 300 or (status == 404 and allow_404):
                     return result
             failure = self._failure(kind, where, result)
             if kind is RequestKind.CREATE and failure.ambiguous and started_at is not None:
-                raise self._ambiguous(failure, started_at, retry, result) from failure.cause
+                raise self._ambiguous(failure, started_at, delay) from failure.cause
             if not failure.retryable:
                 raise failure.error from failure.cause
-            if retry >= self._settings.max_retries:
+            free = throttled and self._deadline_at is not None
+            if not free and counted >= self._settings.max_retries:
                 note = f"gave up after {retry + 1} attempt{'s' if retry else ''}"
                 raise _with_note(failure.error, note) from failure.cause
-            delay = self._delay(retry, result)
             if self._deadline_at is not None and self._clock() + delay > self._deadline_at:
                 note = f"gave up: the {self._settings.deadline:g} s deadline was reached"
                 raise _with_note(failure.error, note) from failure.cause
-            of = self._settings.max_retries
-            self.emit(f"{where}: {failure.reason}; retry {retry + 1} of {of} in {delay:.2f} s")
-            await self._sleep(delay)
+            self.emit(self._retry_notice(where, failure.reason, delay, counted, free))
+            if not throttled:  # a 429's wait is the pacer's: it holds every start until then
+                await self._sleep(delay)
+            counted += 0 if free else 1
             retry += 1
 
+    def _retry_notice(self, where: str, reason: str, delay: float, counted: int, free: bool) -> str:
+        if free:
+            return f"{where}: {reason}; rate limited, sent again in {delay:.2f} s (not a retry)"
+        of = self._settings.max_retries
+        return f"{where}: {reason}; retry {counted + 1} of {of} in {delay:.2f} s"
+
     def _ambiguous(
-        self,
-        failure: _Failure,
-        started_at: datetime,
-        retry: int,
-        result: httpx.Response | httpx.RequestError,
+        self, failure: _Failure, started_at: datetime, delay: float
     ) -> AmbiguousCreateError:
         """A create that may or may not have made a workflow; `answered` when the server
-        finished with it (408, 409, 429), with the wait it asked for."""
+        finished with it (408, 409, 429), with the wait it asked for; `free_resend` for a 429
+        the run's deadline leaves time to wait out."""
         answered = failure.error.status in ANSWERED_STATUSES
+        free = (
+            failure.error.status == 429
+            and self._deadline_at is not None
+            and self._clock() + delay <= self._deadline_at
+        )
         return AmbiguousCreateError(
             f"{failure.error}; the workflow may or may not have been created",
             started_at=started_at,
@@ -206,7 +230,8 @@ class ApiSession:
             code=failure.error.code,
             request_id=failure.error.request_id,
             answered=answered,
-            retry_after=self._delay(retry, result) if answered else None,
+            retry_after=delay if answered else None,
+            free_resend=free,
         )
 
     def _failure(
@@ -240,15 +265,14 @@ class ApiSession:
         where: str,
         content: bytes | None,
         headers: dict[str, str] | None,
-    ) -> httpx.Response | httpx.RequestError:
-        """One attempt inside a limiter slot: the response or the transport failure, logged."""
+    ) -> tuple[httpx.Response | httpx.RequestError, int]:
+        """One attempt inside a limiter slot and in its pacer turn: the response or the
+        transport failure, logged, and the pacer generation it started in."""
         slot = await self._limiter.acquire()
-        outcome = Feedback.FAILURE
+        result: httpx.Response | httpx.RequestError | None = None
         try:
-            if self._pacer is not None:
-                await self._pacer.wait()
+            generation = await self._pacer.wait()
             started = self._clock()
-            result: httpx.Response | httpx.RequestError
             try:
                 result = await http.request(
                     method, url, content=content, headers=headers, timeout=self._timeout(started)
@@ -260,17 +284,13 @@ class ApiSession:
                 self._requests_sent += 1
                 self._read_server_clock(result)
                 self.emit(f"{where} -> {result.status_code} ({elapsed_ms} ms)")
-                if result.status_code == 429:
-                    outcome = Feedback.THROTTLED
-                elif result.status_code < 500:
-                    outcome = Feedback.SUCCESS
             else:
                 if not certainly_unsent(result):
                     self._requests_sent += 1
                 self.emit(f"{where} -> {type(result).__name__} ({elapsed_ms} ms)")
-            return result
+            return result, generation
         finally:
-            self._limiter.release(slot, outcome)
+            self._limiter.release(slot, Feedback.FAILURE if result is None else _feedback(result))
 
     def _read_server_clock(self, response: httpx.Response) -> None:
         try:
@@ -322,6 +342,15 @@ class _Failure:
     retryable: bool
     ambiguous: bool  # a CREATE that failed like this may still have created the workflow
     cause: httpx.RequestError | None = None
+
+
+def _feedback(result: httpx.Response | httpx.RequestError) -> Feedback:
+    """How an attempt went, for the limiter and the pacer."""
+    if isinstance(result, httpx.RequestError):
+        return Feedback.FAILURE
+    if result.status_code == 429:
+        return Feedback.THROTTLED
+    return Feedback.SUCCESS if result.status_code < 500 else Feedback.FAILURE
 
 
 def _encoded(where: str, body: Json) -> tuple[bytes | None, dict[str, str] | None]:

@@ -1,6 +1,7 @@
 """The command line: click lives here and only here.
 
-`commands.py` holds the click commands; `options.py` the option groups several of them share and
+`commands.py` holds the click commands; `global_options.py` the options accepted before or after
+any command name; `options.py` the option groups several of them share and
 the names of the plan formats. `run` is the one place where an error or an outcome's code becomes
 the process exit status, printing one clean line; a traceback is shown only with --debug. Exit
 codes are `ExitCode`. What it prints (click's usage errors and tracebacks too) passes through

@@ -25,6 +25,8 @@ from onepin_sync.cli.options import (
     client_from,
     client_options,
     json_option,
+    key_selection_from,
+    key_selection_options,
     lock_timeout_option,
     plan_from,
     plan_options,
@@ -280,6 +282,7 @@ def apply_command(
 @cli.command("pull", **command_help("pull"))
 @click.argument("keys", nargs=-1)
 @target_options
+@key_selection_options
 @lock_timeout_option
 @click.option(
     "--force", is_flag=True, help="Also overwrite files changed in git since the last apply."
@@ -304,7 +307,12 @@ def pull_command(
 
     ctx.machine = as_json
     settings = pull.PullSettings(
-        target=target_from(kw), keys=keys, force=force, dry_run=dry_run, lock_timeout=lock_timeout
+        target=target_from(kw),
+        keys=keys,
+        selection=key_selection_from(kw),
+        force=force,
+        dry_run=dry_run,
+        lock_timeout=lock_timeout,
     )
     outcome = _run_async(pull.run(settings, ctx.environment(), ctx.ui))
     reports.pull_report(ctx.ui, outcome)

@@ -16,6 +16,7 @@ import click
 if TYPE_CHECKING:
     from onepin_sync.commands.context import ClientOptions
     from onepin_sync.core.planner import PlanOptions
+    from onepin_sync.core.selection import KeySelection
     from onepin_sync.files.project import TargetOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -117,8 +118,27 @@ client_options = _options(
 )
 
 
+key_selection_options = _options(
+    # Which workflow keys a run touches (not the workspace target of `target_options`).
+    click.option(
+        "--target",
+        "select_targets",
+        multiple=True,
+        metavar="KEY|GLOB",
+        help="Only plan and touch workflows whose key matches (repeatable; * matches /).",
+    ),
+    click.option(
+        "--exclude",
+        "select_excludes",
+        multiple=True,
+        metavar="KEY|GLOB",
+        help="Never plan or touch workflows whose key matches (repeatable).",
+    ),
+)
+
+
 plan_options = _options(
-    # Choices that change what is planned.
+    # Choices that change what is planned (with the keys it covers: `key_selection_options`).
     click.option(
         "--refresh-only",
         is_flag=True,
@@ -134,7 +154,16 @@ plan_options = _options(
         is_flag=True,
         help="Allow re-creating everything when the API lists no workflows.",
     ),
+    key_selection_options,
 )
+
+
+def key_selection_from(kw: dict[str, Any]) -> KeySelection:
+    from onepin_sync.core.selection import KeySelection
+
+    return KeySelection(
+        targets=tuple(kw.pop("select_targets")), excludes=tuple(kw.pop("select_excludes"))
+    )
 
 
 def target_from(kw: dict[str, Any]) -> TargetOptions:
@@ -167,4 +196,5 @@ def plan_from(kw: dict[str, Any]) -> PlanOptions:
         refresh_only=kw.pop("refresh_only"),
         allow_empty_config=kw.pop("allow_empty_config"),
         allow_empty_remote=kw.pop("allow_empty_remote"),
+        selection=key_selection_from(kw),
     )

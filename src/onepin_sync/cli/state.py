@@ -86,6 +86,7 @@ def list_command(ctx: Context, /, as_json: bool, **kw: Any) -> None:
     from onepin_sync.commands import state
     from onepin_sync.views.state import state_list
 
+    ctx.machine = as_json
     settings = state.StateReadSettings(target=_local_target(kw))
     outcome = state.run_read(settings, ctx.environment(), ctx.ui)
     state_list(ctx.ui, outcome, as_json=as_json)
@@ -110,6 +111,7 @@ def show_command(ctx: Context, /, key: str, as_json: bool, **kw: Any) -> None:
     from onepin_sync.commands import state
     from onepin_sync.views.state import state_show
 
+    ctx.machine = as_json
     settings = state.StateReadSettings(target=_local_target(kw), key=key)
     outcome = state.run_read(settings, ctx.environment(), ctx.ui)
     state_show(ctx.ui, outcome, as_json=as_json)
@@ -121,8 +123,11 @@ def show_command(ctx: Context, /, key: str, as_json: bool, **kw: Any) -> None:
 @click.argument("new")
 @_local_options
 @lock_timeout_option
+@_json_option
 @click.pass_obj
-def mv_command(ctx: Context, /, old: str, new: str, lock_timeout: float, **kw: Any) -> None:
+def mv_command(
+    ctx: Context, /, old: str, new: str, lock_timeout: float, as_json: bool, **kw: Any
+) -> None:
     """Record the workflow managed as OLD under the key NEW, after you renamed its file.
 
     The Onepin workflow, its id and its run history stay; nothing is sent to Onepin, and the
@@ -133,15 +138,16 @@ def mv_command(ctx: Context, /, old: str, new: str, lock_timeout: float, **kw: A
       git mv workflows/a.yaml workflows/b.yaml
       onepin-sync state mv a b
     """
-    _edit(ctx, old, new, lock_timeout, kw)
+    _edit(ctx, old, new, lock_timeout, as_json, kw)
 
 
 @state_group.command("rm", short_help="Stop managing KEY; keep it in Onepin.")
 @click.argument("key")
 @_local_options
 @lock_timeout_option
+@_json_option
 @click.pass_obj
-def rm_command(ctx: Context, /, key: str, lock_timeout: float, **kw: Any) -> None:
+def rm_command(ctx: Context, /, key: str, lock_timeout: float, as_json: bool, **kw: Any) -> None:
     """Stop managing KEY: forget it in the state and leave the workflow in Onepin.
 
     The workflow becomes unmanaged: counted by plan, never touched, adoptable again with import.
@@ -151,18 +157,27 @@ def rm_command(ctx: Context, /, key: str, lock_timeout: float, **kw: Any) -> Non
     Examples:
       onepin-sync state rm support/old-flow
     """
-    _edit(ctx, key, None, lock_timeout, kw)
+    _edit(ctx, key, None, lock_timeout, as_json, kw)
 
 
-def _edit(ctx: Context, key: str, new: str | None, lock_timeout: float, kw: dict[str, Any]) -> None:
+def _edit(
+    ctx: Context,
+    key: str,
+    new: str | None,
+    lock_timeout: float,
+    as_json: bool,
+    kw: dict[str, Any],
+) -> None:
     from onepin_sync.commands import state
     from onepin_sync.views.state import state_edit_report
+
+    ctx.machine = as_json
 
     settings = state.StateEditSettings(
         target=_local_target(kw), key=key, new_key=new, lock_timeout=lock_timeout
     )
     outcome = state.run_edit(settings, ctx.environment(), ctx.ui)
-    state_edit_report(ctx.ui, outcome)
+    state_edit_report(ctx.ui, outcome, as_json=as_json)
     sys.exit(outcome.exit_code)
 
 
@@ -170,8 +185,9 @@ def _edit(ctx: Context, key: str, new: str | None, lock_timeout: float, kw: dict
 @target_options
 @client_options
 @lock_timeout_option
+@_json_option
 @click.pass_obj
-def rebuild_command(ctx: Context, /, lock_timeout: float, **kw: Any) -> None:
+def rebuild_command(ctx: Context, /, lock_timeout: float, as_json: bool, **kw: Any) -> None:
     """Reconstruct a lost lockfile by matching each workflow file to a workflow of the workspace.
 
     A file matches a workflow with exactly its name and structure (node ids and types, edges).
@@ -188,11 +204,13 @@ def rebuild_command(ctx: Context, /, lock_timeout: float, **kw: Any) -> None:
     from onepin_sync.commands import state_rebuild
     from onepin_sync.views.state import rebuild_report
 
+    ctx.machine = as_json
+
     settings = state_rebuild.RebuildSettings(
         target=target_from(kw), lock_timeout=lock_timeout, client=client_from(kw)
     )
     outcome = asyncio.run(state_rebuild.run(settings, ctx.environment(), ctx.ui))
-    rebuild_report(ctx.ui, outcome)
+    rebuild_report(ctx.ui, outcome, as_json=as_json)
     sys.exit(outcome.exit_code)
 
 
@@ -207,8 +225,11 @@ def rebuild_command(ctx: Context, /, lock_timeout: float, **kw: Any) -> None:
 )
 @_local_options
 @lock_timeout_option
+@_json_option
 @click.pass_obj
-def migrate_command(ctx: Context, /, to: str, lock_timeout: float, **kw: Any) -> None:
+def migrate_command(
+    ctx: Context, /, to: str, lock_timeout: float, as_json: bool, **kw: Any
+) -> None:
     """Move the state into object storage or back, keeping its lineage and serial.
 
     Then point onepin-sync.yaml at the new place (set `state: {url: ...}`, or remove it).
@@ -221,9 +242,11 @@ def migrate_command(ctx: Context, /, to: str, lock_timeout: float, **kw: Any) ->
     from onepin_sync.commands import state_migrate
     from onepin_sync.views.state import migrate_report
 
+    ctx.machine = as_json
+
     settings = state_migrate.MigrateSettings(
         target=_local_target(kw), to=to, lock_timeout=lock_timeout
     )
     outcome = state_migrate.run(settings, ctx.environment(), ctx.ui)
-    migrate_report(ctx.ui, outcome)
+    migrate_report(ctx.ui, outcome, as_json=as_json)
     sys.exit(outcome.exit_code)

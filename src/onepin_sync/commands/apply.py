@@ -31,7 +31,7 @@ from onepin_sync.commands.context import (
 )
 from onepin_sync.commands.executor import execute_plan
 from onepin_sync.commands.target import Target
-from onepin_sync.core.fingerprint import desired_fingerprint
+from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint
 from onepin_sync.core.guards import (
     ApplyOptions,
     check_delete_guard,
@@ -41,7 +41,15 @@ from onepin_sync.core.guards import (
     replacing_changes,
     stale_changes,
 )
-from onepin_sync.core.models import Change, Plan, RemoteState, StateFile, StateRefresh
+from onepin_sync.core.ignore import with_remote_values
+from onepin_sync.core.models import (
+    Change,
+    Plan,
+    RemoteState,
+    StateFile,
+    StateRefresh,
+    WorkflowSpec,
+)
 from onepin_sync.core.plan_document import PlanTarget, read_plan_document
 from onepin_sync.core.planner import PlanOptions, plan_changes
 from onepin_sync.core.redact import Redactor
@@ -181,7 +189,7 @@ def _check_before_asking(plan: Plan, settings: ApplySettings, ui: Ui) -> None:
             ui,
             "possible duplicates: "
             + "; ".join(f"{key} ({why})" for key, why in duplicates.items())
-            + "; nothing was written. Adopt them with `onepin-sync import ID KEY`, or pass "
+            + "; nothing was written. Adopt them with `onepin-sync import ID --key KEY`, or pass "
             "--allow-duplicates to create them anyway",
             because="the plan has possible duplicates",
         )
@@ -220,6 +228,7 @@ def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> Appl
                 secret_paths=entry.secret_paths,
                 secrets=secrets,
                 destroy=entry.destroy,
+                ignore=IgnoreRules.of(entry.ignore_changes),
             )
             if read != entry:
                 refreshes.append(StateRefresh(key=key, entry=read))
@@ -350,13 +359,20 @@ def _saved_plan(
             changes.append(change)
             continue
         wanted = inputs.desired.workflows.get(change.key)
-        if wanted is None or desired_fingerprint(wanted.spec, state.salt) != change.applied_hash:
+        rules = IgnoreRules.of(wanted.ignore_changes if wanted is not None else ())
+        if wanted is None or desired_fingerprint(wanted.spec, state.salt, rules) != (
+            change.applied_hash
+        ):
             raise ConflictError(
                 f"{path} is stale: {change.key} changed in the workflow files since the plan was "
                 "made; run plan again"
             )
-        lifecycle = {"after": wanted.spec, "destroy": wanted.lifecycle.destroy}
-        changes.append(change.model_copy(update=lifecycle))
+        after = wanted.spec
+        if change.before is not None and rules.paths:  # the workspace's values where ignored
+            kept = with_remote_values(after.model_dump(), change.before.model_dump(), rules.paths)
+            after = WorkflowSpec.model_validate(kept)
+        lifecycle = {"destroy": wanted.lifecycle.destroy, "ignore_changes": rules.paths}
+        changes.append(change.model_copy(update={"after": after, **lifecycle}))
     return plan.model_copy(update={"changes": tuple(changes)}), state
 
 

@@ -224,6 +224,8 @@ async def connect_target(
         ) as client:
             yield target, client
     finally:
+        if ui is not None:
+            ui.listed(0, 0)  # a listing cut short by an error ends its bar with the client
         if emulator is not None:
             emulator.stop()
 

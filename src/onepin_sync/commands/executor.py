@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from onepin_sync.api.remote import WorkflowApi
+from onepin_sync.core.fingerprint import IgnoreRules
 from onepin_sync.core.guards import ApplyOptions
 from onepin_sync.core.matching import created_by
 from onepin_sync.core.models import (
@@ -49,7 +50,8 @@ from onepin_sync.state.journal import (
     JournalWriter,
 )
 
-CREATE_ROUNDS = 6  # sends of one create at most, when the server keeps refusing it (429)
+CREATE_ROUNDS = 6  # sends of one create at most, when the server keeps refusing it (408, 409;
+# a 429 only without a deadline: under one, the session's pacer waits them out)
 _FALLBACK_WAIT = 2.0  # seconds before re-sending a refused create the server gave no wait for
 
 
@@ -279,6 +281,7 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
         secret_paths=run.secret_paths.get(change.key, ()),
         secrets=run.secrets,
         destroy=change.destroy,
+        ignore=IgnoreRules.of(change.ignore_changes),
     )
     done = _Written(
         change_result(change, ChangeStatus.DONE, detail, remote.id), entry, recorded=True
@@ -296,14 +299,18 @@ async def _create(
     """POST; after an ambiguous failure adopt the workflow it made, never re-send blindly.
 
     A refusal the server finished with (408, 409, 429) that made nothing, as a search listing
-    then shows, is sent again after the server's wait, up to `CREATE_ROUNDS` sends. `claimed`
+    then shows, is sent again after the server's wait, up to `CREATE_ROUNDS` sends; a 429 the
+    run's deadline leaves time to wait out (`free_resend`) uses up none of them. `claimed`
     keeps two identical files from adopting one workflow (an id found is claimed before the next
     coroutine runs).
     """
     assert change.after is not None
-    for round_ in range(1, CREATE_ROUNDS + 1):
-        if round_ > 1:  # the first send is timed by `pending` already
+    counted = 0  # refusals that used up one of the CREATE_ROUNDS sends
+    resend = False  # the first send is timed by `pending` already
+    while True:
+        if resend:
             run.last_sent[change.key] = run.api.server_now()
+        resend = True
         try:
             created = await run.api.create_workflow(change.after)
         except AmbiguousCreateError as exc:
@@ -312,13 +319,16 @@ async def _create(
             if found is not None:
                 run.claimed.add(found.id)
                 return found, f"adopted {found.id} after an unanswered create ({exc})"
-            if not exc.answered or round_ == CREATE_ROUNDS:
+            if not exc.answered:
                 raise
+            if not exc.free_resend:
+                counted += 1
+                if counted == CREATE_ROUNDS:
+                    raise
             await run.sleep(exc.retry_after if exc.retry_after is not None else _FALLBACK_WAIT)
             continue
         run.claimed.add(created.id)
         return created, None
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def _look_up(change: Change, pending: PendingCreate, run: _Run) -> RemoteWorkflow | None:

@@ -1,23 +1,26 @@
 """`pull [KEY…]`: write changes made outside onepin-sync into the workflow files. Writes nothing
 to the API.
 
-Every managed workflow the classifier calls DRIFT has its file edited to say what the workspace
-holds, changing only the fields that differ (the plan's field-level differences): comments, key
-order, flow style and quoting of everything else stay as they are (`files/fileedit.py`), so a
-one-field change in the app is a one-line change in git. Each edited text is loaded back in
+Every managed workflow the classifier says the workspace is ahead of (DRIFT, or ACCEPTED: a
+change `apply --refresh-only` took into the lockfile) has its file edited to say what the
+workspace holds, but at the paths its ignore rules name (`core/ignore.py`), changing only the
+fields that differ (the plan's field-level differences): comments, key order, flow style and
+quoting of everything else stay as they are (`files/fileedit.py`), so a one-field change in the
+app is a one-line change in git. Each edited text is loaded back in
 memory and must equal the workspace's workflow before the file is written; the lockfile records
 it as applied. `--dry-run` shows the unified diff of each file and writes nothing.
 
 A CONFLICT (also changed in git) is refused unless `--force`; a file that uses
 `${env.…}`/`${secret.…}`, or whose workflow holds secrets where the last apply put them (the
 lockfile's `secret_paths`), is refused (rewriting it would bake the values in).
+`--target`/`--exclude` narrow the keys pulled.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from onepin_sync.api.remote import read_remote
@@ -33,14 +36,21 @@ from onepin_sync.commands.context import (
 )
 from onepin_sync.core.classify import Verdict, classify
 from onepin_sync.core.diff import differences
-from onepin_sync.core.fingerprint import Comparison, desired_fingerprint, remote_fingerprint
+from onepin_sync.core.fingerprint import (
+    Comparison,
+    IgnoreRules,
+    desired_fingerprint,
+    remote_fingerprint,
+)
 from onepin_sync.core.models import (
     DesiredWorkflow,
     RemoteState,
     RemoteWorkflow,
+    StateEntry,
     StateFile,
     StateRefresh,
 )
+from onepin_sync.core.selection import EVERY_KEY, KeySelection
 from onepin_sync.core.transitions import entry_for, with_refreshes
 from onepin_sync.errors import ConflictError, ExitCode, InputError
 from onepin_sync.files.discovery import WorkflowFileRef
@@ -57,6 +67,7 @@ from onepin_sync.files.yamlwriter import file_document
 class PullSettings:
     target: TargetOptions
     keys: tuple[str, ...] = ()  # empty: every managed workflow
+    selection: KeySelection = EVERY_KEY  # --target / --exclude
     force: bool = False  # also overwrite files changed in git since the last apply
     dry_run: bool = False  # show the diffs, write nothing
     lock_timeout: float = 0.0
@@ -81,6 +92,7 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
         unknown = [k for k in settings.keys if k not in state.workflows]
         if unknown:
             raise InputError(f"not managed (not in the lockfile): {', '.join(unknown)}")
+        settings.selection.check_matches(state.workflows)
         files = {ref.key: ref.path for ref in find_workflow_files(inputs.paths.workflows)[0]}
         pulled = _drifted(settings, inputs, state, remote, files)
         edits = {
@@ -93,21 +105,25 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
         for key, edit in edits.items():
             atomic_write(files[key], edit.text)
         refreshes = [
-            StateRefresh(
-                key=key,
-                entry=entry_for(
-                    current,
-                    desired_fingerprint(edits[key].workflow.spec, state.salt),
-                    state.salt,
-                    edits[key].workflow.lifecycle.prevent_destroy,
-                    secret_paths=edits[key].workflow.secret_paths,
-                    destroy=edits[key].workflow.lifecycle.destroy,
-                ),
-            )
+            StateRefresh(key=key, entry=_pulled_entry(edits[key].workflow, current, state))
             for key, current in pulled.items()
         ]
         inputs.store.write(with_refreshes(state, refreshes))
     return PullOutcome(tuple(files[key] for key in pulled), diffs)
+
+
+def _pulled_entry(wanted: DesiredWorkflow, current: RemoteWorkflow, state: StateFile) -> StateEntry:
+    """The entry of a workflow whose file now holds what the workspace does."""
+    rules = IgnoreRules.of(wanted.ignore_changes)
+    return entry_for(
+        current,
+        desired_fingerprint(wanted.spec, state.salt, rules),
+        state.salt,
+        wanted.lifecycle.prevent_destroy,
+        secret_paths=wanted.secret_paths,
+        destroy=wanted.lifecycle.destroy,
+        ignore=rules,
+    )
 
 
 @dataclass(frozen=True)
@@ -127,6 +143,7 @@ def _edited(
         document = Document(old)
     except RoundTripError as exc:
         raise InputError(f"{wanted.path}: {exc}") from None
+    comparison = replace(comparison, ignore=IgnoreRules.of(wanted.ignore_changes))
     changes = differences(current.spec, wanted.spec, comparison).changes
     apply_changes(document.tree, changes, file_document(current.spec))
     text = document.dump()
@@ -164,12 +181,13 @@ def _drifted(
         entry = state.workflows[key]
         current = remote.workflows.get(entry.id)
         wanted = inputs.desired.workflows.get(key)
-        if current is None or wanted is None:
+        if current is None or wanted is None or not settings.selection.selects(key):
             continue
+        recorded = IgnoreRules.of(entry.ignore_changes)  # the rules its hashes were taken under
         verdict = classify(
             entry,
-            desired_fingerprint(wanted.spec, state.salt),
-            remote_fingerprint(current.spec, state.salt),
+            desired_fingerprint(wanted.spec, state.salt, recorded),
+            remote_fingerprint(current.spec, state.salt, recorded),
         )
         if not verdict.remote_changed:
             continue

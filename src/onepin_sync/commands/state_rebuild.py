@@ -74,5 +74,5 @@ def _ambiguity(ambiguous: Mapping[str, tuple[str, ...]]) -> str:
     return (
         "state rebuild refused, nothing was written: ambiguous matches by name and structure: "
         + "; ".join(parts)
-        + ". Adopt each of them with `onepin-sync import ID KEY`, then run state rebuild again"
+        + ". Adopt each of them with `onepin-sync import ID --key KEY`, then rebuild again"
     )

@@ -12,6 +12,7 @@ lockfile-entry transitions, ambiguous-create matching, pre-write guards and the 
     diff.py           field-level differences (nodes and edges by id)
     redact.py         masking of secret values in every output
     plan_document.py  the versioned JSON plan (plan --json, plan --out)
+    documents.py      the other commands' `--json` documents, and every document's schema
     catalog.py        the node catalogue the checks and the comparable form use
 
 No IO, clock or environment, and nothing of ours but `errors`; `tests/test_architecture.py`

@@ -9,6 +9,12 @@ Three-way, over fingerprints (`fingerprint.py`): the lockfile entry remembers wh
     same               | changed               | DRIFT (changed outside onepin-sync)
     changed            | changed               | CONFLICT
 
+An entry whose `accepted_remote` is set (`--refresh-only` took a remote change into the lockfile
+that the files do not have yet) is ACCEPTED while neither side moves on: `plan` then says the
+files are behind the workspace and `pull` writes the change into them. Any further change on
+either side is a CONFLICT: an update would revert the accepted change, a pull would lose the
+file's edit.
+
 The planner, journal recovery, `pull`, `import` and the saved-plan checks all ask this one
 function. Pure.
 """
@@ -24,6 +30,7 @@ class Verdict(StrEnum):
     CHANGED_IN_GIT = "changed in git"
     DRIFT = "changed outside onepin-sync"
     CONFLICT = "changed in git and outside onepin-sync"
+    ACCEPTED = "accepted from outside onepin-sync, not in the files yet"
 
     @property
     def desired_changed(self) -> bool:
@@ -31,7 +38,8 @@ class Verdict(StrEnum):
 
     @property
     def remote_changed(self) -> bool:
-        return self in (Verdict.DRIFT, Verdict.CONFLICT)
+        """Whether the workspace holds something the files do not (what `pull` writes)."""
+        return self in (Verdict.DRIFT, Verdict.CONFLICT, Verdict.ACCEPTED)
 
 
 class Recorded(Protocol):
@@ -41,12 +49,16 @@ class Recorded(Protocol):
     def applied_hash(self) -> str: ...
     @property
     def remote_hash(self) -> str: ...
+    @property
+    def accepted_remote(self) -> bool: ...
 
 
 def classify(entry: Recorded, desired_fp: str, remote_fp: str) -> Verdict:
     """The verdict for one managed workflow (see the module's table)."""
     desired_changed = desired_fp != entry.applied_hash
     remote_changed = remote_fp != entry.remote_hash
+    if entry.accepted_remote:
+        return Verdict.CONFLICT if desired_changed or remote_changed else Verdict.ACCEPTED
     if desired_changed and remote_changed:
         return Verdict.CONFLICT
     if desired_changed:

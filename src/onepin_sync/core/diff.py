@@ -1,10 +1,12 @@
 """Field-level differences between two normalised workflow specs, for display and patch selection.
 
-Nodes and edges are matched by `id`, never by list position, so inserting a node shows as one
-added node rather than every later node "changed"; their order within the list is not a change.
-Other lists are compared as whole values. Numbers compare by value (`100` equals `100.0`, the
-server returns floats for positions), but booleans are never numbers. Only called for the few
-workflows whose hashes say something changed, so it can afford to be thorough.
+`deepdiff` is the engine: nodes and edges are matched by `id` (each list becomes a mapping by id
+before comparing), never by list position, so inserting a node shows as one added node rather
+than every later node "changed"; their order within the list is not a change. Other lists are
+compared as whole values. Numbers compare by value (`100` equals `100.0`, the server returns
+floats for positions), but booleans are never numbers. A workflow's ignore rules are deepdiff
+exclusions (`ignore.py`). Only called for the few workflows whose hashes say something changed
+(change detection is the fingerprints' job), so it can afford to be thorough.
 
 Pure: no IO.
 """
@@ -14,26 +16,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from onepin_sync.core.fingerprint import Comparison, comparable
+from deepdiff import DeepDiff
+
+from onepin_sync.core.fingerprint import (
+    NO_IGNORES,
+    Comparison,
+    IgnoreRules,
+    canonical_json,
+    comparable,
+)
+from onepin_sync.core.ignore import FILE_KEYS, exclusion_regex
 from onepin_sync.core.models import SPEC_FIELDS, FieldChange, Json, WorkflowSpec
 
 _ID_KEYED_LISTS = {("definition", "graph", "nodes"), ("definition", "graph", "edges")}
-
-FILE_KEYS: Mapping[tuple[str, ...], frozenset[str]] = {
-    ("definition",): frozenset({"graph", "execution"}),
-    ("definition", "graph"): frozenset({"nodes", "edges"}),
-    ("definition", "graph", "nodes"): frozenset(
-        {"id", "type", "name", "position", "config", "config_version"}
-    ),
-    ("definition", "graph", "nodes", "position"): frozenset({"x", "y"}),
-    ("definition", "graph", "edges"): frozenset(
-        {"id", "source", "sourcePort", "target", "targetPort"}
-    ),
-    ("definition", "execution"): frozenset({"steps", "params"}),
-}
-"""The keys the file format names at each level of a definition (`files/fileformat.py`'s models;
-a test keeps the two equal). A file may hold other keys there too (extra keys, part of its spec);
-one the workspace holds that the file does not set is a server's addition, kept as it is."""
 
 
 def added_by_server(change: FieldChange) -> bool:
@@ -59,14 +54,47 @@ def json_equal(a: Json, b: Json) -> bool:
     return type(a) is type(b) and a == b
 
 
-def spec_changes(before: WorkflowSpec, after: WorkflowSpec) -> tuple[FieldChange, ...]:
-    """Every leaf difference from `before` (remote) to `after` (desired), in a stable order."""
-    changes: list[FieldChange] = []
-    old = before.model_dump()
-    new = after.model_dump()
-    for field in SPEC_FIELDS:
-        _diff(old[field], new[field], (field,), changes)
-    return tuple(changes)
+def spec_changes(
+    before: WorkflowSpec, after: WorkflowSpec, ignore: IgnoreRules = NO_IGNORES
+) -> tuple[FieldChange, ...]:
+    """Every leaf difference from `before` (remote) to `after` (desired), in the order the
+    fields read (keys of `before`, then those only in `after`), but for the ignored paths.
+
+    Both sides are first laid out as flat mappings from display path to value, over the parts
+    that differ only (equal subtrees are left out: most of a changed workflow is equal, and
+    deepdiff's cost is per value it visits); deepdiff then says what was added, removed and
+    changed, the ignore patterns as its exclusions.
+    """
+    old, new = _Flat(), _Flat()
+    _lay_out(before.model_dump(), after.model_dump(), (), old, new)
+    if not old.values and not new.values:
+        return ()
+    found = DeepDiff(
+        old.values,
+        new.values,
+        view="tree",
+        threshold_to_diff_deeper=0,  # always report the keys, never "the whole mapping changed"
+        exclude_regex_paths=[f"^root\\['{exclusion_regex(p)}'\\]$" for p in ignore.paths] or None,
+    )
+    changes = []
+    for levels in found.values():
+        for level in levels:
+            key = level.path(output_format="list")[0]
+            before_value, after_value = old.values.get(key, _ABSENT), new.values.get(key, _ABSENT)
+            both = before_value is not _ABSENT and after_value is not _ABSENT
+            if both and json_equal(before_value, after_value):
+                continue  # `1` and `1.0`
+            changes.append(
+                FieldChange(
+                    path=old.paths.get(key) or new.paths[key],
+                    before=None if before_value is _ABSENT else before_value,
+                    after=None if after_value is _ABSENT else after_value,
+                    before_present=before_value is not _ABSENT,
+                    after_present=after_value is not _ABSENT,
+                )
+            )
+    order = {key: index for index, key in enumerate([*old.values, *new.values])}
+    return tuple(sorted(changes, key=lambda c: order[".".join(c.path)]))
 
 
 class Differences(NamedTuple):
@@ -80,8 +108,10 @@ def differences(
     remote: WorkflowSpec, desired: WorkflowSpec, comparison: Comparison | None = None
 ) -> Differences:
     """The one comparison of a remote spec with a desired one (planner and journal recovery):
-    both brought to comparable form with `comparison`, keys a newer server added set apart."""
-    found = spec_changes(comparable(remote, comparison), comparable(desired, comparison))
+    both brought to comparable form with `comparison`, keys a newer server added set apart,
+    the comparison's ignored paths left out."""
+    ignore = comparison.ignore if comparison is not None else NO_IGNORES
+    found = spec_changes(comparable(remote, comparison), comparable(desired, comparison), ignore)
     return Differences(
         tuple(c for c in found if not added_by_server(c)),
         tuple(c.path for c in found if added_by_server(c)),
@@ -94,38 +124,53 @@ def changed_fields(changes: Sequence[FieldChange]) -> tuple[str, ...]:
     return tuple(f for f in SPEC_FIELDS if f in touched)
 
 
-def _diff(a: Json, b: Json, path: tuple[str, ...], out: list[FieldChange]) -> None:
-    if json_equal(a, b):
-        return
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
-        for key in _merged_keys(a, b):
-            sub = (*path, str(key))
-            if key not in a:
-                out.append(FieldChange(path=sub, after=b[key], before_present=False))
-            elif key not in b:
-                out.append(FieldChange(path=sub, before=a[key], after_present=False))
-            else:
-                _diff(a[key], b[key], sub, out)
-        return
-    if _strip_indices(path) in _ID_KEYED_LISTS and _id_keyed(a) and _id_keyed(b):
-        _diff_by_id(a, b, path, out)
-        return
-    out.append(FieldChange(path=path, before=a, after=b))
+_ABSENT: Any = object()
 
 
-def _diff_by_id(
-    a: Sequence[Any], b: Sequence[Any], path: tuple[str, ...], out: list[FieldChange]
-) -> None:
-    old = {item["id"]: item for item in a}
-    new = {item["id"]: item for item in b}
-    for item_id in _merged_keys(old, new):
-        sub = (*path[:-1], f"{path[-1]}[{item_id}]")
-        if item_id not in old:
-            out.append(FieldChange(path=sub, after=new[item_id], before_present=False))
-        elif item_id not in new:
-            out.append(FieldChange(path=sub, before=old[item_id], after_present=False))
+class _Flat:
+    """One side of a comparison laid out flat: display path (dotted) -> value."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Json] = {}
+        self.paths: dict[str, tuple[str, ...]] = {}
+
+    def add(self, path: tuple[str, ...], value: Json) -> None:
+        key = ".".join(path)
+        self.values[key] = value
+        self.paths[key] = path
+
+
+def _same(a: Json, b: Json) -> bool:
+    """`json_equal`, fast for the usual case: Python's `==` in C first (it says `True == 1`, so
+    a `True` is confirmed by the canonical text, and only a mismatch there by `json_equal`)."""
+    if a != b:
+        return False
+    if not isinstance(a, Mapping | list | tuple):
+        return json_equal(a, b)  # a scalar: cheap
+    return canonical_json(a) == canonical_json(b) or json_equal(a, b)
+
+
+def _lay_out(a: Json, b: Json, path: tuple[str, ...], old: _Flat, new: _Flat) -> None:
+    """Add to `old` and `new` the values at and below `path` where `a` and `b` differ: keys on
+    one side only, and values that are not both mappings, whole; nodes and edges by id."""
+    if _same(a, b):
+        return
+    keyed = _strip_indices(path) in _ID_KEYED_LISTS and _id_keyed(a) and _id_keyed(b)
+    if keyed:
+        a = {item["id"]: item for item in a}
+        b = {item["id"]: item for item in b}
+    if not isinstance(a, Mapping) or not isinstance(b, Mapping):
+        old.add(path, a)
+        new.add(path, b)
+        return
+    for key in _merged_keys(a, b):
+        sub = (*path[:-1], f"{path[-1]}[{key}]") if keyed else (*path, str(key))
+        if key not in b:
+            old.add(sub, a[key])
+        elif key not in a:
+            new.add(sub, b[key])
         else:
-            _diff(old[item_id], new[item_id], sub, out)
+            _lay_out(a[key], b[key], sub, old, new)
 
 
 def _merged_keys(a: Mapping[Any, Any], b: Mapping[Any, Any]) -> list[Any]:

@@ -17,6 +17,14 @@ from pydantic import BaseModel
 from onepin_sync.core.models import Action, FrozenModel
 from onepin_sync.core.plan_document import PlanDocument, PlanTarget
 from onepin_sync.core.results import ChangeStatus
+from onepin_sync.core.state_documents import (
+    StateEntryDocument,
+    StateForgetDocument,
+    StateListDocument,
+    StateMigrateDocument,
+    StateMoveDocument,
+    StateRebuildDocument,
+)
 
 FORMAT_VERSION = 1
 
@@ -143,6 +151,12 @@ DOCUMENTS: dict[str, type[BaseModel]] = {
     "onepin-sync-import": ImportDocument,
     "onepin-sync-list": ListDocument,
     "onepin-sync-pull": PullDocument,
+    "onepin-sync-state-list": StateListDocument,
+    "onepin-sync-state-entry": StateEntryDocument,
+    "onepin-sync-state-mv": StateMoveDocument,
+    "onepin-sync-state-rm": StateForgetDocument,
+    "onepin-sync-state-rebuild": StateRebuildDocument,
+    "onepin-sync-state-migrate": StateMigrateDocument,
 }
 """Every document `--json` prints, by kind: the schemas shipped in the package."""
 

@@ -11,7 +11,9 @@ Fingerprints are SHA-256 over canonical JSON (sorted keys, compact, type-strict:
 `true` differ) of exactly the `SPEC_FIELDS`, salted per lockfile lineage so a low-entropy secret
 inside a definition cannot be recovered from the committed lockfile. Change detection is three-
 way over fingerprints (`classify.py`), so an unknown server default never causes a perpetual diff.
-`ignore` carries the paths a file excludes from both fingerprints (empty until ignore rules land).
+`ignore` carries the paths a file excludes from both fingerprints (`ignore.py`): a lockfile entry
+records the rules its hashes were taken under, and only hashes taken under the same rules are
+compared.
 
 Pure: no IO, clock or environment.
 """
@@ -25,13 +27,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onepin_sync.core.catalog import BUNDLED, Catalogue
+from onepin_sync.core.ignore import without_ignored
 from onepin_sync.core.models import SPEC_FIELDS, FrozenModel, Json, WorkflowSpec
 
 
 class IgnoreRules(FrozenModel):
-    """Paths excluded from fingerprints and diffs (none yet: the argument every caller passes)."""
+    """Paths excluded from fingerprints and diffs: a workflow's `ignore_changes` patterns
+    (`ignore.py`), checked when the file was loaded."""
 
     paths: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, patterns: tuple[str, ...]) -> IgnoreRules:
+        return cls(paths=patterns) if patterns else NO_IGNORES
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,7 @@ def canonical_json(value: Json) -> str:
 
 def desired_fingerprint(spec: WorkflowSpec, salt: str, ignore: IgnoreRules = NO_IGNORES) -> str:
     """The fingerprint recorded as `applied_hash` when `spec` is applied."""
-    return _fingerprint(spec, salt)
+    return _fingerprint(spec, salt, ignore)
 
 
 def remote_fingerprint(spec: WorkflowSpec, salt: str, ignore: IgnoreRules = NO_IGNORES) -> str:
@@ -66,7 +74,7 @@ def remote_fingerprint(spec: WorkflowSpec, salt: str, ignore: IgnoreRules = NO_I
     bookkeeping): it depends on no catalogue, so learning a server's defaults, or failing to,
     never makes a workflow look changed.
     """
-    return _fingerprint(_without_server_bookkeeping(spec), salt)
+    return _fingerprint(_without_server_bookkeeping(spec), salt, ignore)
 
 
 def name_fingerprint(name: str, salt: str) -> str:
@@ -130,8 +138,11 @@ def _without_config_version(node: Json) -> Json:
     return {k: v for k, v in node.items() if k != "config_version"}
 
 
-def _fingerprint(spec: WorkflowSpec, salt: str) -> str:
-    return _digest(salt, canonical_json({field: getattr(spec, field) for field in SPEC_FIELDS}))
+def _fingerprint(spec: WorkflowSpec, salt: str, ignore: IgnoreRules) -> str:
+    value = {field: getattr(spec, field) for field in SPEC_FIELDS}
+    if ignore.paths:
+        value = without_ignored(value, ignore.paths)
+    return _digest(salt, canonical_json(value))
 
 
 def _digest(salt: str, payload: str) -> str:

@@ -49,6 +49,7 @@ class Lifecycle(FrozenModel):
 
     prevent_destroy: bool = False
     destroy: bool = True  # False: removing the file forgets the workflow instead of deleting it
+    ignore_changes: tuple[str, ...] = ()  # as the file lists them (see `core/ignore.py`)
 
 
 # --- desired: what the files say -----------------------------------------------------------------
@@ -62,6 +63,7 @@ class DesiredWorkflow(FrozenModel):
     spec: WorkflowSpec
     lifecycle: Lifecycle = Lifecycle()
     secret_paths: tuple[tuple[str, ...], ...] = ()  # where a ${secret.X} went (spec_paths.py)
+    ignore_changes: tuple[str, ...] = ()  # the rules in force: the file's, and its unplaced nodes
 
 
 class MovedKey(FrozenModel):
@@ -242,6 +244,14 @@ class StateRefresh(FrozenModel):
     moved_from: str | None = None
 
 
+class FilesBehind(FrozenModel):
+    """A managed workflow whose file lacks a change the lockfile accepted from the workspace
+    (`apply --refresh-only`): nothing to apply, and `pull` writes the change into the file."""
+
+    key: str
+    paths: tuple[tuple[str, ...], ...]  # where the workspace differs from the file (display)
+
+
 _DRIFT_REASONS = frozenset({Reason.DRIFT, Reason.MISSING_REMOTELY})
 
 
@@ -253,6 +263,9 @@ class Plan(FrozenModel):
     unmanaged_count: int = 0
     managed_count: int = 0
     pending: tuple[str, ...] = ()  # keys whose unanswered create is not settled yet: not planned
+    behind: tuple[FilesBehind, ...] = ()  # files that lack a change accepted from the workspace
+    targets: tuple[str, ...] = ()  # --target patterns: only matching keys were planned
+    excludes: tuple[str, ...] = ()  # --exclude patterns: matching keys were not planned
     lineage: str
     serial: int
 

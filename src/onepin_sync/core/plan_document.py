@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import (
+    Field,
     SerializerFunctionWrapHandler,
     ValidationError,
     field_serializer,
@@ -27,6 +28,7 @@ from onepin_sync.core.models import (
     Action,
     Change,
     FieldChange,
+    FilesBehind,
     FrozenModel,
     Json,
     Plan,
@@ -119,6 +121,13 @@ class RefreshDoc(FrozenModel):
     moved_from: str | None = None  # a rename: the entry was recorded under this key
 
 
+class BehindDoc(FrozenModel):
+    """A file that lacks a change accepted from the workspace (`pull` writes it)."""
+
+    key: str
+    paths: list[list[str]]
+
+
 class PlanDocument(FrozenModel):
     format_version: Literal[1]
     kind: Literal["onepin-sync-plan"]
@@ -129,6 +138,9 @@ class PlanDocument(FrozenModel):
     changes: list[ChangeDoc]
     refreshes: list[RefreshDoc]
     pending: list[str]
+    targets: list[str] = Field(default_factory=list)  # --target: only matching keys planned
+    excludes: list[str] = Field(default_factory=list)  # --exclude: matching keys not planned
+    behind: list[BehindDoc] = Field(default_factory=list)
 
     def to_json(self) -> dict[str, Json]:
         """The document as JSON values, ready for `json.dumps(..., sort_keys=True)`."""
@@ -173,6 +185,12 @@ def plan_document(
             for r in plan.refreshes
         ],
         pending=list(plan.pending),
+        targets=list(plan.targets),
+        excludes=list(plan.excludes),
+        behind=[
+            BehindDoc(key=b.key, paths=[[redactor.text(p) for p in path] for path in b.paths])
+            for b in plan.behind
+        ],
     )
 
 
@@ -201,6 +219,11 @@ def read_plan_document(raw: Json, source: str) -> tuple[Plan, PlanDocument]:
         unmanaged_count=doc.summary.unmanaged,
         managed_count=doc.summary.managed,
         pending=tuple(doc.pending),
+        behind=tuple(
+            FilesBehind(key=b.key, paths=tuple(tuple(p) for p in b.paths)) for b in doc.behind
+        ),
+        targets=tuple(doc.targets),
+        excludes=tuple(doc.excludes),
         lineage=doc.lockfile.lineage,
         serial=doc.lockfile.serial,
     )

@@ -25,19 +25,24 @@ Pure: no IO, clock or environment. Guards raise `InputError`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+
 from onepin_sync.core.classify import Verdict, classify
 from onepin_sync.core.diff import changed_fields, differences
 from onepin_sync.core.fingerprint import (
     DEFAULT_COMPARISON,
     Comparison,
+    IgnoreRules,
     desired_fingerprint,
     remote_fingerprint,
 )
+from onepin_sync.core.ignore import with_remote_values
 from onepin_sync.core.models import (
     Action,
     Change,
     DesiredState,
     DesiredWorkflow,
+    FilesBehind,
     FrozenModel,
     Plan,
     Reason,
@@ -46,9 +51,11 @@ from onepin_sync.core.models import (
     StateEntry,
     StateFile,
     StateRefresh,
+    WorkflowSpec,
 )
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.renames import after_declared, declared_refreshes, mark_replacements
+from onepin_sync.core.selection import EVERY_KEY, KeySelection
 from onepin_sync.core.transitions import entry_for, forget_refresh
 from onepin_sync.errors import InputError
 
@@ -66,6 +73,7 @@ class PlanOptions(FrozenModel):
     refresh_only: bool = False  # accept remote drift into the lockfile; plan no writes
     allow_empty_config: bool = False  # allow planning to delete everything when no files exist
     allow_empty_remote: bool = False  # allow an empty listing while the lockfile manages workflows
+    selection: KeySelection = EVERY_KEY  # --target / --exclude: the keys planned
 
 
 def plan_changes(
@@ -83,16 +91,23 @@ def plan_changes(
     options = options or PlanOptions()
     comparison = comparison or DEFAULT_COMPARISON
     _check_guards(desired, remote, state, options)
+    selection = options.selection
+    selection.check_matches(
+        desired.workflows.keys() | state.workflows.keys() | state.pending.keys()
+    )
     secrets = Redactor(desired.secret_values)
-    changes: list[Change] = []
-    declared = declared_refreshes(desired, state)
-    refreshes: list[StateRefresh] = []
+    declared = [
+        r
+        for r in declared_refreshes(desired, state)
+        if selection.selects(r.key) or (r.moved_from and selection.selects(r.moved_from))
+    ]
     managed_ids = {e.id for e in state.workflows.values()}
     unmanaged = _unmanaged_by_name(remote, managed_ids)
     original, state = state, after_declared(state, declared)
+    out = _Out()
     for key in sorted(desired.workflows.keys() | state.workflows.keys()):
-        if key in state.pending:
-            continue  # an unanswered create not settled yet: planned once it is
+        if key in state.pending or not selection.selects(key):
+            continue  # an unanswered create is planned once it settles
         wanted = desired.workflows.get(key)
         entry = state.workflows.get(key)
         current = remote.workflows.get(entry.id) if entry is not None else None
@@ -100,28 +115,29 @@ def plan_changes(
             raise ValueError(f"remote state is incomplete: managed id {entry.id} was not resolved")
         if wanted is None:
             assert entry is not None
-            _plan_removed(state, key, current, options, changes, refreshes)
+            _plan_removed(state, key, current, options, out.changes, out.refreshes)
         elif entry is None:
             if not options.refresh_only:
-                changes.append(_create_change(wanted, state.salt, Reason.NEW, unmanaged))
+                out.changes.append(_create_change(wanted, state.salt, Reason.NEW, unmanaged))
         elif current is None:
             if options.refresh_only:
-                refreshes.append(StateRefresh(key=key, entry=None, reason=Reason.MISSING_REMOTELY))
+                gone = StateRefresh(key=key, entry=None, reason=Reason.MISSING_REMOTELY)
+                out.refreshes.append(gone)
             else:
-                changes.append(
-                    _create_change(wanted, state.salt, Reason.MISSING_REMOTELY, unmanaged)
-                )
+                missing = _create_change(wanted, state.salt, Reason.MISSING_REMOTELY, unmanaged)
+                out.changes.append(missing)
         else:
-            _plan_existing(
-                wanted, entry, current, state.salt, secrets, options, comparison, changes, refreshes
-            )
-    changes.sort(key=lambda c: (_ACTION_ORDER[c.action], c.key))
+            _plan_existing(wanted, entry, current, state.salt, secrets, options, comparison, out)
+    out.changes.sort(key=lambda c: (_ACTION_ORDER[c.action], c.key))
     return Plan(
-        changes=tuple(mark_replacements(changes, state.salt)),
-        refreshes=tuple(_merged(declared, refreshes)),
+        changes=tuple(mark_replacements(out.changes, state.salt)),
+        refreshes=tuple(_merged(declared, out.refreshes)),
         unmanaged_count=sum(1 for wid in remote.workflows if wid not in managed_ids),
         managed_count=len(original.workflows),
         pending=tuple(sorted(state.pending)),
+        behind=tuple(out.behind),
+        targets=selection.targets,
+        excludes=selection.excludes,
         lineage=state.lineage,
         serial=state.serial,
     )
@@ -179,10 +195,11 @@ def _create_change(
         action=Action.CREATE,
         reason=reason,
         after=wanted.spec,
-        applied_hash=desired_fingerprint(wanted.spec, salt),
+        applied_hash=desired_fingerprint(wanted.spec, salt, IgnoreRules.of(wanted.ignore_changes)),
         prevent_destroy=wanted.lifecycle.prevent_destroy,
         duplicate_of=tuple(sorted(unmanaged.get(wanted.spec.name, ()))),
         destroy=wanted.lifecycle.destroy,
+        ignore_changes=wanted.ignore_changes,
     )
 
 
@@ -220,6 +237,15 @@ def _plan_removed(
     )
 
 
+@dataclass
+class _Out:
+    """What planning adds up, key by key."""
+
+    changes: list[Change] = field(default_factory=list)
+    refreshes: list[StateRefresh] = field(default_factory=list)
+    behind: list[FilesBehind] = field(default_factory=list)
+
+
 def _plan_existing(
     wanted: DesiredWorkflow,
     entry: StateEntry,
@@ -228,50 +254,98 @@ def _plan_existing(
     secrets: Redactor,
     options: PlanOptions,
     comparison: Comparison,
-    changes: list[Change],
-    refreshes: list[StateRefresh],
+    out: _Out,
 ) -> None:
-    desired_hash = desired_fingerprint(wanted.spec, salt)
-    remote_hash = remote_fingerprint(current.spec, salt)
-    verdict = classify(entry, desired_hash, remote_hash)
-    prevent_destroy = wanted.lifecycle.prevent_destroy
-    accepted = entry_for(
-        current,
-        entry.applied_hash,
-        salt,
-        prevent_destroy,
-        secret_paths=(*entry.secret_paths, *wanted.secret_paths),  # nothing written: keep both
-        secrets=secrets,
-        remote_hash=remote_hash,
-        destroy=wanted.lifecycle.destroy,
-    )
+    """Plan one managed workflow whose file and workspace copy both exist.
 
-    if options.refresh_only or verdict is Verdict.UNCHANGED:
+    The verdict compares hashes taken under the rules the entry recorded (`ignore_changes`);
+    when the file's rules differ, what it asks for is found by a field diff under its rules.
+    """
+    rules = IgnoreRules.of(wanted.ignore_changes)
+    recorded = IgnoreRules.of(entry.ignore_changes)
+    verdict = classify(
+        entry,
+        desired_fingerprint(wanted.spec, salt, recorded),
+        remote_fingerprint(current.spec, salt, recorded),
+    )
+    if options.refresh_only:
+        accepted = _accepted(wanted, entry, current, salt, secrets, recorded)
+        if verdict.remote_changed and verdict is not Verdict.ACCEPTED:
+            accepted = accepted.model_copy(update={"accepted_remote": True})
         if accepted != entry:
             reason = Reason.DRIFT if verdict.remote_changed else None
-            refreshes.append(StateRefresh(key=wanted.key, entry=accepted, reason=reason))
+            out.refreshes.append(StateRefresh(key=wanted.key, entry=accepted, reason=reason))
         return
-    field_changes, server_added = differences(current.spec, wanted.spec, comparison)
+    if verdict is Verdict.UNCHANGED and rules == recorded:
+        accepted = _accepted(wanted, entry, current, salt, secrets, rules)
+        if accepted != entry:
+            out.refreshes.append(StateRefresh(key=wanted.key, entry=accepted))
+        return
+    after = _with_ignored_remote(wanted.spec, current.spec, rules)
+    compared = replace(comparison, ignore=rules)
+    field_changes, server_added = differences(current.spec, after, compared)
+    desired_hash = desired_fingerprint(wanted.spec, salt, rules)
     if not field_changes:
         # The remote already matches the files; only the recorded hashes move.
-        converged = accepted.model_copy(update={"applied_hash": desired_hash})
-        refreshes.append(StateRefresh(key=wanted.key, entry=converged))
+        converged = _accepted(wanted, entry, current, salt, secrets, rules).model_copy(
+            update={"applied_hash": desired_hash, "accepted_remote": False}
+        )
+        out.refreshes.append(StateRefresh(key=wanted.key, entry=converged))
         return
-    reason = _REASON[verdict]
-    changes.append(
+    if verdict is Verdict.ACCEPTED:
+        out.behind.append(FilesBehind(key=wanted.key, paths=tuple(c.path for c in field_changes)))
+        accepted = _accepted(wanted, entry, current, salt, secrets, recorded)
+        if accepted != entry:
+            out.refreshes.append(StateRefresh(key=wanted.key, entry=accepted))
+        return
+    out.changes.append(
         Change(
             key=wanted.key,
             action=Action.UPDATE,
-            reason=reason,
+            reason=_REASON.get(verdict, Reason.CHANGED_IN_GIT),  # unchanged: its rules changed
             remote_id=current.id,
             remote_updated_at=current.updated_at,
             before=current.spec,
-            after=wanted.spec,
+            after=after,
             patch_fields=changed_fields(field_changes),
             field_changes=field_changes,
             applied_hash=desired_hash,
-            prevent_destroy=prevent_destroy,
+            prevent_destroy=wanted.lifecycle.prevent_destroy,
             server_added=server_added,
             destroy=wanted.lifecycle.destroy,
+            ignore_changes=rules.paths,
         )
     )
+
+
+def _accepted(
+    wanted: DesiredWorkflow,
+    entry: StateEntry,
+    current: RemoteWorkflow,
+    salt: str,
+    secrets: Redactor,
+    rules: IgnoreRules,
+) -> StateEntry:
+    """The entry recording `current` as the workspace's, nothing written: the applied hash
+    and the accepted flag stay, the file's lifecycle flags are taken."""
+    return entry_for(
+        current,
+        entry.applied_hash,
+        salt,
+        wanted.lifecycle.prevent_destroy,
+        secret_paths=(*entry.secret_paths, *wanted.secret_paths),  # nothing written: keep both
+        secrets=secrets,
+        ignore=rules,
+        destroy=wanted.lifecycle.destroy,
+        accepted_remote=entry.accepted_remote,
+    )
+
+
+def _with_ignored_remote(
+    desired: WorkflowSpec, remote: WorkflowSpec, rules: IgnoreRules
+) -> WorkflowSpec:
+    """What an update sends: the file's spec with the workspace's values at ignored paths."""
+    if not rules.paths:
+        return desired
+    merged = with_remote_values(desired.model_dump(), remote.model_dump(), rules.paths)
+    return WorkflowSpec.model_validate(merged)

@@ -60,7 +60,13 @@ def create_app(options: EmulatorOptions | None = None) -> EmulatorApp:
     Raises EmulatorError for an unusable database.
     """
     options = options or EmulatorOptions()
-    limiter = TokenBucketLimiter(options.rate_limit_per_min) if options.rate_limit_per_min else None
+    limiter = None
+    if options.rate_limit_per_min:
+        limiter = TokenBucketLimiter(
+            options.rate_limit_per_min,
+            start_spent=options.rate_limit_spent,
+            headers=options.rate_limit_headers,
+        )
     book = FaultBook()
     for rule in options.faults:
         book.add(rule)

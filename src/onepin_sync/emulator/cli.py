@@ -82,6 +82,16 @@ def emulator_group() -> None:
     help="Token bucket per key; 429 RATE_LIMITED when empty (real keys get 1000). Default off.",
 )
 @click.option(
+    "--rate-limit-spent",
+    is_flag=True,
+    help="Start every key's bucket empty, as if other jobs sharing the key had spent it.",
+)
+@click.option(
+    "--rate-limit-headers",
+    is_flag=True,
+    help="Describe the bucket in X-RateLimit-Limit/-Remaining/-Reset headers on every answer.",
+)
+@click.option(
     "--fault",
     "fault_specs",
     multiple=True,
@@ -100,6 +110,8 @@ def serve(
     profile: str,
     latency_ms: float,
     rate_limit_per_min: int | None,
+    rate_limit_spent: bool,
+    rate_limit_headers: bool,
     fault_specs: tuple[str, ...],
     allow_remote: bool,
     access_log: bool,
@@ -134,6 +146,8 @@ def serve(
             control=control,
             api_keys=api_keys,
             rate_limit_per_min=rate_limit_per_min,
+            rate_limit_spent=rate_limit_spent,
+            rate_limit_headers=rate_limit_headers,
             latency_ms=latency_ms,
             faults=faults,
             profile=profile,

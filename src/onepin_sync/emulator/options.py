@@ -27,7 +27,9 @@ class EmulatorOptions:
 
     `db_path`: a SQLite file (created with its folder) or `:memory:` for a private one;
     `control`: mount `/_emulator/`; `api_keys`: `KEY[:WORKSPACE[:SCOPES]]` specs accepted besides
-    the default dev key; `rate_limit_per_min`: the per-key token bucket (None: off);
+    the default dev key; `rate_limit_per_min`: the per-key token bucket (None: off), which
+    `rate_limit_spent` starts empty and `rate_limit_headers` describes in `X-RateLimit-*`
+    headers on every answer;
     `latency_ms`: added to every API request; `faults`: armed from the start; `profile`: which
     Onepin to play, `current` (today's, the default) or `next` (see `profiles.py`).
     """
@@ -36,6 +38,8 @@ class EmulatorOptions:
     control: bool = False
     api_keys: tuple[str, ...] = ()
     rate_limit_per_min: int | None = None
+    rate_limit_spent: bool = False
+    rate_limit_headers: bool = False
     latency_ms: float = 0.0
     faults: tuple[FaultRule, ...] = ()
     profile: str = DEFAULT_PROFILE
@@ -46,6 +50,8 @@ class EmulatorOptions:
         self.extra_keys()  # a malformed spec fails here, not in the server thread
         if self.rate_limit_per_min is not None and self.rate_limit_per_min < 1:
             raise EmulatorError("a rate limit needs at least 1 request per minute")
+        if (self.rate_limit_spent or self.rate_limit_headers) and self.rate_limit_per_min is None:
+            raise EmulatorError("a spent bucket or rate-limit headers need a rate limit per minute")
         if self.latency_ms < 0:
             raise EmulatorError(f"latency must not be negative (got {self.latency_ms} ms)")
         self.server_profile()

@@ -5,7 +5,8 @@ read the whole body (a client that goes away before it is complete is logged, ne
 real server would); wait the fixed latency; ask the fault book what fires (latency rules sleep,
 `shift` bumps a workflow); a `status` fault answers at once and a `reset` drops the connection,
 neither reaching the rate limiter or the routes; otherwise the key's token bucket is charged (429
-`RATE_LIMITED` with `Retry-After` when empty); then the routes run, and for `commit_then_fail` their
+`RATE_LIMITED` with `Retry-After` when empty; with rate-limit headers on, the answer describes
+the bucket in `X-RateLimit-*`); then the routes run, and for `commit_then_fail` their
 response is swallowed and replaced by an error or a dropped connection. Whatever happened is then
 appended to the request log.
 
@@ -53,6 +54,18 @@ class _Meter:
         elif message["type"] == "http.response.body":
             self.bytes_out += len(message.get("body", b""))
         await self.send(message)
+
+
+def _with_headers(send: Send, headers: dict[str, str]) -> Send:
+    """A `send` that adds `headers` to the response it starts."""
+    extra = [(k.lower().encode(), v.encode("latin-1")) for k, v in headers.items()]
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sending
 
 
 async def _discard(message: Message) -> None:
@@ -194,15 +207,20 @@ class EmulatorApp:
                 await _send_error(meter, 502, "Injected fault: connection reset (unsupported).")
                 return _join(label, "reset-unsupported")
             return label
+        send: Send = meter
         if state.limiter is not None and key is not None:
             wait = state.limiter.acquire(key.key)
+            limit_headers = state.limiter.headers(key.key)
             if wait is not None:
                 limit = state.limiter.per_minute
                 message = f"Rate limit of {limit} requests per minute exceeded."
-                await _send_error(meter, 429, message, {"Retry-After": str(wait)})
+                headers = {"Retry-After": str(wait), **limit_headers}
+                await _send_error(meter, 429, message, headers)
                 return _join(label, "rate_limit")
+            if limit_headers:
+                send = _with_headers(meter, limit_headers)
         if rule is None:
-            await self.api(scope, receive, meter)
+            await self.api(scope, receive, send)
             return label
         await self.api(scope, receive, _discard)  # commit_then_fail: the write is stored
         if rule.reset and reset_connection(meter.send):

@@ -16,7 +16,7 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from onepin_sync.core.diff import FILE_KEYS
+from onepin_sync.core.ignore import FILE_KEYS
 
 FieldPath = tuple[str | int, ...]
 

@@ -7,6 +7,7 @@ One workflow per file:
     lifecycle:                          # optional; read by onepin-sync, never sent to the API
       prevent_destroy: true             #   refuse to plan a delete
       destroy: false                    #   removing the file forgets the workflow, keeps it
+      ignore_changes: [description]     #   paths whose differences are never changes
     definition:                         # the API's definition: graph + execution
       graph:
         nodes: [{id, type, name?, position?, config?, config_version?}]
@@ -191,6 +192,14 @@ class FileLifecycle(_Closed):
         description=(
             "false: removing this file stops managing the workflow and leaves it in Onepin"
             " instead of deleting it (default true)."
+        ),
+    )
+    ignore_changes: list[str] | None = Field(
+        default=None,
+        description=(
+            "Paths of fields whose differences are never changes, e.g. description,"
+            " definition.graph.nodes[*].position, definition.graph.nodes[voice].config.speed;"
+            " an update keeps the workspace's values there."
         ),
     )
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from onepin_sync.core.catalog import BUNDLED, Catalogue
-from onepin_sync.core.diff import FILE_KEYS
+from onepin_sync.core.ignore import FILE_KEYS, IgnorePatternError, parse_pattern, position_rule
 from onepin_sync.core.models import DesiredState, DesiredWorkflow, Json, Lifecycle, WorkflowSpec
 from onepin_sync.core.spec_paths import find_paths
 from onepin_sync.errors import Problem, WorkflowFileError
@@ -131,6 +131,7 @@ def _checked(
         format_problems(value, context)
         + text_problems(value, context)
         + graph_problems(value, context, catalogue)
+        + _ignore_problems(value)
     )
     if field_problems:
         return None, [_located(ref, source, p) for p in field_problems]
@@ -139,6 +140,22 @@ def _checked(
         paths = find_paths(workflow.spec.model_dump(), interpolator.secret_strings.__contains__)
         workflow = workflow.model_copy(update={"secret_paths": paths})
     return workflow, []
+
+
+def _ignore_problems(data: Any) -> list[FieldProblem]:
+    """`lifecycle.ignore_changes` patterns that name no field of a workflow file."""
+    lifecycle = data.get("lifecycle") if isinstance(data, Mapping) else None
+    patterns = lifecycle.get("ignore_changes") if isinstance(lifecycle, Mapping) else None
+    problems = []
+    for index, pattern in enumerate(patterns if isinstance(patterns, list) else ()):
+        if not isinstance(pattern, str):
+            continue  # the format check reports it
+        try:
+            parse_pattern(pattern)
+        except IgnorePatternError as exc:
+            path = ("lifecycle", "ignore_changes", index)
+            problems.append(FieldProblem(path, f"lifecycle.ignore_changes[{index}]: {exc}"))
+    return problems
 
 
 def _os_message(error: OSError) -> str:
@@ -157,6 +174,9 @@ def _desired_workflow(ref: WorkflowFileRef, data: Mapping[str, Any]) -> DesiredW
         description=data.get("description"),
         definition=_api_definition(data["definition"]),
     )
+    explicit = tuple(lifecycle.get("ignore_changes") or ())
+    graph = data["definition"].get("graph") or {}
+    unplaced = [n["id"] for n in graph.get("nodes") or () if n.get("position") is None]
     return DesiredWorkflow(
         key=ref.key,
         path=ref.display,
@@ -164,7 +184,9 @@ def _desired_workflow(ref: WorkflowFileRef, data: Mapping[str, Any]) -> DesiredW
         lifecycle=Lifecycle(
             prevent_destroy=lifecycle.get("prevent_destroy") or False,
             destroy=lifecycle.get("destroy") is not False,
+            ignore_changes=explicit,
         ),
+        ignore_changes=tuple(sorted({*explicit, *map(position_rule, unplaced)})),
     )
 
 

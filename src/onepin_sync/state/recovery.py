@@ -17,13 +17,14 @@ kept aside for a person to read, never silently dropped.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from onepin_sync.api.remote import WorkflowApi
 from onepin_sync.core.diff import differences
 from onepin_sync.core.fingerprint import (
     DEFAULT_COMPARISON,
     Comparison,
+    IgnoreRules,
     desired_fingerprint,
 )
 from onepin_sync.core.models import (
@@ -164,7 +165,9 @@ def _settle_update(
     current = listed.get(intent.remote_id)
     if wanted is None:
         return f"{key}: interrupted update cannot be checked (its file changed since)"
-    if current is None or differences(current.spec, wanted.spec, comparison).changes:
+    rules = IgnoreRules.of(wanted.ignore_changes)
+    compared = replace(comparison, ignore=rules)
+    if current is None or differences(current.spec, wanted.spec, compared).changes:
         return f"{key}: interrupted update had not landed; it is planned again"
     workflows[key] = entry_for(
         current,
@@ -173,6 +176,8 @@ def _settle_update(
         intent.prevent_destroy,
         secret_paths=wanted.secret_paths,
         secrets=secrets,
+        ignore=rules,
+        destroy=wanted.lifecycle.destroy,
     )
     return f"{key}: interrupted update had completed"
 
@@ -196,6 +201,9 @@ async def _settle_delete(
 def _intended(intent: JournalIntent, desired: DesiredState, salt: str) -> DesiredWorkflow | None:
     """The workflow the intent was writing, if the files still hold exactly its spec."""
     wanted = desired.workflows.get(intent.key)
-    if wanted is None or desired_fingerprint(wanted.spec, salt) != intent.applied_hash:
+    if wanted is None:
+        return None
+    rules = IgnoreRules.of(wanted.ignore_changes)
+    if desired_fingerprint(wanted.spec, salt, rules) != intent.applied_hash:
         return None
     return wanted

@@ -164,7 +164,6 @@ class ObjectStateStore:
         self._name = url.rpartition("/")[2]
         self._lock_name = f"{self._name}.statelock"
         self._journal_prefix = f"{self._name}.journal/"
-        self._env = dict(env)
         self._sleep = sleep
         self._clock = clock
         self._version: str | None = None  # the ETag this run last read or wrote

@@ -2,8 +2,10 @@
 
     registry.py  the plan views by `--format` name: human, json, markdown
     human.py     the Terraform-like plan text
-    markdown.py  the plan for a pull-request comment
+    markdown.py  the plan for a pull-request comment (markdown_content.py: a new workflow's)
     console.py   the `Ui` port on a rich console; one-line errors
+    progress.py  the progress bar and the lock-wait spinner on a terminal
+    documents.py each command's `--json` document, from its outcome
     reports.py   the closing lines of each command, from its outcome
     onboarding.py what `init` prints: the files written and the next steps
 

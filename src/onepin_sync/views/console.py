@@ -28,6 +28,7 @@ from onepin_sync.core.redact import Redactor, mask_tokens
 from onepin_sync.core.results import ChangeResult, ChangeStatus
 from onepin_sync.errors import OnepinSyncError, WorkflowFileError
 from onepin_sync.views.human import print_text, render_plan, summary_line
+from onepin_sync.views.notes import no_changes_sentence
 from onepin_sync.views.progress import DEFAULT_DELAY, NO_BAR, Bar, ProgressDisplay, after_delay
 
 _DONE_VERB = {Action.CREATE: "created", Action.UPDATE: "updated", Action.DELETE: "deleted"}
@@ -116,6 +117,8 @@ class ConsoleUi:
             render_plan(plan, self.out, redactor)
         elif plan.has_changes:
             self.out.print(Text(summary_line(plan), style="bold"))
+        elif nothing := no_changes_sentence(plan):
+            self.out.print(Text(nothing, style="bold"))
 
     def confirm(self, question: str) -> bool:
         self.out.print(Text(f"\n{question}", style="bold"))

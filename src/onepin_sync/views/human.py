@@ -18,9 +18,12 @@ from rich.text import Text
 from onepin_sync.core.models import Action, Change, FieldChange, Json, Plan, Reason, WorkflowSpec
 from onepin_sync.core.redact import Redactor
 from onepin_sync.views.notes import (
+    behind_sentences,
     lockfile_only_heading,
     lockfile_only_lines,
+    no_changes_sentence,
     replacement_sentences,
+    targeted_sentence,
 )
 
 SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-", Action.IMPORT: "<="}
@@ -56,15 +59,16 @@ def summary_line(plan: Plan) -> str:
 
 def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
     """Print the human plan, as one text: a print per line would ask the terminal its size and
-    kind once per line, thousands of times for a few hundred changes. Without colours (CI, a
-    pipe, NO_COLOR) there is nothing to style: the plain text is written as it is, which costs
+    kind once per line, thousands of times for a few hundred changes. Off a terminal without
+    colours (CI, a pipe) there is nothing to style: the plain text is written as it is, which costs
     a fraction of rich's rendering (the plan shown before an apply sits on its critical path)."""
     print_text(console, Text("\n").join(plan_lines(plan, redactor)))
 
 
 def print_text(console: Console, text: Text) -> None:
-    """`console.print(text)`, without rich's renderer when there are no colours to render."""
-    if console.color_system is None and not console.record:
+    """`console.print(text)`, without rich's renderer when there is nothing for it to do: no
+    colours, no recording, and no terminal (where a live progress bar may share the screen)."""
+    if console.color_system is None and not console.record and not console.is_terminal:
         console.file.write(text.plain + "\n")
     else:
         console.print(text)
@@ -74,11 +78,16 @@ def plan_lines(plan: Plan, redactor: Redactor) -> Iterator[Text]:
     """The lines of the human plan, styled, without their newlines."""
     if plan.drift:
         yield from _drift_lines(plan)
+    targeted = targeted_sentence(plan)
+    if targeted:
+        yield Text(targeted, style="bold yellow")
     yield from _pending_lines(plan)
     yield from _lockfile_only_lines(plan)
+    yield from _behind_lines(plan, redactor)
     if not plan.has_changes:
-        if not plan.drift and not plan.moves and not plan.forgets:
-            yield Text("No changes. The workspace matches the workflow files.", style="bold")
+        nothing = no_changes_sentence(plan)
+        if nothing:
+            yield Text(nothing, style="bold")
         if plan.refreshes:
             yield Text(f"The lockfile will record {len(plan.refreshes)} refreshed entries.")
         yield from _unmanaged_lines(plan)
@@ -101,13 +110,22 @@ def plan_lines(plan: Plan, redactor: Redactor) -> Iterator[Text]:
     yield from _unmanaged_lines(plan)
 
 
+def _behind_lines(plan: Plan, redactor: Redactor) -> Iterator[Text]:
+    first, *rest = behind_sentences(plan, redactor) or [""]
+    if first:
+        yield Text(first, style="bold yellow")
+        for line in rest:
+            yield Text(f"  < {line}")
+        yield Text()
+
+
 def duplicates_sentence(plan: Plan) -> str:
     """What to do about creates beside an unmanaged workflow of the same name."""
     first = plan.possible_duplicates[0]
     return (
         f"{len(plan.possible_duplicates)} create(s) beside an unmanaged workflow of the same "
         "name: if the lockfile lost track of them, adopt them instead, e.g. "
-        f"`onepin-sync import {first.duplicate_of[0]} {first.key}`; apply --auto-approve "
+        f"`onepin-sync import {first.duplicate_of[0]} --key {first.key}`; apply --auto-approve "
         "refuses them unless --allow-duplicates is given."
     )
 

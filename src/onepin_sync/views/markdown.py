@@ -35,9 +35,12 @@ from onepin_sync.views.human import (
 )
 from onepin_sync.views.markdown_content import code, fenced, workflow_content
 from onepin_sync.views.notes import (
+    behind_sentences,
     lockfile_only_heading,
     lockfile_only_lines,
+    no_changes_sentence,
     replacement_sentences,
+    targeted_sentence,
 )
 
 MAX_CHARS = 60_000
@@ -87,7 +90,7 @@ def plan_markdown(
     plan: Plan, redactor: Redactor, heading: PlanHeading | None = None, *, limit: int = MAX_CHARS
 ) -> str:
     """The plan as GitHub-flavoured Markdown of at most `limit` characters."""
-    head = _heading(plan, heading)
+    head = _heading(plan, heading, redactor)
     tail = _tail(plan)
     sections = sorted(
         (_section(c, redactor) for c in plan.changes), key=lambda s: -s.group.risk
@@ -162,7 +165,7 @@ def _counted(counts: Counter[_Group]) -> str:
     return ", ".join(f"{n} {group.one if n == 1 else group.many}" for group, n in counts.items())
 
 
-def _heading(plan: Plan, heading: PlanHeading | None) -> str:
+def _heading(plan: Plan, heading: PlanHeading | None, redactor: Redactor) -> str:
     title = "### onepin-sync plan"
     if heading is not None and heading.environment:
         title += f": {code(heading.environment)}"
@@ -183,12 +186,21 @@ def _heading(plan: Plan, heading: PlanHeading | None) -> str:
         out += ["| Workflow | What changed |", "|---|---|"]
         out += [f"| {code(r.key)} | {r.reason.value if r.reason else ''} |" for r in plan.drift]
         out.append("")
+    targeted = targeted_sentence(plan)
+    if targeted:
+        out += [f"> [!NOTE]\n> {html.escape(targeted, quote=False)}", ""]
     if lockfile_only_lines(plan):
         out += [f"**{lockfile_only_heading(plan)}**", ""]
         out += [f"- {line}" for line in lockfile_only_lines(plan)] + [""]
+    behind = behind_sentences(plan, redactor)
+    if behind:
+        out += [f"**{html.escape(behind[0], quote=False)}**", ""]
+        out += [f"- {line}" for line in behind[1:]] + [""]
     if not plan.has_changes:
-        if not plan.drift and not lockfile_only_lines(plan):
-            out.append("**No changes.** The workspace matches the workflow files.")
+        nothing = no_changes_sentence(plan)
+        if nothing:
+            first, _, rest = nothing.partition(". ")
+            out.append(f"**{first}.** {rest}")
         return "\n".join(out) + "\n"
     out.append(f"**{summary_line(plan)}**")
     warnings = []

@@ -18,7 +18,8 @@ CI_SECRETS = {
 
 
 def init_report(ui: ConsoleUi, outcome: InitOutcome) -> None:
-    ui.info(f"Created a onepin-sync project in {outcome.folder}:")
+    here = str(outcome.folder) == "."
+    ui.info(f"Created a onepin-sync project in {'this folder' if here else outcome.folder}:")
     for path in outcome.created:
         ui.info(f"  {path.as_posix()}")
     if outcome.gitignore != "unchanged":
@@ -34,14 +35,14 @@ def init_report(ui: ConsoleUi, outcome: InitOutcome) -> None:
             ["onepin login", "onepin-sync plan", "onepin-sync apply"],
         ),
         (
-            "Commit the files (after the first apply, the lockfile too):",
+            "Commit the files and the lockfile:",
             ['git add . && git commit -m "Onepin workflows"'],
         ),
-        ("Validate before every commit:", ["pre-commit install"]),
+        ("Check the files before every commit (validate, fmt --check):", ["pre-commit install"]),
     ]
     if outcome.ci in CI_SECRETS:
         steps.append((CI_SECRETS[outcome.ci], []))
-    if str(outcome.folder) != ".":
+    if not here:
         steps.insert(0, ("Go to the project:", [f"cd {shlex.quote(str(outcome.folder))}"]))
     ui.info("")
     ui.info("Next steps:")

@@ -1,10 +1,5 @@
-"""The `state` commands' output: human lines, or with `--json` one versioned document on stdout.
-
-    {"format_version": 1, "kind": "onepin-sync-state-list", "lockfile": ..., "lineage": ...,
-     "serial": ..., "api_url": ..., "workspace": ..., "workflows": [{"key", "id", "name",
-     "prevent_destroy"}], "pending": [{"key", "name", "sent_at"}]}
-    {"format_version": 1, "kind": "onepin-sync-state-entry", "lockfile": ..., "key": ...,
-     "workflow": {every lockfile field of the entry} | null, "pending": {...} | null}
+"""The `state` commands' output: human lines, or with `--json` one versioned document on stdout
+(`core/state_documents.py`: kinds `onepin-sync-state-list` and `onepin-sync-state-entry`).
 
 A lockfile holds no secret (hashes are salted, names masked when recorded), so nothing here
 needs masking beyond what the console does for every line.
@@ -12,17 +7,28 @@ needs masking beyond what the console does for every line.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.text import Text
 
+from onepin_sync import __version__
 from onepin_sync.commands.state import StateEditOutcome, StateReadOutcome
 from onepin_sync.commands.state_migrate import MigrateOutcome
 from onepin_sync.commands.state_rebuild import RebuildOutcome
+from onepin_sync.core.documents import FORMAT_VERSION
+from onepin_sync.core.state_documents import (
+    RebuiltKeyDoc,
+    StateEntryDocument,
+    StateForgetDocument,
+    StateListDocument,
+    StateMigrateDocument,
+    StateMoveDocument,
+    StatePendingDoc,
+    StateRebuildDocument,
+    StateWorkflowDoc,
+)
 from onepin_sync.views.console import ConsoleUi
-
-FORMAT_VERSION = 1
+from onepin_sync.views.documents import print_document
 
 
 def state_list(ui: ConsoleUi, outcome: StateReadOutcome, *, as_json: bool) -> None:
@@ -30,22 +36,25 @@ def state_list(ui: ConsoleUi, outcome: StateReadOutcome, *, as_json: bool) -> No
     workflows = dict(state.workflows) if state else {}
     pending = dict(state.pending) if state else {}
     if as_json:
-        doc: dict[str, Any] = {
-            **_document("onepin-sync-state-list", outcome),
-            "lineage": state.lineage if state else None,
-            "serial": state.serial if state else None,
-            "api_url": state.api_url if state else None,
-            "workspace": state.workspace if state else None,
-            "workflows": [
-                {"key": k, "id": e.id, "name": e.name, "prevent_destroy": e.prevent_destroy}
+        document = StateListDocument(
+            format_version=FORMAT_VERSION,
+            kind="onepin-sync-state-list",
+            tool_version=__version__,
+            lockfile=outcome.location,
+            lineage=state.lineage if state else None,
+            serial=state.serial if state else None,
+            api_url=state.api_url if state else None,
+            workspace=state.workspace if state else None,
+            workflows=[
+                StateWorkflowDoc(key=k, id=e.id, name=e.name, prevent_destroy=e.prevent_destroy)
                 for k, e in sorted(workflows.items())
             ],
-            "pending": [
-                {"key": k, "name": p.name, "sent_at": p.sent_at.isoformat()}
+            pending=[
+                StatePendingDoc(key=k, name=p.name, sent_at=p.sent_at)
                 for k, p in sorted(pending.items())
             ],
-        }
-        _print_json(ui, doc)
+        )
+        print_document(ui, document)
         return
     width = max((len(k) for k in [*workflows, *pending]), default=0)
     for key, entry in sorted(workflows.items()):
@@ -60,17 +69,20 @@ def state_show(ui: ConsoleUi, outcome: StateReadOutcome, *, as_json: bool) -> No
     assert outcome.key is not None
     entry = outcome.state.workflows.get(outcome.key)
     create = outcome.state.pending.get(outcome.key)
+    if as_json:
+        document = StateEntryDocument(
+            format_version=FORMAT_VERSION,
+            kind="onepin-sync-state-entry",
+            tool_version=__version__,
+            lockfile=outcome.location,
+            key=outcome.key,
+            workflow=entry,
+            pending=create,
+        )
+        print_document(ui, document)
+        return
     recorded = entry if entry is not None else create
     fields: dict[str, Any] = recorded.model_dump(mode="json") if recorded is not None else {}
-    if as_json:
-        doc = {
-            **_document("onepin-sync-state-entry", outcome),
-            "key": outcome.key,
-            "workflow": fields if entry else None,
-            "pending": fields if create else None,
-        }
-        _print_json(ui, doc)
-        return
     rows = {"key": outcome.key, **fields}
     if create is not None:
         rows["status"] = "create sent, never answered (the next plan or apply settles it)"
@@ -81,12 +93,16 @@ def state_show(ui: ConsoleUi, outcome: StateReadOutcome, *, as_json: bool) -> No
         ui.out.print(Text(f"{name + ':':<{width + 1}} {value}"))
 
 
-def state_edit_report(ui: ConsoleUi, outcome: StateEditOutcome) -> None:
+def state_edit_report(ui: ConsoleUi, outcome: StateEditOutcome, *, as_json: bool) -> None:
+    """The closing lines of `state mv` and `state rm` (on stderr under --json, after which the
+    document is the one thing on stdout)."""
     if outcome.new_key is not None:
         ui.info(
             f"Moved {outcome.key} to {outcome.new_key} (workflow {outcome.workflow_id}) in "
             f"{outcome.location}, serial {outcome.serial}; nothing was written to Onepin."
         )
+        if as_json:
+            print_document(ui, _move_document(outcome, outcome.new_key))
         return
     ui.info(
         f"Forgot {outcome.key} (workflow {outcome.workflow_id}) in {outcome.location}, serial "
@@ -97,9 +113,32 @@ def state_edit_report(ui: ConsoleUi, outcome: StateEditOutcome) -> None:
             f"{outcome.file_left} still exists: the next plan would create a second workflow "
             "from it; delete or move the file (or adopt the workflow again with import)"
         )
+    if as_json:
+        print_document(
+            ui,
+            StateForgetDocument(
+                **_head("onepin-sync-state-rm"),
+                lockfile=outcome.location,
+                key=outcome.key,
+                workflow_id=outcome.workflow_id,
+                serial=outcome.serial,
+                file_left=outcome.file_left,
+            ),
+        )
 
 
-def rebuild_report(ui: ConsoleUi, outcome: RebuildOutcome) -> None:
+def _move_document(outcome: StateEditOutcome, to: str) -> StateMoveDocument:
+    return StateMoveDocument(
+        **_head("onepin-sync-state-mv"),
+        lockfile=outcome.location,
+        key=outcome.key,
+        to=to,
+        workflow_id=outcome.workflow_id,
+        serial=outcome.serial,
+    )
+
+
+def rebuild_report(ui: ConsoleUi, outcome: RebuildOutcome, *, as_json: bool) -> None:
     rebuilt = outcome.rebuild
     for key, workflow_id in sorted(rebuilt.matched.items()):
         note = " (the file differs: the next plan updates it)" if key in rebuilt.differing else ""
@@ -113,9 +152,26 @@ def rebuild_report(ui: ConsoleUi, outcome: RebuildOutcome) -> None:
         )
     else:
         ui.info("Nothing to rebuild: no workflow file matched an unmanaged workflow.")
+    if as_json:
+        matched = [
+            RebuiltKeyDoc(key=k, workflow_id=wid, differs=k in rebuilt.differing)
+            for k, wid in sorted(rebuilt.matched.items())
+        ]
+        print_document(
+            ui,
+            StateRebuildDocument(
+                **_head("onepin-sync-state-rebuild"),
+                lockfile=outcome.location,
+                written=outcome.written,
+                serial=rebuilt.state.serial,
+                kept=outcome.kept,
+                matched=matched,
+                unmatched=list(rebuilt.unmatched),
+            ),
+        )
 
 
-def migrate_report(ui: ConsoleUi, outcome: MigrateOutcome) -> None:
+def migrate_report(ui: ConsoleUi, outcome: MigrateOutcome, *, as_json: bool) -> None:
     ui.info(
         f"Moved the state (lineage {outcome.lineage}, serial {outcome.serial}) from "
         f"{outcome.source} to {outcome.destination}."
@@ -129,11 +185,19 @@ def migrate_report(ui: ConsoleUi, outcome: MigrateOutcome) -> None:
         f"now set `{setting}` in onepin-sync.yaml (for the environment you migrated), or "
         "every run looks for the state where it no longer is"
     )
+    if as_json:
+        print_document(
+            ui,
+            StateMigrateDocument(
+                **_head("onepin-sync-state-migrate"),
+                source=outcome.source,
+                destination=outcome.destination,
+                lineage=outcome.lineage,
+                serial=outcome.serial,
+            ),
+        )
 
 
-def _document(kind: str, outcome: StateReadOutcome) -> dict[str, Any]:
-    return {"format_version": FORMAT_VERSION, "kind": kind, "lockfile": outcome.location}
-
-
-def _print_json(ui: ConsoleUi, doc: dict[str, Any]) -> None:
-    ui.out.out(json.dumps(doc, indent=2, sort_keys=True), highlight=False)
+def _head(kind: str) -> dict[str, Any]:
+    """What every document starts with."""
+    return {"format_version": FORMAT_VERSION, "kind": kind, "tool_version": __version__}
