@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.support import recorded, writes
+from tests.e2e.support import RUN_START, WORKFLOWS, calls, recorded
 from tests.sync_project import SyncProject, run_cli
 
 DEFINITION = {
@@ -118,7 +118,9 @@ def test_import_takes_several_ids_and_a_key_only_for_one(project: SyncProject) -
         both = project.run("import", first["id"], second["id"])
 
     assert both.code == 0, both.output
-    assert writes(sent) == []
+    assert sorted(calls(sent)) == sorted(
+        [*RUN_START, ("GET", f"{WORKFLOWS}/{first['id']}"), ("GET", f"{WORKFLOWS}/{second['id']}")]
+    )  # no listing, no write
     assert sorted(project.lock_entries()) == ["first", "second"]
     assert project.path("first").exists()
     assert project.path("second").exists()

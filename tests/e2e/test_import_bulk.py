@@ -86,6 +86,7 @@ def test_keys_taken_or_wanted_twice_are_refused_with_the_candidates(project: Syn
         "--auto-approve",
     )  # fmt: skip
     assert templated.code == 0, templated.output
+    assert "1 unmanaged workflow in the workspace" in templated.stdout  # Solo, left as it is
     assert sorted(project.lock_entries()) == sorted(
         [f"app/twin-{twin_a[:8]}", f"app/twin-{twin_b[:8]}"]
     )

@@ -242,7 +242,7 @@ def test_a_lost_machine_is_never_duplicated_the_guard_refuses_and_says_to_import
     apply = refused.step("apply")
     assert (refused.status, apply.returncode) == ("failure", 5), outputs(refused)
     assert "possible duplicates: " in apply.stderr
-    assert "Adopt them with `onepin-sync import ID KEY`" in apply.stderr
+    assert "Adopt them with `onepin-sync import ID --key KEY`" in apply.stderr
     assert successful_creates(ci.workspace) == orphans  # the refusal wrote nothing
 
     # A person follows the message: import each look-alike under its key, commit the lockfile.
@@ -250,7 +250,7 @@ def test_a_lost_machine_is_never_duplicated_the_guard_refuses_and_says_to_import
     for line in apply.stdout.splitlines():
         if ": conflict: possible duplicate of " in line:
             key, _, workflow_id = line.partition(": conflict: possible duplicate of ")
-            adopted = ci.run_cli(person, "import", workflow_id, key)
+            adopted = ci.run_cli(person, "import", workflow_id, "--key", key)
             assert adopted.returncode == 0, adopted.stdout + adopted.stderr
     ci.git("add", "onepin-sync.lock", cwd=person)
     ci.git("commit", "--quiet", "-m", "Adopt the workflows of the lost job", cwd=person)

@@ -189,7 +189,7 @@ def _check_before_asking(plan: Plan, settings: ApplySettings, ui: Ui) -> None:
             ui,
             "possible duplicates: "
             + "; ".join(f"{key} ({why})" for key, why in duplicates.items())
-            + "; nothing was written. Adopt them with `onepin-sync import ID KEY`, or pass "
+            + "; nothing was written. Adopt them with `onepin-sync import ID --key KEY`, or pass "
             "--allow-duplicates to create them anyway",
             because="the plan has possible duplicates",
         )

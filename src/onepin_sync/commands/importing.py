@@ -57,7 +57,6 @@ from onepin_sync.files.loader import load_workflow_text
 from onepin_sync.files.project import TargetOptions
 from onepin_sync.files.scaffold import SCHEMA_FILE, schema_comment
 from onepin_sync.files.writer import atomic_write, write_new
-from onepin_sync.files.yamlwriter import workflow_yaml
 
 
 @dataclass(frozen=True)
@@ -101,14 +100,15 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
     inputs = await read_inputs_online(settings.target, env, ui)
     with hold_lock(inputs.store, settings.lock_timeout, env, ui):
         async with connect(inputs, settings.client, env, ui) as (target, client):
-            prepared = await prepare(inputs, target, client, ui, persist=True)
+            whole = settings.all and settings.search is None  # else the GETs or a search
+            prepared = await prepare(inputs, target, client, ui, persist=True, listing=whole)
             state = prepared.state
             if settings.all:
                 listing = prepared.listing
                 if settings.search or listing is None:
                     listing = await client.list_workflows(search=settings.search)
                 chosen = _chosen_by_filter(settings, listing, state)
-                free = len(unmanaged(listing, state))
+                free = len(unmanaged(listing, state)) - len(chosen)  # left unmanaged after
             else:
                 chosen = await _chosen_by_id(settings, client, state)
                 free = 0
@@ -234,6 +234,9 @@ def _carry_out(
 ) -> tuple[Path, ...]:
     """Write every planned file (each proven to load first) and record them in one lockfile
     write; nothing is written when any would not load or a file appeared meanwhile."""
+    # ruamel.yaml loads here, not when `apply` imports this module to recognise an import plan
+    from onepin_sync.files.yamlwriter import workflow_yaml
+
     texts: list[tuple[Path, str, RemoteWorkflow, str]] = []
     problems: list[Problem] = []
     schema = inputs.paths.lockfile.parent / SCHEMA_FILE  # the project's, beside the lockfile

@@ -80,7 +80,8 @@ def plan_imports(
     *,
     unmanaged_count: int,
 ) -> Plan:
-    """The plan importing each (key, workflow) of `chosen`; InputError listing every refused
+    """The plan importing each (key, workflow) of `chosen` (`unmanaged_count`: the unmanaged
+    workflows it leaves unmanaged); InputError listing every refused
     candidate when a key is invalid, managed, has a file (`files`) or is wanted twice."""
     by_key: dict[str, list[RemoteWorkflow]] = {}
     for key, workflow in chosen:

@@ -47,6 +47,12 @@ MAX_DEPTH = 64
 _INTERN_MAX = 64
 """Strings up to this length are interned: 10,000 workflow files then hold ~45% less memory."""
 
+_SHARED_PLAIN: dict[str, Any] = {}
+"""The value of each short plain scalar met so far (`type`, `id`, `true`, `280`, `voice`): keys and
+values repeat in every file, and looking one up here is most of what reading it costs. Only
+untagged, unanchored plain scalars that resolved without a problem and hold no `$` are kept."""
+_SHARED_PLAIN_MAX = 100_000
+
 # Everything YAML 1.2 allows in a stream except the byte order mark, which decoding strips.
 _NOT_PRINTABLE = re.compile(
     "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
@@ -210,41 +216,35 @@ def _build(
             container[pending] = value
             pending = expect_key
 
+    scalar_event, mapping_start, sequence_start = (
+        yaml.ScalarEvent,
+        yaml.MappingStartEvent,
+        yaml.SequenceStartEvent,
+    )
+    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    shared = _SHARED_PLAIN
     while True:
         event = next_event()
         kind = type(event)
-        if kind is yaml.ScalarEvent:
-            value: Any = event.value
-            if event.anchor is not None:
-                report(event.start_mark, f"anchors (&{event.anchor}) are not supported")
-            tag = event.tag
-            try:
-                if tag is None:
-                    if event.implicit[0]:
-                        value = resolve_plain(value)
-                elif tag != "!":
-                    value = resolve_tagged(tag, value)
-            except ValueError as error:
-                report(event.start_mark, str(error))
-                value = event.value  # reported; the raw text keeps later checks quiet
-            if (
-                on_string is not None
-                and type(value) is str
-                and "$" in value
-                and pending is not expect_key
-            ):
-                try:
-                    value = on_string(value)
-                except ScalarValueError as error:
-                    offset = _offset_in_scalar(event, error.index)
-                    report(event.start_mark, error.message, offset)
-            elif type(value) is str and len(value) <= _INTERN_MAX:
-                # Keys and short values repeat in every file: one shared copy of each. Strings
-                # that went through interpolation are left alone (they may hold a secret).
-                value = sys.intern(value)
-            attach(value, event.start_mark)
-        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-            is_mapping = kind is yaml.MappingStartEvent
+        if kind is scalar_event:
+            text: str = event.value
+            value: Any = _ABSENT
+            if event.tag is None and event.anchor is None:
+                if event.implicit[0]:
+                    value = shared.get(text, _ABSENT)  # most plain scalars were seen before
+                elif len(text) <= _INTERN_MAX and "$" not in text:
+                    value = sys.intern(text)  # a short quoted string
+            if value is _ABSENT:
+                value = _scalar_value(event, on_string, pending is expect_key, report)
+            if type(pending) is str:  # the value of a mapping pair: the usual case
+                container[pending] = value
+                pending = expect_key
+            elif pending is None and container is not None:  # an item of a sequence
+                container.append(value)
+            else:
+                attach(value, event.start_mark)
+        elif kind is mapping_start or kind is sequence_start:
+            is_mapping = kind is mapping_start
             if len(stack) >= MAX_DEPTH:
                 report(event.start_mark, f"nesting is deeper than {MAX_DEPTH} levels")
                 raise _Stop
@@ -262,7 +262,7 @@ def _build(
             container, pending, key_lines = ({}, expect_key, {}) if is_mapping else ([], None, {})
             if len(stack) == 1:
                 root, root_mark = container, event.start_mark
-        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+        elif kind is mapping_end or kind is sequence_end:
             value = container
             container, pending, key_lines = stack.pop()
             if container is not None:
@@ -282,6 +282,46 @@ def _build(
             f"got {describe_value(None if root is _ABSENT else root)}",
         )
     return root
+
+
+def _scalar_value(
+    event: Any, on_string: StringHook | None, is_key: bool, report: Callable[..., None]
+) -> Any:
+    """The value of a scalar event that the fast path in `_build` did not settle (tags, anchors,
+    placeholders, long strings, a plain scalar seen for the first time). Problems are reported,
+    never raised. A plain scalar's value is remembered for the fast path when it is short."""
+    text: str = event.value
+    if event.anchor is not None:
+        report(event.start_mark, f"anchors (&{event.anchor}) are not supported")
+    tag = event.tag
+    plain = tag is None and event.implicit[0]
+    try:
+        if plain:
+            value = resolve_plain(text)
+        elif tag is not None and tag != "!":
+            value = resolve_tagged(tag, text)
+        else:
+            value = text
+    except ValueError as error:
+        report(event.start_mark, str(error))
+        return text  # reported; the raw text keeps later checks quiet
+    if type(value) is str and "$" in value:
+        if on_string is None or is_key:
+            return value
+        try:
+            return on_string(value)
+        except ScalarValueError as error:
+            report(event.start_mark, error.message, _offset_in_scalar(event, error.index))
+            return value
+    if type(value) is str and len(value) <= _INTERN_MAX:
+        # Keys and short values repeat in every file: one shared copy of each. Strings that
+        # went through interpolation are left alone (they may hold a secret).
+        value = sys.intern(value)
+    if plain and event.anchor is None and len(text) <= _INTERN_MAX:
+        if len(_SHARED_PLAIN) >= _SHARED_PLAIN_MAX:
+            _SHARED_PLAIN.clear()
+        _SHARED_PLAIN[sys.intern(text)] = value
+    return value
 
 
 def _offset_in_scalar(event: Any, index: int) -> int:

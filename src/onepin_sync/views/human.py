@@ -125,7 +125,7 @@ def duplicates_sentence(plan: Plan) -> str:
     return (
         f"{len(plan.possible_duplicates)} create(s) beside an unmanaged workflow of the same "
         "name: if the lockfile lost track of them, adopt them instead, e.g. "
-        f"`onepin-sync import {first.duplicate_of[0]} {first.key}`; apply --auto-approve "
+        f"`onepin-sync import {first.duplicate_of[0]} --key {first.key}`; apply --auto-approve "
         "refuses them unless --allow-duplicates is given."
     )
 
