@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 from onepin import OnePinClient
 
 from tests.e2e.support import WORKFLOWS, calls, first_calls, plan_json, recorded, writes
@@ -43,8 +44,6 @@ def _edit_in_app(sdk: OnePinClient, wid: str, **changes: Any) -> None:
 
 
 def _remote(project: SyncProject, wid: str) -> dict[str, Any]:
-    import httpx
-
     ws = project.workspace
     response = httpx.get(f"{ws.base_url}{WORKFLOWS}/{wid}", headers=ws.headers)
     response.raise_for_status()
@@ -166,3 +165,21 @@ def test_a_target_that_matches_nothing_is_refused(project: SyncProject) -> None:
     assert result.code == 3, result.output
     assert "--target nope/* matches no workflow" in result.stderr
     assert calls(sent) == first_calls(sent, 1)
+
+
+def test_import_all_with_a_target_adopts_only_the_matching_keys(project: SyncProject) -> None:
+    ws = project.workspace
+    for name in ("Sales one", "Sales two", "Support one"):
+        body = {"name": name, "definition": tiny_workflow(name)["definition"]}
+        httpx.post(f"{ws.base_url}{WORKFLOWS}", json=body, headers=ws.headers).raise_for_status()
+
+    with recorded(project.workspace) as sent:
+        imported = project.run(
+            "import", "--all", "--auto-approve", "--target", "sales-*", "--exclude", "sales-two"
+        )
+
+    assert imported.code == 0, imported.output
+    assert "Targeted plan (--target sales-* --exclude sales-two)" in imported.stdout
+    assert writes(sent) == []
+    assert sorted(project.lock_entries()) == ["sales-one"]
+    assert sorted(p.name for p in project.workflows.rglob("*.yaml")) == ["sales-one.yaml"]

@@ -18,6 +18,8 @@ from onepin_sync.cli.options import (
     client_from,
     client_options,
     json_option,
+    key_selection_from,
+    key_selection_options,
     lock_timeout_option,
     target_from,
     target_options,
@@ -43,6 +45,7 @@ _TEMPLATE_HELP = (
     "--out", type=click.Path(path_type=Path), help="Save the import plan for `apply FILE`."
 )
 @target_options
+@key_selection_options
 @client_options
 @lock_timeout_option
 @json_option
@@ -80,6 +83,7 @@ def import_command(
         out=out,
         lock_timeout=lock_timeout,
         client=client_from(kw),
+        selection=key_selection_from(kw),
     )
     outcome = _run_async(importing.run(settings, ctx.environment(), ctx.ui))
     reports.import_report(ctx.ui, outcome)

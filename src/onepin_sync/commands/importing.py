@@ -49,6 +49,7 @@ from onepin_sync.core.catalog import Catalogue
 from onepin_sync.core.fingerprint import desired_fingerprint
 from onepin_sync.core.models import Plan, RemoteWorkflow, StateFile, StateRefresh
 from onepin_sync.core.plan_document import KIND, PlanTarget, plan_document, read_plan_document
+from onepin_sync.core.selection import EVERY_KEY, KeySelection
 from onepin_sync.core.transitions import NEVER_APPLIED, entry_for, with_refreshes
 from onepin_sync.errors import ConflictError, ExitCode, InputError, Problem, WorkflowFileError
 from onepin_sync.files.discovery import WorkflowFileRef
@@ -72,6 +73,7 @@ class ImportSettings:
     out: Path | None = None  # save the import plan instead of carrying it out
     lock_timeout: float = 0.0
     client: ClientOptions = field(default_factory=ClientOptions)
+    selection: KeySelection = EVERY_KEY  # --target / --exclude over the keys they would get
 
 
 @dataclass(frozen=True)
@@ -110,10 +112,16 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
             else:
                 chosen = await _chosen_by_id(settings, client, state)
                 free = 0
+        chosen = _selected(settings.selection, chosen)
         adopted = _adopted_file(settings, chosen, inputs)
         if adopted is not None:
             return _adopt_existing_file(inputs, state, adopted, chosen[0][1])
         plan = plan_imports(chosen, state, inputs.desired.workflows, unmanaged_count=free)
+        if settings.selection.narrowed:  # every view says the plan is targeted
+            selection = settings.selection
+            plan = plan.model_copy(
+                update={"targets": selection.targets, "excludes": selection.excludes}
+            )
         if settings.all:
             ui.show_plan(plan, redactor_for(inputs, target, state=state, plan=plan))
             if settings.out is not None:
@@ -125,6 +133,17 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
         by_id = {workflow.id: workflow for _, workflow in chosen}
         written = _carry_out(plan, by_id, inputs, state, env, prepared.comparison.catalogue)
     return ImportOutcome(plan, written)
+
+
+def _selected(
+    selection: KeySelection, chosen: list[tuple[str, RemoteWorkflow]]
+) -> list[tuple[str, RemoteWorkflow]]:
+    """The chosen workflows whose keys `--target`/`--exclude` select; refuses a target that
+    matches none of them."""
+    if not selection.narrowed:
+        return chosen
+    selection.check_matches(key for key, _ in chosen)
+    return [(key, workflow) for key, workflow in chosen if selection.selects(key)]
 
 
 def _check_settings(settings: ImportSettings) -> None:
