@@ -11,6 +11,7 @@ writes divided by the rate).
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -133,11 +134,13 @@ def measure(
         row.wrong += [f"run {i + 1}: {p}" for p in problems]
     if settings.profile is not None and row.tool == "onepin-sync":
         command, _ = prepare(runs)
-        out = settings.profile / f"{row.scenario}.txt"
+        out = settings.profile / (re.sub(r"[^A-Za-z0-9.@=-]+", "-", row.scenario) + ".txt")
         settings.profile.mkdir(parents=True, exist_ok=True)
         profiled = ["-m", "pyinstrument", "-r", "text", "-o", str(out), *command]
         workdir = settings.root / "runs" / f"{row.scenario}-profile"
-        h.spawn(profiled, workdir, python=settings.python, probe=False)
+        done = h.spawn(profiled, workdir, python=settings.python, probe=False)
+        if done.code != 0 or not out.exists():
+            row.notes.append("no profile: " + " ".join((done.stderr or done.stdout).split()[-30:]))
     return row
 
 

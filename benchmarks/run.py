@@ -57,7 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with s.Emulators(root, args.python) as emulators:
             for name in args.only or s.SCENARIOS:
                 print(f"running {name} ...", file=sys.stderr, flush=True)
-                rows += s.SCENARIOS[name](settings, emulators)
+                done = s.SCENARIOS[name](settings, emulators)
+                for row in done:  # as it goes, in case a long run is stopped
+                    print(" | ".join(h.cells(row)), file=sys.stderr, flush=True)
+                rows += done
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
