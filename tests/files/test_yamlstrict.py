@@ -172,9 +172,9 @@ def test_aliases_are_refused_before_any_expansion(loader: LoaderClass) -> None:
     for level in "bcdefghi":
         previous = chr(ord(level) - 1)
         laughs.append(f"{level}: &{level} [" + ", ".join([f"*{previous}"] * 9) + "]")
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU spent here, whatever the machine's load
     value, found = parse_document("\n".join(laughs) + "\n", loader=loader)
-    assert time.perf_counter() - started < 1
+    assert time.thread_time() - started < 1
     assert value is None
     assert (found[0].line, found[0].column) == (1, 4)
     assert found[0].message == "anchors (&a) are not supported"
@@ -226,9 +226,9 @@ def test_nesting_beyond_the_limit_is_refused_where_it_happens(loader: LoaderClas
     ids=["flow-sequences", "flow-mappings", "block-mappings", "block-sequences"],
 )
 def test_ten_thousand_levels_fail_cleanly_and_quickly(text: str, loader: LoaderClass) -> None:
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU spent here, whatever the machine's load
     value, found = parse_document(text, loader=loader)
-    assert time.perf_counter() - started < 2
+    assert time.thread_time() - started < 2
     assert value is None
     assert [p.message for p in found] == ["nesting is deeper than 64 levels"]
 

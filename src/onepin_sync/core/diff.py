@@ -22,7 +22,6 @@ from onepin_sync.core.fingerprint import (
     NO_IGNORES,
     Comparison,
     IgnoreRules,
-    canonical_json,
     comparable,
 )
 from onepin_sync.core.ignore import FILE_KEYS, exclusion_regex
@@ -43,15 +42,23 @@ def added_by_server(change: FieldChange) -> bool:
 
 def json_equal(a: Json, b: Json) -> bool:
     """Structural equality of JSON values; ints and floats by value, bools only equal bools."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
+    ta, tb = type(a), type(b)
+    if ta is dict and tb is dict:  # the plain types first: no abstract-class checks on the way
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if ta is list and tb is list:
+        return len(a) == len(b) and all(map(json_equal, a, b))
+    if ta is bool or tb is bool:
+        return ta is tb and a == b
+    if ta in _NUMBERS and tb in _NUMBERS:
         return a == b
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
     if _is_list(a) and _is_list(b):
         return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
+    return ta is tb and a == b
+
+
+_NUMBERS = (int, float)
 
 
 def spec_changes(
@@ -141,13 +148,9 @@ class _Flat:
 
 
 def _same(a: Json, b: Json) -> bool:
-    """`json_equal`, fast for the usual case: Python's `==` in C first (it says `True == 1`, so
-    a `True` is confirmed by the canonical text, and only a mismatch there by `json_equal`)."""
-    if a != b:
-        return False
-    if not isinstance(a, Mapping | list | tuple):
-        return json_equal(a, b)  # a scalar: cheap
-    return canonical_json(a) == canonical_json(b) or json_equal(a, b)
+    """`json_equal`, fast for the usual case: Python's `==` in C first, which settles every
+    mismatch; a match is confirmed by `json_equal` only because `==` says `True == 1`."""
+    return a == b and json_equal(a, b)
 
 
 def _lay_out(a: Json, b: Json, path: tuple[str, ...], old: _Flat, new: _Flat) -> None:
