@@ -50,7 +50,7 @@ def json_equal(a: Json, b: Json) -> bool:
     if ta is bool or tb is bool:
         return ta is tb and a == b
     if ta in _NUMBERS and tb in _NUMBERS:
-        return a == b
+        return bool(a == b)
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
     if _is_list(a) and _is_list(b):
