@@ -31,7 +31,7 @@ from typing import Any, Self
 import httpx
 import yaml
 
-from onepin_sync.core.fingerprint import desired_fingerprint
+from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint
 from onepin_sync.core.models import RemoteWorkflow, StateEntry, StateFile
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.transitions import entry_for
@@ -371,9 +371,19 @@ class BenchEmulator:
                 listed = RemoteWorkflow.model_validate(
                     json.loads(json.dumps(workflow_json(record)))
                 )
-                applied = desired_fingerprint(spec, BENCH_SALT)
-                prevent = wanted.lifecycle.prevent_destroy
-                entries[key] = entry_for(listed, applied, BENCH_SALT, prevent, secrets=secrets)
+                # Recorded under the file's ignore rules, as an apply records them (a quarter of
+                # the files place no node, which is a position rule each).
+                rules = IgnoreRules.of(wanted.ignore_changes)
+                applied = desired_fingerprint(spec, BENCH_SALT, rules)
+                entries[key] = entry_for(
+                    listed,
+                    applied,
+                    BENCH_SALT,
+                    wanted.lifecycle.prevent_destroy,
+                    secrets=secrets,
+                    ignore=rules,
+                    destroy=wanted.lifecycle.destroy,
+                )
         finally:
             store.close()
         state = StateFile(

@@ -263,13 +263,10 @@ def _plan_existing(
     """
     rules = IgnoreRules.of(wanted.ignore_changes)
     recorded = IgnoreRules.of(entry.ignore_changes)
-    verdict = classify(
-        entry,
-        desired_fingerprint(wanted.spec, salt, recorded),
-        remote_fingerprint(current.spec, salt, recorded),
-    )
+    remote_hash = remote_fingerprint(current.spec, salt, recorded)
+    verdict = classify(entry, desired_fingerprint(wanted.spec, salt, recorded), remote_hash)
     if options.refresh_only:
-        accepted = _accepted(wanted, entry, current, salt, secrets, recorded)
+        accepted = _accepted(wanted, entry, current, salt, secrets, recorded, remote_hash)
         if verdict.remote_changed and verdict is not Verdict.ACCEPTED:
             accepted = accepted.model_copy(update={"accepted_remote": True})
         if accepted != entry:
@@ -277,7 +274,7 @@ def _plan_existing(
             out.refreshes.append(StateRefresh(key=wanted.key, entry=accepted, reason=reason))
         return
     if verdict is Verdict.UNCHANGED and rules == recorded:
-        accepted = _accepted(wanted, entry, current, salt, secrets, rules)
+        accepted = _accepted(wanted, entry, current, salt, secrets, rules, remote_hash)
         if accepted != entry:
             out.refreshes.append(StateRefresh(key=wanted.key, entry=accepted))
         return
@@ -294,7 +291,7 @@ def _plan_existing(
         return
     if verdict is Verdict.ACCEPTED:
         out.behind.append(FilesBehind(key=wanted.key, paths=tuple(c.path for c in field_changes)))
-        accepted = _accepted(wanted, entry, current, salt, secrets, recorded)
+        accepted = _accepted(wanted, entry, current, salt, secrets, recorded, remote_hash)
         if accepted != entry:
             out.refreshes.append(StateRefresh(key=wanted.key, entry=accepted))
         return
@@ -325,9 +322,11 @@ def _accepted(
     salt: str,
     secrets: Redactor,
     rules: IgnoreRules,
+    remote_hash: str | None = None,
 ) -> StateEntry:
     """The entry recording `current` as the workspace's, nothing written: the applied hash
-    and the accepted flag stay, the file's lifecycle flags are taken."""
+    and the accepted flag stay, the file's lifecycle flags are taken (`remote_hash`: `current`'s
+    fingerprint under `rules`, when the caller took it)."""
     return entry_for(
         current,
         entry.applied_hash,
@@ -338,6 +337,7 @@ def _accepted(
         ignore=rules,
         destroy=wanted.lifecycle.destroy,
         accepted_remote=entry.accepted_remote,
+        remote_hash=remote_hash,
     )
 
 
