@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from deepdiff import DeepDiff
-
 from onepin_sync.core.fingerprint import (
     NO_IGNORES,
     Comparison,
@@ -72,6 +70,8 @@ def spec_changes(
     deepdiff's cost is per value it visits); deepdiff then says what was added, removed and
     changed, the ignore patterns as its exclusions.
     """
+    from deepdiff import DeepDiff  # 25 ms to import: only runs that diff a workflow pay it
+
     old, new = _Flat(), _Flat()
     _lay_out(before.model_dump(), after.model_dump(), (), old, new)
     if not old.values and not new.values:
