@@ -25,6 +25,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from onepin_sync.api.decoding import NotAnEnvelope, read_envelope
+from onepin_sync.api.remote import Settle
 from onepin_sync.api.retry import RequestKind
 from onepin_sync.api.session import ApiSession, SessionOptions
 from onepin_sync.core.models import Json, RemoteWorkflow, WorkflowSpec
@@ -139,39 +140,51 @@ class OnepinClient:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    async def list_workflows(self, *, search: str | None = None) -> list[RemoteWorkflow]:
+    async def list_workflows(
+        self, *, search: str | None = None, settle: Settle | None = None
+    ) -> list[RemoteWorkflow]:
         """Every workflow, with its definition, in ceil(N/100) requests (1 when there are none).
 
         `search` narrows it the server's way (name or description contains it, any case; at
-        most 100 characters are sent): how an unanswered create is looked up cheaply.
+        most 100 characters are sent): how an unanswered create is looked up cheaply. `settle`
+        (`core.settled.ListingSettler`) sees each workflow as its page is read and returns what
+        to keep of it, so a large listing is never held whole.
         """
         for _ in range(LISTING_ATTEMPTS):
-            workflows = await self._list_once(search[:SEARCH_MAX] if search else None)
+            workflows = await self._list_once(search[:SEARCH_MAX] if search else None, settle)
             if workflows is not None:
                 return workflows
             self._session.emit("the workflow listing changed while it was read; reading it again")
         raise ApiError("the workflow listing kept changing while it was read; retry")
 
-    async def _list_once(self, search: str | None) -> list[RemoteWorkflow] | None:
+    async def _list_once(
+        self, search: str | None, settle: Settle | None
+    ) -> list[RemoteWorkflow] | None:
         """One complete read, or None when the pages do not add up to one consistent listing."""
+        where = f"GET {WORKFLOWS}"
+
+        def parsed(page: _Page) -> tuple[int, list[RemoteWorkflow]]:
+            items = [_parse(where, RemoteWorkflow, item) for item in page.data]
+            return page.pagination.total, items if settle is None else list(map(settle, items))
+
         first = await self._list_page(0, search)
         total, step = first.pagination.total, first.pagination.limit
         offsets = range(step, total, step)
         read = [len(first.data)]
         self._listed(read[0], total)
+        pages = [parsed(first)]
+        del first  # each page's JSON is let go of once read
 
-        async def counted(offset: int) -> _Page:
+        async def counted(offset: int) -> tuple[int, list[RemoteWorkflow]]:
             page = await self._list_page(offset, search)
             read[0] += len(page.data)
             self._listed(read[0], total)
-            return page
+            return parsed(page)
 
-        rest = await _all([counted(offset) for offset in offsets])
-        pages = [first, *rest]
-        where = f"GET {WORKFLOWS}"
-        workflows = [_parse(where, RemoteWorkflow, item) for page in pages for item in page.data]
+        pages += await _all([counted(offset) for offset in offsets])
+        workflows = [workflow for _, items in pages for workflow in items]
         consistent = (
-            all(page.pagination.total == total for page in pages)
+            all(page_total == total for page_total, _ in pages)
             and len(workflows) == total
             and len({w.id for w in workflows}) == total
         )

@@ -8,18 +8,24 @@ altogether no GETs are spent; the planner's guard then decides (usually a wrong 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Protocol
 
 from onepin_sync.core.models import Json, RemoteState, RemoteWorkflow, StateFile, WorkflowSpec
+from onepin_sync.core.settled import ListingSettler
+
+Settle = Callable[[RemoteWorkflow], RemoteWorkflow]
+"""What a listing keeps of each workflow as it is read (`core.settled.ListingSettler`)."""
 
 
 class WorkflowApi(Protocol):
     """The client operations sync needs (implemented by `client.OnepinClient`)."""
 
     def server_now(self) -> datetime: ...
-    def list_workflows(self, *, search: str | None = None) -> Awaitable[list[RemoteWorkflow]]: ...
+    def list_workflows(
+        self, *, search: str | None = None, settle: Settle | None = None
+    ) -> Awaitable[list[RemoteWorkflow]]: ...
     def get_workflow(self, workflow_id: str) -> Awaitable[RemoteWorkflow | None]: ...
     def create_workflow(self, spec: WorkflowSpec) -> Awaitable[RemoteWorkflow]: ...
     def patch_workflow(
@@ -29,13 +35,21 @@ class WorkflowApi(Protocol):
 
 
 async def read_remote(
-    api: WorkflowApi, state: StateFile, listing: list[RemoteWorkflow] | None = None
+    api: WorkflowApi,
+    state: StateFile,
+    listing: list[RemoteWorkflow] | None = None,
+    *,
+    settler: ListingSettler | None = None,
 ) -> RemoteState:
     """The workspace as the planner needs it: every listed workflow, every managed id resolved.
 
-    `listing` is one the run already read (for its settlement); else it is read now.
+    `listing` is one the run already read (for its settlement, through `settler` when given);
+    else it is read now, through `settler`, whose settled ids the state records.
     """
-    listed = {w.id: w for w in (await api.list_workflows() if listing is None else listing)}
+    if listing is None:
+        listing = await api.list_workflows(settle=settler)
+    listed = {w.id: w for w in listing}
+    settled = frozenset(settler.settled) if settler is not None else frozenset()
     unlisted = [e.id for e in state.workflows.values() if e.id not in listed]
     if not listed:
         return RemoteState(workflows={}, confirmed_missing=frozenset(unlisted))
@@ -46,4 +60,4 @@ async def read_remote(
             missing.add(wid)
         else:
             listed[wid] = workflow
-    return RemoteState(workflows=listed, confirmed_missing=frozenset(missing))
+    return RemoteState(workflows=listed, confirmed_missing=frozenset(missing), settled=settled)

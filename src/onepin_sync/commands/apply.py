@@ -54,6 +54,7 @@ from onepin_sync.core.plan_document import PlanTarget, read_plan_document
 from onepin_sync.core.planner import PlanOptions, plan_changes
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ApplyResult, ChangeResult, ChangeStatus
+from onepin_sync.core.settled import ListingSettler, unsettled_keys
 from onepin_sync.core.transitions import entry_for, with_refreshes
 from onepin_sync.errors import ApiError, ConflictError, ExitCode, InputError
 from onepin_sync.files.project import TargetOptions
@@ -100,7 +101,8 @@ async def run(settings: ApplySettings, env: RunEnvironment, ui: Ui) -> ApplyOutc
             "apply needs approval: pass --auto-approve (CI) or run it in a terminal, "
             "or apply a saved plan file"
         )
-    inputs = await read_inputs_online(settings.target, env, ui)
+    lean = settings.plan_file is None  # a saved plan is checked against every file's spec
+    inputs = await read_inputs_online(settings.target, env, ui, lean=lean)
     with hold_lock(inputs.store, settings.lock_timeout, env, ui):
         async with connect(inputs, settings.client, env, ui) as (target, client):
             outcome = await _apply_locked(settings, inputs, target, client, ui)
@@ -123,11 +125,12 @@ async def _apply_locked(
             ui.show_plan(saved, redactor_for(inputs, target))
             return ApplyOutcome(saved, None, approved=True)
     prepared = await prepare(inputs, target, client, ui, persist=True)
-    state = prepared.state
+    state, inputs = prepared.state, prepared.inputs
     if settings.plan_file is not None:
         plan, state = _saved_plan(settings.plan_file, inputs, state, target)
     else:
-        remote = await read_remote(client, state, prepared.listing)
+        remote = await read_remote(client, state, prepared.listing, settler=prepared.settler)
+        inputs = inputs.with_files_read(unsettled_keys(inputs.desired, remote, state))
         plan = plan_changes(inputs.desired, remote, state, settings.plan, prepared.comparison)
     ui.show_plan(plan, redactor_for(inputs, target, state=state, plan=plan))
     if not plan.has_changes and not plan.refreshes:
@@ -153,14 +156,16 @@ async def _apply_locked(
     result, signal_number = await _execute_journalled(plan, client, state, inputs, settings, ui)
     leftover = None
     if plan.has_changes and signal_number is None:
+        settler = ListingSettler(result.state, inputs.desired.applied)
         try:
-            remote = await read_remote(client, result.state)
+            remote = await read_remote(client, result.state, settler=settler)
         except ApiError:
             if result.complete:
                 raise
             return ApplyOutcome(plan, result, True)  # the failure already shows in the report
         result = _read_back(result, remote, inputs)
         if result.complete:
+            inputs = inputs.with_files_read(unsettled_keys(inputs.desired, remote, result.state))
             verify = plan_changes(
                 inputs.desired, remote, result.state, settings.plan, prepared.comparison
             )

@@ -9,9 +9,9 @@ client `connect` yields, and the terminal only through `Ui`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -25,15 +25,16 @@ from onepin_sync.core.matching import settle_wait
 from onepin_sync.core.models import DesiredState, Json, Plan, RemoteWorkflow, StateFile
 from onepin_sync.core.redact import Redactor, secret_places
 from onepin_sync.core.results import ChangeResult
+from onepin_sync.core.settled import ListingSettler, applied_file
 from onepin_sync.core.settlement import settle_pending
-from onepin_sync.errors import ApiError, InputError, WorkflowFileError
+from onepin_sync.errors import ApiError, InputError, OnepinSyncError, WorkflowFileError
 from onepin_sync.files.catalogue_cache import cache_catalogue, cached_catalogue
 from onepin_sync.files.loader import load_workflows
 from onepin_sync.files.project import ProjectPaths, TargetOptions, load_project
 from onepin_sync.state.journal import JournalLine
 from onepin_sync.state.lockfile import new_state
 from onepin_sync.state.recovery import settle_journal
-from onepin_sync.state.store import StateStore, open_state_store
+from onepin_sync.state.store import FileStateStore, StateStore, open_state_store
 
 
 class ProgressBar(Protocol):
@@ -105,6 +106,24 @@ class Inputs:
     desired: DesiredState
     target: Target | None  # None for --emulator until the emulator runs
     store: StateStore
+    # Reads the files of some keys again, in full: files kept as `AppliedFile`s (`lean` runs).
+    reread: Callable[[Collection[str]], DesiredState] | None = field(default=None, repr=False)
+
+    def with_files_read(self, keys: Collection[str]) -> Inputs:
+        """These inputs with the `AppliedFile`s of `keys` read again, specs and all."""
+        keys = [k for k in keys if k in self.desired.applied]
+        if not keys:
+            return self
+        assert self.reread is not None, "files kept without their spec come with `reread`"
+        again = self.reread(keys)
+        desired = self.desired.model_copy(
+            update={
+                "workflows": {**self.desired.workflows, **again.workflows},
+                "applied": {k: f for k, f in self.desired.applied.items() if k not in keys},
+                "secret_values": self.desired.secret_values | again.secret_values,
+            }
+        )
+        return replace(self, desired=desired)
 
 
 def read_project(options: TargetOptions, env: RunEnvironment) -> tuple[ProjectPaths, StateStore]:
@@ -113,10 +132,15 @@ def read_project(options: TargetOptions, env: RunEnvironment) -> tuple[ProjectPa
     return paths, open_state_store(paths.lockfile, paths.state_url, env.environ)
 
 
-def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
+def read_inputs(
+    options: TargetOptions, env: RunEnvironment, ui: Ui, *, lean: bool = False
+) -> Inputs:
     """Project file, workflow files and target; fails before any network traffic.
 
-    From here on `ui` masks the files' secrets and the key, before the first request is logged.
+    `lean` (plan, apply) keeps each file exactly as the lockfile says it was last applied as an
+    `AppliedFile`, without its spec (`core/settled.py`), for a lockfile on disk with nothing to
+    settle. From here on `ui` masks the files' secrets and the key, before the first request is
+    logged.
     """
     paths, env_config = load_project(options, env.cwd)
     target = None
@@ -129,17 +153,40 @@ def read_inputs(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
             unresolved = exc
     api_url = target.api_url if target is not None else EMULATOR_API_URL
     catalogue = cached_catalogue(paths.local_dir, api_url)  # the server's, once a run read it
-    desired = load_workflows(paths.workflows, env=env.environ, catalogue=catalogue)
+
+    def read(keys: Collection[str] | None = None, state: StateFile | None = None) -> DesiredState:
+        applied = applied_file(state) if state is not None else None
+        return load_workflows(
+            paths.workflows, env=env.environ, catalogue=catalogue, applied=applied, keys=keys
+        )
+
+    desired = read(state=_lean_basis(paths) if lean else None)
     if paths.moved or paths.removed:
         desired = desired.model_copy(update={"moved": paths.moved, "removed": paths.removed})
     if unresolved is not None:
         raise unresolved
     store = open_state_store(paths.lockfile, paths.state_url, env.environ)
-    inputs = Inputs(paths, desired, target, store)
+    inputs = Inputs(paths, desired, target, store, reread=read)
     ui.set_redactor(redactor_for(inputs))
     for warning in warnings:
         ui.warn(warning)
     return inputs
+
+
+def _lean_basis(paths: ProjectPaths) -> StateFile | None:
+    """The lockfile a lean run may keep files as applied under: on disk (a state in object
+    storage is not read before the files are valid), moving and removing no key, and with no
+    interrupted apply to settle; else None."""
+    if paths.state_url is not None or paths.moved or paths.removed:
+        return None
+    store = FileStateStore(paths.lockfile)
+    try:
+        state = store.read()
+        if state is None or state.pending or store.read_journal():
+            return None
+    except OnepinSyncError:  # reported where the run reads it for planning, after the files
+        return None
+    return state
 
 
 def require_folder(inputs: Inputs) -> None:
@@ -230,12 +277,14 @@ async def connect_target(
             emulator.stop()
 
 
-async def read_inputs_online(options: TargetOptions, env: RunEnvironment, ui: Ui) -> Inputs:
+async def read_inputs_online(
+    options: TargetOptions, env: RunEnvironment, ui: Ui, *, lean: bool = False
+) -> Inputs:
     """`read_inputs` for a run that talks to the API: when the files' only problems are node
     types or ports the known catalogue lacks, the server's catalogue is read (one request,
     public) and cached, and the files are checked again against it."""
     try:
-        return read_inputs(options, env, ui)
+        return read_inputs(options, env, ui, lean=lean)
     except WorkflowFileError as exc:
         if not exc.only_catalogue:
             raise
@@ -246,7 +295,7 @@ async def read_inputs_online(options: TargetOptions, env: RunEnvironment, ui: Ui
         async with connect_target(paths, target, (), ClientOptions(), env) as (resolved, client):
             served = await client.list_node_types()
         cache_catalogue(paths.local_dir, resolved.api_url, served)
-        return read_inputs(options, env, ui)
+        return read_inputs(options, env, ui, lean=lean)
 
 
 def state_for(inputs: Inputs, target: Target) -> StateFile:
@@ -316,12 +365,17 @@ def redactor_for(
 
 @dataclass(frozen=True)
 class Prepared:
-    """The state a run plans from, the listing it read (None when it needed none), and how it
-    compares specs (with the server's node catalogue, when it could be read)."""
+    """The state a run plans from, the listing it read (None when it needed none), the inputs it
+    plans with (the run's, or with every file read in full when there was an interrupted apply
+    to settle), and how it compares specs (with the server's node catalogue, when it could be
+    read)."""
 
     state: StateFile
     listing: list[RemoteWorkflow] | None
+    inputs: Inputs
     comparison: Comparison = DEFAULT_COMPARISON
+    # What `listing` kept of the workflows of files kept without their spec (lean runs).
+    settler: ListingSettler | None = None
 
 
 async def prepare(
@@ -343,7 +397,8 @@ async def prepare(
     on_disk = state = state_for(inputs, target)  # refuses another target before any request
     started = datetime.now(UTC)
     catalogue = asyncio.ensure_future(client.list_node_types())
-    listed = asyncio.ensure_future(client.list_workflows()) if listing else None
+    settler = ListingSettler(state, inputs.desired.applied) if inputs.desired.applied else None
+    listed = asyncio.ensure_future(client.list_workflows(settle=settler)) if listing else None
     side = [task for task in (catalogue, listed) if task is not None]
     try:
         state = bind_workspace(inputs, state, await client.whoami(), ui)
@@ -352,7 +407,14 @@ async def prepare(
         if not lines and not state.pending:
             if persist and state is not on_disk and inputs.store.exists():
                 inputs.store.write(state)
-            return Prepared(state, None if listed is None else await listed, comparison)
+            workflows = None if listed is None else await listed
+            return Prepared(state, workflows, inputs, comparison, settler)
+        if settler is not None and listed is not None:
+            # An apply was interrupted since the files were read (a lean run reads none with
+            # anything to settle): settling needs every spec, and every listed definition.
+            await listed
+            inputs = inputs.with_files_read(inputs.desired.applied)
+            listed = None
         listed = listed or asyncio.ensure_future(client.list_workflows())
         workflows = await listed
     except Exception:
@@ -414,7 +476,7 @@ async def _settle(
             f"an apply is running (pid {holder.get('pid')}, since {holder.get('created_at')}); "
             "this plan does not include the writes it has in progress"
         )
-        return Prepared(state, listing, comparison)
+        return Prepared(state, listing, inputs, comparison)
     by_id = {w.id: w for w in listing}
     settlement = await settle_journal(lines, state, inputs.desired, client, by_id, comparison)
     secrets = Redactor(inputs.desired.secret_values)
@@ -443,4 +505,4 @@ async def _settle(
             store.remove_journal()
     elif notes:
         ui.warn("the next apply records these in the lockfile")
-    return Prepared(settled, listing, comparison)
+    return Prepared(settled, listing, inputs, comparison)

@@ -27,6 +27,7 @@ from onepin_sync.core.models import Plan
 from onepin_sync.core.plan_document import PlanDocument, PlanTarget, plan_document
 from onepin_sync.core.planner import PlanOptions, plan_changes
 from onepin_sync.core.redact import Redactor
+from onepin_sync.core.settled import unsettled_keys
 from onepin_sync.errors import ExitCode
 from onepin_sync.files.project import TargetOptions
 from onepin_sync.files.writer import atomic_write
@@ -58,14 +59,16 @@ class PlanOutcome:
 
 
 async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcome:
-    inputs = await read_inputs_online(settings.target, env, ui)
+    inputs = await read_inputs_online(settings.target, env, ui, lean=True)
     started = time.monotonic()
     async with connect(inputs, settings.client, env, ui) as (target, client):
         prepared = await prepare(inputs, target, client, ui, persist=False)
         state = prepared.state
-        remote = await read_remote(client, state, prepared.listing)
+        remote = await read_remote(client, state, prepared.listing, settler=prepared.settler)
+        inputs = prepared.inputs
+        inputs = inputs.with_files_read(unsettled_keys(inputs.desired, remote, state))
         ui.detail(
-            f"Read {len(inputs.desired.workflows)} workflow file(s) and "
+            f"Read {len(inputs.desired.keys)} workflow file(s) and "
             f"{len(remote.workflows)} remote workflow(s) in {time.monotonic() - started:.1f}s "
             f"({client.requests_sent} requests)"
         )

@@ -66,6 +66,22 @@ class DesiredWorkflow(FrozenModel):
     ignore_changes: tuple[str, ...] = ()  # the rules in force: the file's, and its unplaced nodes
 
 
+class AppliedFile(FrozenModel):
+    """A workflow file that loaded as exactly what its lockfile entry says was last applied: its
+    fingerprint is the entry's `applied_hash`, under the rules the entry recorded. A plan keeps
+    it without its spec, so 10,000 unchanged files cost a few hundred bytes each, not their
+    definitions (see `core/settled.py`); the file is read again when the plan needs the spec
+    after all (the workspace's copy changed, or the lockfile moved on since the file was read).
+    """
+
+    key: str
+    path: str
+    lifecycle: Lifecycle = Lifecycle()
+    secret_paths: tuple[tuple[str, ...], ...] = ()
+    ignore_changes: tuple[str, ...] = ()
+    applied_hash: str  # the entry's, when the file was read
+
+
 class MovedKey(FrozenModel):
     """A `moved: [{from, to}]` entry of the project file: the workflow managed as `from_key`
     is now the file of `to_key` (a rename keeps its Onepin id and run history)."""
@@ -87,11 +103,22 @@ class DesiredState(FrozenModel):
     """Every workflow file in the workflows folder."""
 
     workflows: Mapping[str, DesiredWorkflow]  # by key
+    applied: Mapping[str, AppliedFile] = Field(default_factory=dict)  # by key; see AppliedFile
     secret_values: frozenset[str] = frozenset()  # interpolated ${secret.X} values, for masking
     folder_exists: bool = True
     references: frozenset[tuple[str, str]] = frozenset()  # ("env" | "secret", NAME) as written
     moved: tuple[MovedKey, ...] = ()  # the project file's `moved:` entries
     removed: tuple[RemovedKey, ...] = ()  # the project file's `removed:` entries
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every workflow file's key, those kept without their spec included."""
+        return frozenset(self.workflows.keys() | self.applied.keys())
+
+    def path_of(self, key: str) -> str:
+        """The file of `key`, as messages name it."""
+        found = self.workflows.get(key)
+        return found.path if found is not None else self.applied[key].path
 
 
 # --- remote: what the API says -------------------------------------------------------------------
@@ -119,6 +146,9 @@ class RemoteState(FrozenModel):
 
     workflows: Mapping[str, RemoteWorkflow]  # by id
     confirmed_missing: frozenset[str] = frozenset()  # managed ids a GET answered 404 for
+    # Ids listed exactly as the lockfile recorded them, for files kept without their spec: their
+    # definitions were dropped as they were read (`core/settled.py`).
+    settled: frozenset[str] = frozenset()
 
 
 # --- state: the lockfile -------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from onepin_sync.core.fingerprint import (
 from onepin_sync.core.ignore import with_remote_values
 from onepin_sync.core.models import (
     Action,
+    AppliedFile,
     Change,
     DesiredState,
     DesiredWorkflow,
@@ -56,6 +57,7 @@ from onepin_sync.core.models import (
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.renames import after_declared, declared_refreshes, mark_replacements
 from onepin_sync.core.selection import EVERY_KEY, KeySelection
+from onepin_sync.core.settled import unsettled_keys
 from onepin_sync.core.transitions import entry_for, forget_refresh
 from onepin_sync.errors import InputError
 
@@ -104,10 +106,16 @@ def plan_changes(
     managed_ids = {e.id for e in state.workflows.values()}
     unmanaged = _unmanaged_by_name(remote, managed_ids)
     original, state = state, after_declared(state, declared)
+    unsettled = unsettled_keys(desired, remote, state)
+    if unsettled:
+        raise ValueError(f"files kept without their spec must be read again: {unsettled[:3]}")
     out = _Out()
-    for key in sorted(desired.workflows.keys() | state.workflows.keys()):
+    for key in sorted(desired.keys | state.workflows.keys()):
         if key in state.pending or not selection.selects(key):
             continue  # an unanswered create is planned once it settles
+        if key in desired.applied:  # exactly as recorded on both sides (`settled.py`)
+            _plan_settled(desired.applied[key], state, remote, secrets, out)
+            continue
         wanted = desired.workflows.get(key)
         entry = state.workflows.get(key)
         current = remote.workflows.get(entry.id) if entry is not None else None
@@ -163,7 +171,7 @@ def _check_guards(
     managed = len(state.workflows)
     forgotten = {r.key for r in desired.removed}
     deletable = sum(1 for k, e in state.workflows.items() if e.destroy and k not in forgotten)
-    if deletable and not desired.workflows and not options.allow_empty_config:
+    if deletable and not desired.keys and not options.allow_empty_config:
         what = "is missing" if not desired.folder_exists else "has no workflow files"
         raise InputError(
             f"the workflows folder {what} but the lockfile manages {managed} workflows; refusing "
@@ -315,8 +323,27 @@ def _plan_existing(
     )
 
 
+def _plan_settled(
+    file: AppliedFile,
+    state: StateFile,
+    remote: RemoteState,
+    secrets: Redactor,
+    out: _Out,
+) -> None:
+    """Plan a workflow whose file and listed copy are both exactly as its entry records (both
+    fingerprints equal, under the entry's rules): UNCHANGED, with or without --refresh-only, so
+    at most the entry's bookkeeping moves (the file's lifecycle flags, what the listing says of
+    its name and time)."""
+    entry = state.workflows[file.key]
+    current = remote.workflows[entry.id]
+    rules = IgnoreRules.of(file.ignore_changes)
+    accepted = _accepted(file, entry, current, state.salt, secrets, rules, entry.remote_hash)
+    if accepted != entry:
+        out.refreshes.append(StateRefresh(key=file.key, entry=accepted))
+
+
 def _accepted(
-    wanted: DesiredWorkflow,
+    wanted: DesiredWorkflow | AppliedFile,
     entry: StateEntry,
     current: RemoteWorkflow,
     salt: str,

@@ -164,12 +164,14 @@ def secret_places(desired: DesiredState, state: StateFile | None) -> dict[str, s
     apply, pending creates included: what `Redactor` masks by place."""
     holders = [
         *desired.workflows.items(),
+        *desired.applied.items(),
         *(state.workflows.items() if state else ()),
         *(state.pending.items() if state else ()),
     ]
     places: dict[str, set[SpecPath]] = {}
     for key, holder in holders:
-        places.setdefault(key, set()).update(holder.secret_paths)
+        if holder.secret_paths:  # most hold none: no set for them
+            places.setdefault(key, set()).update(holder.secret_paths)
     return places
 
 

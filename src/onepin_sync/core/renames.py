@@ -47,22 +47,22 @@ def declared_refreshes(desired: DesiredState, state: StateFile) -> list[StateRef
             raise InputError(f"{entry.where}: moved: {old} is not managed (not in the lockfile)")
         if has_new:
             continue  # moved already
-        if new not in desired.workflows:
+        if new not in desired.keys:
             raise InputError(f"{entry.where}: moved: {new} has no workflow file")
-        if old in desired.workflows:
+        if old in desired.keys:
             raise InputError(
                 f"{entry.where}: moved: {old} still has a workflow file "
-                f"({desired.workflows[old].path}); remove it, or remove the entry"
+                f"({desired.path_of(old)}); remove it, or remove the entry"
             )
         try:
             refreshes.append(move_refresh(state, old, new))
         except InputError as exc:  # `new` has an unanswered create pending
             raise InputError(f"{entry.where}: moved: {exc}") from None
     for gone in desired.removed:
-        if gone.key in desired.workflows:
+        if gone.key in desired.keys:
             raise InputError(
                 f"{gone.where}: removed: {gone.key} still has a workflow file "
-                f"({desired.workflows[gone.key].path}); delete the file, or remove the entry"
+                f"({desired.path_of(gone.key)}); delete the file, or remove the entry"
             )
         if gone.key in state.workflows:
             refreshes.append(forget_refresh(state, gone.key))

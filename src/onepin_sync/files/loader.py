@@ -17,13 +17,20 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from onepin_sync.core.catalog import BUNDLED, Catalogue
 from onepin_sync.core.ignore import FILE_KEYS, IgnorePatternError, parse_pattern, position_rule
-from onepin_sync.core.models import DesiredState, DesiredWorkflow, Json, Lifecycle, WorkflowSpec
+from onepin_sync.core.models import (
+    AppliedFile,
+    DesiredState,
+    DesiredWorkflow,
+    Json,
+    Lifecycle,
+    WorkflowSpec,
+)
 from onepin_sync.core.spec_paths import find_paths
 from onepin_sync.errors import Problem, WorkflowFileError
 from onepin_sync.files.discovery import WorkflowFileRef
@@ -49,10 +56,16 @@ def load_workflows(
     env: Mapping[str, str],
     catalogue: Catalogue = BUNDLED,
     require_values: bool = True,
+    applied: Callable[[DesiredWorkflow], AppliedFile | None] | None = None,
+    keys: Collection[str] | None = None,
 ) -> DesiredState:
     """Every workflow file under `folder`, validated (node types and ports against `catalogue`)
     and interpolated with `env`; with `require_values=False` a reference to an unset variable is
     kept as written instead of being an error (`interpolate.Interpolator`).
+
+    `applied` (`core.settled.applied_file`) turns each file exactly as last applied into an
+    `AppliedFile` as soon as it is read, so its spec is not held; `keys` reads only the files
+    of those keys (to read such files again).
 
     A missing folder is `folder_exists=False` with no workflows (the planner decides whether that
     is an error); an empty one is `folder_exists=True` with none. Raises WorkflowFileError with
@@ -69,18 +82,27 @@ def load_workflows(
         raise WorkflowFileError([Problem(printable_path(str(folder)), None, None, "not a folder")])
 
     refs, problems = find_workflow_files(folder)
+    if keys is not None:
+        refs = [ref for ref in refs if ref.key in keys]
     interpolator = Interpolator(env, require_values=require_values)
     workflows: dict[str, DesiredWorkflow] = {}
+    as_applied: dict[str, AppliedFile] = {}
     for ref in refs:
         workflow, file_problems = _load_file(ref, interpolator, catalogue)
         problems.extend(file_problems)
-        if workflow is not None:
+        if workflow is None:
+            continue
+        file = applied(workflow) if applied is not None else None
+        if file is not None:
+            as_applied[ref.key] = file
+        else:
             workflows[ref.key] = workflow
     if problems:
         problems.sort(key=lambda p: (p.path, p.line or 0, p.column or 0))
         raise WorkflowFileError(problems)
     return DesiredState(
         workflows=workflows,
+        applied=as_applied,
         secret_values=frozenset(interpolator.secret_values),
         folder_exists=True,
         references=frozenset(interpolator.references),

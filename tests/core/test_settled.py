@@ -1,0 +1,101 @@
+"""Planning without holding what did not change (`core/settled.py`): the same plans as with
+every spec held, for every row of the planner's decision table, and nothing unchanged held."""
+
+from __future__ import annotations
+
+import pytest
+
+from onepin_sync.core.models import DesiredState, RemoteState, StateFile
+from onepin_sync.core.planner import PlanOptions, plan_changes
+from onepin_sync.core.settled import ListingSettler, applied_file, is_settled, unsettled_keys
+from tests.core.builders import desired, entry, lockfile, migrated, remote, remote_state, spec
+from tests.core.test_plan import R_A, R_X, TABLE, A, Row, _inputs
+
+KEY = "support/welcome"
+
+
+def lean(
+    full: DesiredState, listed: RemoteState, state: StateFile
+) -> tuple[DesiredState, RemoteState]:
+    """What a lean run plans from: files as applied kept without their spec, their listed
+    workflows without their definition, then the files it cannot plan without read again."""
+    keep = applied_file(state)
+    applied = {k: f for k, w in full.workflows.items() if (f := keep(w)) is not None}
+    files = full.model_copy(
+        update={
+            "workflows": {k: w for k, w in full.workflows.items() if k not in applied},
+            "applied": applied,
+        }
+    )
+    settler = ListingSettler(state, applied)
+    kept = {wid: settler(w) for wid, w in listed.workflows.items()}
+    listed = listed.model_copy(update={"workflows": kept, "settled": frozenset(settler.settled)})
+    again = unsettled_keys(files, listed, state)
+    files = files.model_copy(
+        update={
+            "workflows": {**files.workflows, **{k: full.workflows[k] for k in again}},
+            "applied": {k: f for k, f in applied.items() if k not in again},
+        }
+    )
+    return files, listed
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[r.id for r in TABLE])
+def test_a_lean_plan_is_the_plan_with_every_spec_held(row: Row) -> None:
+    want, listed, state = _inputs(row)
+    options = PlanOptions(refresh_only=row.refresh_only, allow_empty_config=True)
+    files, kept = lean(want, listed, state)  # type: ignore[arg-type]
+
+    assert plan_changes(files, kept, state, options) == plan_changes(
+        want,  # type: ignore[arg-type]
+        listed,
+        state,
+        options,
+    )
+
+
+def test_an_unchanged_workflow_is_held_without_its_definitions() -> None:
+    state = lockfile(support__welcome=entry(A, R_A))
+    files, kept = lean(desired((KEY, A)), remote_state(R_A), state)
+
+    assert set(files.applied) == {KEY}
+    assert not files.workflows
+    assert kept.settled == {R_A.id}
+    assert kept.workflows[R_A.id].definition == {}
+    assert is_settled(KEY, files, kept, state)
+
+
+def test_a_drifted_workflow_has_its_file_read_again_and_its_definition_kept() -> None:
+    state = lockfile(support__welcome=entry(A, R_A))
+    files, kept = lean(desired((KEY, A)), remote_state(R_X), state)
+
+    assert set(files.workflows) == {KEY}
+    assert not files.applied
+    assert kept.settled == frozenset()
+    assert kept.workflows[R_X.id].definition == R_X.definition
+
+
+def test_a_file_kept_under_a_lockfile_that_moved_on_since_is_read_again() -> None:
+    """Another apply ran between reading the files and planning: its entry is not the basis."""
+    before = lockfile(support__welcome=entry(A, R_A))
+    files, kept = lean(desired((KEY, A)), remote_state(R_A), before)
+    newer_spec = spec(name="Welcome v3")
+    newer_remote = remote(migrated(newer_spec))
+    after = lockfile(support__welcome=entry(newer_spec, newer_remote))
+
+    assert unsettled_keys(files, kept, after) == [KEY]
+    with pytest.raises(ValueError, match="must be read again"):
+        plan_changes(files, kept, after)
+
+
+def test_a_listing_read_again_keeps_its_latest_read() -> None:
+    """The listing changed while it was read: a workflow settled on the first read and edited
+    before the second is not settled."""
+    state = lockfile(support__welcome=entry(A, R_A))
+    applied_a = applied_file(state)(desired((KEY, A)).workflows[KEY])
+    assert applied_a is not None
+    settler = ListingSettler(state, {KEY: applied_a})
+    settler(R_A)
+    settler(R_X)
+
+    assert settler.settled == set()

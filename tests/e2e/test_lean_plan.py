@@ -1,0 +1,87 @@
+"""A plan holds only what changed: unchanged files and their listed workflows are kept without
+their specs (`core/settled.py`), over real HTTP, with the same plans and the same requests."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from onepin import OnePinClient
+
+from onepin_sync.api.client import OnepinClient
+from onepin_sync.api.remote import read_remote
+from onepin_sync.api.session import SessionOptions
+from onepin_sync.commands.context import RunEnvironment, read_inputs
+from onepin_sync.core.models import RemoteState
+from onepin_sync.core.settled import ListingSettler
+from onepin_sync.files.project import TargetOptions
+from onepin_sync.state.lockfile import read_lockfile
+from onepin_sync.views.console import ConsoleUi
+from tests.e2e.support import RUN_START, WORKFLOWS, calls, recorded, seed, writes
+from tests.sync_project import SyncProject
+
+
+def _ids(project: SyncProject) -> dict[str, str]:
+    return {key: entry["id"] for key, entry in project.lock_entries().items()}
+
+
+def test_unchanged_workflows_are_held_without_their_specs_and_changed_ones_in_full(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    keys = seed(project, 120)
+    edited, drifted = keys[0], keys[1]
+    project.write(edited, {**project.read(edited), "description": "edited in git"})
+    sdk.workflows.patch_workflow(_ids(project)[drifted], description="edited in the app")
+    options = TargetOptions(
+        workflows=project.workflows,
+        lockfile=project.lockfile,
+        base_url=project.workspace.base_url,
+        api_key=project.workspace.api_key,
+    )
+    env = RunEnvironment(cwd=project.root, home=Path.home(), environ={})
+
+    inputs = read_inputs(options, env, ConsoleUi(no_color=True), lean=True)
+    state = read_lockfile(project.lockfile)
+    assert state is not None
+    settler = ListingSettler(state, inputs.desired.applied)
+
+    async def listed() -> RemoteState:
+        session = SessionOptions(base_url=options.base_url or "", api_key=options.api_key or "")
+        async with OnepinClient(session) as client:
+            return await read_remote(client, state, settler=settler)
+
+    remote = asyncio.run(listed())
+
+    assert set(inputs.desired.workflows) == {edited}
+    assert set(inputs.desired.applied) == set(keys) - {edited}
+    ids = _ids(project)
+    assert remote.settled == {ids[k] for k in keys} - {ids[edited], ids[drifted]}
+    held = {wid for wid, w in remote.workflows.items() if w.definition}
+    assert held == {ids[edited], ids[drifted]}
+
+
+def test_a_plan_among_unchanged_workflows_finds_each_change_in_the_no_change_budget(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    keys = seed(project, 120)  # two listing pages
+    edited, drifted = keys[0], keys[1]
+    project.write(edited, {**project.read(edited), "description": "edited in git"})
+    sdk.workflows.patch_workflow(_ids(project)[drifted], description="edited in the app")
+
+    with recorded(project.workspace) as sent:
+        planned = project.run("plan", "--detailed-exitcode")
+    with recorded(project.workspace) as applied_sent:
+        applied = project.run("apply", "--auto-approve")
+
+    assert planned.code == 2, planned.output
+    assert f"  # {edited} will be updated in place (changed in git)" in planned.stdout
+    assert f"  # {drifted} will be updated in place (changed outside onepin-sync)" in planned.stdout
+    # the drifted file was read again for the diff
+    assert (
+        'description: "edited in the app" -> "Bulk 0001 (generated for a test)"' in planned.stdout
+    )
+    assert "Plan: 0 to create, 2 to update, 0 to delete." in planned.stdout
+    assert sorted(calls(sent)) == sorted(RUN_START + [("GET", WORKFLOWS)] * 2)
+    assert applied.code == 0, applied.output
+    assert sorted(r.method for r in writes(applied_sent)) == ["PATCH", "PATCH"]
+    assert project.run("plan", "--detailed-exitcode").code == 0
