@@ -160,12 +160,13 @@ def read_inputs(
             paths.workflows, env=env.environ, catalogue=catalogue, applied=applied, keys=keys
         )
 
-    desired = read(state=_lean_basis(paths) if lean else None)
+    local = FileStateStore(paths.lockfile) if paths.state_url is None else None
+    desired = read(state=_lean_basis(paths, local) if lean and local is not None else None)
     if paths.moved or paths.removed:
         desired = desired.model_copy(update={"moved": paths.moved, "removed": paths.removed})
     if unresolved is not None:
         raise unresolved
-    store = open_state_store(paths.lockfile, paths.state_url, env.environ)
+    store = local or open_state_store(paths.lockfile, paths.state_url, env.environ)
     inputs = Inputs(paths, desired, target, store, reread=read)
     ui.set_redactor(redactor_for(inputs))
     for warning in warnings:
@@ -173,13 +174,12 @@ def read_inputs(
     return inputs
 
 
-def _lean_basis(paths: ProjectPaths) -> StateFile | None:
-    """The lockfile a lean run may keep files as applied under: on disk (a state in object
-    storage is not read before the files are valid), moving and removing no key, and with no
-    interrupted apply to settle; else None."""
-    if paths.state_url is not None or paths.moved or paths.removed:
+def _lean_basis(paths: ProjectPaths, store: FileStateStore) -> StateFile | None:
+    """The lockfile a lean run may keep files as applied under: one on disk (a state in object
+    storage is not read before the files are valid), for a project file moving and removing no
+    key, with no interrupted apply to settle; else None."""
+    if paths.moved or paths.removed:
         return None
-    store = FileStateStore(paths.lockfile)
     try:
         state = store.read()
         if state is None or state.pending or store.read_journal():

@@ -9,6 +9,7 @@ next to each other on disk; `ObjectStateStore` (`remote.py`, imported only when 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -85,6 +86,7 @@ class FileStateStore:
         suffix = "" if lockfile.name == default_name else f".{lockfile.name}"
         self.lock_path = lockfile.parent / ".onepin-sync" / f"lock{suffix}"
         self.journal_path = lockfile.parent / ".onepin-sync" / f"journal{suffix}.jsonl"
+        self._read: tuple[tuple[int, int, int], StateFile | None] | None = None
 
     @property
     def location(self) -> str:
@@ -94,9 +96,21 @@ class FileStateStore:
         return self.lockfile.exists()
 
     def read(self) -> StateFile | None:
-        return read_lockfile(self.lockfile)
+        """The lockfile; read again only when the file changed since the last read (every
+        write replaces it, a new inode: a run reading it twice parses it once)."""
+        try:
+            info = os.stat(self.lockfile)
+        except OSError:
+            return read_lockfile(self.lockfile)  # missing (None) or unreadable (its error)
+        seen = (info.st_ino, info.st_size, info.st_mtime_ns)
+        if self._read is not None and self._read[0] == seen:
+            return self._read[1]
+        state = read_lockfile(self.lockfile)
+        self._read = (seen, state)
+        return state
 
     def write(self, state: StateFile) -> None:
+        self._read = None
         write_lockfile(self.lockfile, state)
 
     def remove(self) -> None:
