@@ -4,6 +4,7 @@ their specs (`core/settled.py`), over real HTTP, with the same plans and the sam
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 from onepin import OnePinClient
@@ -11,10 +12,11 @@ from onepin import OnePinClient
 from onepin_sync.api.client import OnepinClient
 from onepin_sync.api.remote import read_remote
 from onepin_sync.api.session import SessionOptions
-from onepin_sync.commands.context import RunEnvironment, read_inputs
-from onepin_sync.core.models import RemoteState
+from onepin_sync.commands.context import Prepared, RunEnvironment, prepare, read_inputs
+from onepin_sync.core.models import Action, RemoteState
 from onepin_sync.core.settled import ListingSettler
 from onepin_sync.files.project import TargetOptions
+from onepin_sync.state.journal import JournalBegin, JournalIntent
 from onepin_sync.state.lockfile import read_lockfile
 from onepin_sync.views.console import ConsoleUi
 from tests.e2e.support import RUN_START, WORKFLOWS, calls, recorded, seed, writes
@@ -85,3 +87,52 @@ def test_a_plan_among_unchanged_workflows_finds_each_change_in_the_no_change_bud
     assert applied.code == 0, applied.output
     assert sorted(r.method for r in writes(applied_sent)) == ["PATCH", "PATCH"]
     assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_an_apply_interrupted_after_the_files_were_read_is_settled_with_every_file_in_full(
+    project: SyncProject,
+) -> None:
+    """The files were read with nothing to settle; by the time the run reads the journal, an
+    apply has been interrupted: settling gets every spec and every listed definition."""
+    keys = seed(project, 3)
+    options = TargetOptions(
+        workflows=project.workflows,
+        lockfile=project.lockfile,
+        base_url=project.workspace.base_url,
+        api_key=project.workspace.api_key,
+    )
+    env = RunEnvironment(cwd=project.root, home=Path.home(), environ={})
+    inputs = read_inputs(options, env, ConsoleUi(no_color=True), lean=True)
+    assert set(inputs.desired.applied) == set(keys)
+    state = read_lockfile(project.lockfile)
+    assert state is not None
+    entry = state.workflows[keys[0]]
+    journal = inputs.store.open_journal()  # another apply, cut off before its PATCH was sent
+    journal.append(JournalBegin(lineage=state.lineage, serial=state.serial))
+    journal.append(
+        JournalIntent(
+            op=1,
+            key=keys[0],
+            action=Action.UPDATE,
+            remote_id=entry.id,
+            applied_hash="sha256:" + "0" * 64,
+            started_at=datetime.now(UTC),
+        )
+    )
+    journal.close()
+    target = inputs.target
+    assert target is not None
+
+    async def prepared() -> Prepared:
+        session = SessionOptions(base_url=options.base_url or "", api_key=options.api_key or "")
+        async with OnepinClient(session) as client:
+            ui = ConsoleUi(no_color=True)
+            return await prepare(inputs, target, client, ui, persist=False)
+
+    ready = asyncio.run(prepared())
+
+    assert set(ready.inputs.desired.workflows) == set(keys)
+    assert not ready.inputs.desired.applied
+    assert ready.settler is None
+    assert ready.listing is not None
+    assert all(w.definition for w in ready.listing)
