@@ -12,7 +12,7 @@ from onepin import OnePinClient
 from onepin_sync.api.client import OnepinClient
 from onepin_sync.api.remote import read_remote
 from onepin_sync.api.session import SessionOptions
-from onepin_sync.commands.context import Prepared, RunEnvironment, prepare, read_inputs
+from onepin_sync.commands.context import Inputs, Prepared, RunEnvironment, prepare, read_inputs
 from onepin_sync.core.models import Action, RemoteState
 from onepin_sync.core.settled import ListingSettler
 from onepin_sync.files.project import TargetOptions
@@ -21,6 +21,22 @@ from onepin_sync.state.lockfile import read_lockfile
 from onepin_sync.views.console import ConsoleUi
 from tests.e2e.support import RUN_START, WORKFLOWS, calls, recorded, seed, writes
 from tests.sync_project import SyncProject
+
+
+def _lean_inputs(project: SyncProject) -> Inputs:
+    """What a lean run (plan, apply) reads of the project, before any request."""
+    options = TargetOptions(
+        workflows=project.workflows,
+        lockfile=project.lockfile,
+        base_url=project.workspace.base_url,
+        api_key=project.workspace.api_key,
+    )
+    env = RunEnvironment(cwd=project.root, home=Path.home(), environ={})
+    return read_inputs(options, env, ConsoleUi(no_color=True), lean=True)
+
+
+def _session(project: SyncProject) -> SessionOptions:
+    return SessionOptions(base_url=project.workspace.base_url, api_key=project.workspace.api_key)
 
 
 def _ids(project: SyncProject) -> dict[str, str]:
@@ -34,22 +50,14 @@ def test_unchanged_workflows_are_held_without_their_specs_and_changed_ones_in_fu
     edited, drifted = keys[0], keys[1]
     project.write(edited, {**project.read(edited), "description": "edited in git"})
     sdk.workflows.patch_workflow(_ids(project)[drifted], description="edited in the app")
-    options = TargetOptions(
-        workflows=project.workflows,
-        lockfile=project.lockfile,
-        base_url=project.workspace.base_url,
-        api_key=project.workspace.api_key,
-    )
-    env = RunEnvironment(cwd=project.root, home=Path.home(), environ={})
 
-    inputs = read_inputs(options, env, ConsoleUi(no_color=True), lean=True)
+    inputs = _lean_inputs(project)
     state = read_lockfile(project.lockfile)
     assert state is not None
     settler = ListingSettler(state, inputs.desired.applied)
 
     async def listed() -> RemoteState:
-        session = SessionOptions(base_url=options.base_url or "", api_key=options.api_key or "")
-        async with OnepinClient(session) as client:
+        async with OnepinClient(_session(project)) as client:
             return await read_remote(client, state, settler=settler)
 
     remote = asyncio.run(listed())
@@ -95,14 +103,7 @@ def test_an_apply_interrupted_after_the_files_were_read_is_settled_with_every_fi
     """The files were read with nothing to settle; by the time the run reads the journal, an
     apply has been interrupted: settling gets every spec and every listed definition."""
     keys = seed(project, 3)
-    options = TargetOptions(
-        workflows=project.workflows,
-        lockfile=project.lockfile,
-        base_url=project.workspace.base_url,
-        api_key=project.workspace.api_key,
-    )
-    env = RunEnvironment(cwd=project.root, home=Path.home(), environ={})
-    inputs = read_inputs(options, env, ConsoleUi(no_color=True), lean=True)
+    inputs = _lean_inputs(project)
     assert set(inputs.desired.applied) == set(keys)
     state = read_lockfile(project.lockfile)
     assert state is not None
@@ -124,8 +125,7 @@ def test_an_apply_interrupted_after_the_files_were_read_is_settled_with_every_fi
     assert target is not None
 
     async def prepared() -> Prepared:
-        session = SessionOptions(base_url=options.base_url or "", api_key=options.api_key or "")
-        async with OnepinClient(session) as client:
+        async with OnepinClient(_session(project)) as client:
             ui = ConsoleUi(no_color=True)
             return await prepare(inputs, target, client, ui, persist=False)
 
