@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from onepin_sync.core.fingerprint import comparable, desired_fingerprint, remote_fingerprint
+from onepin_sync.core.fingerprint import (
+    canonical_json,
+    comparable,
+    content_digest,
+    desired_fingerprint,
+    file_fingerprint,
+    remote_fingerprint,
+)
 from onepin_sync.core.models import (
     DesiredState,
     DesiredWorkflow,
@@ -51,9 +58,24 @@ def remote(value: WorkflowSpec, wid: str = "id-1", age: int = 0) -> RemoteWorkfl
     )
 
 
+def file_bytes(value: WorkflowSpec, prevent_destroy: bool = False) -> bytes:
+    """The bytes of a file that loads as `value`, for these tests (canonical JSON, which YAML
+    reads as it is): what its `content_digest` and an entry's `file_hash` are taken over."""
+    return canonical_json({"prevent_destroy": prevent_destroy, **value.model_dump()}).encode()
+
+
+def file_hash(value: WorkflowSpec, prevent_destroy: bool = False) -> str:
+    """The `file_hash` an entry records for the file of `file_bytes`."""
+    return file_fingerprint(content_digest(file_bytes(value, prevent_destroy), {}), SALT)
+
+
 def desired(
-    *items: tuple[str, WorkflowSpec] | tuple[str, WorkflowSpec, bool], folder_exists: bool = True
+    *items: tuple[str, WorkflowSpec] | tuple[str, WorkflowSpec, bool],
+    folder_exists: bool = True,
+    digests: bool = False,
 ) -> DesiredState:
+    """Workflows as files load them; with `digests`, each with the `content_digest` of its
+    `file_bytes` (as the loader gives every file)."""
     workflows = {}
     for item in items:
         key, value = item[0], item[1]
@@ -63,13 +85,20 @@ def desired(
             path=f"workflows/{key}.yaml",
             spec=value,
             lifecycle=Lifecycle(prevent_destroy=protect),
+            content_digest=content_digest(file_bytes(value, protect), {}) if digests else None,
         )
     return DesiredState(workflows=workflows, folder_exists=folder_exists)
 
 
 def entry(
-    applied: WorkflowSpec, remote_wf: RemoteWorkflow, prevent_destroy: bool = False
+    applied: WorkflowSpec,
+    remote_wf: RemoteWorkflow,
+    prevent_destroy: bool = False,
+    *,
+    with_file: bool = False,
 ) -> StateEntry:
+    """The entry an apply of `applied` read back as `remote_wf` records; `with_file`: with the
+    `file_hash` of its file (`file_bytes`), as entries this release writes have."""
     return StateEntry(
         id=remote_wf.id,
         name=remote_wf.name,
@@ -77,6 +106,7 @@ def entry(
         remote_hash=remote_fingerprint(remote_wf.spec, SALT),
         remote_updated_at=remote_wf.updated_at,
         prevent_destroy=prevent_destroy,
+        file_hash=file_hash(applied, prevent_destroy) if with_file else None,
     )
 
 

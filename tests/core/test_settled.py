@@ -7,8 +7,17 @@ import pytest
 
 from onepin_sync.core.models import DesiredState, RemoteState, StateFile
 from onepin_sync.core.planner import PlanOptions, plan_changes
-from onepin_sync.core.settled import ListingSettler, applied_file, is_settled, unsettled_keys
-from tests.core.builders import desired, entry, lockfile, migrated, remote, remote_state, spec
+from onepin_sync.core.settled import AppliedFiles, ListingSettler, is_settled, unsettled_keys
+from tests.core.builders import (
+    desired,
+    entry,
+    file_bytes,
+    lockfile,
+    migrated,
+    remote,
+    remote_state,
+    spec,
+)
 from tests.core.test_plan import R_A, R_X, TABLE, A, Row, _inputs
 
 KEY = "support/welcome"
@@ -17,10 +26,16 @@ KEY = "support/welcome"
 def lean(
     full: DesiredState, listed: RemoteState, state: StateFile
 ) -> tuple[DesiredState, RemoteState]:
-    """What a lean run plans from: files as applied kept without their spec, their listed
-    workflows without their definition, then the files it cannot plan without read again."""
-    keep = applied_file(state)
-    applied = {k: f for k, w in full.workflows.items() if (f := keep(w)) is not None}
+    """What a lean run plans from: files as applied kept without their spec (from their bytes,
+    else once loaded), their listed workflows without their definition, then the files it
+    cannot plan without read again."""
+    keep = AppliedFiles(state)
+    applied = {}
+    for key, wanted in full.workflows.items():
+        data = file_bytes(wanted.spec, wanted.lifecycle.prevent_destroy)
+        file = keep.unchanged(key, wanted.path, data, lambda _: {}) or keep.loaded(wanted)
+        if file is not None:
+            applied[key] = file
     files = full.model_copy(
         update={
             "workflows": {k: w for k, w in full.workflows.items() if k not in applied},
@@ -92,7 +107,7 @@ def test_a_listing_read_again_keeps_its_latest_read() -> None:
     """The listing changed while it was read: a workflow settled on the first read and edited
     before the second is not settled."""
     state = lockfile(support__welcome=entry(A, R_A))
-    applied_a = applied_file(state)(desired((KEY, A)).workflows[KEY])
+    applied_a = AppliedFiles(state).loaded(desired((KEY, A)).workflows[KEY])
     assert applied_a is not None
     settler = ListingSettler(state, {KEY: applied_a})
     settler(R_A)

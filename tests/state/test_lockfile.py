@@ -1,5 +1,6 @@
-"""The lockfile's secret places: written sorted, required by format 2, empty after format 1; and
-never a secret in a name, even one the files no longer name."""
+"""The lockfile's secret places: written sorted, required since format 2, empty after format 1;
+never a secret in a name, even one the files no longer name; and the file an entry was applied
+from (format 3), written only when known, so a format 2 lockfile reads as entries without it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from onepin_sync.core.models import RemoteWorkflow, StateFile
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.transitions import entry_for
 from onepin_sync.errors import StateError
-from onepin_sync.state.lockfile import lockfile_text, parse_lockfile
+from onepin_sync.state.lockfile import FORMAT_VERSION, lockfile_text, parse_lockfile
 
 TOKEN = ["definition", "graph", "nodes[gen]", "config", "api_token"]
 REMOTE = RemoteWorkflow(
@@ -71,7 +72,7 @@ def test_a_format_1_lockfile_is_read_with_no_secret_places() -> None:
 
     state = parse_lockfile(json.dumps(raw), "onepin-sync.lock")
 
-    assert state.format_version == 2
+    assert state.format_version == FORMAT_VERSION == 3
     assert state.workflows["k"].secret_paths == ()
     assert json.loads(lockfile_text(state))["workflows"]["k"]["secret_paths"] == []
 
@@ -89,3 +90,37 @@ def test_a_name_that_is_a_secret_place_is_recorded_masked() -> None:
     assert name(current, [("name",)]) == "Hotline (sensitive)"
     assert name(old, [("name",)]) == "(sensitive)"
     assert name(old, []) == "Hotline hl-5512"  # not a secret place: a name like any other
+
+
+def test_the_file_an_entry_was_applied_from_is_written_only_when_known() -> None:
+    known = entry_for(
+        REMOTE, "sha256:a", "salt", False, file_hash="sha256:f", variables=("env.REGION",)
+    )
+    unknown = _state().workflows["k"].model_copy(update={"id": "wf-2"})
+    state = _state().model_copy(update={"workflows": {"k": known, "j": unknown}})
+    raw = json.loads(lockfile_text(state))
+
+    assert (raw["workflows"]["k"]["file_hash"], raw["workflows"]["k"]["variables"]) == (
+        "sha256:f",
+        ["env.REGION"],
+    )
+    assert "file_hash" not in raw["workflows"]["j"] and "variables" not in raw["workflows"]["j"]
+    assert parse_lockfile(lockfile_text(state), "onepin-sync.lock") == state
+
+
+def test_a_format_2_lockfile_is_read_as_entries_that_record_no_file() -> None:
+    raw = _raw()
+    raw["format_version"] = 2
+
+    assert parse_lockfile(json.dumps(raw), "onepin-sync.lock") == _state()
+    raw["workflows"]["k"]["file_hash"] = "sha256:f"  # format 2 had no such field
+    with pytest.raises(StateError, match="damaged lockfile: workflows.k.file_hash"):
+        parse_lockfile(json.dumps(raw), "onepin-sync.lock")
+
+
+def test_a_lockfile_of_a_newer_format_is_refused_as_such() -> None:
+    raw = _raw()
+    raw["format_version"] = FORMAT_VERSION + 1
+
+    with pytest.raises(StateError, match="written by a newer onepin-sync; upgrade"):
+        parse_lockfile(json.dumps(raw), "onepin-sync.lock")

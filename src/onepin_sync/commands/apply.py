@@ -54,7 +54,7 @@ from onepin_sync.core.plan_document import PlanTarget, read_plan_document
 from onepin_sync.core.planner import PlanOptions, plan_changes
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ApplyResult, ChangeResult, ChangeStatus
-from onepin_sync.core.settled import ListingSettler, unsettled_keys
+from onepin_sync.core.settled import ListingSettler, desired_file_hash, unsettled_keys
 from onepin_sync.core.transitions import entry_for, with_refreshes
 from onepin_sync.errors import ApiError, ConflictError, ExitCode, InputError
 from onepin_sync.files.project import TargetOptions
@@ -234,6 +234,8 @@ def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> Appl
                 secrets=secrets,
                 destroy=entry.destroy,
                 ignore=IgnoreRules.of(entry.ignore_changes),
+                file_hash=entry.file_hash,
+                variables=entry.variables,
             )
             if read != entry:
                 refreshes.append(StateRefresh(key=key, entry=read))
@@ -376,7 +378,12 @@ def _saved_plan(
         if change.before is not None and rules.paths:  # the workspace's values where ignored
             kept = with_remote_values(after.model_dump(), change.before.model_dump(), rules.paths)
             after = WorkflowSpec.model_validate(kept)
-        lifecycle = {"destroy": wanted.lifecycle.destroy, "ignore_changes": rules.paths}
+        lifecycle = {
+            "destroy": wanted.lifecycle.destroy,
+            "ignore_changes": rules.paths,
+            "file_hash": desired_file_hash(wanted, state.salt),
+            "variables": wanted.variables,
+        }
         changes.append(change.model_copy(update={"after": after, **lifecycle}))
     return plan.model_copy(update={"changes": tuple(changes)}), state
 

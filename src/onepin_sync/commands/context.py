@@ -25,7 +25,7 @@ from onepin_sync.core.matching import settle_wait
 from onepin_sync.core.models import DesiredState, Json, Plan, RemoteWorkflow, StateFile
 from onepin_sync.core.redact import Redactor, secret_places
 from onepin_sync.core.results import ChangeResult
-from onepin_sync.core.settled import ListingSettler, applied_file
+from onepin_sync.core.settled import AppliedFiles, ListingSettler
 from onepin_sync.core.settlement import settle_pending
 from onepin_sync.errors import ApiError, InputError, OnepinSyncError, WorkflowFileError
 from onepin_sync.files.catalogue_cache import cache_catalogue, cached_catalogue
@@ -155,7 +155,7 @@ def read_inputs(
     catalogue = cached_catalogue(paths.local_dir, api_url)  # the server's, once a run read it
 
     def read(keys: Collection[str] | None = None, state: StateFile | None = None) -> DesiredState:
-        applied = applied_file(state) if state is not None else None
+        applied = AppliedFiles(state) if state is not None else None
         return load_workflows(
             paths.workflows, env=env.environ, catalogue=catalogue, applied=applied, keys=keys
         )

@@ -282,6 +282,8 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
         secrets=run.secrets,
         destroy=change.destroy,
         ignore=IgnoreRules.of(change.ignore_changes),
+        file_hash=change.file_hash,
+        variables=change.variables,
     )
     done = _Written(
         change_result(change, ChangeStatus.DONE, detail, remote.id), entry, recorded=True

@@ -46,10 +46,11 @@ from onepin_sync.core.adoption import (
     valid_key,
 )
 from onepin_sync.core.catalog import Catalogue
-from onepin_sync.core.fingerprint import desired_fingerprint
-from onepin_sync.core.models import Plan, RemoteWorkflow, StateFile, StateRefresh
+from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint
+from onepin_sync.core.models import DesiredWorkflow, Plan, RemoteWorkflow, StateFile, StateRefresh
 from onepin_sync.core.plan_document import KIND, PlanTarget, plan_document, read_plan_document
 from onepin_sync.core.selection import EVERY_KEY, KeySelection
+from onepin_sync.core.settled import desired_file_hash
 from onepin_sync.core.transitions import NEVER_APPLIED, entry_for, with_refreshes
 from onepin_sync.errors import ConflictError, ExitCode, InputError, Problem, WorkflowFileError
 from onepin_sync.files.discovery import WorkflowFileRef
@@ -237,7 +238,7 @@ def _carry_out(
     # ruamel.yaml loads here, not when `apply` imports this module to recognise an import plan
     from onepin_sync.files.yamlwriter import workflow_yaml
 
-    texts: list[tuple[Path, str, RemoteWorkflow, str]] = []
+    texts: list[tuple[Path, str, RemoteWorkflow, DesiredWorkflow]] = []
     problems: list[Problem] = []
     schema = inputs.paths.lockfile.parent / SCHEMA_FILE  # the project's, beside the lockfile
     for change in plan.changes:
@@ -252,7 +253,7 @@ def _carry_out(
         except WorkflowFileError as exc:
             problems.extend(exc.problems)
             continue
-        texts.append((path, text, remote, desired_fingerprint(loaded.spec, state.salt)))
+        texts.append((path, text, remote, loaded))
     if problems:
         raise InputError(
             "cannot import: the workflow file would not load ("
@@ -263,10 +264,19 @@ def _carry_out(
     if existing:
         raise InputError(f"cannot import: {', '.join(existing)} already exist; nothing was written")
     refreshes = []
-    for (path, text, remote, applied), change in zip(texts, plan.changes, strict=True):
+    for (path, text, remote, loaded), change in zip(texts, plan.changes, strict=True):
         if not write_new(path, text):
             raise InputError(f"{path} already exists")
-        entry = entry_for(remote, applied, state.salt, False)
+        rules = IgnoreRules.of(loaded.ignore_changes)
+        entry = entry_for(
+            remote,
+            desired_fingerprint(loaded.spec, state.salt, rules),
+            state.salt,
+            loaded.lifecycle.prevent_destroy,
+            ignore=rules,
+            file_hash=desired_file_hash(loaded, state.salt),
+            variables=loaded.variables,
+        )
         refreshes.append(StateRefresh(key=change.key, entry=entry))
     if refreshes:
         inputs.store.write(with_refreshes(state, refreshes))

@@ -51,6 +51,7 @@ from onepin_sync.core.models import (
     StateRefresh,
 )
 from onepin_sync.core.selection import EVERY_KEY, KeySelection
+from onepin_sync.core.settled import desired_file_hash
 from onepin_sync.core.transitions import entry_for, with_refreshes
 from onepin_sync.errors import ConflictError, ExitCode, InputError
 from onepin_sync.files.discovery import WorkflowFileRef
@@ -123,6 +124,8 @@ def _pulled_entry(wanted: DesiredWorkflow, current: RemoteWorkflow, state: State
         secret_paths=wanted.secret_paths,
         destroy=wanted.lifecycle.destroy,
         ignore=rules,
+        file_hash=desired_file_hash(wanted, state.salt),
+        variables=wanted.variables,
     )
 
 

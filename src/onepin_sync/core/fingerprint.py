@@ -3,6 +3,9 @@
 - `desired_fingerprint(spec, salt, ignore)`: the spec a file asks for, as applied.
 - `remote_fingerprint(spec, salt, ignore)`: the spec a workspace holds, but for the server's own
   bookkeeping (`config_version`); it depends on no catalogue.
+- `content_digest(data, values)` and `file_fingerprint(digest, salt)`: a workflow file's bytes and
+  the values its placeholders took, recorded as `file_hash` next to the `applied_hash` they
+  loaded as, so the next run knows a file unchanged without parsing it (`core/settled.py`).
 - `comparable(spec, comparison)`: the form both sides take before a field diff: server-managed
   node fields dropped, the config defaults of the server's catalogue (else the bundled one)
   filled.
@@ -101,6 +104,29 @@ def structure_fingerprint(definition: Mapping[str, Json], salt: str) -> str:
         if isinstance(e, Mapping)
     )
     return _digest(salt, canonical_json({"nodes": nodes, "edges": edges}))
+
+
+CONTENT_DIGEST_VERSION = 1
+"""Part of every `content_digest`: bump it when the loader turns the same bytes into another
+spec (the layout of unplaced nodes, which nulls are dropped, ...), so no file is kept as applied
+on the strength of a digest an older loader recorded."""
+
+
+def content_digest(data: bytes, values: Mapping[str, str | None]) -> str:
+    """What a workflow file's spec depends on: its bytes (a UTF-8 byte order mark and CRLF line
+    breaks, which YAML reads as nothing and LF, left out, so a checkout with other line endings
+    digests the same) and `values`, by reference (`env.NAME`, `secret.NAME`), the values its
+    placeholders took (None: unset). Unsalted, so held in memory only; `file_fingerprint` is the
+    form recorded."""
+    body = data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
+    head = canonical_json([CONTENT_DIGEST_VERSION, sorted(values.items())])
+    return hashlib.sha256(head.encode() + b"\0" + body).hexdigest()
+
+
+def file_fingerprint(digest: str, salt: str) -> str:
+    """The `file_hash` a lockfile records for a file of `content_digest` `digest`: salted like
+    every stored hash, since the values a file's placeholders took include its secrets."""
+    return _digest(salt, digest)
 
 
 def comparable(spec: WorkflowSpec, comparison: Comparison | None = None) -> WorkflowSpec:

@@ -64,6 +64,10 @@ class DesiredWorkflow(FrozenModel):
     lifecycle: Lifecycle = Lifecycle()
     secret_paths: tuple[tuple[str, ...], ...] = ()  # where a ${secret.X} went (spec_paths.py)
     ignore_changes: tuple[str, ...] = ()  # the rules in force: the file's, and its unplaced nodes
+    # What the spec was made of: the file's bytes and the values of its placeholders (`env.X`,
+    # `secret.X`, sorted), digested (`fingerprint.content_digest`; None: not made from a file).
+    content_digest: str | None = None
+    variables: tuple[str, ...] = ()
 
 
 class AppliedFile(FrozenModel):
@@ -80,6 +84,8 @@ class AppliedFile(FrozenModel):
     secret_paths: tuple[tuple[str, ...], ...] = ()
     ignore_changes: tuple[str, ...] = ()
     applied_hash: str  # the entry's, when the file was read
+    file_hash: str | None = None  # its bytes and values, salted (`StateEntry.file_hash`)
+    variables: tuple[str, ...] = ()
 
 
 class MovedKey(FrozenModel):
@@ -161,6 +167,11 @@ class StateEntry(FrozenModel):
     files put them at the last write: every view masks them in the remote spec, so a secret the
     files no longer name (rotated, replaced by a literal, or in a removed file) is never shown.
     Places only, never values.
+
+    `file_hash` (salted, see `fingerprint.file_fingerprint`) digests the bytes of the file that
+    loaded as `applied_hash` and the values its `variables` took then, and is only recorded
+    together with that file's lifecycle flags, ignore rules and secret places: a run finding the
+    same bytes and values keeps the file as applied without parsing it (`core/settled.py`).
     """
 
     id: str
@@ -173,6 +184,8 @@ class StateEntry(FrozenModel):
     destroy: bool = True  # lifecycle.destroy: False makes removing the file forget the workflow
     ignore_changes: tuple[str, ...] = ()  # the ignore rules both hashes were taken under
     accepted_remote: bool = False  # a remote change `--refresh-only` accepted, not yet in the files
+    file_hash: str | None = None  # None: not known (an entry older than it, or not from a file)
+    variables: tuple[str, ...] = ()  # `env.X` / `secret.X` the file's placeholders name, sorted
 
 
 class PendingCreate(FrozenModel):
@@ -195,7 +208,7 @@ class PendingCreate(FrozenModel):
 class StateFile(FrozenModel):
     """The lockfile (`onepin-sync.lock`): which workflows onepin-sync manages, and their hashes."""
 
-    format_version: int = 2
+    format_version: int = 3
     lineage: str
     serial: int = 0
     salt: str  # per-lineage random salt for every stored hash (secrets are never stored)
@@ -258,6 +271,8 @@ class Change(FrozenModel):
     replaces: str | None = None  # the other half of a delete + create of the same content
     destroy: bool = True  # the file's lifecycle.destroy, recorded in the lockfile on success
     ignore_changes: tuple[str, ...] = ()  # the file's ignore rules, recorded likewise
+    file_hash: str | None = None  # the file's `StateEntry.file_hash`, recorded likewise
+    variables: tuple[str, ...] = ()
 
 
 class StateRefresh(FrozenModel):

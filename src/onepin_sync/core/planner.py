@@ -57,7 +57,7 @@ from onepin_sync.core.models import (
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.renames import after_declared, declared_refreshes, mark_replacements
 from onepin_sync.core.selection import EVERY_KEY, KeySelection
-from onepin_sync.core.settled import unsettled_keys
+from onepin_sync.core.settled import desired_file_hash, unsettled_keys
 from onepin_sync.core.transitions import entry_for, forget_refresh
 from onepin_sync.errors import InputError
 
@@ -208,6 +208,8 @@ def _create_change(
         duplicate_of=tuple(sorted(unmanaged.get(wanted.spec.name, ()))),
         destroy=wanted.lifecycle.destroy,
         ignore_changes=wanted.ignore_changes,
+        file_hash=desired_file_hash(wanted, salt),
+        variables=wanted.variables,
     )
 
 
@@ -273,8 +275,13 @@ def _plan_existing(
     recorded = IgnoreRules.of(entry.ignore_changes)
     remote_hash = remote_fingerprint(current.spec, salt, recorded)
     verdict = classify(entry, desired_fingerprint(wanted.spec, salt, recorded), remote_hash)
+    # The file's `file_hash`, for an entry that keeps recording it as applied under its rules.
+    loads_as_applied = not verdict.desired_changed and rules == recorded
+    file_hash = desired_file_hash(wanted, salt) if loads_as_applied else None
     if options.refresh_only:
-        accepted = _accepted(wanted, entry, current, salt, secrets, recorded, remote_hash)
+        accepted = _accepted(
+            wanted, entry, current, salt, secrets, recorded, remote_hash, file_hash=file_hash
+        )
         if verdict.remote_changed and verdict is not Verdict.ACCEPTED:
             accepted = accepted.model_copy(update={"accepted_remote": True})
         if accepted != entry:
@@ -282,7 +289,9 @@ def _plan_existing(
             out.refreshes.append(StateRefresh(key=wanted.key, entry=accepted, reason=reason))
         return
     if verdict is Verdict.UNCHANGED and rules == recorded:
-        accepted = _accepted(wanted, entry, current, salt, secrets, rules, remote_hash)
+        accepted = _accepted(
+            wanted, entry, current, salt, secrets, rules, remote_hash, file_hash=file_hash
+        )
         if accepted != entry:
             out.refreshes.append(StateRefresh(key=wanted.key, entry=accepted))
         return
@@ -292,14 +301,16 @@ def _plan_existing(
     desired_hash = desired_fingerprint(wanted.spec, salt, rules)
     if not field_changes:
         # The remote already matches the files; only the recorded hashes move.
-        converged = _accepted(wanted, entry, current, salt, secrets, rules).model_copy(
-            update={"applied_hash": desired_hash, "accepted_remote": False}
-        )
+        converged = _accepted(
+            wanted, entry, current, salt, secrets, rules, file_hash=desired_file_hash(wanted, salt)
+        ).model_copy(update={"applied_hash": desired_hash, "accepted_remote": False})
         out.refreshes.append(StateRefresh(key=wanted.key, entry=converged))
         return
     if verdict is Verdict.ACCEPTED:
         out.behind.append(FilesBehind(key=wanted.key, paths=tuple(c.path for c in field_changes)))
-        accepted = _accepted(wanted, entry, current, salt, secrets, recorded, remote_hash)
+        accepted = _accepted(
+            wanted, entry, current, salt, secrets, recorded, remote_hash, file_hash=file_hash
+        )
         if accepted != entry:
             out.refreshes.append(StateRefresh(key=wanted.key, entry=accepted))
         return
@@ -319,6 +330,8 @@ def _plan_existing(
             server_added=server_added,
             destroy=wanted.lifecycle.destroy,
             ignore_changes=rules.paths,
+            file_hash=desired_file_hash(wanted, salt),
+            variables=wanted.variables,
         )
     )
 
@@ -337,7 +350,16 @@ def _plan_settled(
     entry = state.workflows[file.key]
     current = remote.workflows[entry.id]
     rules = IgnoreRules.of(file.ignore_changes)
-    accepted = _accepted(file, entry, current, state.salt, secrets, rules, entry.remote_hash)
+    accepted = _accepted(
+        file,
+        entry,
+        current,
+        state.salt,
+        secrets,
+        rules,
+        entry.remote_hash,
+        file_hash=file.file_hash,
+    )
     if accepted != entry:
         out.refreshes.append(StateRefresh(key=file.key, entry=accepted))
 
@@ -350,10 +372,13 @@ def _accepted(
     secrets: Redactor,
     rules: IgnoreRules,
     remote_hash: str | None = None,
+    *,
+    file_hash: str | None,
 ) -> StateEntry:
     """The entry recording `current` as the workspace's, nothing written: the applied hash
     and the accepted flag stay, the file's lifecycle flags are taken (`remote_hash`: `current`'s
-    fingerprint under `rules`, when the caller took it)."""
+    fingerprint under `rules`, when the caller took it), and so is its `file_hash` when the
+    caller knows the file loads as the applied hash under `rules` (None otherwise)."""
     return entry_for(
         current,
         entry.applied_hash,
@@ -365,6 +390,8 @@ def _accepted(
         destroy=wanted.lifecycle.destroy,
         accepted_remote=entry.accepted_remote,
         remote_hash=remote_hash,
+        file_hash=file_hash,
+        variables=wanted.variables if file_hash is not None else (),
     )
 
 

@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from onepin_sync.core.diff import differences
 from onepin_sync.core.fingerprint import (
     Comparison,
+    IgnoreRules,
     desired_fingerprint,
     structure_fingerprint,
 )
 from onepin_sync.core.models import DesiredState, RemoteWorkflow, StateFile, StateRefresh
+from onepin_sync.core.settled import desired_file_hash
 from onepin_sync.core.transitions import NEVER_APPLIED, entry_for, with_refreshes
 
 
@@ -76,13 +78,18 @@ def rebuild_state(
         in_sync = not differences(remote.spec, wanted.spec, comparison).changes
         if not in_sync:
             differing.append(key)
-        applied = desired_fingerprint(wanted.spec, salt) if in_sync else NEVER_APPLIED
+        rules = IgnoreRules.of(wanted.ignore_changes)
+        applied = desired_fingerprint(wanted.spec, salt, rules) if in_sync else NEVER_APPLIED
         entry = entry_for(
             remote,
             applied,
             salt,
             wanted.lifecycle.prevent_destroy,
             secret_paths=wanted.secret_paths,
+            ignore=rules,
+            destroy=wanted.lifecycle.destroy,
+            file_hash=desired_file_hash(wanted, salt) if in_sync else None,
+            variables=wanted.variables if in_sync else (),
         )
         refreshes.append(StateRefresh(key=key, entry=entry))
     return Rebuild(

@@ -3,9 +3,13 @@
 A no-change plan of 10,000 workflows with 30 KB definitions would hold 600 MB of definitions,
 both sides of every workflow, only to find their fingerprints equal to the lockfile's. Instead:
 
-- a file whose fingerprint (under the rules its entry recorded) is the entry's `applied_hash`
-  is kept as an `AppliedFile`, without its spec (`applied_file`, called by the loader as each
-  file is read);
+- a file whose bytes, and the values of its placeholders, digest to its entry's `file_hash` is
+  kept as an `AppliedFile` without being parsed (`AppliedFiles.unchanged`, called by the loader
+  as each file is read): the entry recorded them when that file loaded as its `applied_hash`;
+- so is a file whose fingerprint (under the rules its entry recorded) is the entry's
+  `applied_hash`, once it is loaded (`AppliedFiles.loaded`): its bytes changed, not its spec,
+  or the entry records no `file_hash` yet; planning it records the file's (a lockfile-only
+  refresh), so the next run need not parse it;
 - a listed workflow of such a file whose fingerprint is the entry's `remote_hash` is kept
   without its definition (`ListingSettler`, called as each listing page is read), and its id
   is recorded in `RemoteState.settled`;
@@ -20,13 +24,20 @@ or for a project file that moves or removes keys: those runs hold everything, as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
-from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint, remote_fingerprint
+from onepin_sync.core.fingerprint import (
+    IgnoreRules,
+    content_digest,
+    desired_fingerprint,
+    file_fingerprint,
+    remote_fingerprint,
+)
 from onepin_sync.core.models import (
     AppliedFile,
     DesiredState,
     DesiredWorkflow,
+    Lifecycle,
     RemoteState,
     RemoteWorkflow,
     StateEntry,
@@ -34,10 +45,44 @@ from onepin_sync.core.models import (
 )
 
 
-def applied_file(state: StateFile) -> Callable[[DesiredWorkflow], AppliedFile | None]:
-    """For the loader: a loaded file as an `AppliedFile` when it is exactly as last applied."""
+class AppliedFiles:
+    """For the loader: the files exactly as last applied under `state`, as `AppliedFile`s."""
 
-    def applied(workflow: DesiredWorkflow) -> AppliedFile | None:
+    def __init__(self, state: StateFile) -> None:
+        self._state = state
+
+    def unchanged(
+        self,
+        key: str,
+        path: str,
+        data: bytes,
+        values: Callable[[Iterable[str]], Mapping[str, str | None]],
+    ) -> AppliedFile | None:
+        """Before it is parsed: the file of `key` (bytes `data`, at `path`) when they and the
+        `values` its entry's variables take now digest to the entry's `file_hash`. The entry
+        recorded them with the lifecycle flags, rules and secret places of that file."""
+        entry = self._state.workflows.get(key)
+        if entry is None or entry.file_hash is None or entry.accepted_remote:
+            return None
+        digest = content_digest(data, values(entry.variables))
+        if file_fingerprint(digest, self._state.salt) != entry.file_hash:
+            return None
+        return AppliedFile(
+            key=key,
+            path=path,
+            lifecycle=Lifecycle(prevent_destroy=entry.prevent_destroy, destroy=entry.destroy),
+            secret_paths=entry.secret_paths,
+            ignore_changes=entry.ignore_changes,
+            applied_hash=entry.applied_hash,
+            file_hash=entry.file_hash,
+            variables=entry.variables,
+        )
+
+    def loaded(self, workflow: DesiredWorkflow) -> AppliedFile | None:
+        """Once it is loaded: `workflow` when its fingerprint, under the rules its entry
+        recorded, is the entry's `applied_hash` (its bytes changed in a way that changes no
+        spec: a comment, the order of keys; or the entry records no `file_hash` yet)."""
+        state = self._state
         entry = state.workflows.get(workflow.key)
         if (
             entry is None
@@ -48,16 +93,23 @@ def applied_file(state: StateFile) -> Callable[[DesiredWorkflow], AppliedFile | 
         rules = IgnoreRules.of(entry.ignore_changes)
         if desired_fingerprint(workflow.spec, state.salt, rules) != entry.applied_hash:
             return None
+        flags = workflow.lifecycle
         return AppliedFile(
             key=workflow.key,
             path=workflow.path,
-            lifecycle=workflow.lifecycle,
+            lifecycle=Lifecycle(prevent_destroy=flags.prevent_destroy, destroy=flags.destroy),
             secret_paths=workflow.secret_paths,
             ignore_changes=workflow.ignore_changes,
             applied_hash=entry.applied_hash,
+            file_hash=desired_file_hash(workflow, state.salt),
+            variables=workflow.variables,
         )
 
-    return applied
+
+def desired_file_hash(workflow: DesiredWorkflow, salt: str) -> str | None:
+    """The `file_hash` an entry recording `workflow` as applied holds."""
+    digest = workflow.content_digest
+    return None if digest is None else file_fingerprint(digest, salt)
 
 
 def _recorded(file: AppliedFile, entry: StateEntry | None) -> bool:

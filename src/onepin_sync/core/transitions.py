@@ -52,6 +52,8 @@ def entry_for(
     remote_hash: str | None = None,
     destroy: bool = True,
     accepted_remote: bool = False,
+    file_hash: str | None = None,
+    variables: tuple[str, ...] = (),
 ) -> StateEntry:
     """The lockfile entry for `remote` as read back right after applying `applied_hash`.
 
@@ -62,7 +64,9 @@ def entry_for(
     the previous entry's (with any the files added) when nothing was written. `remote_hash` saves
     fingerprinting `remote` again when the caller already did (under the same `ignore` rules,
     which the entry records: hashes taken under other rules cannot be compared). `destroy` and
-    `accepted_remote` are the lifecycle flags of `StateEntry`.
+    `accepted_remote` are the lifecycle flags of `StateEntry`; `file_hash` and `variables`, the
+    file that loads as `applied_hash` with these flags, rules and secret places, when the caller
+    knows it (see `StateEntry`).
     """
     paths = tuple(sorted(set(secret_paths)))
     name = secrets.text(remote.name)
@@ -79,6 +83,8 @@ def entry_for(
         destroy=destroy,
         ignore_changes=ignore.paths,
         accepted_remote=accepted_remote,
+        file_hash=file_hash,
+        variables=variables,
     )
 
 

@@ -14,7 +14,7 @@ Pure: the environment is a parameter, never read here.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from onepin_sync.files.yamlstrict import ScalarValueError
@@ -40,9 +40,11 @@ class Interpolator:
     `secret_strings` holds every finished string that contains a secret, so a message that would
     quote such a string can say "a string containing a secret" instead, and the loader can find
     where in a workflow the secrets went; `secret_uses` counts those strings as they are made.
-    `references` collects every well-formed reference met. With `require_values=False` a
-    reference to an unset or empty variable stays in the string as written instead of failing,
-    so every other check still runs on a string of the same shape.
+    `references` collects every well-formed reference met, and `used` those of the file being
+    read (since `start_file`), as `env.NAME` / `secret.NAME`: with the values they took
+    (`values`), what a file's spec depends on besides its bytes (`fingerprint.content_digest`).
+    With `require_values=False` a reference to an unset or empty variable stays in the string as
+    written instead of failing, so every other check still runs on a string of the same shape.
     """
 
     def __init__(self, env: Mapping[str, str], *, require_values: bool = True) -> None:
@@ -52,6 +54,25 @@ class Interpolator:
         self.secret_strings: set[str] = set()
         self.secret_uses = 0
         self.references: set[Reference] = set()
+        self.used: set[str] = set()
+
+    def start_file(self) -> None:
+        """Start collecting `used` for another file."""
+        self.used = set()
+
+    def values(self, used: Iterable[str]) -> dict[str, str | None]:
+        """By reference (`env.NAME`), the value each of `used` takes (None: unset)."""
+        return {reference: self._env.get(reference.partition(".")[2]) for reference in used}
+
+    def recall(self, used: Iterable[str]) -> None:
+        """Record the references of a file kept without being read again (`core/settled.py`)
+        as if it had been: they are referenced, and the values of its secrets are masked."""
+        for reference in used:
+            source, _, name = reference.partition(".")
+            self.references.add(Reference(source, name))
+            value = self._env.get(name)
+            if source == "secret" and value:
+                self.secret_values.add(value)
 
     def __call__(self, text: str) -> str:
         """`text` with its placeholders replaced; raises ScalarValueError at the first bad one."""
@@ -75,6 +96,7 @@ class Interpolator:
                 raise ScalarValueError(f"unsupported placeholder {shown}; {_FORMS}", match.start())
             name = reference.group("name")
             self.references.add(Reference(reference.group("source"), name))
+            self.used.add(body)
             value = self._env.get(name)
             if not value and not self._require_values:
                 parts.append(match.group())

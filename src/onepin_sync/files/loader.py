@@ -6,8 +6,9 @@ reading; UTF-8, a BOM is fine), which parses it strictly while `interpolate` fil
 plain dicts and lists, only the optional fields the file gives (an explicit null counts as
 omitted), `graph.nodes` and `graph.edges` always present, and `layout` positions for nodes
 without one, and the places in it where a `${secret.X}` went (`DesiredWorkflow.secret_paths`,
-named as `core/spec_paths.py` says: places, never values). If any file has a problem, nothing is
-returned: one `WorkflowFileError` lists them all, sorted by file, line and column.
+named as `core/spec_paths.py` says: places, never values), and the digest of its bytes and of
+the values its placeholders took (`fingerprint.content_digest`). If any file has a problem,
+nothing is returned: one `WorkflowFileError` lists them all, sorted by file, line and column.
 
 The loader is part of the pure core: the environment is a parameter and the only IO is reading
 the workflows folder. Nothing but `OnepinSyncError` subclasses escapes it, whatever the bytes.
@@ -17,11 +18,12 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from onepin_sync.core.catalog import BUNDLED, Catalogue
+from onepin_sync.core.fingerprint import content_digest
 from onepin_sync.core.ignore import FILE_KEYS, IgnorePatternError, parse_pattern, position_rule
 from onepin_sync.core.models import (
     AppliedFile,
@@ -31,6 +33,7 @@ from onepin_sync.core.models import (
     Lifecycle,
     WorkflowSpec,
 )
+from onepin_sync.core.settled import AppliedFiles
 from onepin_sync.core.spec_paths import find_paths
 from onepin_sync.errors import Problem, WorkflowFileError
 from onepin_sync.files.discovery import WorkflowFileRef
@@ -43,7 +46,7 @@ from onepin_sync.files.filecheck import (
 )
 from onepin_sync.files.interpolate import Interpolator
 from onepin_sync.files.layout import layout_positions
-from onepin_sync.files.reader import find_workflow_files, read_yaml_file
+from onepin_sync.files.reader import find_workflow_files, parse_yaml_bytes, read_limited
 from onepin_sync.files.sourcemap import SourceMap
 from onepin_sync.files.yamlstrict import parse_document, printable_path
 
@@ -56,15 +59,17 @@ def load_workflows(
     env: Mapping[str, str],
     catalogue: Catalogue = BUNDLED,
     require_values: bool = True,
-    applied: Callable[[DesiredWorkflow], AppliedFile | None] | None = None,
+    applied: AppliedFiles | None = None,
     keys: Collection[str] | None = None,
 ) -> DesiredState:
     """Every workflow file under `folder`, validated (node types and ports against `catalogue`)
     and interpolated with `env`; with `require_values=False` a reference to an unset variable is
     kept as written instead of being an error (`interpolate.Interpolator`).
 
-    `applied` (`core.settled.applied_file`) turns each file exactly as last applied into an
-    `AppliedFile` as soon as it is read, so its spec is not held; `keys` reads only the files
+    `applied` (`core.settled.AppliedFiles`) keeps each file exactly as last applied as an
+    `AppliedFile`, so its spec is not held: from its bytes alone when they and the values of its
+    placeholders are what its lockfile entry recorded (such a file is not parsed or checked
+    again: `validate` checks every file), else once it is loaded. `keys` reads only the files
     of those keys (to read such files again).
 
     A missing folder is `folder_exists=False` with no workflows (the planner decides whether that
@@ -88,11 +93,22 @@ def load_workflows(
     workflows: dict[str, DesiredWorkflow] = {}
     as_applied: dict[str, AppliedFile] = {}
     for ref in refs:
-        workflow, file_problems = _load_file(ref, interpolator, catalogue)
+        data, unreadable = read_limited(ref.path, ref.display)
+        if unreadable is not None:
+            problems.append(unreadable)
+            continue
+        file = None
+        if applied is not None:
+            file = applied.unchanged(ref.key, ref.display, data, interpolator.values)
+        if file is not None:
+            interpolator.recall(file.variables)
+            as_applied[ref.key] = file
+            continue
+        workflow, file_problems = _load_file(ref, data, interpolator, catalogue)
         problems.extend(file_problems)
         if workflow is None:
             continue
-        file = applied(workflow) if applied is not None else None
+        file = applied.loaded(workflow) if applied is not None else None
         if file is not None:
             as_applied[ref.key] = file
         else:
@@ -110,15 +126,16 @@ def load_workflows(
 
 
 def _load_file(
-    ref: WorkflowFileRef, interpolator: Interpolator, catalogue: Catalogue
+    ref: WorkflowFileRef, data: bytes, interpolator: Interpolator, catalogue: Catalogue
 ) -> tuple[DesiredWorkflow | None, list[Problem]]:
     uses_before = interpolator.secret_uses
-    value, text, problems = read_yaml_file(
-        ref.path, ref.display, on_string=interpolator, top_level=TOP_LEVEL
+    interpolator.start_file()
+    value, text, problems = parse_yaml_bytes(
+        data, ref.display, on_string=interpolator, top_level=TOP_LEVEL
     )
     if problems:
         return None, problems
-    return _checked(ref, value, text, interpolator, catalogue, uses_before)
+    return _checked(ref, value, text, data, interpolator, catalogue, uses_before)
 
 
 def load_workflow_text(
@@ -131,7 +148,8 @@ def load_workflow_text(
     problems = [Problem(ref.display, p.line, p.column, p.message) for p in found]
     workflow = None
     if not problems:
-        workflow, problems = _checked(ref, value, text, interpolator, catalogue, 0)
+        data = text.encode()
+        workflow, problems = _checked(ref, value, text, data, interpolator, catalogue, 0)
     if workflow is None:
         raise WorkflowFileError(problems)
     return workflow
@@ -141,12 +159,13 @@ def _checked(
     ref: WorkflowFileRef,
     value: Any,
     text: str,
+    data: bytes,
     interpolator: Interpolator,
     catalogue: Catalogue,
     uses_before: int,
 ) -> tuple[DesiredWorkflow | None, list[Problem]]:
-    """The parsed file checked and turned into a workflow, or its problems located
-    (`uses_before`: the interpolator's secret uses before this file was parsed)."""
+    """The parsed file (`text`, of bytes `data`) checked and turned into a workflow, or its
+    problems located (`uses_before`: the interpolator's secret uses before it was parsed)."""
     source = SourceMap(text)
     context = MessageContext(interpolator.secret_strings, source.source_text)
     field_problems = (
@@ -157,7 +176,9 @@ def _checked(
     )
     if field_problems:
         return None, [_located(ref, source, p) for p in field_problems]
-    workflow = _desired_workflow(ref, value)
+    variables = tuple(sorted(interpolator.used))
+    digest = content_digest(data, interpolator.values(variables))
+    workflow = _desired_workflow(ref, value, digest, variables)
     if interpolator.secret_uses > uses_before:
         paths = find_paths(workflow.spec.model_dump(), interpolator.secret_strings.__contains__)
         workflow = workflow.model_copy(update={"secret_paths": paths})
@@ -189,7 +210,9 @@ def _located(ref: WorkflowFileRef, source: SourceMap, problem: FieldProblem) -> 
     return Problem(ref.display, line, column, problem.message, catalogue=problem.catalogue)
 
 
-def _desired_workflow(ref: WorkflowFileRef, data: Mapping[str, Any]) -> DesiredWorkflow:
+def _desired_workflow(
+    ref: WorkflowFileRef, data: Mapping[str, Any], digest: str, variables: tuple[str, ...]
+) -> DesiredWorkflow:
     lifecycle = data.get("lifecycle") or {}
     spec = WorkflowSpec(
         name=data["name"],
@@ -209,6 +232,8 @@ def _desired_workflow(ref: WorkflowFileRef, data: Mapping[str, Any]) -> DesiredW
             ignore_changes=explicit,
         ),
         ignore_changes=tuple(sorted({*explicit, *map(position_rule, unplaced)})),
+        content_digest=digest,
+        variables=variables,
     )
 
 

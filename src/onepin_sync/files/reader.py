@@ -2,8 +2,9 @@
 
 - `find_workflow_files`: walk the workflows folder (directory listings only), with the keys and
   refusals of `discovery`;
-- `read_yaml_file`: one file's bytes (size limit checked before reading, a named pipe refused,
-  never waited on), decoded and parsed strictly by `yamlstrict`;
+- `read_yaml_file`: one file's bytes (`read_limited`: size limit checked before reading, a named
+  pipe refused, never waited on), decoded and parsed strictly by `yamlstrict`
+  (`parse_yaml_bytes`);
 - `read_text`: a small text file (the credentials file, a file's leading comments);
 - `read_packaged`: a text file shipped inside the package (`init`'s templates).
 
@@ -101,9 +102,20 @@ def read_yaml_file(
     `top_level` names what the file must hold, for the message when it holds something else.
     The value is None whenever there are problems.
     """
-    data, problem = _read_limited(path, display)
+    data, problem = read_limited(path, display)
     if problem is not None:
         return None, "", [problem]
+    return parse_yaml_bytes(data, display, on_string=on_string, top_level=top_level)
+
+
+def parse_yaml_bytes(
+    data: bytes,
+    display: str,
+    *,
+    on_string: StringHook | None = None,
+    top_level: str = "a mapping",
+) -> tuple[Any, str, list[Problem]]:
+    """Decode and parse a file's bytes, as `read_yaml_file` does."""
     text, yaml_problem = decode_yaml_bytes(data)
     if yaml_problem is None:
         value, found = parse_document(text, on_string=on_string, top_level=top_level)
@@ -112,8 +124,8 @@ def read_yaml_file(
     return value, text, [Problem(display, p.line, p.column, p.message) for p in found]
 
 
-def _read_limited(path: Path, display: str) -> tuple[bytes, Problem | None]:
-    """The file's bytes, refusing it before reading when it is too big or not a regular file."""
+def read_limited(path: Path, display: str) -> tuple[bytes, Problem | None]:
+    """A file's bytes, refusing it before reading when it is too big or not a regular file."""
     try:
         # Non-blocking, so a named pipe swapped in after discovery is refused, not waited on.
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))

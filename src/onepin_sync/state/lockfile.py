@@ -28,14 +28,23 @@ from onepin_sync.core.models import FrozenModel, PendingCreate, StateEntry, Stat
 from onepin_sync.errors import StateError
 from onepin_sync.files.writer import atomic_write
 
-FORMAT_VERSION = 2
-"""2 added `pending` (unanswered creates) and each entry's `secret_paths`, and requires
-`workspace`; 1 is read and upgraded (with no secret paths: the next apply records the files').
-Within 2, an entry may also hold the lifecycle flags `destroy: false`, `ignore_changes` and
-`accepted_remote: true`; each is written only when it differs from its default, so a lockfile
-that uses none of them is byte-for-byte what earlier releases wrote and read."""
+FORMAT_VERSION = 3
+"""3 added each entry's `file_hash` and `variables` (what its file was made of, so an unchanged
+file need not be parsed again: `core/settled.py`); a release that reads only 2 would refuse them
+as damage, so the version says a newer onepin-sync wrote them. 2 added `pending` (unanswered
+creates) and each entry's `secret_paths`, and requires `workspace`. 1 and 2 are read and upgraded
+on the next write (1 with no secret paths: the next apply records the files'; both with no
+`file_hash`: the next plan records the files' as a lockfile-only refresh). An entry may also hold
+the lifecycle flags `destroy: false`, `ignore_changes` and `accepted_remote: true`. Optional
+fields are written only when they differ from their default."""
 
-_ENTRY_DEFAULTS: dict[str, Any] = {"destroy": True, "ignore_changes": [], "accepted_remote": False}
+_ENTRY_DEFAULTS: dict[str, Any] = {
+    "destroy": True,
+    "ignore_changes": [],
+    "accepted_remote": False,
+    "file_hash": None,
+    "variables": [],
+}
 """Entry fields left out of the file while they hold these values (see `FORMAT_VERSION`)."""
 
 
@@ -61,6 +70,11 @@ class _EntryOnDisk(_EntryOnDiskV1):
     destroy: bool = True
     ignore_changes: list[str] = Field(default_factory=list)
     accepted_remote: bool = False
+
+
+class _EntryOnDiskV3(_EntryOnDisk):
+    file_hash: str | None = None
+    variables: list[str] = Field(default_factory=list)
 
 
 class _PendingOnDisk(_Strict):
@@ -89,6 +103,11 @@ class _LockfileV2(_LockfileV1):
     format_version: Literal[2]  # type: ignore[assignment]
     workflows: Mapping[str, _EntryOnDisk]
     pending: dict[str, _PendingOnDisk]
+
+
+class _LockfileV3(_LockfileV2):
+    format_version: Literal[3]  # type: ignore[assignment]
+    workflows: Mapping[str, _EntryOnDiskV3]
 
 
 def new_state(api_url: str, workspace: str | None) -> StateFile:
@@ -133,7 +152,8 @@ def parse_lockfile(text: str, where: str) -> StateFile:
             f"{where}: lockfile format_version {version} was written by a newer onepin-sync; "
             "upgrade onepin-sync to use it"
         )
-    model: type[_LockfileV1] = _LockfileV1 if version == 1 else _LockfileV2
+    models: dict[object, type[_LockfileV1]] = {1: _LockfileV1, 2: _LockfileV2}
+    model = models.get(version, _LockfileV3)
     try:
         disk = model.model_validate(raw)
     except ValidationError as exc:
