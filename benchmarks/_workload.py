@@ -31,9 +31,11 @@ from typing import Any, Self
 import httpx
 import yaml
 
-from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint
+from onepin_sync.api.decoding import read_listing
+from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint, listed_fingerprint
 from onepin_sync.core.models import RemoteWorkflow, StateEntry, StateFile
 from onepin_sync.core.redact import Redactor
+from onepin_sync.core.settled import desired_file_hash
 from onepin_sync.core.transitions import entry_for
 from onepin_sync.emulator.control import EmulatorControl, RequestRecord, WorkspaceKey
 from onepin_sync.emulator.embedded import EmbeddedEmulator
@@ -346,6 +348,36 @@ class BenchEmulator:
     def requests(self, workspace: Workspace) -> list[RequestRecord]:
         return self.control.requests(workspace_id=workspace.workspace_id)
 
+    def _with_listed_hashes(
+        self, workspace: Workspace, entries: dict[str, StateEntry]
+    ) -> dict[str, StateEntry]:
+        """`entries` with the `listed_hash` an apply's verification listing records: how the
+        listing spells each workflow, read as the client reads it (the harness clears the
+        request log before each measured run)."""
+        digests: dict[str, str | None] = {}
+        headers = {"Authorization": f"Bearer {workspace.api_key}"}
+        with httpx.Client(base_url=self.base_url, headers=headers, timeout=120.0) as client:
+            for page in range(listing_pages(len(entries))):
+                params = {
+                    "include_definition": "true",
+                    "limit": PAGE_SIZE,
+                    "offset": page * PAGE_SIZE,
+                }
+                response = client.get(LISTING_PATH, params=params)
+                response.raise_for_status()
+                body, listed = read_listing(response)
+                digests.update(
+                    (item["id"], d) for item, d in zip(body["data"], listed, strict=True)
+                )
+        out = {}
+        for key, entry in entries.items():
+            digest = digests[entry.id]
+            assert digest is not None, f"{key}: listed without a definition"
+            out[key] = entry.model_copy(
+                update={"listed_hash": listed_fingerprint(digest, BENCH_SALT)}
+            )
+        return out
+
     def seeded_workspace(self, folder: Path, lockfile: Path) -> Workspace:
         """A new workspace holding every workflow of `folder`, and the lockfile managing them."""
         workspace = self.new_workspace()
@@ -372,7 +404,8 @@ class BenchEmulator:
                     json.loads(json.dumps(workflow_json(record)))
                 )
                 # Recorded under the file's ignore rules, as an apply records them (a quarter of
-                # the files place no node, which is a position rule each).
+                # the files place no node, which is a position rule each), with the file it was
+                # applied from (its bytes' hash).
                 rules = IgnoreRules.of(wanted.ignore_changes)
                 applied = desired_fingerprint(spec, BENCH_SALT, rules)
                 entries[key] = entry_for(
@@ -383,9 +416,12 @@ class BenchEmulator:
                     secrets=secrets,
                     ignore=rules,
                     destroy=wanted.lifecycle.destroy,
+                    file_hash=desired_file_hash(wanted, BENCH_SALT),
+                    variables=wanted.variables,
                 )
         finally:
             store.close()
+        entries = self._with_listed_hashes(workspace, entries)
         state = StateFile(
             lineage=BENCH_LINEAGE,
             serial=1,

@@ -11,6 +11,8 @@ from onepin_sync.core.fingerprint import (
     content_digest,
     desired_fingerprint,
     file_fingerprint,
+    listed_digest,
+    listed_fingerprint,
     remote_fingerprint,
 )
 from onepin_sync.core.models import (
@@ -69,6 +71,11 @@ def file_hash(value: WorkflowSpec, prevent_destroy: bool = False) -> str:
     return file_fingerprint(content_digest(file_bytes(value, prevent_destroy), {}), SALT)
 
 
+def listed(workflow: RemoteWorkflow) -> str:
+    """The `listed_digest` of `workflow` as these tests' listings spell it (canonical JSON)."""
+    return listed_digest(workflow.name, workflow.description, canonical_json(workflow.definition))
+
+
 def desired(
     *items: tuple[str, WorkflowSpec] | tuple[str, WorkflowSpec, bool],
     folder_exists: bool = True,
@@ -98,7 +105,8 @@ def entry(
     with_file: bool = False,
 ) -> StateEntry:
     """The entry an apply of `applied` read back as `remote_wf` records; `with_file`: with the
-    `file_hash` of its file (`file_bytes`), as entries this release writes have."""
+    `file_hash` of its file (`file_bytes`) and the `listed_hash` of its listing (`listed`), as
+    entries this release writes have."""
     return StateEntry(
         id=remote_wf.id,
         name=remote_wf.name,
@@ -107,6 +115,7 @@ def entry(
         remote_updated_at=remote_wf.updated_at,
         prevent_destroy=prevent_destroy,
         file_hash=file_hash(applied, prevent_destroy) if with_file else None,
+        listed_hash=listed_fingerprint(listed(remote_wf), SALT) if with_file else None,
     )
 
 
@@ -120,5 +129,12 @@ def lockfile(**entries: StateEntry) -> StateFile:
     )
 
 
-def remote_state(*workflows: RemoteWorkflow, missing: tuple[str, ...] = ()) -> RemoteState:
-    return RemoteState(workflows={w.id: w for w in workflows}, confirmed_missing=frozenset(missing))
+def remote_state(
+    *workflows: RemoteWorkflow, missing: tuple[str, ...] = (), digests: bool = False
+) -> RemoteState:
+    """The listing of `workflows`; `digests`: read through a settler (each one's `listed`)."""
+    return RemoteState(
+        workflows={w.id: w for w in workflows},
+        confirmed_missing=frozenset(missing),
+        listed={w.id: listed(w) for w in workflows} if digests else {},
+    )

@@ -79,19 +79,23 @@ TABLE = [
 ]
 
 
-def _inputs(row: Row) -> tuple[object, RemoteState, StateFile]:
-    want = desired(("support/welcome", row.desired)) if row.desired is not None else desired()
-    state = lockfile(support__welcome=entry(A, R_A)) if row.managed else lockfile()
+def _inputs(row: Row, files: bool = False) -> tuple[object, RemoteState, StateFile]:
+    """A row's inputs; `files`: the files with their digests and the entry recording A's file,
+    as this release loads and records them (without: an entry of an older release)."""
+    items = [("support/welcome", row.desired)] if row.desired is not None else []
+    want = desired(*items, digests=files)  # type: ignore[arg-type]
+    managed = entry(A, R_A, with_file=files)
+    state = lockfile(support__welcome=managed) if row.managed else lockfile()
     others = [UNRELATED]
     if row.remote is not None:
         others.append(row.remote)  # type: ignore[arg-type]
     missing = () if row.remote is not None or not row.managed else (R_A.id,)
-    return want, remote_state(*others, missing=missing), state
+    return want, remote_state(*others, missing=missing, digests=files), state
 
 
 @pytest.mark.parametrize("row", TABLE, ids=[r.id for r in TABLE])
 def test_decision_table(row: Row) -> None:
-    want, remote_now, state = _inputs(row)
+    want, remote_now, state = _inputs(row, files=True)
     options = PlanOptions(refresh_only=row.refresh_only, allow_empty_config=True)
     plan = plan_changes(want, remote_now, state, options)  # type: ignore[arg-type]
 

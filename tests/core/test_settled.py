@@ -12,6 +12,7 @@ from tests.core.builders import (
     desired,
     entry,
     file_bytes,
+    listed,
     lockfile,
     migrated,
     remote,
@@ -43,7 +44,7 @@ def lean(
         }
     )
     settler = ListingSettler(state, applied)
-    kept = {wid: settler(w) for wid, w in listed.workflows.items()}
+    kept = {wid: settler(w, listed.listed.get(wid)) for wid, w in listed.workflows.items()}
     listed = listed.model_copy(update={"workflows": kept, "settled": frozenset(settler.settled)})
     again = unsettled_keys(files, listed, state)
     files = files.model_copy(
@@ -55,9 +56,10 @@ def lean(
     return files, listed
 
 
+@pytest.mark.parametrize("files", [True, False], ids=["entries with files", "older entries"])
 @pytest.mark.parametrize("row", TABLE, ids=[r.id for r in TABLE])
-def test_a_lean_plan_is_the_plan_with_every_spec_held(row: Row) -> None:
-    want, listed, state = _inputs(row)
+def test_a_lean_plan_is_the_plan_with_every_spec_held(row: Row, files: bool) -> None:
+    want, listed, state = _inputs(row, files)
     options = PlanOptions(refresh_only=row.refresh_only, allow_empty_config=True)
     files, kept = lean(want, listed, state)  # type: ignore[arg-type]
 
@@ -110,7 +112,50 @@ def test_a_listing_read_again_keeps_its_latest_read() -> None:
     applied_a = AppliedFiles(state).loaded(desired((KEY, A)).workflows[KEY])
     assert applied_a is not None
     settler = ListingSettler(state, {KEY: applied_a})
-    settler(R_A)
-    settler(R_X)
+    settler(R_A, None)
+    settler(R_X, None)
 
     assert settler.settled == set()
+
+
+def test_a_listed_workflow_spelled_as_recorded_is_settled_by_its_digest_alone() -> None:
+    """The entry's `listed_hash` vouches for the text: its fingerprint is not taken (here it
+    would not match, the entry's remote hash being another's); other text is fingerprinted."""
+    state = lockfile(support__welcome=entry(A, R_A, with_file=True))
+    vouched = state.workflows[KEY].model_copy(update={"remote_hash": "sha256:another"})
+    state = lockfile(support__welcome=vouched)
+    applied = AppliedFiles(state).loaded(desired((KEY, A)).workflows[KEY])
+    assert applied is not None
+
+    as_recorded = ListingSettler(state, {KEY: applied})
+    as_recorded(R_A, listed(R_A))
+    assert as_recorded.settled == {R_A.id}
+    spelled_otherwise = ListingSettler(state, {KEY: applied})
+    spelled_otherwise(R_A, listed(R_X))
+    assert spelled_otherwise.settled == set()
+    assert spelled_otherwise.digests == {R_A.id: listed(R_X)}
+
+
+def test_another_spelling_of_the_recorded_spec_changes_no_entry() -> None:
+    """A listing that spells an unchanged workflow otherwise (its keys in another order) is
+    settled by its fingerprint, and the entry keeps the digest it has: no refresh for it."""
+    state = lockfile(support__welcome=entry(A, R_A, with_file=True))
+    spelled = remote_state(R_A).model_copy(update={"listed": {R_A.id: "another spelling"}})
+    files, kept = lean(desired((KEY, A), digests=True), spelled, state)
+
+    assert kept.settled == {R_A.id}
+    assert plan_changes(files, kept, state).refreshes == ()
+
+
+def test_an_entry_of_an_older_release_records_its_file_once_in_a_lockfile_only_refresh() -> None:
+    """So the next run keeps the file from its bytes; nothing is written to Onepin."""
+    older = lockfile(support__welcome=entry(A, R_A))
+    files = desired((KEY, A), digests=True)
+
+    plan = plan_changes(files, remote_state(R_A, digests=True), older)
+    (refresh,) = plan.refreshes
+    assert not plan.changes and refresh.reason is None
+    assert refresh.entry == entry(A, R_A, with_file=True)
+
+    recorded = lockfile(support__welcome=refresh.entry)
+    assert plan_changes(files, remote_state(R_A, digests=True), recorded).refreshes == ()

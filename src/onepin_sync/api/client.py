@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from onepin_sync.api.decoding import NotAnEnvelope, read_envelope
+from onepin_sync.api.decoding import NotAnEnvelope, read_envelope, read_listing
 from onepin_sync.api.remote import Settle
 from onepin_sync.api.retry import RequestKind
 from onepin_sync.api.session import ApiSession, SessionOptions
@@ -163,21 +163,25 @@ class OnepinClient:
         """One complete read, or None when the pages do not add up to one consistent listing."""
         where = f"GET {WORKFLOWS}"
 
-        def parsed(page: _Page) -> tuple[int, list[RemoteWorkflow]]:
+        def parsed(read: tuple[_Page, list[str | None]]) -> tuple[int, list[RemoteWorkflow]]:
+            page, digests = read
             items = [_parse(where, RemoteWorkflow, item) for item in page.data]
-            return page.pagination.total, items if settle is None else list(map(settle, items))
+            if settle is not None:
+                items = list(map(settle, items, digests))
+            return page.pagination.total, items
 
-        first = await self._list_page(0, search)
-        total, step = first.pagination.total, first.pagination.limit
+        held = settle is None  # else most definitions are let go of as soon as they are read
+        first = await self._list_page(0, search, held)
+        total, step = first[0].pagination.total, first[0].pagination.limit
         offsets = range(step, total, step)
-        read = [len(first.data)]
+        read = [len(first[0].data)]
         self._listed(read[0], total)
         pages = [parsed(first)]
         del first  # each page's JSON is let go of once read
 
         async def counted(offset: int) -> tuple[int, list[RemoteWorkflow]]:
-            page = await self._list_page(offset, search)
-            read[0] += len(page.data)
+            page = await self._list_page(offset, search, held)
+            read[0] += len(page[0].data)
             self._listed(read[0], total)
             return parsed(page)
 
@@ -194,7 +198,12 @@ class OnepinClient:
         if self._on_listing is not None:
             self._on_listing(min(read, total), total)
 
-    async def _list_page(self, offset: int, search: str | None) -> _Page:
+    async def _list_page(
+        self, offset: int, search: str | None, held: bool
+    ) -> tuple[_Page, list[str | None]]:
+        """One page, and the digest of each item's spec as served (`decoding.read_listing`);
+        `held`: its workflows are kept whole (their short strings are shared), and no digests
+        are taken (a list of Nones)."""
         params: dict[str, str | int] = {"include_definition": "true", "limit": PAGE_SIZE}
         params["offset"] = offset
         if search:
@@ -203,10 +212,15 @@ class OnepinClient:
         target = f"{WORKFLOWS}?{query}"
         where = f"GET {target}"
         response = await self._session.send("GET", target, RequestKind.READ)
-        page = _parse(where, _Page, _envelope(where, response))
+        digests: list[str | None] = []
+        if held:
+            body = _envelope(where, response, share_strings=True)
+        else:
+            body, digests = _listing(where, response)
+        page = _parse(where, _Page, body)
         if any("definition" not in item for item in page.data):
             raise ApiError(f"{where}: the items lack definitions (include_definition ignored)")
-        return page
+        return page, digests or [None] * len(page.data)
 
     async def list_node_types(self) -> list[Json]:
         """The server's node catalogue as served (`GET /api/v1/nodes`, public): see
@@ -314,9 +328,18 @@ class _ValidateOut(_Wire):
     blocked: list[_Blocked] | None = None
 
 
-def _envelope(where: str, response: httpx.Response) -> Mapping[str, Json]:
+def _envelope(
+    where: str, response: httpx.Response, *, share_strings: bool = False
+) -> Mapping[str, Json]:
     try:
-        return read_envelope(response)
+        return read_envelope(response, share_strings=share_strings)
+    except NotAnEnvelope as exc:
+        raise ApiError(f"{where}: unexpected response: {exc}", status=response.status_code) from exc
+
+
+def _listing(where: str, response: httpx.Response) -> tuple[Mapping[str, Json], list[str | None]]:
+    try:
+        return read_listing(response)
     except NotAnEnvelope as exc:
         raise ApiError(f"{where}: unexpected response: {exc}", status=response.status_code) from exc
 

@@ -12,13 +12,15 @@ generic top-level message. Imports httpx for the response type only.
 from __future__ import annotations
 
 import json
+import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from onepin_sync.core.fingerprint import listed_digest
 from onepin_sync.core.models import Json
 
 MAX_DETAILS = 5
@@ -37,20 +39,141 @@ class NotAnEnvelope(ValueError):
     """A 2xx body that is not `{"data": ..., "meta": ...}` JSON."""
 
 
-def read_envelope(response: httpx.Response) -> Mapping[str, Json]:
+def read_envelope(response: httpx.Response, *, share_strings: bool = False) -> Mapping[str, Json]:
     """The whole success envelope (`data`, `meta`, and `pagination` for lists).
 
-    Short string values are interned as the body is decoded (the decoder already shares keys):
-    a listing repeats the same node types, ports and ids in every workflow, and 10,000 listed
-    workflows hold ~60 MB less this way.
+    With `share_strings`, short string values are interned as the body is decoded (the decoder
+    already shares keys): a listing repeats the same node types, ports and ids in every
+    workflow, and 10,000 listed workflows held whole take ~60 MB less this way. It costs a
+    third more time to decode, so only listings that are held whole ask for it.
     """
     try:
-        body = response.json(object_hook=_share_short_strings)
+        body = response.json(object_hook=_share_short_strings if share_strings else None)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
         raise NotAnEnvelope("the body is not JSON") from exc
     if not isinstance(body, Mapping) or "data" not in body:
         raise NotAnEnvelope("the body has no 'data'")
     return body
+
+
+def read_listing(response: httpx.Response) -> tuple[Mapping[str, Json], list[str | None]]:
+    """A listing page's envelope, as `read_envelope` reads it, and for each item of its `data`
+    the `fingerprint.listed_digest` of its spec as served (None for an item without a
+    definition): taken over the definition's own text in the body, so telling that a listed
+    workflow is byte for byte what a lockfile entry recorded costs a hash, not a canonical form
+    (`core/settled.py`). Every value is still read by the standard decoder.
+    """
+    digests: list[str | None] = []
+
+    def member(key: str, at: int, text: str) -> tuple[Any, int] | None:
+        return _data(text, at, digests) if key == "data" else None
+
+    try:
+        text = response.content.decode("utf-8-sig")  # as the decoder takes bytes
+        body, end = _value(text, 0, member)
+        if text[end:].strip(_SPACES):
+            raise ValueError("extra data after the body")
+    except (ValueError, IndexError) as exc:  # also UnicodeDecodeError, and an unclosed body
+        raise NotAnEnvelope("the body is not JSON") from exc
+    if not isinstance(body, Mapping) or "data" not in body:
+        raise NotAnEnvelope("the body has no 'data'")
+    return body, digests
+
+
+_SCAN: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009
+"""The standard decoder's own (C) scanner: the value at an index, and where it ends."""
+_STRING: Callable[[str, int], tuple[str, int]] = getattr(json.decoder, "scanstring")  # noqa: B009
+"""A string's value from the text after its opening quote: (value, end), as the decoder reads it."""
+_SPACE = re.compile(r"[ \t\n\r]*")
+_SPACES = " \t\n\r"
+Member = Callable[[str, int, str], tuple[Any, int] | None]
+"""Reads the value of an object's member `key` at `text[at]` itself (key, at, text), or gives
+None to leave it to the decoder."""
+
+
+def _skip(text: str, at: int) -> int:
+    """`at`, or past the white space that starts there (most bodies have none)."""
+    if text[at] in _SPACES:
+        found = _SPACE.match(text, at)
+        return found.end() if found else at
+    return at
+
+
+def _scan(text: str, at: int) -> tuple[Any, int]:
+    try:
+        value: tuple[Any, int] = _SCAN(text, at)
+    except StopIteration:
+        raise ValueError(f"expected a value at {at}") from None
+    return value
+
+
+def _value(text: str, at: int, member: Member) -> tuple[Any, int]:
+    """The JSON value at `text[at]` (after any space) and where it ends; an object's members
+    are each offered to `member` first (to keep a span of the text), else decoded."""
+    at = _skip(text, at)
+    if text[at] != "{":
+        return _scan(text, at)
+    out: dict[str, Any] = {}
+    at = _skip(text, at + 1)
+    if text[at] == "}":
+        return out, at + 1
+    while True:
+        if text[at] != '"':
+            raise ValueError(f"expected a member name at {at}")
+        key, at = _STRING(text, at + 1)
+        at = _skip(text, at)
+        if text[at] != ":":
+            raise ValueError(f"expected ':' at {at}")
+        start = _skip(text, at + 1)
+        read = member(key, start, text)
+        out[key], at = read if read is not None else _scan(text, start)
+        at = _skip(text, at)
+        if text[at] == ",":
+            at = _skip(text, at + 1)
+        elif text[at] == "}":
+            return out, at + 1
+        else:
+            raise ValueError(f"expected ',' or '}}' at {at}")
+
+
+class _DefinitionText:
+    """A `Member` that decodes an item's `definition` and keeps the text it was read from."""
+
+    def __init__(self) -> None:
+        self.text: str | None = None
+
+    def __call__(self, key: str, at: int, text: str) -> tuple[Any, int] | None:
+        if key != "definition":
+            return None
+        value, end = _scan(text, at)
+        self.text = text[at:end]
+        return value, end
+
+
+def _data(text: str, at: int, digests: list[str | None]) -> tuple[Any, int] | None:
+    """A listing's `data` array at `text[at]`, each item's digest appended to `digests`."""
+    if text[at] != "[":
+        return None  # not a listing: decoded as it is, and refused by the page check
+    items: list[Any] = []
+    at = _skip(text, at + 1)
+    if text[at] == "]":
+        return items, at + 1
+    while True:
+        definition = _DefinitionText()
+        item, at = _value(text, at, definition)
+        items.append(item)
+        if isinstance(item, dict) and definition.text is not None:
+            name, description = item.get("name"), item.get("description")
+            digests.append(listed_digest(name, description, definition.text))
+        else:
+            digests.append(None)
+        at = _skip(text, at)
+        if text[at] == ",":
+            at += 1
+        elif text[at] == "]":
+            return items, at + 1
+        else:
+            raise ValueError(f"expected ',' or ']' at {at}")
 
 
 def _share_short_strings(obj: dict[str, Any]) -> dict[str, Any]:

@@ -15,8 +15,9 @@ from typing import Protocol
 from onepin_sync.core.models import Json, RemoteState, RemoteWorkflow, StateFile, WorkflowSpec
 from onepin_sync.core.settled import ListingSettler
 
-Settle = Callable[[RemoteWorkflow], RemoteWorkflow]
-"""What a listing keeps of each workflow as it is read (`core.settled.ListingSettler`)."""
+Settle = Callable[[RemoteWorkflow, str | None], RemoteWorkflow]
+"""What a listing keeps of each workflow as it is read, given its `fingerprint.listed_digest`
+(`core.settled.ListingSettler`)."""
 
 
 class WorkflowApi(Protocol):
@@ -60,4 +61,7 @@ async def read_remote(
             missing.add(wid)
         else:
             listed[wid] = workflow
-    return RemoteState(workflows=listed, confirmed_missing=frozenset(missing), settled=settled)
+    digests = settler.digests if settler is not None else {}
+    return RemoteState(
+        workflows=listed, confirmed_missing=frozenset(missing), settled=settled, listed=digests
+    )

@@ -155,6 +155,8 @@ class RemoteState(FrozenModel):
     # Ids listed exactly as the lockfile recorded them, for files kept without their spec: their
     # definitions were dropped as they were read (`core/settled.py`).
     settled: frozenset[str] = frozenset()
+    # The `fingerprint.listed_digest` of each listed workflow read through a settler, by id.
+    listed: Mapping[str, str] = Field(default_factory=dict)
 
 
 # --- state: the lockfile -------------------------------------------------------------------------
@@ -172,6 +174,9 @@ class StateEntry(FrozenModel):
     loaded as `applied_hash` and the values its `variables` took then, and is only recorded
     together with that file's lifecycle flags, ignore rules and secret places: a run finding the
     same bytes and values keeps the file as applied without parsing it (`core/settled.py`).
+    `listed_hash` (salted, `fingerprint.listed_fingerprint`) digests the listing's text of the
+    spec `remote_hash` was taken from: a listing spelling it the same way is known to be that
+    spec without taking its canonical form.
     """
 
     id: str
@@ -186,6 +191,7 @@ class StateEntry(FrozenModel):
     accepted_remote: bool = False  # a remote change `--refresh-only` accepted, not yet in the files
     file_hash: str | None = None  # None: not known (an entry older than it, or not from a file)
     variables: tuple[str, ...] = ()  # `env.X` / `secret.X` the file's placeholders name, sorted
+    listed_hash: str | None = None  # the listing's text of the spec of `remote_hash` (see above)
 
 
 class PendingCreate(FrozenModel):

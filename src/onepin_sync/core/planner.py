@@ -34,6 +34,7 @@ from onepin_sync.core.fingerprint import (
     Comparison,
     IgnoreRules,
     desired_fingerprint,
+    listed_fingerprint,
     remote_fingerprint,
 )
 from onepin_sync.core.ignore import with_remote_values
@@ -135,7 +136,10 @@ def plan_changes(
                 missing = _create_change(wanted, state.salt, Reason.MISSING_REMOTELY, unmanaged)
                 out.changes.append(missing)
         else:
-            _plan_existing(wanted, entry, current, state.salt, secrets, options, comparison, out)
+            listed = remote.listed.get(current.id)
+            _plan_existing(
+                wanted, entry, (current, listed), state.salt, secrets, options, comparison, out
+            )
     out.changes.sort(key=lambda c: (_ACTION_ORDER[c.action], c.key))
     return Plan(
         changes=tuple(mark_replacements(out.changes, state.salt)),
@@ -259,7 +263,7 @@ class _Out:
 def _plan_existing(
     wanted: DesiredWorkflow,
     entry: StateEntry,
-    current: RemoteWorkflow,
+    read: _Read,
     salt: str,
     secrets: Redactor,
     options: PlanOptions,
@@ -271,6 +275,7 @@ def _plan_existing(
     The verdict compares hashes taken under the rules the entry recorded (`ignore_changes`);
     when the file's rules differ, what it asks for is found by a field diff under its rules.
     """
+    current = read[0]
     rules = IgnoreRules.of(wanted.ignore_changes)
     recorded = IgnoreRules.of(entry.ignore_changes)
     remote_hash = remote_fingerprint(current.spec, salt, recorded)
@@ -280,7 +285,7 @@ def _plan_existing(
     file_hash = desired_file_hash(wanted, salt) if loads_as_applied else None
     if options.refresh_only:
         accepted = _accepted(
-            wanted, entry, current, salt, secrets, recorded, remote_hash, file_hash=file_hash
+            wanted, entry, read, salt, secrets, recorded, remote_hash, file_hash=file_hash
         )
         if verdict.remote_changed and verdict is not Verdict.ACCEPTED:
             accepted = accepted.model_copy(update={"accepted_remote": True})
@@ -290,7 +295,7 @@ def _plan_existing(
         return
     if verdict is Verdict.UNCHANGED and rules == recorded:
         accepted = _accepted(
-            wanted, entry, current, salt, secrets, rules, remote_hash, file_hash=file_hash
+            wanted, entry, read, salt, secrets, rules, remote_hash, file_hash=file_hash
         )
         if accepted != entry:
             out.refreshes.append(StateRefresh(key=wanted.key, entry=accepted))
@@ -302,14 +307,14 @@ def _plan_existing(
     if not field_changes:
         # The remote already matches the files; only the recorded hashes move.
         converged = _accepted(
-            wanted, entry, current, salt, secrets, rules, file_hash=desired_file_hash(wanted, salt)
+            wanted, entry, read, salt, secrets, rules, file_hash=desired_file_hash(wanted, salt)
         ).model_copy(update={"applied_hash": desired_hash, "accepted_remote": False})
         out.refreshes.append(StateRefresh(key=wanted.key, entry=converged))
         return
     if verdict is Verdict.ACCEPTED:
         out.behind.append(FilesBehind(key=wanted.key, paths=tuple(c.path for c in field_changes)))
         accepted = _accepted(
-            wanted, entry, current, salt, secrets, recorded, remote_hash, file_hash=file_hash
+            wanted, entry, read, salt, secrets, recorded, remote_hash, file_hash=file_hash
         )
         if accepted != entry:
             out.refreshes.append(StateRefresh(key=wanted.key, entry=accepted))
@@ -348,12 +353,12 @@ def _plan_settled(
     at most the entry's bookkeeping moves (the file's lifecycle flags, what the listing says of
     its name and time)."""
     entry = state.workflows[file.key]
-    current = remote.workflows[entry.id]
+    read = remote.workflows[entry.id], remote.listed.get(entry.id)
     rules = IgnoreRules.of(file.ignore_changes)
     accepted = _accepted(
         file,
         entry,
-        current,
+        read,
         state.salt,
         secrets,
         rules,
@@ -364,10 +369,14 @@ def _plan_settled(
         out.refreshes.append(StateRefresh(key=file.key, entry=accepted))
 
 
+_Read = tuple[RemoteWorkflow, str | None]
+"""A listed workflow and its `fingerprint.listed_digest` (None: not known)."""
+
+
 def _accepted(
     wanted: DesiredWorkflow | AppliedFile,
     entry: StateEntry,
-    current: RemoteWorkflow,
+    read: _Read,
     salt: str,
     secrets: Redactor,
     rules: IgnoreRules,
@@ -377,9 +386,19 @@ def _accepted(
 ) -> StateEntry:
     """The entry recording `current` as the workspace's, nothing written: the applied hash
     and the accepted flag stay, the file's lifecycle flags are taken (`remote_hash`: `current`'s
-    fingerprint under `rules`, when the caller took it), and so is its `file_hash` when the
-    caller knows the file loads as the applied hash under `rules` (None otherwise)."""
-    return entry_for(
+    fingerprint under `rules`, when the caller took it). `file_hash` is the file's when the caller
+    knows it loads as the applied hash under `rules`; else the entry keeps vouching for the file
+    it recorded while its flags and rules stand (the secret places only grow), and none once not.
+    The `listed_hash` of `read` is taken when the entry moves anyway and its `remote_hash` is
+    new or it has none; else the entry's stays (another spelling of the same spec, or only the
+    spelling to record, changes no entry).
+    """
+    current, listed = read
+    flags = wanted.lifecycle.prevent_destroy, wanted.lifecycle.destroy, rules.paths
+    variables = wanted.variables
+    if file_hash is None and flags == (entry.prevent_destroy, entry.destroy, entry.ignore_changes):
+        file_hash, variables = entry.file_hash, entry.variables
+    accepted = entry_for(
         current,
         entry.applied_hash,
         salt,
@@ -391,8 +410,15 @@ def _accepted(
         accepted_remote=entry.accepted_remote,
         remote_hash=remote_hash,
         file_hash=file_hash,
-        variables=wanted.variables if file_hash is not None else (),
+        variables=variables if file_hash is not None else (),
     )
+    if accepted.remote_hash != entry.remote_hash:  # a spelling of another spec: the read's
+        spelling = None if listed is None else listed_fingerprint(listed, salt)
+        return accepted.model_copy(update={"listed_hash": spelling})
+    kept = accepted.model_copy(update={"listed_hash": entry.listed_hash})
+    if entry.listed_hash is not None or listed is None or kept == entry:
+        return kept  # no refresh only to record a spelling
+    return accepted.model_copy(update={"listed_hash": listed_fingerprint(listed, salt)})
 
 
 def _with_ignored_remote(

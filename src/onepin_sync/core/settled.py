@@ -31,6 +31,7 @@ from onepin_sync.core.fingerprint import (
     content_digest,
     desired_fingerprint,
     file_fingerprint,
+    listed_fingerprint,
     remote_fingerprint,
 )
 from onepin_sync.core.models import (
@@ -123,9 +124,11 @@ def _recorded(file: AppliedFile, entry: StateEntry | None) -> bool:
 
 
 class ListingSettler:
-    """Called on each listed workflow as it is read: the workflow of an `AppliedFile` whose
-    fingerprint is its entry's `remote_hash` comes back without its definition, and its id is
-    added to `settled`."""
+    """Called on each listed workflow as it is read, with the `listed_digest` of its spec as
+    served: the workflow of an `AppliedFile` that is as its entry recorded comes back without its
+    definition, and its id is added to `settled`. As recorded: its digest is the entry's
+    `listed_hash` (the same text), or else its fingerprint is the entry's `remote_hash`. Every
+    digest is kept in `digests` (by id), for the entries a run records."""
 
     def __init__(self, state: StateFile, applied: Mapping[str, AppliedFile]) -> None:
         self._salt = state.salt
@@ -135,17 +138,26 @@ class ListingSettler:
             if key in applied and _recorded(applied[key], entry)
         }
         self.settled: set[str] = set()
+        self.digests: dict[str, str] = {}
 
-    def __call__(self, workflow: RemoteWorkflow) -> RemoteWorkflow:
+    def __call__(self, workflow: RemoteWorkflow, digest: str | None) -> RemoteWorkflow:
+        if digest is not None:
+            self.digests[workflow.id] = digest
         entry = self._entries.get(workflow.id)
         if entry is None:
             return workflow
-        rules = IgnoreRules.of(entry.ignore_changes)
-        if remote_fingerprint(workflow.spec, self._salt, rules) != entry.remote_hash:
+        if not self._as_recorded(workflow, digest, entry):
             self.settled.discard(workflow.id)  # a listing read again: its latest read counts
             return workflow
         self.settled.add(workflow.id)
         return workflow.model_copy(update={"definition": {}})
+
+    def _as_recorded(self, workflow: RemoteWorkflow, digest: str | None, entry: StateEntry) -> bool:
+        recorded = entry.listed_hash
+        if digest is not None and recorded == listed_fingerprint(digest, self._salt):
+            return True  # spelled as when its remote_hash was taken
+        rules = IgnoreRules.of(entry.ignore_changes)
+        return remote_fingerprint(workflow.spec, self._salt, rules) == entry.remote_hash
 
 
 def is_settled(key: str, desired: DesiredState, remote: RemoteState, state: StateFile) -> bool:

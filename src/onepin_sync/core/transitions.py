@@ -54,6 +54,7 @@ def entry_for(
     accepted_remote: bool = False,
     file_hash: str | None = None,
     variables: tuple[str, ...] = (),
+    listed_hash: str | None = None,
 ) -> StateEntry:
     """The lockfile entry for `remote` as read back right after applying `applied_hash`.
 
@@ -66,7 +67,8 @@ def entry_for(
     which the entry records: hashes taken under other rules cannot be compared). `destroy` and
     `accepted_remote` are the lifecycle flags of `StateEntry`; `file_hash` and `variables`, the
     file that loads as `applied_hash` with these flags, rules and secret places, when the caller
-    knows it (see `StateEntry`).
+    knows it (see `StateEntry`); `listed_hash`, how the listing `remote` was read from spelled
+    it, when `remote` is a listed workflow.
     """
     paths = tuple(sorted(set(secret_paths)))
     name = secrets.text(remote.name)
@@ -85,6 +87,7 @@ def entry_for(
         accepted_remote=accepted_remote,
         file_hash=file_hash,
         variables=variables,
+        listed_hash=listed_hash,
     )
 
 

@@ -58,8 +58,8 @@ def workflow_file(
                 "use ASCII letters, digits, '-', '_' and '.' (not first)"
             )
             return None, path_problem(folder, parts, message)
-    display = _display(folder, parts)
-    return WorkflowFileRef("/".join(segments), Path(folder, *parts), display), None
+    path = Path(folder, *parts)  # shown as `_display` shows it, one path built instead of two
+    return WorkflowFileRef("/".join(segments), path, printable_path(str(path))), None
 
 
 def key_collisions(found: list[WorkflowFileRef]) -> list[Problem]:

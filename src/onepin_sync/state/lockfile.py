@@ -30,13 +30,15 @@ from onepin_sync.files.writer import atomic_write
 
 FORMAT_VERSION = 3
 """3 added each entry's `file_hash` and `variables` (what its file was made of, so an unchanged
-file need not be parsed again: `core/settled.py`); a release that reads only 2 would refuse them
-as damage, so the version says a newer onepin-sync wrote them. 2 added `pending` (unanswered
-creates) and each entry's `secret_paths`, and requires `workspace`. 1 and 2 are read and upgraded
-on the next write (1 with no secret paths: the next apply records the files'; both with no
-`file_hash`: the next plan records the files' as a lockfile-only refresh). An entry may also hold
-the lifecycle flags `destroy: false`, `ignore_changes` and `accepted_remote: true`. Optional
-fields are written only when they differ from their default."""
+file need not be parsed again) and `listed_hash` (how the listing spelled its workflow, so an
+unchanged one need not be put in canonical form): see `core/settled.py`. A release that reads
+only 2 would refuse them as damage; the version tells it that a newer onepin-sync wrote them.
+2 added `pending` (unanswered creates) and each entry's `secret_paths`, and requires
+`workspace`. 1 and 2 are read and upgraded on the next write (1 with no secret paths: the next
+apply records the files'; both without the hashes of 3, which the next plan records as a
+lockfile-only refresh). An entry may also hold the lifecycle flags `destroy: false`,
+`ignore_changes` and `accepted_remote: true`. Optional fields are written only when they differ
+from their default."""
 
 _ENTRY_DEFAULTS: dict[str, Any] = {
     "destroy": True,
@@ -44,6 +46,7 @@ _ENTRY_DEFAULTS: dict[str, Any] = {
     "accepted_remote": False,
     "file_hash": None,
     "variables": [],
+    "listed_hash": None,
 }
 """Entry fields left out of the file while they hold these values (see `FORMAT_VERSION`)."""
 
@@ -75,6 +78,7 @@ class _EntryOnDisk(_EntryOnDiskV1):
 class _EntryOnDiskV3(_EntryOnDisk):
     file_hash: str | None = None
     variables: list[str] = Field(default_factory=list)
+    listed_hash: str | None = None
 
 
 class _PendingOnDisk(_Strict):
