@@ -64,7 +64,8 @@ def test_a_page_reads_as_the_standard_decoder_reads_it(spelling: dict[str, Any])
     body, digests = read_listing(_response(text))
 
     assert body == read_envelope(_response(text)) == json.loads(text)
-    assert len(digests) == 2 and all(digests)
+    assert len(digests) == 2
+    assert all(digests)
 
 
 def test_the_digest_is_the_spec_as_served_and_nothing_else() -> None:
@@ -76,7 +77,7 @@ def test_the_digest_is_the_spec_as_served_and_nothing_else() -> None:
     assert first == listed_digest("Hotline", None, json.dumps(DEFINITION))
     # Runs and times move without the spec: the same digest.
     assert digest(_item(runs_count=7, last_run_at="2026-12-02T00:00:00Z", updated_at="x")) == first
-    assert digest({k: v for k, v in reversed(_item().items())}) == first  # members reordered
+    assert digest(dict(reversed(_item().items()))) == first  # members reordered
     # The spec moves: another digest.
     assert digest(_item(name="Hotline 2")) != first
     assert digest(_item(description="")) != first

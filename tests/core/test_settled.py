@@ -154,7 +154,8 @@ def test_an_entry_of_an_older_release_records_its_file_once_in_a_lockfile_only_r
 
     plan = plan_changes(files, remote_state(R_A, digests=True), older)
     (refresh,) = plan.refreshes
-    assert not plan.changes and refresh.reason is None
+    assert not plan.changes
+    assert refresh.reason is None
     assert refresh.entry == entry(A, R_A, with_file=True)
 
     recorded = lockfile(support__welcome=refresh.entry)

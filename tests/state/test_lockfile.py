@@ -104,7 +104,8 @@ def test_the_file_an_entry_was_applied_from_is_written_only_when_known() -> None
         "sha256:f",
         ["env.REGION"],
     )
-    assert "file_hash" not in raw["workflows"]["j"] and "variables" not in raw["workflows"]["j"]
+    assert "file_hash" not in raw["workflows"]["j"]
+    assert "variables" not in raw["workflows"]["j"]
     assert parse_lockfile(lockfile_text(state), "onepin-sync.lock") == state
 
 
@@ -114,7 +115,7 @@ def test_a_format_2_lockfile_is_read_as_entries_that_record_no_file() -> None:
 
     assert parse_lockfile(json.dumps(raw), "onepin-sync.lock") == _state()
     raw["workflows"]["k"]["file_hash"] = "sha256:f"  # format 2 had no such field
-    with pytest.raises(StateError, match="damaged lockfile: workflows.k.file_hash"):
+    with pytest.raises(StateError, match=r"damaged lockfile: workflows\.k\.file_hash"):
         parse_lockfile(json.dumps(raw), "onepin-sync.lock")
 
 
