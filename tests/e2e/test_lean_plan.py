@@ -13,6 +13,7 @@ from onepin_sync.api.client import OnepinClient
 from onepin_sync.api.remote import read_remote
 from onepin_sync.api.session import SessionOptions
 from onepin_sync.commands.context import Inputs, Prepared, RunEnvironment, prepare, read_inputs
+from onepin_sync.core.fingerprint import listed_fingerprint
 from onepin_sync.core.models import Action, RemoteState
 from onepin_sync.core.settled import ListingSettler
 from onepin_sync.files.project import TargetOptions
@@ -68,6 +69,29 @@ def test_unchanged_workflows_are_held_without_their_specs_and_changed_ones_in_fu
     assert remote.settled == {ids[k] for k in keys} - {ids[edited], ids[drifted]}
     held = {wid for wid, w in remote.workflows.items() if w.definition}
     assert held == {ids[edited], ids[drifted]}
+
+
+def test_an_apply_records_each_file_and_spelling_and_the_next_run_settles_by_them(
+    project: SyncProject,
+) -> None:
+    """What the next run needs to keep a workflow without parsing its file or taking the
+    canonical form of its listed definition: the file's hash and the listing's spelling."""
+    keys = seed(project, 30)
+    state = read_lockfile(project.lockfile)
+    assert state is not None
+    settler = ListingSettler(state, _lean_inputs(project).desired.applied)
+
+    async def listed() -> RemoteState:
+        async with OnepinClient(_session(project)) as client:
+            return await read_remote(client, state, settler=settler)
+
+    remote = asyncio.run(listed())
+
+    entries = [state.workflows[key] for key in keys]
+    assert all(e.file_hash and e.listed_hash for e in entries)
+    assert remote.settled == {e.id for e in entries}
+    spelled = {e.id: listed_fingerprint(remote.listed[e.id], state.salt) for e in entries}
+    assert spelled == {e.id: e.listed_hash for e in entries}  # as served now, byte for byte
 
 
 def test_a_plan_among_unchanged_workflows_finds_each_change_in_the_no_change_budget(
