@@ -48,6 +48,11 @@ def test_apply_of_a_saved_plan_applies_exactly_it_without_asking(project: SyncPr
                            ("GET", WORKFLOWS)]  # fmt: skip
     assert writes(sent)[0].body_keys == ["description"]
     assert remote_workflow(project, ids[KEY])["description"] == "Edited in git."
+    # The write recorded the file it was applied from and the listing's spelling, as a plain
+    # apply does: the next plan has no bookkeeping left to record.
+    replanned = project.run("plan")
+    assert "No changes." in replanned.stdout
+    assert "refreshed entries" not in replanned.stdout, replanned.stdout
 
 
 def test_a_saved_plan_made_stale_by_a_remote_edit_is_refused(

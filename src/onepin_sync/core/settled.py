@@ -10,9 +10,10 @@ both sides of every workflow, only to find their fingerprints equal to the lockf
   `applied_hash`, once it is loaded (`AppliedFiles.loaded`): its bytes changed, not its spec,
   or the entry records no `file_hash` yet; planning it records the file's (a lockfile-only
   refresh), so the next run need not parse it;
-- a listed workflow of such a file whose fingerprint is the entry's `remote_hash` is kept
-  without its definition (`ListingSettler`, called as each listing page is read), and its id
-  is recorded in `RemoteState.settled`;
+- a listed workflow of such a file is kept without its definition when the listing spells it
+  as the entry's `listed_hash` records, or else its fingerprint is the entry's `remote_hash`
+  (`ListingSettler`, called as each listing page is read), and its id is recorded in
+  `RemoteState.settled`;
 - the planner plans such a pair from the lockfile entry alone (`is_settled`): the verdict is
   UNCHANGED, which is what the fingerprints would have said;
 - any other `AppliedFile` is read again before planning (`unsettled_keys`): its workspace copy
