@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onepin_sync.api.decoding import NotAnEnvelope, read_envelope, read_listing
 from onepin_sync.core.fingerprint import listed_digest
@@ -116,3 +118,33 @@ def test_data_that_is_not_a_list_is_read_for_the_page_check_to_refuse() -> None:
 
     assert body == {"data": {"a": 1}, "pagination": None}
     assert digests == []
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+ITEMS = st.lists(
+    st.dictionaries(st.sampled_from(["id", "name", "description", "definition", "x"]), JSON) | JSON,
+    max_size=4,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    items=ITEMS,
+    extra=st.dictionaries(st.text(), JSON, max_size=3),
+    indent=st.sampled_from([None, 0, 1, "\t"]),
+    ensure_ascii=st.booleans(),
+)
+def test_any_page_reads_as_the_standard_decoder_reads_it(
+    items: list[Any], extra: dict[str, Any], indent: int | str | None, ensure_ascii: bool
+) -> None:
+    text = json.dumps({**extra, "data": items}, indent=indent, ensure_ascii=ensure_ascii)
+    body, digests = read_listing(_response(text))
+
+    assert body == json.loads(text)
+    assert len(digests) == len(items)
+    for item, digest in zip(items, digests, strict=True):
+        assert (digest is not None) == (isinstance(item, dict) and "definition" in item)
