@@ -59,6 +59,8 @@ def test_fifty_workflows_imported_in_bulk_then_the_plan_is_empty(project: SyncPr
         plan = project.run("plan", "--detailed-exitcode")
     assert plan.code == 0, plan.output
     assert "No changes." in plan.stdout
+    assert "refreshed entries" not in plan.stdout  # each file and spelling recorded by import
+    assert all(e["file_hash"] and e["listed_hash"] for e in project.lock_entries().values())
     assert len(sent) == len(RUN_START) + 1  # exactly a no-change plan's requests
     assert json.loads(project.run("list", "--unmanaged", "--json").stdout)["workflows"] == []
 
@@ -101,6 +103,7 @@ def test_search_narrows_the_listing_on_the_server(project: SyncProject) -> None:
 
     assert result.code == 0, result.output
     assert list(project.lock_entries()) == ["holiday-promo"]
+    assert project.lock_entries()["holiday-promo"]["listed_hash"]  # the search's spelling
     searched = [r for r in sent if r.method == "GET" and r.path == WORKFLOWS and r.query]
     assert any("search=seasonal" in r.query for r in searched)
     assert writes(sent) == []

@@ -37,6 +37,11 @@ def test_pull_rewrites_the_drifted_file_and_the_next_plan_is_empty(project: Sync
     assert text.startswith(original.split("\n", 1)[0])  # the schema comment line is kept
     plan = project.run("plan", "--detailed-exitcode")
     assert plan.code == 0, plan.output
+    # The pulled entry records the rewritten file and the listing's spelling: nothing left.
+    assert "refreshed entries" not in plan.stdout, plan.stdout
+    pulled = project.lock_entries()[KEY]
+    assert pulled["file_hash"]
+    assert pulled["listed_hash"]
     untouched = project.path("support/welcome-call").read_text(encoding="utf-8")
     assert "lifecycle" in untouched  # other files are not rewritten
 

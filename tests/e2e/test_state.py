@@ -155,6 +155,7 @@ def test_rebuild_after_losing_the_lockfile_gives_an_empty_plan(project: SyncProj
     assert (doc["written"], doc["unmatched"], doc["kept"]) == (True, [], 0)
     assert calls(sent).count(("GET", WORKFLOWS)) == 1  # one listing page
     assert {k: e["id"] for k, e in project.lock_entries().items()} == ids
+    assert all(e["file_hash"] and e["listed_hash"] for e in project.lock_entries().values())
     assert_empty(plan_json(project))
 
     # A file edited since the last apply: rebuilt as not yet applied, so the plan updates it.

@@ -170,8 +170,9 @@ class OnepinClient:
                 items = list(map(settle, items, digests))
             return page.pagination.total, items
 
-        held = settle is None  # else most definitions are let go of as soon as they are read
-        first = await self._list_page(0, search, held)
+        held = settle is None or settle.holds  # else most are let go of as soon as they are read
+        spelled = settle is not None  # it wants each item's digest
+        first = await self._list_page(0, search, held, spelled)
         total, step = first[0].pagination.total, first[0].pagination.limit
         offsets = range(step, total, step)
         read = [len(first[0].data)]
@@ -180,7 +181,7 @@ class OnepinClient:
         del first  # each page's JSON is let go of once read
 
         async def counted(offset: int) -> tuple[int, list[RemoteWorkflow]]:
-            page = await self._list_page(offset, search, held)
+            page = await self._list_page(offset, search, held, spelled)
             read[0] += len(page[0].data)
             self._listed(read[0], total)
             return parsed(page)
@@ -199,11 +200,11 @@ class OnepinClient:
             self._on_listing(min(read, total), total)
 
     async def _list_page(
-        self, offset: int, search: str | None, held: bool
+        self, offset: int, search: str | None, held: bool, spelled: bool
     ) -> tuple[_Page, list[str | None]]:
-        """One page, and the digest of each item's spec as served (`decoding.read_listing`);
-        `held`: its workflows are kept whole (their short strings are shared), and no digests
-        are taken (a list of Nones)."""
+        """One page, with the digest of each item's spec as served when `spelled`
+        (`decoding.read_listing`; else Nones); `held`: its workflows are kept whole (their short
+        strings are shared)."""
         params: dict[str, str | int] = {"include_definition": "true", "limit": PAGE_SIZE}
         params["offset"] = offset
         if search:
@@ -213,10 +214,10 @@ class OnepinClient:
         where = f"GET {target}"
         response = await self._session.send("GET", target, RequestKind.READ)
         digests: list[str | None] = []
-        if held:
-            body = _envelope(where, response, share_strings=True)
+        if spelled:
+            body, digests = _listing(where, response, share_strings=held)
         else:
-            body, digests = _listing(where, response)
+            body = _envelope(where, response, share_strings=held)
         page = _parse(where, _Page, body)
         if any("definition" not in item for item in page.data):
             raise ApiError(f"{where}: the items lack definitions (include_definition ignored)")
@@ -337,9 +338,11 @@ def _envelope(
         raise ApiError(f"{where}: unexpected response: {exc}", status=response.status_code) from exc
 
 
-def _listing(where: str, response: httpx.Response) -> tuple[Mapping[str, Json], list[str | None]]:
+def _listing(
+    where: str, response: httpx.Response, *, share_strings: bool
+) -> tuple[Mapping[str, Json], list[str | None]]:
     try:
-        return read_listing(response)
+        return read_listing(response, share_strings=share_strings)
     except NotAnEnvelope as exc:
         raise ApiError(f"{where}: unexpected response: {exc}", status=response.status_code) from exc
 

@@ -56,17 +56,21 @@ def read_envelope(response: httpx.Response, *, share_strings: bool = False) -> M
     return body
 
 
-def read_listing(response: httpx.Response) -> tuple[Mapping[str, Json], list[str | None]]:
+def read_listing(
+    response: httpx.Response, *, share_strings: bool = False
+) -> tuple[Mapping[str, Json], list[str | None]]:
     """A listing page's envelope, as `read_envelope` reads it, and for each item of its `data`
     the `fingerprint.listed_digest` of its spec as served (None for an item without a
     definition): taken over the definition's own text in the body, so telling that a listed
     workflow is byte for byte what a lockfile entry recorded costs a hash, not a canonical form
-    (`core/settled.py`). Every value is still read by the standard decoder.
+    (`core/settled.py`). Every value is still read by the standard decoder; `share_strings` as
+    for `read_envelope`, in the items' definitions.
     """
     digests: list[str | None] = []
+    scan = _SCAN_SHARING if share_strings else _SCAN
 
     def member(key: str, at: int, text: str) -> tuple[Any, int] | None:
-        return _data(text, at, digests) if key == "data" else None
+        return _data(text, at, digests, scan) if key == "data" else None
 
     try:
         text = response.content.decode("utf-8-sig")  # as the decoder takes bytes
@@ -80,8 +84,17 @@ def read_listing(response: httpx.Response) -> tuple[Mapping[str, Json], list[str
     return body, digests
 
 
-_SCAN: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009
-"""The standard decoder's own (C) scanner: the value at an index, and where it ends."""
+Scanner = Callable[[str, int], tuple[Any, int]]
+
+
+def _scanner(decoder: json.JSONDecoder) -> Scanner:
+    """The decoder's own scanner (C when the accelerator is there): the value at an index, and
+    where it ends; typeshed does not declare it."""
+    scan: Scanner = decoder.scan_once  # type: ignore[attr-defined]
+    return scan
+
+
+_SCAN = _scanner(json.JSONDecoder())
 _STRING: Callable[[str, int], tuple[str, int]] = getattr(json.decoder, "scanstring")  # noqa: B009
 """A string's value from the text after its opening quote: (value, end), as the decoder reads it."""
 _SPACE = re.compile(r"[ \t\n\r]*")
@@ -99,9 +112,9 @@ def _skip(text: str, at: int) -> int:
     return at
 
 
-def _scan(text: str, at: int) -> tuple[Any, int]:
+def _scan(text: str, at: int, scanner: Scanner = _SCAN) -> tuple[Any, int]:
     try:
-        value: tuple[Any, int] = _SCAN(text, at)
+        value: tuple[Any, int] = scanner(text, at)
     except StopIteration:
         raise ValueError(f"expected a value at {at}") from None
     return value
@@ -139,18 +152,21 @@ def _value(text: str, at: int, member: Member) -> tuple[Any, int]:
 class _DefinitionText:
     """A `Member` that decodes an item's `definition` and keeps the text it was read from."""
 
-    def __init__(self) -> None:
+    def __init__(self, scanner: Scanner) -> None:
+        self.scanner = scanner
         self.text: str | None = None
 
     def __call__(self, key: str, at: int, text: str) -> tuple[Any, int] | None:
         if key != "definition":
             return None
-        value, end = _scan(text, at)
+        value, end = _scan(text, at, self.scanner)
         self.text = text[at:end]
         return value, end
 
 
-def _data(text: str, at: int, digests: list[str | None]) -> tuple[Any, int] | None:
+def _data(
+    text: str, at: int, digests: list[str | None], scanner: Scanner
+) -> tuple[Any, int] | None:
     """A listing's `data` array at `text[at]`, each item's digest appended to `digests`."""
     if text[at] != "[":
         return None  # not a listing: decoded as it is, and refused by the page check
@@ -159,7 +175,7 @@ def _data(text: str, at: int, digests: list[str | None]) -> tuple[Any, int] | No
     if text[at] == "]":
         return items, at + 1
     while True:
-        definition = _DefinitionText()
+        definition = _DefinitionText(scanner)
         item, at = _value(text, at, definition)
         items.append(item)
         if isinstance(item, dict) and definition.text is not None:
@@ -182,6 +198,10 @@ def _share_short_strings(obj: dict[str, Any]) -> dict[str, Any]:
         if type(value) is str and len(value) <= _INTERN_MAX:
             obj[key] = sys.intern(value)
     return obj
+
+
+_SCAN_SHARING = _scanner(json.JSONDecoder(object_hook=_share_short_strings))
+"""`_SCAN`, with one copy of each short string value."""
 
 
 def read_error(response: httpx.Response) -> ErrorBody:

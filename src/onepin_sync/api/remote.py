@@ -8,16 +8,23 @@ altogether no GETs are spent; the planner's guard then decides (usually a wrong 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from typing import Protocol
 
 from onepin_sync.core.models import Json, RemoteState, RemoteWorkflow, StateFile, WorkflowSpec
 from onepin_sync.core.settled import ListingSettler
 
-Settle = Callable[[RemoteWorkflow, str | None], RemoteWorkflow]
-"""What a listing keeps of each workflow as it is read, given its `fingerprint.listed_digest`
-(`core.settled.ListingSettler`)."""
+
+class Settle(Protocol):
+    """What a listing keeps of each workflow as it is read, given its `fingerprint.listed_digest`
+    (`core.settled.ListingSettler`); `holds`: it keeps most definitions whole (a listing then
+    shares one copy of each short string, which saves memory and costs decoding time)."""
+
+    @property
+    def holds(self) -> bool: ...
+
+    def __call__(self, workflow: RemoteWorkflow, digest: str | None, /) -> RemoteWorkflow: ...
 
 
 class WorkflowApi(Protocol):

@@ -31,7 +31,7 @@ from onepin_sync.commands.context import (
 )
 from onepin_sync.commands.executor import execute_plan
 from onepin_sync.commands.target import Target
-from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint, listed_fingerprint
+from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint, listed_hash
 from onepin_sync.core.guards import (
     ApplyOptions,
     check_delete_guard,
@@ -236,7 +236,7 @@ def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> Appl
                 ignore=IgnoreRules.of(entry.ignore_changes),
                 file_hash=entry.file_hash,
                 variables=entry.variables,
-                listed_hash=_listed_hash(remote, entry.id, state.salt),
+                listed_hash=listed_hash(remote.listed.get(entry.id), state.salt),
             )
             if read != entry:
                 refreshes.append(StateRefresh(key=key, entry=read))
@@ -246,11 +246,6 @@ def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> Appl
     read_state = with_refreshes(state, refreshes).model_copy(update={"serial": state.serial})
     inputs.store.write(read_state)
     return result.model_copy(update={"state": read_state})
-
-
-def _listed_hash(remote: RemoteState, workflow_id: str, salt: str) -> str | None:
-    digest = remote.listed.get(workflow_id)
-    return None if digest is None else listed_fingerprint(digest, salt)
 
 
 def _refuse(

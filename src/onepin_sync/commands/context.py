@@ -374,7 +374,8 @@ class Prepared:
     listing: list[RemoteWorkflow] | None
     inputs: Inputs
     comparison: Comparison = DEFAULT_COMPARISON
-    # What `listing` kept of the workflows of files kept without their spec (lean runs).
+    # What `listing` kept of the workflows of files kept without their spec (lean runs), and
+    # how it spelled each workflow (`ListingSettler.digests`).
     settler: ListingSettler | None = None
 
 
@@ -397,7 +398,7 @@ async def prepare(
     on_disk = state = state_for(inputs, target)  # refuses another target before any request
     started = datetime.now(UTC)
     catalogue = asyncio.ensure_future(client.list_node_types())
-    settler = ListingSettler(state, inputs.desired.applied) if inputs.desired.applied else None
+    settler = ListingSettler(state, inputs.desired.applied)  # and the digests entries record
     listed = asyncio.ensure_future(client.list_workflows(settle=settler)) if listing else None
     side = [task for task in (catalogue, listed) if task is not None]
     try:
@@ -409,7 +410,7 @@ async def prepare(
                 inputs.store.write(state)
             workflows = None if listed is None else await listed
             return Prepared(state, workflows, inputs, comparison, settler)
-        if settler is not None and listed is not None:
+        if inputs.desired.applied and listed is not None:
             # An apply was interrupted since the files were read (a lean run reads none with
             # anything to settle): settling needs every spec, and every listed definition.
             await listed

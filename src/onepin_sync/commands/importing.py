@@ -18,6 +18,7 @@ them all as applied in one write, so the next plan is empty.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,11 +47,11 @@ from onepin_sync.core.adoption import (
     valid_key,
 )
 from onepin_sync.core.catalog import Catalogue
-from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint
+from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint, listed_hash
 from onepin_sync.core.models import DesiredWorkflow, Plan, RemoteWorkflow, StateFile, StateRefresh
 from onepin_sync.core.plan_document import KIND, PlanTarget, plan_document, read_plan_document
 from onepin_sync.core.selection import EVERY_KEY, KeySelection
-from onepin_sync.core.settled import desired_file_hash
+from onepin_sync.core.settled import ListingSettler, desired_file_hash
 from onepin_sync.core.transitions import NEVER_APPLIED, entry_for, with_refreshes
 from onepin_sync.errors import ConflictError, ExitCode, InputError, Problem, WorkflowFileError
 from onepin_sync.files.discovery import WorkflowFileRef
@@ -104,10 +105,11 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
             whole = settings.all and settings.search is None  # else the GETs or a search
             prepared = await prepare(inputs, target, client, ui, persist=True, listing=whole)
             state = prepared.state
+            spellings = _spellings(prepared.settler)
             if settings.all:
                 listing = prepared.listing
                 if settings.search or listing is None:
-                    listing = await client.list_workflows(search=settings.search)
+                    listing, spellings = await _spelled(client, state, settings.search)
                 chosen = _chosen_by_filter(settings, listing, state)
                 free = len(unmanaged(listing, state)) - len(chosen)  # left unmanaged after
             else:
@@ -132,8 +134,23 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
             if plan.has_changes and not settings.auto_approve and not ui.confirm(question):
                 return ImportOutcome(plan, approved=False)
         by_id = {workflow.id: workflow for _, workflow in chosen}
-        written = _carry_out(plan, by_id, inputs, state, env, prepared.comparison.catalogue)
+        catalogue = prepared.comparison.catalogue
+        written = _carry_out(plan, by_id, spellings, inputs, state, env, catalogue)
     return ImportOutcome(plan, written)
+
+
+def _spellings(settler: ListingSettler | None) -> dict[str, str]:
+    """How the listing a run read spelled each workflow (`fingerprint.listed_digest`), by id."""
+    return settler.digests if settler is not None else {}
+
+
+async def _spelled(
+    client: OnepinClient, state: StateFile, search: str | None = None
+) -> tuple[list[RemoteWorkflow], dict[str, str]]:
+    """A listing, and how it spelled each workflow."""
+    settler = ListingSettler(state, {})
+    listing = await client.list_workflows(search=search, settle=settler)
+    return listing, settler.digests
 
 
 def _selected(
@@ -228,13 +245,15 @@ def _adopt_existing_file(
 def _carry_out(
     plan: Plan,
     by_id: dict[str, RemoteWorkflow],
+    spellings: Mapping[str, str],
     inputs: Inputs,
     state: StateFile,
     env: RunEnvironment,
     catalogue: Catalogue,
 ) -> tuple[Path, ...]:
     """Write every planned file (each proven to load first) and record them in one lockfile
-    write; nothing is written when any would not load or a file appeared meanwhile."""
+    write, with how the listing spelled each workflow (`spellings`, by id; none for a workflow
+    read by its id); nothing is written when any would not load or a file appeared meanwhile."""
     # ruamel.yaml loads here, not when `apply` imports this module to recognise an import plan
     from onepin_sync.files.yamlwriter import workflow_yaml
 
@@ -276,6 +295,7 @@ def _carry_out(
             ignore=rules,
             file_hash=desired_file_hash(loaded, state.salt),
             variables=loaded.variables,
+            listed_hash=listed_hash(spellings.get(remote.id), state.salt),
         )
         refreshes.append(StateRefresh(key=change.key, entry=entry))
     if refreshes:
@@ -333,7 +353,9 @@ async def apply_saved(
                 raise ConflictError(
                     f"{path} is stale: the lockfile moved on since it was made; run import again"
                 )
-            listing = prepared.listing or await client.list_workflows()
+            listing, spellings = prepared.listing, _spellings(prepared.settler)
+            if listing is None:
+                listing, spellings = await _spelled(client, state)
         listed = {workflow.id: workflow for workflow in listing}
         stale = stale_imports(plan, listed)
         if stale:
@@ -346,5 +368,5 @@ async def apply_saved(
         ui.show_plan(checked, redactor_for(inputs, target, state=state, plan=checked))
         by_id = {workflow.id: workflow for _, workflow in chosen}
         catalogue = prepared.comparison.catalogue
-        written = _carry_out(checked, by_id, inputs, state, env, catalogue)
+        written = _carry_out(checked, by_id, spellings, inputs, state, env, catalogue)
     return ImportOutcome(plan, written)

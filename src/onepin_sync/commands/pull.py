@@ -40,6 +40,7 @@ from onepin_sync.core.fingerprint import (
     Comparison,
     IgnoreRules,
     desired_fingerprint,
+    listed_hash,
     remote_fingerprint,
 )
 from onepin_sync.core.models import (
@@ -89,7 +90,7 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
         async with connect(inputs, settings.client, env, ui) as (target, client):
             prepared = await prepare(inputs, target, client, ui, persist=True)
             state = prepared.state
-            remote = await read_remote(client, state, prepared.listing)
+            remote = await read_remote(client, state, prepared.listing, settler=prepared.settler)
         unknown = [k for k in settings.keys if k not in state.workflows]
         if unknown:
             raise InputError(f"not managed (not in the lockfile): {', '.join(unknown)}")
@@ -106,15 +107,23 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
         for key, edit in edits.items():
             atomic_write(files[key], edit.text)
         refreshes = [
-            StateRefresh(key=key, entry=_pulled_entry(edits[key].workflow, current, state))
+            StateRefresh(
+                key=key,
+                entry=_pulled_entry(
+                    edits[key].workflow, current, state, remote.listed.get(current.id)
+                ),
+            )
             for key, current in pulled.items()
         ]
         inputs.store.write(with_refreshes(state, refreshes))
     return PullOutcome(tuple(files[key] for key in pulled), diffs)
 
 
-def _pulled_entry(wanted: DesiredWorkflow, current: RemoteWorkflow, state: StateFile) -> StateEntry:
-    """The entry of a workflow whose file now holds what the workspace does."""
+def _pulled_entry(
+    wanted: DesiredWorkflow, current: RemoteWorkflow, state: StateFile, spelling: str | None
+) -> StateEntry:
+    """The entry of a workflow whose file now holds what the workspace does (`spelling`: the
+    listing's `listed_digest` of it)."""
     rules = IgnoreRules.of(wanted.ignore_changes)
     return entry_for(
         current,
@@ -126,6 +135,7 @@ def _pulled_entry(wanted: DesiredWorkflow, current: RemoteWorkflow, state: State
         ignore=rules,
         file_hash=desired_file_hash(wanted, state.salt),
         variables=wanted.variables,
+        listed_hash=listed_hash(spelling, state.salt),
     )
 
 

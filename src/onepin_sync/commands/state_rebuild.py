@@ -52,7 +52,10 @@ async def run(settings: RebuildSettings, env: RunEnvironment, ui: Ui) -> Rebuild
         async with connect(inputs, settings.client, env, ui) as (target, client):
             prepared = await prepare(inputs, target, client, ui, persist=True)
         listing = prepared.listing or []
-        rebuilt = rebuild_state(inputs.desired, listing, prepared.state, prepared.comparison)
+        spellings = prepared.settler.digests if prepared.settler is not None else {}
+        rebuilt = rebuild_state(
+            inputs.desired, listing, prepared.state, prepared.comparison, spellings
+        )
         if rebuilt.ambiguous:
             raise ConflictError(_ambiguity(rebuilt.ambiguous))
         written = rebuilt.state is not prepared.state

@@ -141,14 +141,23 @@ def listed_digest(name: Json, description: Json, definition_text: str) -> str:
     definition in the listing's body, digested; `listed_fingerprint` is the form recorded. Equal
     digests mean equal specs, so equal `remote_fingerprint`s (the converse need not hold: another
     spelling of the same definition digests otherwise)."""
-    head = canonical_json([name, description])
-    return hashlib.sha256(head.encode() + b"\0" + definition_text.encode()).hexdigest()
+    # Whatever a body holds, Infinity and a lone surrogate (`"\ud800"`) included.
+    head = _LISTED_HEAD.encode([name, description]).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(head + b"\0" + definition_text.encode()).hexdigest()
+
+
+_LISTED_HEAD = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def listed_fingerprint(digest: str, salt: str) -> str:
     """The `listed_hash` a lockfile records for a listed workflow of `listed_digest` `digest`
     (salted: the definition may hold secrets)."""
     return _digest(salt, "listed\0" + digest)
+
+
+def listed_hash(digest: str | None, salt: str) -> str | None:
+    """`listed_fingerprint` of a digest that may not be known."""
+    return None if digest is None else listed_fingerprint(digest, salt)
 
 
 def comparable(spec: WorkflowSpec, comparison: Comparison | None = None) -> WorkflowSpec:

@@ -34,7 +34,7 @@ from onepin_sync.core.fingerprint import (
     Comparison,
     IgnoreRules,
     desired_fingerprint,
-    listed_fingerprint,
+    listed_hash,
     remote_fingerprint,
 )
 from onepin_sync.core.ignore import with_remote_values
@@ -413,12 +413,11 @@ def _accepted(
         variables=variables if file_hash is not None else (),
     )
     if accepted.remote_hash != entry.remote_hash:  # a spelling of another spec: the read's
-        spelling = None if listed is None else listed_fingerprint(listed, salt)
-        return accepted.model_copy(update={"listed_hash": spelling})
+        return accepted.model_copy(update={"listed_hash": listed_hash(listed, salt)})
     kept = accepted.model_copy(update={"listed_hash": entry.listed_hash})
     if entry.listed_hash is not None or listed is None or kept == entry:
         return kept  # no refresh only to record a spelling
-    return accepted.model_copy(update={"listed_hash": listed_fingerprint(listed, salt)})
+    return accepted.model_copy(update={"listed_hash": listed_hash(listed, salt)})
 
 
 def _with_ignored_remote(

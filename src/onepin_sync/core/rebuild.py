@@ -22,6 +22,7 @@ from onepin_sync.core.fingerprint import (
     Comparison,
     IgnoreRules,
     desired_fingerprint,
+    listed_hash,
     structure_fingerprint,
 )
 from onepin_sync.core.models import DesiredState, RemoteWorkflow, StateFile, StateRefresh
@@ -45,9 +46,12 @@ def rebuild_state(
     listing: Iterable[RemoteWorkflow],
     state: StateFile,
     comparison: Comparison,
+    spellings: Mapping[str, str] | None = None,
 ) -> Rebuild:
     """`state` with an entry for every file that uniquely matches an unclaimed workflow (see the
-    module docstring); serial +1 when anything was recorded."""
+    module docstring); serial +1 when anything was recorded. `spellings` are the listing's
+    `listed_digest`s by id, which the entries record."""
+    spellings = spellings or {}
     claimed = {entry.id for entry in state.workflows.values()}
     free = [w for w in listing if w.id not in claimed]
     salt = state.salt
@@ -90,6 +94,7 @@ def rebuild_state(
             destroy=wanted.lifecycle.destroy,
             file_hash=desired_file_hash(wanted, salt) if in_sync else None,
             variables=wanted.variables if in_sync else (),
+            listed_hash=listed_hash(spellings.get(remote.id), salt),
         )
         refreshes.append(StateRefresh(key=key, entry=entry))
     return Rebuild(

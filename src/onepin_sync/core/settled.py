@@ -141,6 +141,11 @@ class ListingSettler:
         self.settled: set[str] = set()
         self.digests: dict[str, str] = {}
 
+    @property
+    def holds(self) -> bool:
+        """Whether it keeps every definition (no file is kept as applied)."""
+        return not self._entries
+
     def __call__(self, workflow: RemoteWorkflow, digest: str | None) -> RemoteWorkflow:
         if digest is not None:
             self.digests[workflow.id] = digest
