@@ -157,3 +157,12 @@ def test_a_page_json_reads_is_read_whatever_its_names_hold() -> None:
 
     assert body == json.loads(text)
     assert digests[0] is not None
+
+
+def test_a_body_saying_data_twice_means_its_last_with_its_own_digests() -> None:
+    first, last = _item(), _item(id="wf-2", name="Other")
+    text = f'{{"data": [{json.dumps(first)}], "data": [{json.dumps(last)}]}}'
+    body, digests = read_listing(_response(text))
+
+    assert body == json.loads(text)
+    assert digests == [listed_digest("Other", None, json.dumps(DEFINITION))]

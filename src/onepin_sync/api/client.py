@@ -167,7 +167,7 @@ class OnepinClient:
             page, digests = read
             items = [_parse(where, RemoteWorkflow, item) for item in page.data]
             if settle is not None:
-                items = list(map(settle, items, digests))
+                items = [settle(item, digest) for item, digest in zip(items, digests, strict=True)]
             return page.pagination.total, items
 
         held = settle is None or settle.holds  # else most are let go of as soon as they are read

@@ -70,7 +70,10 @@ def read_listing(
     scan = _SCAN_SHARING if share_strings else _SCAN
 
     def member(key: str, at: int, text: str) -> tuple[Any, int] | None:
-        return _data(text, at, digests, scan) if key == "data" else None
+        if key != "data":
+            return None
+        digests.clear()  # a body saying `data` twice means its last, as the decoder reads it
+        return _data(text, at, digests, scan)
 
     try:
         text = response.content.decode("utf-8-sig")  # as the decoder takes bytes
@@ -95,7 +98,7 @@ def _scanner(decoder: json.JSONDecoder) -> Scanner:
 
 
 _SCAN = _scanner(json.JSONDecoder())
-_STRING: Callable[[str, int], tuple[str, int]] = getattr(json.decoder, "scanstring")  # noqa: B009
+_STRING: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 """A string's value from the text after its opening quote: (value, end), as the decoder reads it."""
 _SPACE = re.compile(r"[ \t\n\r]*")
 _SPACES = " \t\n\r"
