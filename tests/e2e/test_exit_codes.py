@@ -50,6 +50,24 @@ def test_invalid_workflow_files_exit_3_with_one_line_per_problem_and_no_request(
     assert not project.lockfile.exists()
 
 
+def test_an_applied_file_edited_into_a_mistake_is_refused_and_nothing_is_sent(
+    project: SyncProject,
+) -> None:
+    """Its neighbours are kept as applied without being parsed: the edited one is read in full,
+    refused where it is wrong, and the run sends nothing."""
+    apply_examples(project)
+    edited = project.path("support/payment-reminder")
+    text = edited.read_text(encoding="utf-8")
+    edited.write_text(text.replace("name:", "name: [unclosed", 1), encoding="utf-8")
+
+    with recorded(project.workspace) as sent:
+        planned = project.run("plan")
+
+    assert planned.code == 3, planned.output
+    assert planned.stderr.startswith(f"Error: {edited}:"), planned.stderr
+    assert sent == []
+
+
 def test_an_unknown_option_is_a_usage_error_exit_3(project: SyncProject) -> None:
     result = project.run("plan", "--no-such-option")
 
