@@ -281,8 +281,9 @@ def _plan_existing(
     remote_hash = remote_fingerprint(current.spec, salt, recorded)
     verdict = classify(entry, desired_fingerprint(wanted.spec, salt, recorded), remote_hash)
     # The file's `file_hash`, for an entry that keeps recording it as applied under its rules.
+    wanted_file = desired_file_hash(wanted, salt)
     loads_as_applied = not verdict.desired_changed and rules == recorded
-    file_hash = desired_file_hash(wanted, salt) if loads_as_applied else None
+    file_hash = wanted_file if loads_as_applied else None
     if options.refresh_only:
         accepted = _accepted(
             wanted, entry, read, salt, secrets, recorded, remote_hash, file_hash=file_hash
@@ -307,7 +308,7 @@ def _plan_existing(
     if not field_changes:
         # The remote already matches the files; only the recorded hashes move.
         converged = _accepted(
-            wanted, entry, read, salt, secrets, rules, file_hash=desired_file_hash(wanted, salt)
+            wanted, entry, read, salt, secrets, rules, file_hash=wanted_file
         ).model_copy(update={"applied_hash": desired_hash, "accepted_remote": False})
         out.refreshes.append(StateRefresh(key=wanted.key, entry=converged))
         return
@@ -335,7 +336,7 @@ def _plan_existing(
             server_added=server_added,
             destroy=wanted.lifecycle.destroy,
             ignore_changes=rules.paths,
-            file_hash=desired_file_hash(wanted, salt),
+            file_hash=wanted_file,
             variables=wanted.variables,
         )
     )
