@@ -1,5 +1,6 @@
-"""Listing: ceil(N/100) requests, the first page alone and the rest concurrently, re-listing when
-the listing shifts while it is read."""
+"""Listing: ceil(N/100) requests, the first page alone and the rest concurrently (or, when the
+caller expects N workflows, the pages N fills together with the first), re-listing when the
+listing shifts while it is read."""
 
 from __future__ import annotations
 
@@ -40,6 +41,33 @@ def test_first_page_alone_then_the_rest_concurrently_within_the_limit() -> None:
     assert workspace.events[:2] == [("start", 0), ("end", 0)]
     assert workspace.max_in_flight == 4
     assert len(workspace.requests) == 10
+
+
+@pytest.mark.parametrize(
+    ("count", "expect", "requests"),
+    [(250, 250, 3), (250, 1, 3), (250, 150, 3), (120, 250, 3), (0, 100, 1)],
+    ids=["as-expected", "fewer-expected", "some-expected", "more-expected", "none-there"],
+)
+def test_the_pages_the_caller_expects_are_asked_for_at_once(
+    count: int, expect: int, requests: int
+) -> None:
+    """One round trip when the lockfile knows the size; the rest after the first page says the
+    total; a page past the end (workflows deleted meanwhile) is one request, read as empty."""
+    workspace = FakeWorkspace(count)
+    listed = Harness(workspace).run(lambda c: c.list_workflows(expect=expect))
+    assert [w.id for w in listed] == [item["id"] for item in workspace.workflows]
+    assert len(workspace.requests) == requests
+    together = max(1, -(-expect // 100))  # sent before any answer came
+    kinds = [kind for kind, _ in workspace.events]
+    assert kinds[: together + 1] == ["start"] * together + ["end"]
+
+
+def test_expected_pages_of_a_server_paging_by_another_size_are_read_again_by_its_size() -> None:
+    workspace = FakeWorkspace(120, page_cap=50)
+    listed = Harness(workspace).run(lambda c: c.list_workflows(expect=120))
+    assert [w.id for w in listed] == [item["id"] for item in workspace.workflows]
+    offsets = [int(target_of(r).rsplit("=", 1)[1]) for r in workspace.requests]
+    assert sorted(offsets) == [0, 50, 100, 100]  # the guessed 100 is read again after 50
 
 
 def test_items_become_remote_workflows_with_aware_datetimes() -> None:

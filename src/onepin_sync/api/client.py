@@ -141,55 +141,54 @@ class OnepinClient:
     # --- reading ---------------------------------------------------------------------------------
 
     async def list_workflows(
-        self, *, search: str | None = None, settle: Settle | None = None
+        self, *, search: str | None = None, settle: Settle | None = None, expect: int = 0
     ) -> list[RemoteWorkflow]:
         """Every workflow, with its definition, in ceil(N/100) requests (1 when there are none).
 
         `search` narrows it the server's way (name or description contains it, any case; at
         most 100 characters are sent): how an unanswered create is looked up cheaply. `settle`
         (`core.settled.ListingSettler`) sees each workflow as its page is read and returns what
-        to keep of it, so a large listing is never held whole.
+        to keep of it, so a large listing is never held whole. `expect`: how many workflows the
+        caller knows of (the lockfile's); the pages they fill are asked for together with the
+        first, in one round trip instead of two. Each page past the end costs one request.
         """
         for _ in range(LISTING_ATTEMPTS):
-            workflows = await self._list_once(search[:SEARCH_MAX] if search else None, settle)
+            workflows = await self._list_once(
+                search[:SEARCH_MAX] if search else None, settle, expect
+            )
             if workflows is not None:
                 return workflows
             self._session.emit("the workflow listing changed while it was read; reading it again")
         raise ApiError("the workflow listing kept changing while it was read; retry")
 
     async def _list_once(
-        self, search: str | None, settle: Settle | None
+        self, search: str | None, settle: Settle | None, expect: int
     ) -> list[RemoteWorkflow] | None:
         """One complete read, or None when the pages do not add up to one consistent listing."""
         where = f"GET {WORKFLOWS}"
+        held = settle is None or settle.holds  # else most are let go of as soon as they are read
+        spelled = settle is not None  # it wants each item's digest
+        read = [0]
 
-        def parsed(read: tuple[_Page, list[str | None]]) -> tuple[int, list[RemoteWorkflow]]:
-            page, digests = read
+        async def counted(offset: int) -> _ListedPage:
+            page, digests = await self._list_page(offset, search, held, spelled)
+            read[0] += len(page.data)
+            self._listed(read[0], page.pagination.total)
             items = [_parse(where, RemoteWorkflow, item) for item in page.data]
             if settle is not None:
                 items = [settle(item, digest) for item, digest in zip(items, digests, strict=True)]
-            return page.pagination.total, items
+            return _ListedPage(page.pagination.total, page.pagination.limit, len(page.data), items)
 
-        held = settle is None or settle.holds  # else most are let go of as soon as they are read
-        spelled = settle is not None  # it wants each item's digest
-        first = await self._list_page(0, search, held, spelled)
-        total, step = first[0].pagination.total, first[0].pagination.limit
-        offsets = range(step, total, step)
-        read = [len(first[0].data)]
-        self._listed(read[0], total)
-        pages = [parsed(first)]
-        del first  # each page's JSON is let go of once read
-
-        async def counted(offset: int) -> tuple[int, list[RemoteWorkflow]]:
-            page = await self._list_page(offset, search, held, spelled)
-            read[0] += len(page[0].data)
-            self._listed(read[0], total)
-            return parsed(page)
-
-        pages += await _all([counted(offset) for offset in offsets])
-        workflows = [workflow for _, items in pages for workflow in items]
+        # Each page's JSON is let go of once read: only what `settle` keeps of it stays.
+        pages = await _all([counted(offset) for offset in range(0, max(expect, 1), PAGE_SIZE)])
+        total, step = pages[0].total, pages[0].limit
+        if step != PAGE_SIZE:  # the server pages by another size: only its first page fits it
+            read[0] -= sum(page.size for page in pages[1:])
+            pages = pages[:1]
+        pages += await _all([counted(o) for o in range(step * len(pages), total, step)])
+        workflows = [workflow for page in pages for workflow in page.items]
         consistent = (
-            all(page_total == total for page_total, _ in pages)
+            all(page.total == total for page in pages)
             and len(workflows) == total
             and len({w.id for w in workflows}) == total
         )
@@ -358,6 +357,15 @@ def _parse(where: str, model: type[M], value: Json) -> M:
         first = exc.errors()[0]
         path = ".".join(str(p) for p in first["loc"]) or "body"
         raise ApiError(f"{where}: unexpected response: {path}: {first['msg']}") from exc
+
+
+class _ListedPage(NamedTuple):
+    """One listing page as `_list_once` keeps it: what it says of the listing, and its items."""
+
+    total: int
+    limit: int
+    size: int  # how many items it held
+    items: list[RemoteWorkflow]
 
 
 async def _all(coroutines: list[Coroutine[Any, Any, T]]) -> list[T]:

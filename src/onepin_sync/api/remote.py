@@ -32,7 +32,7 @@ class WorkflowApi(Protocol):
 
     def server_now(self) -> datetime: ...
     def list_workflows(
-        self, *, search: str | None = None, settle: Settle | None = None
+        self, *, search: str | None = None, settle: Settle | None = None, expect: int = 0
     ) -> Awaitable[list[RemoteWorkflow]]: ...
     def get_workflow(self, workflow_id: str) -> Awaitable[RemoteWorkflow | None]: ...
     def create_workflow(self, spec: WorkflowSpec) -> Awaitable[RemoteWorkflow]: ...
@@ -52,10 +52,11 @@ async def read_remote(
     """The workspace as the planner needs it: every listed workflow, every managed id resolved.
 
     `listing` is one the run already read (for its settlement, through `settler` when given);
-    else it is read now, through `settler`, whose settled ids the state records.
+    else it is read now, through `settler`, whose settled ids the state records, expecting the
+    state's workflows (an apply's verification listing: all of them, in one round trip).
     """
     if listing is None:
-        listing = await api.list_workflows(settle=settler)
+        listing = await api.list_workflows(settle=settler, expect=len(state.workflows))
     listed = {w.id: w for w in listing}
     settled = frozenset(settler.settled) if settler is not None else frozenset()
     unlisted = [e.id for e in state.workflows.values() if e.id not in listed]

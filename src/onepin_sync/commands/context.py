@@ -399,7 +399,12 @@ async def prepare(
     started = datetime.now(UTC)
     catalogue = asyncio.ensure_future(client.list_node_types())
     settler = ListingSettler(state, inputs.desired.applied)  # and the digests entries record
-    listed = asyncio.ensure_future(client.list_workflows(settle=settler)) if listing else None
+    expect = len(state.workflows)  # the pages they fill are asked for at once
+    listed = (
+        asyncio.ensure_future(client.list_workflows(settle=settler, expect=expect))
+        if listing
+        else None
+    )
     side = [task for task in (catalogue, listed) if task is not None]
     try:
         state = bind_workspace(inputs, state, await client.whoami(), ui)
