@@ -28,6 +28,7 @@ of those modules is loaded.
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import sys
@@ -102,4 +103,8 @@ def main() -> None:
     except OnepinSyncError as exc:
         _print_error(exc)
         sys.exit(exc.exit_code)
-    sys.exit(run())
+    code = run()
+    # What the run made is left for the process's end to free: without this, the interpreter's
+    # last collection walks all of it first (0.1 s after an apply of 200 files).
+    gc.freeze()
+    sys.exit(code)
