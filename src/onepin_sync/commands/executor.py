@@ -5,7 +5,8 @@ last. A failed write stops the line by default: writes in flight finish, nothing
 every change ends as done, failed, skipped or conflict. Each write is journalled (intent fsynced
 before the request, outcome after; a journal that cannot be written stops the run before that
 request is sent; the journal groups the lines of concurrent writes into one fsync, off the event
-loop) so an interrupted run can be settled by the next one.
+loop, and a write's outcome goes in the batch of the next write's intent) so an interrupted run
+can be settled by the next one.
 
 A create whose answer never came is looked up (one search listing): adopted when found; sent
 again when the server had answered with a refusal (408, 409, 429) and made nothing; otherwise
@@ -101,22 +102,28 @@ async def execute_plan(
     async def one(op: int, change: Change) -> None:
         nonlocal stopped
         async with gate:
+            skipped = None
             if interrupted() or (stop_now is not None and stop_now.is_set()):
-                results[change.key] = change_result(change, ChangeStatus.SKIPPED, "interrupted")
+                skipped = "interrupted"
             elif stopped:
-                results[change.key] = change_result(
-                    change, ChangeStatus.SKIPPED, "an earlier write failed"
-                )
-            else:
-                pending = _pending_for(change, run)
-                write = _write(op, change, run, pending)
-                done = await _until_stopped(write, change, pending, stop_now, run.last_sent)
-                written[change.key] = done
-                results[change.key] = done.result
-                failed = done.result.status is not ChangeStatus.DONE
-                if done.halt or (failed and not options.continue_on_error):
-                    stopped = True
-            on_result(results[change.key])
+                skipped = "an earlier write failed"
+            if skipped is not None:
+                results[change.key] = change_result(change, ChangeStatus.SKIPPED, skipped)
+                on_result(results[change.key])
+                return
+            pending = _pending_for(change, run)
+            write = _write(op, change, run, pending)
+            done = await _until_stopped(write, change, pending, stop_now, run.last_sent)
+            failed = done.result.status is not ChangeStatus.DONE
+            if done.halt or (failed and not options.continue_on_error):
+                stopped = True
+        # Its outcome goes to disk once the gate has let the next write in, whose intent joins
+        # the same batch: a write waits for one fsync before it is sent, not for two.
+        done = await _journalled(change, done, journal)
+        stopped = stopped or done.halt
+        written[change.key] = done
+        results[change.key] = done.result
+        on_result(done.result)
 
     numbered = list(enumerate(plan.changes, start=1))
     for phase in (
@@ -159,6 +166,21 @@ class _Written(NamedTuple):
     unknown: bool = False  # its fate is unknown: the journal keeps its intent
     pending: PendingCreate | None = None  # an unanswered create, for the lockfile
     halt: bool = False  # nothing more may be written (the journal failed)
+    outcome: JournalOutcome | None = None  # what the journal records of the answer
+
+
+async def _journalled(change: Change, done: _Written, journal: JournalWriter) -> _Written:
+    """`done` once its outcome is on disk; when the journal refuses it, nothing more is written."""
+    if done.outcome is None:
+        return done
+    try:
+        await journal.commit(done.outcome)
+    except StateError as exc:
+        if done.outcome.ok:  # the write is done and known: the lockfile records it; stop here
+            return done._replace(halt=True, outcome=None)
+        # A refusal whose outcome could not be journalled: nothing happened.
+        return _Written(change_result(change, ChangeStatus.FAILED, f"{exc}"), halt=True)
+    return done
 
 
 async def _until_stopped(
@@ -212,7 +234,7 @@ def _pending_for(change: Change, run: _Run) -> PendingCreate | None:
 
 
 async def _write(op: int, change: Change, run: _Run, pending: PendingCreate | None) -> _Written:
-    """One write: journal the intent, send it, journal the outcome."""
+    """One write: journal the intent, send it; the outcome to journal comes with the answer."""
     failpoint("write.before_intent")
     intent = JournalIntent(
         op=op,
@@ -230,10 +252,7 @@ async def _write(op: int, change: Change, run: _Run, pending: PendingCreate | No
     except StateError as exc:
         return _Written(change_result(change, ChangeStatus.FAILED, f"{exc}"), halt=True)
     failpoint("write.before_request")
-    try:
-        return await _send(op, change, run, pending)
-    except StateError as exc:  # a refusal's outcome could not be journalled: nothing happened
-        return _Written(change_result(change, ChangeStatus.FAILED, f"{exc}"), halt=True)
+    return await _send(op, change, run, pending)
 
 
 async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | None) -> _Written:
@@ -244,12 +263,10 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
             gone_before = not await run.api.delete_workflow(change.remote_id)
             failpoint("write.after_response")
             detail = "already gone" if gone_before else None
-            deleted = _Written(change_result(change, ChangeStatus.DONE, detail), recorded=True)
-            try:
-                await run.journal.commit(JournalOutcome(op=op, ok=True, entry=None))
-            except StateError:  # done and known: the lockfile records it; stop here
-                return deleted._replace(halt=True)
-            return deleted
+            outcome = JournalOutcome(op=op, ok=True, entry=None)
+            return _Written(
+                change_result(change, ChangeStatus.DONE, detail), recorded=True, outcome=outcome
+            )
         assert change.after is not None
         assert change.applied_hash is not None
         if change.action is Action.CREATE:
@@ -270,8 +287,8 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
     except ApiError as exc:
         # The journal keeps the kind of failure only: API messages may echo request content.
         error = f"{type(exc).__name__} {exc.status or ''}".strip()
-        await run.journal.commit(JournalOutcome(op=op, ok=False, error=error))
-        return _Written(change_result(change, ChangeStatus.FAILED, str(exc)))
+        outcome = JournalOutcome(op=op, ok=False, error=error)
+        return _Written(change_result(change, ChangeStatus.FAILED, str(exc)), outcome=outcome)
     failpoint("write.after_response")
     entry = entry_for(
         remote,
@@ -285,14 +302,12 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
         file_hash=change.file_hash,
         variables=change.variables,
     )
-    done = _Written(
-        change_result(change, ChangeStatus.DONE, detail, remote.id), entry, recorded=True
+    return _Written(
+        change_result(change, ChangeStatus.DONE, detail, remote.id),
+        entry,
+        recorded=True,
+        outcome=JournalOutcome(op=op, ok=True, entry=entry),
     )
-    try:
-        await run.journal.commit(JournalOutcome(op=op, ok=True, entry=entry))
-    except StateError:  # the write is done and known: the lockfile records it; stop here
-        return done._replace(halt=True)
-    return done
 
 
 async def _create(
