@@ -4,19 +4,22 @@ the exit code is the outcome's own (`outcome.exit_code`)."""
 from __future__ import annotations
 
 import signal
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from onepin_sync.commands.apply import ApplyOutcome
-from onepin_sync.commands.fmt import FmtOutcome
-from onepin_sync.commands.force_unlock import ForceUnlockOutcome
-from onepin_sync.commands.importing import ImportOutcome
-from onepin_sync.commands.listing import ListOutcome
-from onepin_sync.commands.pull import PullOutcome
-from onepin_sync.commands.validate import ValidateOutcome, Variable
 from onepin_sync.core.models import Action
 from onepin_sync.core.results import ChangeStatus
-from onepin_sync.views.console import ConsoleUi
+
+if TYPE_CHECKING:  # a command imports its own module only: `fmt` alone loads ruamel.yaml
+    from onepin_sync.commands.apply import ApplyOutcome
+    from onepin_sync.commands.fmt import FmtOutcome
+    from onepin_sync.commands.force_unlock import ForceUnlockOutcome
+    from onepin_sync.commands.importing import ImportOutcome
+    from onepin_sync.commands.listing import ListOutcome
+    from onepin_sync.commands.pull import PullOutcome
+    from onepin_sync.commands.validate import ValidateOutcome, Variable
+    from onepin_sync.views.console import ConsoleUi
 
 
 def validate_report(ui: ConsoleUi, outcome: ValidateOutcome) -> None:
