@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from onepin_sync import __version__
@@ -45,8 +46,9 @@ class PlanSettings:
 @dataclass(frozen=True)
 class PlanOutcome:
     plan: Plan
-    document: PlanDocument  # the JSON view (secrets masked)
+    target: PlanTarget
     redactor: Redactor
+    new_lockfile_salt: str | None  # the salt a first apply records (no lockfile yet)
     saved_to: Path | None = None
     detailed_exitcode: bool = False
     environment: str | None = None  # the project file's environment, when one was named
@@ -56,6 +58,18 @@ class PlanOutcome:
     def exit_code(self) -> int:
         changed = self.plan.has_changes or bool(self.plan.drift)
         return ExitCode.CHANGES if self.detailed_exitcode and changed else ExitCode.OK
+
+    @cached_property
+    def document(self) -> PlanDocument:
+        """The JSON view and saved form (secrets masked), built only for them: masking every
+        changed workflow's before and after takes 1-2 ms each."""
+        return plan_document(
+            self.plan,
+            self.target,
+            self.redactor,
+            tool_version=__version__,
+            new_lockfile_salt=self.new_lockfile_salt,
+        )
 
 
 async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcome:
@@ -79,19 +93,17 @@ async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcom
         workspace=state.workspace or target.workspace,  # the key's, as whoami said
         lockfile=inputs.store.location,
     )
-    new_salt = None if inputs.store.exists() else state.salt
-    document = plan_document(
-        plan, plan_target, redactor, tool_version=__version__, new_lockfile_salt=new_salt
-    )
-    if settings.out is not None:
-        text = json.dumps(document.to_json(), indent=2, sort_keys=True) + "\n"
-        atomic_write(settings.out, text)
-    return PlanOutcome(
+    outcome = PlanOutcome(
         plan,
-        document,
+        plan_target,
         redactor,
-        settings.out,
-        settings.detailed_exitcode,
+        new_lockfile_salt=None if inputs.store.exists() else state.salt,
+        saved_to=settings.out,
+        detailed_exitcode=settings.detailed_exitcode,
         environment=settings.target.env_name,
         commit=git_commit(env.environ, env.cwd),
     )
+    if settings.out is not None:
+        text = json.dumps(outcome.document.to_json(), indent=2, sort_keys=True) + "\n"
+        atomic_write(settings.out, text)
+    return outcome

@@ -32,12 +32,12 @@ def json_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
 
 
 def markdown_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
-    target = outcome.document.target
+    target = outcome.target
     heading = PlanHeading(
         api_url=target.api_url,
         lockfile=target.lockfile,
         serial=outcome.plan.serial,
-        new_lockfile=outcome.document.lockfile.salt is not None,
+        new_lockfile=outcome.new_lockfile_salt is not None,
         workspace=target.workspace,
         environment=outcome.environment,
         commit=outcome.commit,
