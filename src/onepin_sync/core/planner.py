@@ -279,7 +279,8 @@ def _plan_existing(
     rules = IgnoreRules.of(wanted.ignore_changes)
     recorded = IgnoreRules.of(entry.ignore_changes)
     remote_hash = remote_fingerprint(current.spec, salt, recorded)
-    verdict = classify(entry, desired_fingerprint(wanted.spec, salt, recorded), remote_hash)
+    desired_now = desired_fingerprint(wanted.spec, salt, recorded)
+    verdict = classify(entry, desired_now, remote_hash)
     # The file's `file_hash`, for an entry that keeps recording it as applied under its rules.
     wanted_file = desired_file_hash(wanted, salt)
     loads_as_applied = not verdict.desired_changed and rules == recorded
@@ -304,7 +305,9 @@ def _plan_existing(
     after = _with_ignored_remote(wanted.spec, current.spec, rules)
     compared = replace(comparison, ignore=rules)
     field_changes, server_added = differences(current.spec, after, compared)
-    desired_hash = desired_fingerprint(wanted.spec, salt, rules)
+    desired_hash = (
+        desired_now if rules == recorded else desired_fingerprint(wanted.spec, salt, rules)
+    )
     if not field_changes:
         # The remote already matches the files; only the recorded hashes move.
         converged = _accepted(
