@@ -62,6 +62,18 @@ def test_the_pages_the_caller_expects_are_asked_for_at_once(
     assert kinds[: together + 1] == ["start"] * together + ["end"]
 
 
+def test_no_more_pages_are_guessed_than_are_sent_at_once() -> None:
+    """A lockfile of 1,000 over an empty workspace (another workspace's key): 4 requests, not 10."""
+    workspace = FakeWorkspace(0)
+    settings = {"parallelism": 4}
+    assert Harness(workspace, settings=settings).run(lambda c: c.list_workflows(expect=1000)) == []
+    assert len(workspace.requests) == 4
+    workspace = FakeWorkspace(1000)
+    Harness(workspace, settings=settings).run(lambda c: c.list_workflows(expect=1000))
+    assert [kind for kind, _ in workspace.events[:5]] == ["start"] * 4 + ["end"]
+    assert len(workspace.requests) == 10
+
+
 def test_expected_pages_of_a_server_paging_by_another_size_are_read_again_by_its_size() -> None:
     workspace = FakeWorkspace(120, page_cap=50)
     listed = Harness(workspace).run(lambda c: c.list_workflows(expect=120))

@@ -96,6 +96,7 @@ class OnepinClient:
     ) -> None:
         """`on_listing(read, total)` is told how far each listing has got, page by page."""
         self._base_url = settings.base_url
+        self._parallelism = settings.parallelism
         self._on_listing = on_listing
         self._session = ApiSession(
             settings,
@@ -150,7 +151,9 @@ class OnepinClient:
         (`core.settled.ListingSettler`) sees each workflow as its page is read and returns what
         to keep of it, so a large listing is never held whole. `expect`: how many workflows the
         caller knows of (the lockfile's); the pages they fill are asked for together with the
-        first, in one round trip instead of two. Each page past the end costs one request.
+        first, in one round trip instead of two, as many as are sent at once (`parallelism`):
+        the rest would wait for the first answers anyway. So a listing smaller than expected (a
+        key of another workspace) costs at most `parallelism - 1` requests more.
         """
         for _ in range(LISTING_ATTEMPTS):
             workflows = await self._list_once(
@@ -180,7 +183,8 @@ class OnepinClient:
             return _ListedPage(page.pagination.total, page.pagination.limit, len(page.data), items)
 
         # Each page's JSON is let go of once read: only what `settle` keeps of it stays.
-        pages = await _all([counted(offset) for offset in range(0, max(expect, 1), PAGE_SIZE)])
+        guessed = min(max(expect, 1), PAGE_SIZE * self._parallelism)
+        pages = await _all([counted(offset) for offset in range(0, guessed, PAGE_SIZE)])
         total, step = pages[0].total, pages[0].limit
         if step != PAGE_SIZE:  # the server pages by another size: only its first page fits it
             read[0] -= sum(page.size for page in pages[1:])
