@@ -182,14 +182,29 @@ class OnepinClient:
                 items = [settle(item, digest) for item, digest in zip(items, digests, strict=True)]
             return _ListedPage(page.pagination.total, page.pagination.limit, len(page.data), items)
 
+        at_once = max(1, min(-(-expect // PAGE_SIZE), self._parallelism))  # pages sent together
+
+        async def first_then_the_rest() -> list[_ListedPage]:
+            """The first page, then those past the guessed ones, once it has said the total."""
+            first = await counted(0)
+            after = PAGE_SIZE * at_once if first.limit == PAGE_SIZE else first.limit
+            return [
+                first,
+                *await _all([counted(o) for o in range(after, first.total, first.limit)]),
+            ]
+
+        async def guessed(offset: int) -> list[_ListedPage]:
+            return [await counted(offset)]
+
         # Each page's JSON is let go of once read: only what `settle` keeps of it stays.
-        guessed = min(max(expect, 1), PAGE_SIZE * self._parallelism)
-        pages = await _all([counted(offset) for offset in range(0, guessed, PAGE_SIZE)])
-        total, step = pages[0].total, pages[0].limit
-        if step != PAGE_SIZE:  # the server pages by another size: only its first page fits it
-            read[0] -= sum(page.size for page in pages[1:])
-            pages = pages[:1]
-        pages += await _all([counted(o) for o in range(step * len(pages), total, step)])
+        offsets = range(PAGE_SIZE, PAGE_SIZE * at_once, PAGE_SIZE)
+        (first, *rest), *middle = await _all([first_then_the_rest(), *map(guessed, offsets)])
+        total = first.total
+        guesses = [page for pages in middle for page in pages]
+        if first.limit != PAGE_SIZE:  # the server pages by another size: the guesses miss it
+            read[0] -= sum(page.size for page in guesses)
+            guesses = []
+        pages = [first, *guesses, *rest]
         workflows = [workflow for page in pages for workflow in page.items]
         consistent = (
             all(page.total == total for page in pages)
