@@ -52,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile=args.profile.resolve() if args.profile else None,
         python=args.python,
     )
+    h.compile_bytecode(args.python)
     rows: list[h.Row] = []
     try:
         with s.Emulators(root, args.python) as emulators:
