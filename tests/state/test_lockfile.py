@@ -125,3 +125,23 @@ def test_a_lockfile_of_a_newer_format_is_refused_as_such() -> None:
 
     with pytest.raises(StateError, match="written by a newer onepin-sync; upgrade"):
         parse_lockfile(json.dumps(raw), "onepin-sync.lock")
+
+
+def _entry_text() -> str:
+    return json.dumps(_raw()["workflows"]["k"])
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('"workflows": {', f'"workflows": {{"k": {_entry_text()}, ', "'k'"),
+        ('"applied_hash": ', '"name": "Other", "applied_hash": ', "'name'"),
+    ],
+    ids=["an entry", "a field of an entry"],
+)
+def test_a_key_written_twice_is_damage_naming_the_key(old: str, new: str, key: str) -> None:
+    """As a merge that kept both sides leaves it: the decoder would keep the last silently."""
+    twice = lockfile_text(_state()).replace(old, new, 1)
+
+    with pytest.raises(StateError, match=f"damaged lockfile: key {key} appears twice"):
+        parse_lockfile(twice, "onepin-sync.lock")
