@@ -10,8 +10,10 @@ inside the child as it ends), its exit code and what it printed, and the Unix ti
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -146,6 +148,21 @@ def cells(row: Row) -> list[str]:
         row.verdict,
         "; ".join(row.notes),
     ]
+
+
+def machine() -> str:
+    """What the figures were measured on, for the line above the table: the same code gives
+    figures a third apart on two kinds of virtual machine, so a table says which it was."""
+    model = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
+        model = names[0] if names else model
+    return f"{model}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: other work on the machine inflates wall times."""
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def table(rows: Sequence[Row]) -> str:

@@ -5,7 +5,8 @@
     .venv/bin/python benchmarks/run.py --only plan-1k --only startup --runs 5
     .venv/bin/python benchmarks/run.py --profile DIR   # + one pyinstrument profile per row
 
-Prints one table (Markdown) with, for onepin-sync and for the peer (`peer_sdk.py`, the script a
+Prints the machine (CPU model, CPUs, Python) with the load average at the start and the end,
+then one table (Markdown) with, for onepin-sync and for the peer (`peer_sdk.py`, the script a
 user would write with the official SDK), the requests, wall time, the client's CPU time and
 peak RSS (medians), the floor and the ratio to it, and exits 1 when a target is missed or a
 result is wrong (a request count, a plan, a convergence). See BENCHMARKS.md for the rows, their
@@ -54,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     h.compile_bytecode(args.python)
     rows: list[h.Row] = []
+    load_before = h.load_average()
     try:
         with s.Emulators(root, args.python) as emulators:
             for name in args.only or s.SCENARIOS:
@@ -65,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
+    print(
+        f"{h.machine()}; load average {load_before} at the start, {h.load_average()} at the end\n"
+    )
     print(h.table(rows))
     failed = [f"{r.scenario} ({r.tool}): {'; '.join(r.wrong + r.missed)}" for r in rows]
     failed = [line for line, r in zip(failed, rows, strict=True) if r.wrong or r.missed]

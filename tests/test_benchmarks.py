@@ -8,6 +8,8 @@ real run (BENCHMARKS.md).
 
 from __future__ import annotations
 
+import os
+import platform
 import sys
 from pathlib import Path
 
@@ -27,6 +29,7 @@ def test_every_scenario_runs_and_checks_out_at_a_tiny_size(
 
     assert "FAILED" not in err
     assert code == 0
+    assert f"{os.cpu_count()} CPUs, Python {platform.python_version()}; load average" in out
     lines = [line for line in out.splitlines() if line.startswith("| ") and "scenario" not in line]
     rows = {tuple(cell.strip() for cell in line.split("|")[1:3]) for line in lines}
     scenarios = {scenario for scenario, _ in rows}
