@@ -4,6 +4,7 @@ their specs (`core/settled.py`), over real HTTP, with the same plans and the sam
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -160,3 +161,33 @@ def test_an_apply_interrupted_after_the_files_were_read_is_settled_with_every_fi
     assert ready.settler is None
     assert ready.listing is not None
     assert all(w.definition for w in ready.listing)
+
+
+def test_a_run_freezes_its_inputs_once_read_and_leaves_nothing_frozen(
+    project: SyncProject,
+) -> None:
+    """The files and the lockfile live until the run ends: the CLI moves them out of the
+    collector's sight once read (`RunEnvironment.inputs_read`, `gc.freeze`), and thaws them when
+    the command ends, so a process running many commands (these tests) collects as before."""
+    seed(project, 3)
+    frozen: list[int] = []
+    options = TargetOptions(
+        workflows=project.workflows,
+        lockfile=project.lockfile,
+        base_url=project.workspace.base_url,
+        api_key=project.workspace.api_key,
+    )
+    env = RunEnvironment(
+        cwd=project.root,
+        home=Path.home(),
+        environ={},
+        inputs_read=lambda: frozen.append(gc.get_freeze_count()),
+    )
+
+    inputs = read_inputs(options, env, ConsoleUi(no_color=True), lean=True)
+
+    assert frozen == [0]  # called once, after every file (and the lockfile) was read
+    assert len(inputs.desired.keys) == 3
+    result = project.run("plan")
+    assert result.code == 0, result.output
+    assert gc.get_freeze_count() == 0

@@ -7,6 +7,7 @@ body, so `--version` and `--help` load click only.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Coroutine
@@ -80,6 +81,7 @@ class Context:
             home=Path.home(),
             environ=dict(os.environ),
             log=self.ui.debug if self.debug else None,
+            inputs_read=gc.freeze,  # `run` unfreezes them when the command ends
         )
 
 

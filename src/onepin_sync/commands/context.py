@@ -86,6 +86,9 @@ class RunEnvironment:
     home: Path
     environ: Mapping[str, str] = field(repr=False)
     log: Callable[[str], None] | None = None  # --debug request lines
+    # Called once a run has read its inputs, which live until it ends: the CLI moves them out of
+    # the garbage collector's sight (`gc.freeze`), so its collections stop walking them again.
+    inputs_read: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,8 @@ def read_inputs(
     ui.set_redactor(redactor_for(inputs))
     for warning in warnings:
         ui.warn(warning)
+    if env.inputs_read is not None:
+        env.inputs_read()
     return inputs
 
 
