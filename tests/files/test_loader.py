@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from onepin_sync.core.fingerprint import canonical_json
 from onepin_sync.core.models import Lifecycle
 from onepin_sync.errors import InputError, WorkflowFileError
-from onepin_sync.files.reader import MAX_FILE_BYTES
+from onepin_sync.files.reader import MAX_FILE_BYTES, _read_to_end
 from tests.files.folders import MINIMAL, PIPELINE, load, only_problem, problems, write_tree
 
 FULL = """\
@@ -399,6 +400,25 @@ def test_a_file_of_exactly_the_limit_is_read(tmp_path: Path) -> None:
     text = head + "x" * (MAX_FILE_BYTES - len(head) - 1) + "\n"
     assert len(text.encode()) == MAX_FILE_BYTES
     assert list(load(write_tree(tmp_path / "wf", {"a.yaml": text})).workflows) == ["a"]
+
+
+def test_a_file_is_read_to_its_end_over_short_reads_and_no_further_than_the_limit() -> None:
+    # A pipe (under its 64 KiB buffer, so the writes do not block) answers a read with what it
+    # holds, as a file that grows after it was measured does.
+    read, write = os.pipe()
+    with os.fdopen(write, "wb") as writer:
+        writer.write(b"x" * 60_000)
+    try:
+        assert _read_to_end(read, expected=10, limit=100_000) == b"x" * 60_000
+    finally:
+        os.close(read)
+    read, write = os.pipe()
+    with os.fdopen(write, "wb") as writer:
+        writer.write(b"y" * 5_000)
+    try:
+        assert _read_to_end(read, expected=10, limit=1_001) == b"y" * 1_001
+    finally:
+        os.close(read)
 
 
 @pytest.mark.parametrize(

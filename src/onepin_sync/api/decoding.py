@@ -152,19 +152,38 @@ def _value(text: str, at: int, member: Member) -> tuple[Any, int]:
             raise ValueError(f"expected ',' or '}}' at {at}")
 
 
-class _DefinitionText:
-    """A `Member` that decodes an item's `definition` and keeps the text it was read from."""
-
-    def __init__(self, scanner: Scanner) -> None:
-        self.scanner = scanner
-        self.text: str | None = None
-
-    def __call__(self, key: str, at: int, text: str) -> tuple[Any, int] | None:
-        if key != "definition":
-            return None
-        value, end = _scan(text, at, self.scanner)
-        self.text = text[at:end]
-        return value, end
+def _item(text: str, at: int, scanner: Scanner) -> tuple[Any, int, str | None]:
+    """A listing item at `text[at]`, where it ends, and the text of its `definition` (None: it
+    has none, or is no object): `_value` with a member that keeps that text, written out, since
+    a listing has thousands of items and a dozen members in each."""
+    if text[at] != "{":
+        value, at = _scan(text, at, scanner)
+        return value, at, None
+    out: dict[str, Any] = {}
+    definition: str | None = None
+    at = _skip(text, at + 1)
+    if text[at] == "}":
+        return out, at + 1, None
+    while True:
+        if text[at] != '"':
+            raise ValueError(f"expected a member name at {at}")
+        key, at = _STRING(text, at + 1)
+        if text[at] != ":":
+            at = _skip(text, at)
+            if text[at] != ":":
+                raise ValueError(f"expected ':' at {at}")
+        start = _skip(text, at + 1)
+        out[key], at = _scan(text, start, scanner)
+        if key == "definition":  # a key given twice means its last, as the decoder reads it
+            definition = text[start:at]
+        if text[at] in _SPACES:
+            at = _skip(text, at)
+        if text[at] == ",":
+            at = _skip(text, at + 1)
+        elif text[at] == "}":
+            return out, at + 1, definition
+        else:
+            raise ValueError(f"expected ',' or '}}' at {at}")
 
 
 def _data(
@@ -178,12 +197,10 @@ def _data(
     if text[at] == "]":
         return items, at + 1
     while True:
-        definition = _DefinitionText(scanner)
-        item, at = _value(text, at, definition)
+        item, at, definition = _item(text, _skip(text, at), scanner)
         items.append(item)
-        if isinstance(item, dict) and definition.text is not None:
-            name, description = item.get("name"), item.get("description")
-            digests.append(listed_digest(name, description, definition.text))
+        if definition is not None:
+            digests.append(listed_digest(item.get("name"), item.get("description"), definition))
         else:
             digests.append(None)
         at = _skip(text, at)

@@ -125,9 +125,20 @@ def content_digest(data: bytes, values: Mapping[str, str | None]) -> str:
     digests the same) and `values`, by reference (`env.NAME`, `secret.NAME`), the values its
     placeholders took (None: unset). Unsalted, so held in memory only; `file_fingerprint` is the
     form recorded."""
-    body = data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
-    head = canonical_json([CONTENT_DIGEST_VERSION, sorted(values.items())])
-    return hashlib.sha256(head.encode() + b"\0" + body).hexdigest()
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    if b"\r\n" in body:  # looked for first: most files have none, and copying them costs
+        body = body.replace(b"\r\n", b"\n")
+    head = _NO_VALUES_HEAD if not values else _content_head(values)
+    digest = hashlib.sha256(head)
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _content_head(values: Mapping[str, str | None]) -> bytes:
+    return canonical_json([CONTENT_DIGEST_VERSION, sorted(values.items())]).encode() + b"\0"
+
+
+_NO_VALUES_HEAD = _content_head({})
 
 
 def file_fingerprint(digest: str, salt: str) -> str:

@@ -415,12 +415,12 @@ def _accepted(
         remote_hash=remote_hash,
         file_hash=file_hash,
         variables=variables if file_hash is not None else (),
+        listed_hash=entry.listed_hash,
     )
     if accepted.remote_hash != entry.remote_hash:  # a spelling of another spec: the read's
         return accepted.model_copy(update={"listed_hash": listed_hash(listed, salt)})
-    kept = accepted.model_copy(update={"listed_hash": entry.listed_hash})
-    if entry.listed_hash is not None or listed is None or kept == entry:
-        return kept  # no refresh only to record a spelling
+    if entry.listed_hash is not None or listed is None or accepted == entry:
+        return accepted  # no refresh only to record a spelling
     return accepted.model_copy(update={"listed_hash": listed_hash(listed, salt)})
 
 

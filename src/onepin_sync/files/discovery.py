@@ -46,8 +46,10 @@ def path_problem(folder: Path, parts: tuple[str, ...], message: str) -> Problem:
 
 
 def workflow_file(
-    folder: Path, parts: tuple[str, ...]
+    folder: Path, parts: tuple[str, ...], path: Path
 ) -> tuple[WorkflowFileRef | None, Problem | None]:
+    """The file at `path`, `parts` under `folder` (built by the walk from its folder's path, so
+    the folder's own path is not parsed again for each of its files)."""
     name = parts[-1]
     stem = name[: name.rfind(".")]
     segments = (*parts[:-1], stem)
@@ -58,7 +60,6 @@ def workflow_file(
                 "use ASCII letters, digits, '-', '_' and '.' (not first)"
             )
             return None, path_problem(folder, parts, message)
-    path = Path(folder, *parts)  # shown as `_display` shows it, one path built instead of two
     return WorkflowFileRef("/".join(segments), path, printable_path(str(path))), None
 
 

@@ -74,9 +74,9 @@ def find_workflow_files(folder: Path) -> tuple[list[WorkflowFileRef], list[Probl
                     message = "symlink loops back to a folder that contains it; refused"
                     problems.append(path_problem(folder, entry_parts, message))
                 else:
-                    pending.append((Path(entry.path), entry_parts, enclosing | {real}))
+                    pending.append((directory / entry.name, entry_parts, enclosing | {real}))
             elif is_file:
-                ref, problem = workflow_file(folder, entry_parts)
+                ref, problem = workflow_file(folder, entry_parts, directory / entry.name)
                 if problem is not None:
                     problems.append(problem)
                 elif ref is not None:
@@ -129,18 +129,35 @@ def read_limited(path: Path, display: str) -> tuple[bytes, Problem | None]:
     try:
         # Non-blocking, so a named pipe swapped in after discovery is refused, not waited on.
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(descriptor, "rb") as handle:
-            info = os.fstat(handle.fileno())
+        try:
+            info = os.fstat(descriptor)
             if not stat.S_ISREG(info.st_mode):
                 return b"", Problem(display, None, None, "not a regular file")
             if info.st_size > MAX_FILE_BYTES:
                 return b"", _too_large(display, info.st_size)
-            data = handle.read(MAX_FILE_BYTES + 1)
+            data = _read_to_end(descriptor, info.st_size + 1, MAX_FILE_BYTES + 1)
+        finally:
+            os.close(descriptor)
     except OSError as error:
         return b"", Problem(display, None, None, f"cannot read: {error.strerror or error}")
     if len(data) > MAX_FILE_BYTES:  # grew since fstat
         return b"", _too_large(display, len(data))
     return data, None
+
+
+def _read_to_end(descriptor: int, expected: int, limit: int) -> bytes:
+    """Up to `limit` bytes from `descriptor`, to its end; `expected` (its size and one, which
+    finds the end in one read unless it grew) is asked for first. No buffered file object, and
+    no buffer of `limit` bytes for a small file: a plan reads thousands of them."""
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = os.read(descriptor, min(expected, left))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _too_large(display: str, size: int) -> Problem:
