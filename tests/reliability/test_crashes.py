@@ -25,6 +25,7 @@ from tests.reliability.harness import (
     wait_for,
     writes_sent,
 )
+from tests.samples import tiny_workflow
 
 KEY = "support/payment-reminder"
 METHOD = {"create": "POST", "update": "PATCH", "delete": "DELETE"}
@@ -107,6 +108,25 @@ def test_apply_killed_at_a_step_of_a_write_is_settled_by_the_next_apply(
         created = [r for r in writes_sent(sync, "POST") if r.status in {200, 201}]
         assert len(created) == planned  # adopted, never created again
     assert_invariants(sync)
+
+
+def test_an_unanswered_create_is_adopted_with_its_files_lifecycle_flags(sync: Tracked) -> None:
+    """Its file removed before the next run, a `destroy: false` workflow whose create lost its
+    answer is forgotten, not deleted: the entry adopting it records the flags the file had."""
+    lifecycle = {"destroy": False, "ignore_changes": ["description"]}
+    sync.project.write("kept", {**tiny_workflow("Kept"), "lifecycle": lifecycle})
+    sync.project.write("other", tiny_workflow("Other"))
+    crashed = sync.finish(sync.spawn(failpoint="write.after_response"))
+    assert killed(crashed), crashed.output
+    sync.project.remove("kept")
+
+    recovered = sync.run("apply", "--auto-approve")
+
+    assert recovered.code == 0, recovered.output
+    assert "Warning: interrupted apply: kept: interrupted create had completed" in recovered.stderr
+    assert writes_sent(sync, "DELETE") == []
+    assert sorted(w["name"] for w in sync.remote()) == ["Kept", "Other"]
+    assert list(sync.project.lock_entries()) == ["other"]
 
 
 def test_a_create_cut_off_mid_body_by_a_dying_client_creates_nothing(sync: Tracked) -> None:

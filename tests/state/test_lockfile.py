@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from onepin_sync.core.models import RemoteWorkflow, StateFile
+from onepin_sync.core.models import RemoteWorkflow, StateFile, WorkflowSpec
 from onepin_sync.core.redact import Redactor
-from onepin_sync.core.transitions import entry_for
+from onepin_sync.core.transitions import entry_for, pending_create
 from onepin_sync.errors import StateError
 from onepin_sync.state.lockfile import FORMAT_VERSION, lockfile_text, parse_lockfile
 
@@ -106,6 +106,25 @@ def test_the_file_an_entry_was_applied_from_is_written_only_when_known() -> None
     )
     assert "file_hash" not in raw["workflows"]["j"]
     assert "variables" not in raw["workflows"]["j"]
+    assert parse_lockfile(lockfile_text(state), "onepin-sync.lock") == state
+
+
+def test_a_pending_create_keeps_the_files_lifecycle_flags_written_only_when_not_default() -> None:
+    sent = datetime(2026, 1, 3, tzinfo=UTC)
+    spec = WorkflowSpec(name="Hotline")
+    flagged = pending_create(
+        spec, "sha256:a", "salt", False, sent_at=sent, destroy=False, ignore_changes=("name",)
+    )
+    plain = pending_create(spec, "sha256:b", "salt", False, sent_at=sent)
+    state = _state().model_copy(update={"pending": {"p": flagged, "q": plain}})
+    raw = json.loads(lockfile_text(state))
+
+    assert (raw["pending"]["p"]["destroy"], raw["pending"]["p"]["ignore_changes"]) == (
+        False,
+        ["name"],
+    )
+    assert "destroy" not in raw["pending"]["q"]
+    assert "ignore_changes" not in raw["pending"]["q"]
     assert parse_lockfile(lockfile_text(state), "onepin-sync.lock") == state
 
 

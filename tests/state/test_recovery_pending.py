@@ -9,12 +9,13 @@ from datetime import timedelta
 
 import pytest
 
+from onepin_sync.core.fingerprint import IgnoreRules, remote_fingerprint
 from onepin_sync.core.models import (
     Action,
 )
 from onepin_sync.state.journal import JournalLine
 from tests.commands.fake_api import InMemoryWorkflowApi
-from tests.core.builders import desired, entry, lockfile, migrated, spec
+from tests.core.builders import SALT, desired, entry, lockfile, migrated, spec
 from tests.state.journals import (
     BEGIN,
     LISTED,
@@ -83,6 +84,26 @@ def test_an_unanswered_create_adopts_what_it_made_by_name_and_structure(stored: 
     assert recovered.notes == ("new: interrupted create had completed; adopted wf-1",)
     assert dict(recovered.state.workflows) == {"new": entry(NEW, made)}  # NEW's applied hash
     assert recovered.state.pending == {}
+
+
+def test_an_adopted_create_records_the_lifecycle_flags_and_rules_its_file_had() -> None:
+    api = InMemoryWorkflowApi()
+    sent = intent(1, "new", Action.CREATE, api, after=NEW)
+    assert sent.pending is not None
+    flags = {"destroy": False, "ignore_changes": ("description",)}
+    lines: list[JournalLine] = [
+        BEGIN,
+        sent.model_copy(update={"pending": sent.pending.model_copy(update=flags)}),
+    ]
+    made = api.add(NEW)
+    api.clock.advance(NEXT_RUN)
+
+    recovered = recover(lines, lockfile(), desired(), api)
+
+    adopted = recovered.state.workflows["new"]
+    assert (adopted.destroy, adopted.ignore_changes) == (False, ("description",))
+    rules = IgnoreRules.of(("description",))
+    assert adopted.remote_hash == remote_fingerprint(made.spec, SALT, rules)
 
 
 @pytest.mark.parametrize(("before", "adopted"), [(2, True), (4, False)], ids=["2 s", "4 s"])

@@ -230,6 +230,8 @@ def _pending_for(change: Change, run: _Run) -> PendingCreate | None:
         sent_at=run.api.server_now(),
         secret_paths=run.secret_paths.get(change.key, ()),
         secrets=run.secrets,
+        destroy=change.destroy,
+        ignore_changes=change.ignore_changes,
     )
 
 

@@ -209,6 +209,8 @@ class PendingCreate(FrozenModel):
     sent_at: datetime  # server time, just before the request was sent
     prevent_destroy: bool = False
     secret_paths: tuple[tuple[str, ...], ...] = ()  # the entry it would record has these
+    destroy: bool = True  # and the file's other lifecycle flags: `lifecycle.destroy`,
+    ignore_changes: tuple[str, ...] = ()  # and the ignore rules its hashes are taken under
 
 
 class StateFile(FrozenModel):

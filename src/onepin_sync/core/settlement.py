@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from onepin_sync.core.fingerprint import IgnoreRules
 from onepin_sync.core.matching import created_by, surely_absent
 from onepin_sync.core.models import PendingCreate, RemoteWorkflow, StateFile
 from onepin_sync.core.redact import Redactor
@@ -47,6 +48,8 @@ def settle_pending(
                 create.prevent_destroy,
                 secret_paths=create.secret_paths,
                 secrets=secrets,
+                ignore=IgnoreRules.of(create.ignore_changes),
+                destroy=create.destroy,
             )
             notes.append(f"{key}: interrupted create had completed; adopted {found.id}")
         elif surely_absent(create, listed_at):

@@ -117,10 +117,13 @@ def pending_create(
     sent_at: datetime,
     secret_paths: Iterable[SpecPath] = (),
     secrets: Redactor = NO_SECRETS,
+    destroy: bool = True,
+    ignore_changes: tuple[str, ...] = (),
 ) -> PendingCreate:
     """What the lockfile records for a create of `spec` sent at `sent_at` (server time) whose
-    answer may never come: enough to recognise the workflow it made (and, in `secret_paths`,
-    where it put secrets, for the entry adopting it records), and nothing secret."""
+    answer may never come: enough to recognise the workflow it made, and nothing secret; and for
+    the entry adopting it records, where it put secrets (`secret_paths`) and the file's lifecycle
+    flags (`prevent_destroy`, `destroy`) and ignore rules, as an answered create records them."""
     return PendingCreate(
         name=secrets.text(spec.name),
         name_hash=name_fingerprint(spec.name, salt),
@@ -129,6 +132,8 @@ def pending_create(
         sent_at=sent_at,
         prevent_destroy=prevent_destroy,
         secret_paths=tuple(sorted(set(secret_paths))),
+        destroy=destroy,
+        ignore_changes=ignore_changes,
     )
 
 

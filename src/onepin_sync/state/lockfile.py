@@ -37,8 +37,9 @@ only 2 would refuse them as damage; the version tells it that a newer onepin-syn
 `workspace`. 1 and 2 are read and upgraded on the next write (1 with no secret paths: the next
 apply records the files'; both without the hashes of 3, which the next plan records as a
 lockfile-only refresh). An entry may also hold the lifecycle flags `destroy: false`,
-`ignore_changes` and `accepted_remote: true`. Optional fields are written only when they differ
-from their default."""
+`ignore_changes` and `accepted_remote: true`, and a pending create `destroy: false` and
+`ignore_changes` (the entry adopting it records them). Optional fields are written only when they
+differ from their default, so a file that holds none reads as it always did."""
 
 _ENTRY_DEFAULTS: dict[str, Any] = {
     "destroy": True,
@@ -49,6 +50,9 @@ _ENTRY_DEFAULTS: dict[str, Any] = {
     "listed_hash": None,
 }
 """Entry fields left out of the file while they hold these values (see `FORMAT_VERSION`)."""
+
+_PENDING_DEFAULTS: dict[str, Any] = {"destroy": True, "ignore_changes": []}
+"""The same for a pending create's fields."""
 
 
 class _Strict(FrozenModel):
@@ -89,6 +93,8 @@ class _PendingOnDisk(_Strict):
     sent_at: datetime = Field(strict=False)
     prevent_destroy: bool
     secret_paths: _SecretPaths
+    destroy: bool = True
+    ignore_changes: list[str] = Field(default_factory=list)
 
 
 class _LockfileV1(_Strict):
@@ -203,10 +209,14 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def lockfile_text(state: StateFile) -> str:
     """The exact bytes written to disk (deterministic)."""
     data = state.model_dump(mode="json")
-    for entry in data["workflows"].values():
-        for name, default in _ENTRY_DEFAULTS.items():
-            if entry.get(name) == default:
-                del entry[name]
+    for records, defaults in (
+        (data["workflows"], _ENTRY_DEFAULTS),
+        (data["pending"], _PENDING_DEFAULTS),
+    ):
+        for record in records.values():
+            for name, default in defaults.items():
+                if record.get(name) == default:
+                    del record[name]
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
     return text + "\n"
 
