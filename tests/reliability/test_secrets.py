@@ -68,6 +68,7 @@ def test_secret_values_appear_nowhere(
     sync.project.write("support/hotline-copy", sync.project.read(KEY))
     crashed = sync.finish(sync.spawn(failpoint="write.after_response", debug=True))
     assert killed(crashed), crashed.output
+    sync.later()
     assert "had completed" in sync.run("plan").stderr
     assert_invariants(sync)
 

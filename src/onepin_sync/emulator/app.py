@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from onepin_sync.emulator import auth_routes, catalog_routes, control_routes, workflow_routes
+from onepin_sync.emulator.clock import EmulatorClock
 from onepin_sync.emulator.envelope import ApiProblem, FieldError, format_field, validation_problem
 from onepin_sync.emulator.faults import FaultBook
 from onepin_sync.emulator.keys import KeyRing
@@ -60,24 +61,27 @@ def create_app(options: EmulatorOptions | None = None) -> EmulatorApp:
     Raises EmulatorError for an unusable database.
     """
     options = options or EmulatorOptions()
+    clock = EmulatorClock()
     limiter = None
     if options.rate_limit_per_min:
         limiter = TokenBucketLimiter(
             options.rate_limit_per_min,
             start_spent=options.rate_limit_spent,
             headers=options.rate_limit_headers,
+            wall=lambda: clock.now().timestamp(),  # `X-RateLimit-Reset` is read against `Date`
         )
     book = FaultBook()
     for rule in options.faults:
         book.add(rule)
     state = EmulatorState(
-        store=WorkflowStore.open(options.db_path),
+        store=WorkflowStore.open(options.db_path, clock),
         keys=KeyRing(options.extra_keys()),
         faults=book,
         log=RequestLog(),
         limiter=limiter,
         latency_seconds=options.latency_ms / 1000.0,
         profile=options.server_profile(),
+        clock=clock,
     )
 
     @asynccontextmanager

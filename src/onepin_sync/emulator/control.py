@@ -21,9 +21,11 @@ from typing import Any, Self
 
 import httpx
 
+from onepin_sync.emulator.envelope import parse_timestamp
 from onepin_sync.emulator.faults import FaultRule
 from onepin_sync.emulator.schemas import (
     ArmedFault,
+    ClockOut,
     ProfileOut,
     RequestRecord,
     RunStats,
@@ -105,6 +107,15 @@ class EmulatorControl:
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")
+
+    def now(self) -> datetime:
+        """The server's time now (its clock may be ahead of this machine's: `advance_clock`)."""
+        return parse_timestamp(ClockOut.model_validate(self._call("GET", "/clock")).now)
+
+    def advance_clock(self, seconds: float) -> datetime:
+        """Let `seconds` of the server's time pass at once; its time now."""
+        out = self._call("POST", "/clock", json={"advance_seconds": seconds})
+        return parse_timestamp(ClockOut.model_validate(out).now)
 
     def profile(self) -> str:
         """The profile this server plays (`current` or `next`)."""

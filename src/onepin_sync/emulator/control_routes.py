@@ -13,13 +13,15 @@
                                                 (seeds run history for the list filters)
     GET    /_emulator/profile                   {"profile", "profiles"}: which Onepin this
                                                 server plays (chosen when it starts)
+    GET    /_emulator/clock                     {"now"}: the server's time
+    POST   /_emulator/clock                     {"advance_seconds"} -> {"now"}: that much of the
+                                                server's time passes at once (`clock.py`)
 
 Answers are plain JSON (no envelope); errors use the API's error envelope. Control requests are
 never logged, delayed, faulted or rate-limited. Imports FastAPI.
 """
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -37,6 +39,8 @@ from onepin_sync.emulator.responses import ApiJSONResponse, plain
 from onepin_sync.emulator.schemas import (
     ArmedFault,
     Cleared,
+    ClockBody,
+    ClockOut,
     FaultId,
     NewKeyBody,
     ProfileOut,
@@ -95,7 +99,7 @@ async def clear_requests(state: AppState) -> ApiJSONResponse:
 
 @router.post("/workflows/{workflow_id}/runs")
 async def record_run(state: AppState, workflow_id: uuid.UUID, body: RunBody) -> ApiJSONResponse:
-    created = body.created_at or datetime.now(UTC)
+    created = body.created_at or state.clock.now()
     if created.tzinfo is None:
         raise validation_problem([FieldError("created_at", "must include a UTC offset")])
     record = state.store.record_run(str(workflow_id), body.status, format_timestamp(created))
@@ -109,6 +113,17 @@ async def record_run(state: AppState, workflow_id: uuid.UUID, body: RunBody) -> 
         run_status_counts=dict(record.run_status_counts),
     )
     return plain(stats, status=201)
+
+
+@router.get("/clock")
+async def read_clock(state: AppState) -> ApiJSONResponse:
+    return plain(ClockOut(now=format_timestamp(state.clock.now())))
+
+
+@router.post("/clock")
+async def advance_clock(state: AppState, body: ClockBody) -> ApiJSONResponse:
+    """Let `advance_seconds` of the server's time pass at once (see `clock.py`)."""
+    return plain(ClockOut(now=format_timestamp(state.clock.advance(body.advance_seconds))))
 
 
 @router.get("/profile")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from onepin_sync.emulator import clock
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 _CODE_BY_STATUS: Mapping[int, str] = {
@@ -51,7 +53,7 @@ def new_request_id() -> str:
 
 def meta() -> dict[str, str]:
     """A fresh `meta` object for one response."""
-    return {"request_id": new_request_id(), "timestamp": format_timestamp(datetime.now(UTC))}
+    return {"request_id": new_request_id(), "timestamp": format_timestamp(clock.now())}
 
 
 def code_for_status(status: int) -> str:

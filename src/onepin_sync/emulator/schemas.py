@@ -326,6 +326,20 @@ class WorkspaceKey(ResponseModel):
     user_id: str
 
 
+class ClockBody(_Body):
+    """How far to move the emulator's clock forward."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    advance_seconds: float = Field(ge=0, allow_inf_nan=False)
+
+
+class ClockOut(ResponseModel):
+    """The emulator's time now."""
+
+    now: str
+
+
 class FaultId(ResponseModel):
     id: str
 

@@ -46,6 +46,7 @@ def uvicorn_config(uvicorn: ModuleType, app: EmulatorApp, *, access_log: bool) -
         lifespan="on",
         proxy_headers=False,
         server_header=False,
+        date_header=False,  # the traffic layer sends the emulator clock's (`clock.py`)
         access_log=access_log,
         timeout_graceful_shutdown=5,
         **logging_options,

@@ -1,4 +1,5 @@
-"""Everything one running emulator holds: storage, keys, faults, request log, limiter, profile.
+"""Everything one running emulator holds: storage, keys, faults, request log, limiter, profile,
+clock.
 
 One `EmulatorState` per app, shared by the traffic layer and the routes (which declare it as the
 `dependencies.AppState` dependency). It is touched only from the server's event loop thread.
@@ -7,8 +8,9 @@ Imports no FastAPI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from onepin_sync.emulator.clock import EmulatorClock
 from onepin_sync.emulator.faults import FaultBook
 from onepin_sync.emulator.keys import KeyRing
 from onepin_sync.emulator.profiles import CURRENT, ServerProfile
@@ -28,3 +30,4 @@ class EmulatorState:
     limiter: TokenBucketLimiter | None = None
     latency_seconds: float = 0.0
     profile: ServerProfile = CURRENT
+    clock: EmulatorClock = field(default_factory=EmulatorClock)  # the store's too

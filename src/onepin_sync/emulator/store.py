@@ -22,10 +22,11 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from onepin_sync.emulator.clock import EmulatorClock
 from onepin_sync.emulator.database import RUN_COLUMNS, RUN_STATUSES, open_database
 from onepin_sync.emulator.envelope import format_timestamp, parse_timestamp
 
@@ -110,14 +111,16 @@ def _record(row: sqlite3.Row) -> WorkflowRecord:
 class WorkflowStore:
     """All reads and writes of workflows. Not thread-safe: call it from one thread at a time."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        """Wrap an open connection whose rows are `sqlite3.Row` (use `open`)."""
+    def __init__(self, connection: sqlite3.Connection, clock: EmulatorClock | None = None) -> None:
+        """Wrap an open connection whose rows are `sqlite3.Row` (use `open`); writes are timed
+        by `clock` (the machine's own time by default)."""
         self._conn = connection
+        self._clock = clock or EmulatorClock()
 
     @classmethod
-    def open(cls, path: str | Path) -> WorkflowStore:
+    def open(cls, path: str | Path, clock: EmulatorClock | None = None) -> WorkflowStore:
         """The store over the database at `path` (see `database.open_database`)."""
-        return cls(open_database(path))
+        return cls(open_database(path), clock)
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -137,7 +140,7 @@ class WorkflowStore:
 
     def _next_write_timestamp(self) -> str:
         """`max(now, last write + 1 µs)`, recorded; call inside a write transaction."""
-        now = datetime.now(UTC)
+        now = self._clock.now()
         row = self._conn.execute("SELECT last_write_at FROM write_clock WHERE id = 1").fetchone()
         if row is not None:
             last = parse_timestamp(row["last_write_at"])

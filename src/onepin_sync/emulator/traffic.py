@@ -24,9 +24,11 @@ import socket
 import struct
 import time
 from dataclasses import dataclass
+from email.utils import formatdate
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from onepin_sync.emulator.clock import serving
 from onepin_sync.emulator.envelope import FieldError, code_for_status, error_body
 from onepin_sync.emulator.faults import FaultRule, retry_after_header
 from onepin_sync.emulator.keys import ApiKey
@@ -42,15 +44,19 @@ CLIENT_GONE = "client_disconnected"
 
 @dataclass(slots=True)
 class _Meter:
-    """Wraps `send` to remember the status and count the body bytes."""
+    """Wraps `send` (kept: `reset_connection` needs uvicorn's own) to remember the status and
+    count the body bytes; every response it starts carries the emulator clock's `Date`."""
 
     send: Send
+    date: str
     status: int | None = None
     bytes_out: int = 0
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = int(message["status"])
+            headers = [*message.get("headers", []), (b"date", self.date.encode("latin-1"))]
+            message = {**message, "headers": headers}
         elif message["type"] == "http.response.body":
             self.bytes_out += len(message.get("body", b""))
         await self.send(message)
@@ -151,13 +157,22 @@ class EmulatorApp:
         self.state.store.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX + "/"):
+        if scope["type"] != "http":
             await self.api(scope, receive, send)
             return
+        clock = self.state.clock
+        meter = _Meter(send, formatdate(clock.now().timestamp(), usegmt=True))
+        with serving(clock):
+            if scope["path"].startswith(CONTROL_PREFIX + "/"):
+                await self.api(scope, receive, meter)
+            else:
+                await self._logged(scope, receive, meter)
+
+    async def _logged(self, scope: Scope, receive: Receive, meter: _Meter) -> None:
+        """Serve one API request (see the module docstring) and append it to the request log."""
         started, received_at = time.perf_counter(), time.time()
         body, whole = await _read_body(receive)
         key = self.state.keys.authenticate(_header(scope, b"authorization"))
-        meter = _Meter(send)
         fault: str | None = None
         try:
             if whole:
