@@ -402,23 +402,21 @@ def test_a_file_of_exactly_the_limit_is_read(tmp_path: Path) -> None:
     assert list(load(write_tree(tmp_path / "wf", {"a.yaml": text})).workflows) == ["a"]
 
 
-def test_a_file_is_read_to_its_end_over_short_reads_and_no_further_than_the_limit() -> None:
-    # A pipe (under its 64 KiB buffer, so the writes do not block) answers a read with what it
+@pytest.mark.parametrize(
+    ("held", "limit", "read"), [(60_000, 100_000, 60_000), (5_000, 1_001, 1_001)]
+)
+def test_a_file_is_read_to_its_end_over_short_reads_and_no_further_than_the_limit(
+    held: int, limit: int, read: int
+) -> None:
+    # A pipe (under its 64 KiB buffer, so the write does not block) answers a read with what it
     # holds, as a file that grows after it was measured does.
-    read, write = os.pipe()
-    with os.fdopen(write, "wb") as writer:
-        writer.write(b"x" * 60_000)
+    out, into = os.pipe()
+    with os.fdopen(into, "wb") as writer:
+        writer.write(b"x" * held)
     try:
-        assert _read_to_end(read, expected=10, limit=100_000) == b"x" * 60_000
+        assert _read_to_end(out, expected=10, limit=limit) == b"x" * read
     finally:
-        os.close(read)
-    read, write = os.pipe()
-    with os.fdopen(write, "wb") as writer:
-        writer.write(b"y" * 5_000)
-    try:
-        assert _read_to_end(read, expected=10, limit=1_001) == b"y" * 1_001
-    finally:
-        os.close(read)
+        os.close(out)
 
 
 @pytest.mark.parametrize(
