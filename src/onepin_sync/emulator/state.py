@@ -8,7 +8,7 @@ Imports no FastAPI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from onepin_sync.emulator.clock import EmulatorClock
 from onepin_sync.emulator.faults import FaultBook
@@ -27,7 +27,7 @@ class EmulatorState:
     keys: KeyRing
     faults: FaultBook
     log: RequestLog
+    clock: EmulatorClock  # the one `store` and `limiter` were made with
     limiter: TokenBucketLimiter | None = None
     latency_seconds: float = 0.0
     profile: ServerProfile = CURRENT
-    clock: EmulatorClock = field(default_factory=EmulatorClock)  # the store's too
