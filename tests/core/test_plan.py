@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from onepin_sync.core.fingerprint import desired_fingerprint, remote_fingerprint
-from onepin_sync.core.models import Action, Reason, RemoteState, StateFile
+from onepin_sync.core.models import Action, Reason, RemoteState, StateFile, WorkflowSpec
 from onepin_sync.core.planner import PlanOptions, plan_changes
 from onepin_sync.errors import InputError
 from tests.core.builders import SALT, desired, entry, lockfile, migrated, remote, remote_state, spec
@@ -140,6 +140,28 @@ def test_nodes_are_matched_by_id_not_position() -> None:
     ]
     assert change.patch_fields == ("definition",)
     assert not change.field_changes[1].before_present
+
+
+def _voices(*ids: str) -> WorkflowSpec:
+    value = spec()
+    nodes = [dict(n) for n in value.definition["graph"]["nodes"]]
+    voices = [{"voice_id": v, "provider": "p", "model": "m"} for v in ids]
+    nodes[1] = {**nodes[1], "config": {**nodes[1]["config"], "voice_map": {"en-us": voices}}}
+    graph = {**value.definition["graph"], "nodes": nodes}
+    return value.model_copy(update={"definition": {**value.definition, "graph": graph}})
+
+
+def test_a_list_that_differs_in_several_places_is_one_change() -> None:
+    applied, edited = _voices("v1", "v2"), _voices("v3", "v4")
+    read_back = remote(migrated(applied))
+    plan = plan_changes(
+        desired(("k", edited)), remote_state(read_back), lockfile(k=entry(applied, read_back))
+    )
+    (change,) = plan.changes
+    voices = edited.definition["graph"]["nodes"][1]["config"]["voice_map"]["en-us"]
+    assert [(".".join(c.path), c.after) for c in change.field_changes] == [
+        ("definition.graph.nodes[gen].config.voice_map.en-us", voices)
+    ]
 
 
 def test_created_entry_and_hashes() -> None:

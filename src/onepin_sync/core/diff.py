@@ -41,10 +41,13 @@ def added_by_server(change: FieldChange) -> bool:
 def json_equal(a: Json, b: Json) -> bool:
     """Structural equality of JSON values; ints and floats by value, bools only equal bools."""
     ta, tb = type(a), type(b)
-    if ta is dict and tb is dict:  # the plain types first: no abstract-class checks on the way
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-    if ta is list and tb is list:
-        return len(a) == len(b) and all(map(json_equal, a, b))
+    if ta is tb:  # the plain types first: no abstract-class checks on the way
+        if ta is dict:
+            return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+        if ta is list:
+            return len(a) == len(b) and all(map(json_equal, a, b))
+        if ta in _SCALARS:
+            return bool(a == b)
     if ta is bool or tb is bool:
         return ta is tb and a == b
     if ta in _NUMBERS and tb in _NUMBERS:
@@ -57,6 +60,7 @@ def json_equal(a: Json, b: Json) -> bool:
 
 
 _NUMBERS = (int, float)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def spec_changes(
@@ -84,22 +88,25 @@ def spec_changes(
         exclude_regex_paths=[f"^root\\['{exclusion_regex(p)}'\\]$" for p in ignore.paths] or None,
     )
     changes = []
-    for levels in found.values():
-        for level in levels:
-            key = level.path(output_format="list")[0]
-            before_value, after_value = old.values.get(key, _ABSENT), new.values.get(key, _ABSENT)
-            both = before_value is not _ABSENT and after_value is not _ABSENT
-            if both and json_equal(before_value, after_value):
-                continue  # `1` and `1.0`
-            changes.append(
-                FieldChange(
-                    path=old.paths.get(key) or new.paths[key],
-                    before=None if before_value is _ABSENT else before_value,
-                    after=None if after_value is _ABSENT else after_value,
-                    before_present=before_value is not _ABSENT,
-                    after_present=after_value is not _ABSENT,
-                )
+    # One change per laid-out value: a list compared whole may differ at several positions,
+    # and deepdiff reports each of them under the same key.
+    keys = dict.fromkeys(
+        level.path(output_format="list")[0] for levels in found.values() for level in levels
+    )
+    for key in keys:
+        before_value, after_value = old.values.get(key, _ABSENT), new.values.get(key, _ABSENT)
+        both = before_value is not _ABSENT and after_value is not _ABSENT
+        if both and json_equal(before_value, after_value):
+            continue  # `1` and `1.0`
+        changes.append(
+            FieldChange(
+                path=old.paths.get(key) or new.paths[key],
+                before=None if before_value is _ABSENT else before_value,
+                after=None if after_value is _ABSENT else after_value,
+                before_present=before_value is not _ABSENT,
+                after_present=after_value is not _ABSENT,
             )
+        )
     order = {key: index for index, key in enumerate([*old.values, *new.values])}
     return tuple(sorted(changes, key=lambda c: order[".".join(c.path)]))
 
