@@ -306,6 +306,7 @@ def apply_rows(settings: Settings, emulators: Emulators, patches: bool) -> list[
     rows = []
     for tool in pairs(settings):
         row = h.Row(name, tool, floor=floor)
+        timelines: list[Timeline] = []
 
         def prepare(i: int, tool: str = tool) -> tuple[list[str], w.Workspace]:
             lockfile = case / f"{tool}-{i}" / "onepin-sync.lock"
@@ -318,14 +319,22 @@ def apply_rows(settings: Settings, emulators: Emulators, patches: bool) -> list[
             flags = ("--auto-approve", "--parallelism", str(PARALLELISM))
             return ours("apply", *flags, "--dir", edited, "--lockfile", lockfile, *connect), ws
 
-        def check(run: h.Run, records: list[RequestRecord], tool: str = tool) -> list[str]:
+        def check(
+            run: h.Run,
+            records: list[RequestRecord],
+            tool: str = tool,
+            timelines: list[Timeline] = timelines,
+        ) -> list[str]:
             method, status = ("PATCH", 200) if patches else ("POST", 201)
             path = f"{w.LISTING_PATH}/" if patches else w.LISTING_PATH
-            writes = sum(
-                1
+            written = [
+                r
                 for r in records
                 if (r.method, r.status) == (method, status) and r.path.startswith(path)
-            )
+            ]
+            writes = len(written)
+            if written:
+                timelines.append(Timeline.of(run, written))
             if tool == "peer":
                 expected = math.ceil(size / SDK_PAGE) * patches + 1 * (not patches)
                 expected += size * (2 if patches else 1)
@@ -338,6 +347,9 @@ def apply_rows(settings: Settings, emulators: Emulators, patches: bool) -> list[
 
         runs = settings.runs if tool == "onepin-sync" else 1
         measure(row, settings, emulator, prepare, check, runs)
+        if timelines:
+            rounds = math.ceil(size / PARALLELISM) if tool == "onepin-sync" else size
+            row.notes.append(Timeline.median(timelines).note(APPLY_LATENCY_MS, rounds))
         if tool == "onepin-sync":
             limit = APPLY_FACTOR * network + STARTUP_TARGET
             wall = row.median("wall")
@@ -345,6 +357,48 @@ def apply_rows(settings: Settings, emulators: Emulators, patches: bool) -> list[
             target(row, settings, text, wall <= limit, f"wall {wall:.2f} s > {limit:.2f} s")
         rows.append(row)
     return rows
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Where an apply's wall time went, from the request log alone (so alike for both tools):
+    until its first write arrived, the writes (first arrival to last answer), and after them
+    (the verification listing, the lockfile, exiting); with the server's own time per write
+    (the emulator's, beyond its added latency)."""
+
+    before: float  # seconds from the process's start to the first write's arrival
+    writing: float  # seconds from the first write's arrival to the last write's answer
+    after: float  # seconds from the last write's answer to the process's end
+    server_ms: float  # median time a write spent in the emulator, latency included
+
+    @classmethod
+    def of(cls, run: h.Run, writes: list[RequestRecord]) -> Timeline:
+        first = min(r.received_at for r in writes)
+        last = max(r.received_at + r.duration_ms / 1000 for r in writes)
+        return cls(
+            before=first - run.started_at,
+            writing=last - first,
+            after=run.started_at + run.wall - last,
+            server_ms=median_of([r.duration_ms for r in writes]),
+        )
+
+    @classmethod
+    def median(cls, timelines: list[Timeline]) -> Timeline:
+        return cls(
+            before=median_of([t.before for t in timelines]),
+            writing=median_of([t.writing for t in timelines]),
+            after=median_of([t.after for t in timelines]),
+            server_ms=median_of([t.server_ms for t in timelines]),
+        )
+
+    def note(self, latency_ms: float, rounds: int) -> str:
+        """`rounds`: how many writes the tool makes one after another (W / C, or W)."""
+        each = 1000 * self.writing / rounds
+        server = self.server_ms - latency_ms
+        return (
+            f"first write {self.before:.2f} s; writes {self.writing:.2f} s = {rounds} x "
+            f"{each:.0f} ms (server {server:.1f} ms of each); after {self.after:.2f} s"
+        )
 
 
 def apply_creates(settings: Settings, emulators: Emulators) -> list[h.Row]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import sys
 from pathlib import Path
 
@@ -37,4 +38,7 @@ def test_every_scenario_runs_and_checks_out_at_a_tiny_size(
     assert {tool for _, tool in rows} == {"onepin-sync", "peer"}
     assert len(rows) == 15  # the peer has no --help row
     assert all("WRONG" not in line for line in lines)
+    latency_applies = [line for line in lines if re.match(r"\| apply \d+ \w+ @", line)]
+    assert len(latency_applies) == 4  # creates and patches, ours and the peer's
+    assert all("first write " in line and "; after " in line for line in latency_applies)
     del sys.modules["run"]
