@@ -3,6 +3,7 @@
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from onepin_sync.cli import run
 from onepin_sync.emulator.cli import emulator_group
 from onepin_sync.emulator.keys import DEFAULT_API_KEY
+from onepin_sync.emulator.server import listening_socket
 
 # The emulator's own command group, run without the rest of the CLI.
 SERVE = "from onepin_sync.emulator.cli import emulator_group; emulator_group()"
@@ -115,6 +117,16 @@ def test_without_the_extra_the_error_names_it() -> None:
     assert output.strip() == (
         "3 the emulator needs the optional extra: pip install 'onepin-sync[emulator]'"
     )
+
+
+def test_the_announced_socket_takes_connections_before_the_server_runs() -> None:
+    """`serve` announces its URL before uvicorn has started: a client that connects on reading
+    it (a CI step waiting for the line) waits in the backlog instead of being refused."""
+    with (
+        listening_socket("127.0.0.1", 0) as sock,
+        socket.create_connection(sock.getsockname()[:2], timeout=5),
+    ):
+        pass
 
 
 @pytest.fixture(params=["default", "next"])

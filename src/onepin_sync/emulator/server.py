@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from onepin_sync.emulator.traffic import EmulatorApp
 
 MISSING_EXTRA = "the emulator needs the optional extra: pip install 'onepin-sync[emulator]'"
+BACKLOG = 2048  # connections waiting to be accepted: uvicorn's own default
 
 
 def import_uvicorn() -> ModuleType:
@@ -49,16 +50,19 @@ def uvicorn_config(uvicorn: ModuleType, app: EmulatorApp, *, access_log: bool) -
         date_header=False,  # the traffic layer sends the emulator clock's (`clock.py`)
         access_log=access_log,
         timeout_graceful_shutdown=5,
+        backlog=BACKLOG,
         **logging_options,
     )
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A bound TCP socket (`port` 0: any free port) for uvicorn to serve on.
+    """A TCP socket bound (`port` 0: any free port) and listening, for uvicorn to serve on.
 
-    Created with `IPPROTO_TCP` explicitly: asyncio sets TCP_NODELAY on accepted connections only
-    when the listening socket says so, and without it every response waits ~40 ms on Nagle's
-    algorithm meeting the client's delayed ACK.
+    Listening from here on, so a client that connects once the URL is announced waits in the
+    backlog until uvicorn has started, instead of being refused. Created with `IPPROTO_TCP`
+    explicitly: asyncio sets TCP_NODELAY on accepted connections only when the listening socket
+    says so, and without it every response waits ~40 ms on Nagle's algorithm meeting the
+    client's delayed ACK.
     """
     family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -66,6 +70,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
         if port != 0:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        sock.listen(BACKLOG)
     except BaseException:
         sock.close()
         raise
