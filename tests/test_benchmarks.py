@@ -42,3 +42,21 @@ def test_every_scenario_runs_and_checks_out_at_a_tiny_size(
     assert len(latency_applies) == 4  # creates and patches, ours and the peer's
     assert all("first write " in line and "; after " in line for line in latency_applies)
     del sys.modules["run"]
+
+
+def test_the_http_client_cost_is_measured_over_loopback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import http_client_cost  # benchmarks/http_client_cost.py
+
+    assert (
+        http_client_cost.main(["--requests", "16", "--parallelism", "4", "--latency-ms", "5"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert re.fullmatch(
+        r"httpx [\d.]+: \d+\.\d\d ms of CPU per request; 16 requests, 4 at a time, 5 ms latency: "
+        r"\d+\.\d\d s = 4 x \d+\.\d ms\n",
+        out,
+    )
+    del sys.modules["http_client_cost"]
