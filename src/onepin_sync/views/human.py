@@ -60,18 +60,29 @@ def summary_line(plan: Plan) -> str:
 def render_plan(plan: Plan, console: Console, redactor: Redactor) -> None:
     """Print the human plan, as one text: a print per line would ask the terminal its size and
     kind once per line, thousands of times for a few hundred changes. Off a terminal without
-    colours (CI, a pipe) there is nothing to style: the plain text is written as it is, which costs
-    a fraction of rich's rendering (the plan shown before an apply sits on its critical path)."""
-    print_text(console, Text("\n").join(plan_lines(plan, redactor)))
+    colours (CI, a pipe) there is nothing to style: the lines' plain text is written as it is,
+    without joining their styles into one text first, which costs a fraction of rich's rendering
+    (the plan shown before an apply sits on its critical path; a first plan of 10,000 workflows
+    has 300,000 lines)."""
+    lines = plan_lines(plan, redactor)
+    if _plain(console):
+        console.file.write("".join(f"{line.plain}\n" for line in lines))
+    else:
+        console.print(Text("\n").join(lines))
 
 
 def print_text(console: Console, text: Text) -> None:
-    """`console.print(text)`, without rich's renderer when there is nothing for it to do: no
-    colours, no recording, and no terminal (where a live progress bar may share the screen)."""
-    if console.color_system is None and not console.record and not console.is_terminal:
+    """`console.print(text)`, without rich's renderer when there is nothing for it to do."""
+    if _plain(console):
         console.file.write(text.plain + "\n")
     else:
         console.print(text)
+
+
+def _plain(console: Console) -> bool:
+    """Whether `console` shows text as it is: no colours, no recording, and no terminal (where
+    a live progress bar may share the screen)."""
+    return console.color_system is None and not console.record and not console.is_terminal
 
 
 def plan_lines(plan: Plan, redactor: Redactor) -> Iterator[Text]:
