@@ -76,17 +76,19 @@ def after_declared(state: StateFile, refreshes: Sequence[StateRefresh]) -> State
 
 def mark_replacements(changes: Sequence[Change], salt: str) -> list[Change]:
     """`changes` with each delete whose workflow a create makes again (same name and the same
-    structure: node ids and types, edges) paired with that create through `replaces`."""
+    structure: node ids and types, edges) paired with that create through `replaces`. Only
+    creates sharing a delete's name are fingerprinted: a first plan of 10,000 creates has none."""
+    deleted = [(c, c.before) for c in changes if c.action is Action.DELETE and c.before is not None]
+    names = {before.name for _, before in deleted}
     creates: dict[tuple[str, str], list[Change]] = {}
     for change in changes:
-        if change.action is Action.CREATE and change.after is not None:
-            shape = (change.after.name, structure_fingerprint(change.after.definition, salt))
+        after = change.after
+        if change.action is Action.CREATE and after is not None and after.name in names:
+            shape = (after.name, structure_fingerprint(after.definition, salt))
             creates.setdefault(shape, []).append(change)
     pairs: dict[str, str] = {}
-    for change in changes:
-        if change.action is not Action.DELETE or change.before is None:
-            continue
-        shape = (change.before.name, structure_fingerprint(change.before.definition, salt))
+    for change, before in deleted:
+        shape = (before.name, structure_fingerprint(before.definition, salt))
         candidates = creates.get(shape)
         if candidates:
             create = candidates.pop(0)
