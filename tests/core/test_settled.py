@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from onepin_sync.core.models import DesiredState, RemoteState, StateFile
+from onepin_sync.core.models import DesiredState, Reason, RemoteState, StateFile
 from onepin_sync.core.planner import PlanOptions, plan_changes
 from onepin_sync.core.settled import AppliedFiles, ListingSettler, is_settled, unsettled_keys
 from tests.core.builders import (
@@ -19,7 +19,7 @@ from tests.core.builders import (
     remote_state,
     spec,
 )
-from tests.core.test_plan import R_A, R_X, TABLE, A, Row, _inputs
+from tests.core.test_plan import R_A, R_X, TABLE, A, B, Row, _inputs
 
 KEY = "support/welcome"
 
@@ -134,6 +134,22 @@ def test_a_listed_workflow_spelled_as_recorded_is_settled_by_its_digest_alone() 
     spelled_otherwise(R_A, listed(R_X))
     assert spelled_otherwise.settled == set()
     assert spelled_otherwise.digests == {R_A.id: listed(R_X)}
+
+
+def test_a_changed_file_against_a_workflow_listed_as_recorded_takes_no_remote_fingerprint() -> None:
+    """A pull request's plan, an apply's verification: the file changed, the workspace copy is
+    spelled as the entry's `listed_hash` records, so it is the spec of the entry's remote hash
+    without taking its canonical form (here that would not match, the entry's remote hash being
+    another's: a conflict). Spelled otherwise, it is fingerprinted."""
+    recorded = entry(A, R_A, with_file=True)
+    state = lockfile(support__welcome=recorded.model_copy(update={"remote_hash": "sha256:other"}))
+    files = desired((KEY, B))
+
+    (as_recorded,) = plan_changes(files, remote_state(R_A, digests=True), state).changes
+    assert as_recorded.reason is Reason.CHANGED_IN_GIT
+    spelled = remote_state(R_A).model_copy(update={"listed": {R_A.id: "another spelling"}})
+    (fingerprinted,) = plan_changes(files, spelled, state).changes
+    assert fingerprinted.reason is Reason.CONFLICT
 
 
 def test_another_spelling_of_the_recorded_spec_changes_no_entry() -> None:

@@ -278,7 +278,7 @@ def _plan_existing(
     current = read[0]
     rules = IgnoreRules.of(wanted.ignore_changes)
     recorded = IgnoreRules.of(entry.ignore_changes)
-    remote_hash = remote_fingerprint(current.spec, salt, recorded)
+    remote_hash = _remote_hash(read, entry, salt, recorded)
     desired_now = desired_fingerprint(wanted.spec, salt, recorded)
     verdict = classify(entry, desired_now, remote_hash)
     # The file's `file_hash`, for an entry that keeps recording it as applied under its rules.
@@ -375,6 +375,17 @@ def _plan_settled(
 
 _Read = tuple[RemoteWorkflow, str | None]
 """A listed workflow and its `fingerprint.listed_digest` (None: not known)."""
+
+
+def _remote_hash(read: _Read, entry: StateEntry, salt: str, recorded: IgnoreRules) -> str:
+    """The fingerprint of the read's spec under the entry's rules (`recorded`): the entry's own
+    `remote_hash` when the listing spells the spec as it did when that was taken (its
+    `listed_hash`), without taking the spec's canonical form; a changed file against an
+    unchanged workspace (a pull request's plan, an apply's verification) is the usual case."""
+    current, listed = read
+    if entry.listed_hash is not None and listed_hash(listed, salt) == entry.listed_hash:
+        return entry.remote_hash
+    return remote_fingerprint(current.spec, salt, recorded)
 
 
 def _accepted(
