@@ -97,3 +97,23 @@ def test_the_api_client_loads_httpx_without_its_command_line_tool() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert done.stdout.splitlines() == ["[]", "None"]
+
+
+def test_importing_a_command_builds_no_model_validator() -> None:
+    """pydantic builds a model's validator when the model is first used (`defer_build`), not
+    as `plan` or `apply` is imported: a command pays only for the models it uses."""
+    code = (
+        "import sys, pydantic, onepin_sync.commands.apply, onepin_sync.commands.plan\n"
+        "def models(cls):\n"
+        "    for sub in cls.__subclasses__():\n"
+        "        yield sub\n"
+        "        yield from models(sub)\n"
+        "ours = {m for m in models(pydantic.BaseModel) if m.__module__.startswith('onepin_sync')}\n"
+        "print(len(ours), sorted(m.__qualname__ for m in ours if m.__pydantic_complete__))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    count, built = done.stdout.split(" ", 1)
+
+    assert int(count) > 20  # every model the two commands import
+    # only those of the constants made on import: NO_IGNORES, EVERY_KEY, the default Lifecycle()
+    assert built.strip() == "['IgnoreRules', 'KeySelection', 'Lifecycle']"

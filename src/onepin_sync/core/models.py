@@ -23,7 +23,9 @@ Json = Any
 
 
 class FrozenModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Each model's validator is built when it is first used, not on import: a command pays only
+    # for the models it uses (subclasses inherit it, as every model of onepin-sync does).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 # --- the three fields onepin-sync manages on a workflow ------------------------------------------

@@ -108,6 +108,7 @@ class _Closed(BaseModel):
         extra="forbid",
         strict=True,
         frozen=True,
+        defer_build=True,
         field_title_generator=lambda name, info: info.alias or name,
     )
 
