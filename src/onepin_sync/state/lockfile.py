@@ -188,8 +188,8 @@ def parse_lockfile(text: str, where: str) -> StateFile:
         salt=disk.salt,
         api_url=disk.api_url,
         workspace=disk.workspace,
-        workflows={k: StateEntry(**e.model_dump()) for k, e in disk.workflows.items()},
-        pending={k: PendingCreate(**p.model_dump()) for k, p in pending.items()},
+        workflows={k: StateEntry(**dict(e)) for k, e in disk.workflows.items()},
+        pending={k: PendingCreate(**dict(p)) for k, p in pending.items()},
     )
 
 
