@@ -7,6 +7,7 @@ Run in a fresh interpreter (this test process has long since imported everything
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -117,3 +118,32 @@ def test_importing_a_command_builds_no_model_validator() -> None:
     assert int(count) > 20  # every model the two commands import
     # only those of the constants made on import: NO_IGNORES, EVERY_KEY, the default Lifecycle()
     assert built.strip() == "['IgnoreRules', 'KeySelection', 'Lifecycle']"
+
+
+def test_a_run_does_not_look_for_pydantic_plugins() -> None:
+    """The console entry point turns pydantic's plugin search off (it reads the entry points of
+    every installed package), unless the environment asks for it."""
+    code = (
+        "import atexit, importlib.metadata, sys\n"
+        "scans = []\n"
+        "find = importlib.metadata.entry_points\n"
+        "def counted(**selection):\n"
+        "    scans.append(selection)\n"
+        "    return find(**selection)\n"
+        "importlib.metadata.entry_points = counted\n"
+        "atexit.register(lambda: print(scans, file=sys.stderr))\n"
+        "sys.argv = ['onepin-sync', 'validate', '--dir', 'missing-folder']\n"
+        "from onepin_sync.cli import main\n"
+        "main()\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ)
+    asked = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**environ, "PYDANTIC_DISABLE_PLUGINS": ""},
+    )
+
+    assert done.stderr.splitlines()[-1] == "[]", done.stderr
+    assert asked.stderr.splitlines()[-1] == "[{'group': 'pydantic'}]", asked.stderr
