@@ -100,6 +100,31 @@ def test_the_api_client_loads_httpx_without_its_command_line_tool() -> None:
     assert done.stdout.splitlines() == ["[]", "None"]
 
 
+def test_off_a_terminal_plan_and_apply_load_no_progress_bars_nor_the_markdown_view() -> None:
+    """CI's output is plain lines: rich's progress (7-8 ms to import) is loaded only to draw a
+    bar on a terminal, the markdown view (5 ms) only for `--format markdown`."""
+    code = (
+        "import sys, onepin_sync.commands.apply, onepin_sync.views.registry\n"
+        "from onepin_sync.views.console import ConsoleUi\n"
+        "ui = ConsoleUi()\n"
+        "with ui.bar('Applying', 3) as bar:\n"
+        "    bar.advance()\n"
+        "ui.listed(1, 3)\n"
+        "ui.listed(3, 3)\n"
+        "lazy = ('rich.progress', 'onepin_sync.views.bars', 'onepin_sync.views.markdown')\n"
+        "print(sorted(m for m in lazy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert done.stdout.splitlines() == ["[]"]
+
+
 def test_importing_a_command_builds_no_model_validator() -> None:
     """pydantic builds a model's validator when the model is first used (`defer_build`), not
     as `plan` or `apply` is imported: a command pays only for the models it uses."""

@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from enum import IntEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich.console import Console
 from rich.text import Text
@@ -29,7 +29,10 @@ from onepin_sync.core.results import ChangeResult, ChangeStatus
 from onepin_sync.errors import OnepinSyncError, WorkflowFileError
 from onepin_sync.views.human import print_text, render_plan, summary_line
 from onepin_sync.views.notes import no_changes_sentence
-from onepin_sync.views.progress import DEFAULT_DELAY, NO_BAR, Bar, ProgressDisplay, after_delay
+from onepin_sync.views.progress import DEFAULT_DELAY, NO_BAR, Bar, after_delay
+
+if TYPE_CHECKING:
+    from onepin_sync.views.bars import ProgressDisplay
 
 _DONE_VERB = {Action.CREATE: "created", Action.UPDATE: "updated", Action.DELETE: "deleted"}
 _STATUS_STYLE = {
@@ -72,7 +75,11 @@ class ConsoleUi:
         self.redactor = Redactor()
         shows_progress = self.err.is_terminal and verbosity is not Verbosity.QUIET
         delay = DEFAULT_DELAY if progress_delay is None else progress_delay
-        self._progress = ProgressDisplay(self.err, delay) if shows_progress else None
+        self._progress: ProgressDisplay | None = None
+        if shows_progress:  # rich's progress is loaded only to draw on a terminal
+            from onepin_sync.views.bars import ProgressDisplay
+
+            self._progress = ProgressDisplay(self.err, delay)
         self._delay = delay
         self._listing = ExitStack()
         self._listing_bar: Bar | None = None

@@ -1,10 +1,11 @@
-"""Progress on a terminal: a bar (done/total, rate, ETA) for listing and applying, a spinner
-while waiting for the state lock.
+"""Progress, as every output needs it: the delay before a bar or spinner shows, `after_delay`,
+and `Bar`, the handle the commands advance (`NO_BAR` off a terminal).
 
-Each appears only once the work has lasted `delay` seconds (about one), so a quick run prints
-no bar at all; it is drawn on stderr and removed when the work ends, leaving the lines printed
-meanwhile (they scroll above it). Off a terminal there is no bar: the commands print plain
-lines instead, and a wait for the lock says so in one line once it lasts `delay`.
+Each bar or spinner appears only once the work has lasted `delay` seconds (about one), so a quick
+run prints no bar at all; it is drawn on stderr and removed when the work ends, leaving the lines
+printed meanwhile (they scroll above it). Off a terminal there is no bar: the commands print plain
+lines instead, and a wait for the lock says so in one line once it lasts `delay`. The drawing is
+`bars.py`, loaded only on a terminal: importing rich's progress takes 7-8 ms of every start.
 """
 
 from __future__ import annotations
@@ -12,30 +13,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    SpinnerColumn,
-    Task,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 DEFAULT_DELAY = 1.0
-
-
-class _RateColumn(ProgressColumn):
-    """Items per second, once rich has measured it."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("" if speed is None else f"{speed:,.1f}/s", style="cyan")
 
 
 class Bar:
@@ -55,50 +38,6 @@ class Bar:
 
 
 NO_BAR = Bar(None, None)
-
-
-class ProgressDisplay:
-    """Bars and spinners on `console` (stderr), each shown after `delay` seconds of work."""
-
-    def __init__(self, console: Console, delay: float = DEFAULT_DELAY) -> None:
-        self._console = console
-        self._delay = delay
-
-    @contextmanager
-    def bar(self, description: str, total: int) -> Iterator[Bar]:
-        progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _RateColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=self._console,
-            transient=True,
-        )
-        task = progress.add_task(description, total=total)
-        try:
-            with after_delay(self._delay, progress.start):
-                yield Bar(progress, task)
-        finally:
-            progress.stop()  # after the timer: it can no longer start the bar
-
-    @contextmanager
-    def spinner(self, message: Callable[[], str]) -> Iterator[None]:
-        progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), console=self._console, transient=True
-        )
-        task = progress.add_task("", total=None)
-
-        def show() -> None:
-            progress.update(task, description=message())
-            progress.start()
-
-        try:
-            with after_delay(self._delay, show):
-                yield
-        finally:
-            progress.stop()
 
 
 @contextmanager

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from onepin_sync.commands.plan import PlanOutcome
 from onepin_sync.views.console import ConsoleUi
-from onepin_sync.views.markdown import PlanHeading, plan_markdown
 
 PlanView = Callable[[ConsoleUi, PlanOutcome], None]
 
@@ -32,6 +31,8 @@ def json_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
 
 
 def markdown_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
+    from onepin_sync.views.markdown import PlanHeading, plan_markdown  # 5 ms, for this view only
+
     target = outcome.target
     heading = PlanHeading(
         api_url=target.api_url,
