@@ -188,8 +188,10 @@ def parse_lockfile(text: str, where: str) -> StateFile:
         salt=disk.salt,
         api_url=disk.api_url,
         workspace=disk.workspace,
-        workflows={k: StateEntry(**dict(e)) for k, e in disk.workflows.items()},
-        pending={k: PendingCreate(**dict(p)) for k, p in pending.items()},
+        # From each model's own `__dict__`: `dict(model)` walks pydantic's iterator, which made
+        # reading a lockfile of 1,000 entries take 18 ms instead of 10.
+        workflows={k: StateEntry.model_validate(e.__dict__) for k, e in disk.workflows.items()},
+        pending={k: PendingCreate.model_validate(p.__dict__) for k, p in pending.items()},
     )
 
 
