@@ -279,10 +279,10 @@ def _plan_existing(
     rules = IgnoreRules.of(wanted.ignore_changes)
     recorded = IgnoreRules.of(entry.ignore_changes)
     remote_hash = _remote_hash(read, entry, salt, recorded)
-    desired_now = desired_fingerprint(wanted.spec, salt, recorded)
+    wanted_file = desired_file_hash(wanted, salt)
+    desired_now = _desired_hash(wanted, wanted_file, entry, salt, recorded)
     verdict = classify(entry, desired_now, remote_hash)
     # The file's `file_hash`, for an entry that keeps recording it as applied under its rules.
-    wanted_file = desired_file_hash(wanted, salt)
     loads_as_applied = not verdict.desired_changed and rules == recorded
     file_hash = wanted_file if loads_as_applied else None
     if options.refresh_only:
@@ -386,6 +386,23 @@ def _remote_hash(read: _Read, entry: StateEntry, salt: str, recorded: IgnoreRule
     if entry.listed_hash is not None and listed_hash(listed, salt) == entry.listed_hash:
         return entry.remote_hash
     return remote_fingerprint(current.spec, salt, recorded)
+
+
+def _desired_hash(
+    wanted: DesiredWorkflow,
+    wanted_file: str | None,
+    entry: StateEntry,
+    salt: str,
+    recorded: IgnoreRules,
+) -> str:
+    """The fingerprint of the file's spec under the entry's rules (`recorded`): the entry's own
+    `applied_hash` when the file's bytes and placeholder values digest to its `file_hash`
+    (`wanted_file`), which an entry records only while its file loads as that hash under those
+    rules, without taking the spec's canonical form; a file just applied (an apply's
+    verification) is the usual case."""
+    if wanted_file is not None and wanted_file == entry.file_hash and not entry.accepted_remote:
+        return entry.applied_hash
+    return desired_fingerprint(wanted.spec, salt, recorded)
 
 
 def _accepted(
