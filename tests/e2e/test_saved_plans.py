@@ -6,6 +6,7 @@ import json
 
 from onepin import OnePinClient
 
+from onepin_sync.emulator.control import EmulatorControl
 from tests.e2e.support import (
     WORKFLOWS,
     apply_examples,
@@ -190,3 +191,65 @@ def test_an_api_key_given_as_the_plan_file_is_never_echoed(project: SyncProject)
     assert result.code == 3
     assert key not in result.output
     assert "looks like an API key" in result.stderr
+
+
+def test_a_first_apply_saved_plan_is_refused_with_a_key_of_another_workspace(
+    project: SyncProject, emulator_control: EmulatorControl
+) -> None:
+    project.copy_examples()
+    saved = project.root / "p.json"
+    assert project.run("plan", "--out", str(saved)).code == 0
+    elsewhere = emulator_control.new_workspace()  # a valid key, of another workspace
+
+    refused = project.run("apply", str(saved), "--api-key", elsewhere.api_key)
+
+    assert refused.code == 3, refused.output
+    assert refused.stderr == (
+        f"Error: {saved} was made for workspace {project.workspace.workspace_id}, but the API key "
+        f"is for workspace {elsewhere.workspace_id}; nothing was written\n"
+    )
+    assert not project.lockfile.exists()
+    sent = emulator_control.requests(workspace_id=elsewhere.workspace_id)
+    assert {r.method for r in sent} == {"GET"}
+
+
+def test_a_first_apply_saved_plan_applied_again_from_another_checkout_creates_nothing_twice(
+    project: SyncProject,
+) -> None:
+    """A CI job re-run on the same plan artifact, in a fresh checkout without the lockfile the
+    first run wrote: the workflows it created are look-alikes the plan did not show."""
+    project.copy_examples()
+    saved = project.root / "p.json"
+    assert project.run("plan", "--out", str(saved)).code == 0
+    assert project.run("apply", str(saved)).code == 0
+    again = SyncProject(project.root / "again", project.workspace)
+    again.copy_examples()
+
+    with recorded(project.workspace) as sent:
+        refused = again.run("apply", str(saved))
+
+    assert refused.code == 5, refused.output
+    assert "the workspace changed since the plan; nothing was written: " in refused.stderr
+    assert (
+        f"{KEY}: a workflow of the same name appeared since the plan "
+        f"({project.lock_entries()[KEY]['id']})"
+    ) in refused.stderr
+    assert writes(sent) == []
+    assert not again.lockfile.exists()
+
+
+def test_a_saved_plan_refuses_the_options_that_choose_what_to_plan(project: SyncProject) -> None:
+    project.copy_examples()
+    saved = project.root / "p.json"
+    assert project.run("plan", "--out", str(saved)).code == 0
+
+    with recorded(project.workspace) as sent:
+        refused = project.run("apply", str(saved), "--target", KEY, "--refresh-only")
+
+    assert refused.code == 3, refused.output
+    assert refused.stderr.endswith(
+        "Error: --refresh-only, --target cannot be used with a saved plan file: the plan already "
+        "says what to change (pass them to plan instead)\n"
+    )
+    assert sent == []
+    assert not project.lockfile.exists()

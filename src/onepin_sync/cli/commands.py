@@ -23,6 +23,7 @@ from onepin_sync.cli.helptext import command_help
 from onepin_sync.cli.onboarding import register as register_onboarding
 from onepin_sync.cli.options import (
     PLAN_FORMATS,
+    PLANNING_FLAGS,
     client_from,
     client_options,
     json_option,
@@ -242,6 +243,8 @@ def apply_command(
     from onepin_sync.views import reports
 
     ctx.machine = as_json
+    if plan_file is not None:
+        _refuse_planning_options(kw)
     if plan_file is not None and importing.is_import_plan(plan_file):
         imported = importing.apply_saved(
             plan_file, target_from(kw), lock_timeout, ctx.environment(), ctx.ui
@@ -279,6 +282,20 @@ def apply_command(
 
         print_document(ctx.ui, apply_document(outcome, ctx.ui.redactor))
     sys.exit(outcome.exit_code)
+
+
+def _refuse_planning_options(kw: dict[str, Any]) -> None:
+    """A saved plan already says what to change: the options that choose it cannot apply."""
+    given = [
+        flag
+        for flag, name in PLANNING_FLAGS.items()
+        if kw[name]  # flags are False and repeatable options () when not given
+    ]
+    if given:
+        raise click.UsageError(
+            f"{', '.join(given)} cannot be used with a saved plan file: the plan already says "
+            "what to change (pass them to plan instead)"
+        )
 
 
 @cli.command("pull", **command_help("pull"))

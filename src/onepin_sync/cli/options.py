@@ -158,6 +158,16 @@ plan_options = _options(
 )
 
 
+# Each option of `plan_options`, by flag, with its parameter name: what a saved plan refuses.
+PLANNING_FLAGS = {
+    "--refresh-only": "refresh_only",
+    "--allow-empty-config": "allow_empty_config",
+    "--allow-empty-remote": "allow_empty_remote",
+    "--target": "select_targets",
+    "--exclude": "select_excludes",
+}
+
+
 def key_selection_from(kw: dict[str, Any]) -> KeySelection:
     from onepin_sync.core.selection import KeySelection
 

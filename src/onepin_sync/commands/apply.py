@@ -34,6 +34,7 @@ from onepin_sync.commands.target import Target
 from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint, listed_hash
 from onepin_sync.core.guards import (
     ApplyOptions,
+    appeared_duplicates,
     check_delete_guard,
     conflicting_changes,
     duplicate_creates,
@@ -127,7 +128,7 @@ async def _apply_locked(
     prepared = await prepare(inputs, target, client, ui, persist=True)
     state, inputs = prepared.state, prepared.inputs
     if settings.plan_file is not None:
-        plan, state = _saved_plan(settings.plan_file, inputs, state, target)
+        plan, state = _saved_plan(settings.plan_file, inputs, state, target, bound=True)
     else:
         remote = await read_remote(client, state, prepared.listing, settler=prepared.settler)
         inputs = inputs.with_files_read(unsettled_keys(inputs.desired, remote, state))
@@ -145,7 +146,11 @@ async def _apply_locked(
         fresh = prepared.listing if not asked and prepared.listing is not None else None
         listing = fresh if fresh is not None else await client.list_workflows()
         listed = {w.id: w for w in listing}
-        stale = stale_changes(plan, listed)
+        managed = {e.id for e in state.workflows.values()}
+        stale = {
+            **stale_changes(plan, listed),
+            **appeared_duplicates(plan, listed, managed, settings.apply),
+        }
         _refuse(
             plan,
             stale,
@@ -328,10 +333,14 @@ async def _execute_journalled(
 
 
 def _saved_plan(
-    path: Path, inputs: Inputs, state: StateFile, target: Target
+    path: Path, inputs: Inputs, state: StateFile, target: Target, *, bound: bool = False
 ) -> tuple[Plan, StateFile]:
     """A saved plan, checked against the lockfile, the target and the current files, and the
-    state to apply it to (a plan made before the first apply starts the lockfile it planned)."""
+    state to apply it to (a plan made before the first apply starts the lockfile it planned).
+
+    `bound`: `state` is bound to the API key's workspace (`prepare`), which must be the plan's;
+    a first apply has no lockfile to name a workspace, so only this check catches another key.
+    """
     if path.name.startswith(API_KEY_PREFIXES):
         # A key typed where the plan file goes (a forgotten --api-key): never echo it back.
         raise InputError(
@@ -347,6 +356,12 @@ def _saved_plan(
     plan, doc = read_plan_document(raw, str(path))
     if doc.target.api_url != target.api_url:
         raise InputError(f"{path} was made for {doc.target.api_url}, not {target.api_url}")
+    planned_in, key_of = doc.target.workspace, state.workspace
+    if bound and planned_in is not None and key_of is not None and planned_in != key_of:
+        raise InputError(
+            f"{path} was made for workspace {planned_in}, but the API key is for workspace "
+            f"{key_of}; nothing was written"
+        )
     salt = doc.lockfile.salt
     if salt is not None and not inputs.store.exists() and plan.serial == state.serial:
         state = state.model_copy(update={"lineage": plan.lineage, "salt": salt})

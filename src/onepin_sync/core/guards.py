@@ -4,7 +4,7 @@ workflows that moved since the plan was made. Each returns why, by key; nothing 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from onepin_sync.core.models import Action, FrozenModel, Plan, RemoteWorkflow
@@ -98,6 +98,34 @@ def stale_changes(plan: Plan, listed: Mapping[str, RemoteWorkflow]) -> dict[str,
                 f"planned {_iso(change.remote_updated_at)})"
             )
     return stale
+
+
+def appeared_duplicates(
+    plan: Plan,
+    listed: Mapping[str, RemoteWorkflow],
+    managed_ids: Collection[str],
+    options: ApplyOptions,
+) -> dict[str, str]:
+    """Why each create beside an unmanaged workflow of the same name that was not there when
+    the plan was made is refused, by key: the plan did not show it as a possible duplicate (a
+    saved plan applied again from another checkout, or someone creating it meanwhile).
+    Lifted by `--allow-duplicates`, like the look-alikes the plan did show."""
+    if options.allow_duplicates:
+        return {}
+    by_name: dict[str, list[str]] = {}
+    for workflow in listed.values():
+        if workflow.id not in managed_ids:
+            by_name.setdefault(workflow.name, []).append(workflow.id)
+    refused = {}
+    for change in plan.changes:
+        if change.action is not Action.CREATE or change.after is None:
+            continue
+        appeared = sorted(set(by_name.get(change.after.name, ())) - set(change.duplicate_of))
+        if appeared:
+            refused[change.key] = (
+                f"a workflow of the same name appeared since the plan ({', '.join(appeared)})"
+            )
+    return refused
 
 
 def refused_results(
