@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.support import RUN_START, WORKFLOWS, calls, recorded
 from tests.sync_project import SyncProject, run_cli
@@ -165,3 +166,33 @@ def test_an_imported_file_keeps_extra_keys_and_an_update_sends_them_back(
     assert definition["graph"]["nodes"][0]["note"] == "kept"
     assert "edited" in definition["graph"]["nodes"][0]["config"]["script_text"]
     assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_text_that_looks_like_a_placeholder_is_imported_literally(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workspace's `${…}` is text, never a placeholder: the file writes it as `$${`, so
+    no environment value or secret can take its place, now or at a later apply."""
+    monkeypatch.setenv("GREETING", "Hello there")
+    monkeypatch.setenv("VOICE_TOKEN", "tok-1")
+    script = "Dear ${secret.VOICE_TOKEN}, ${env.GREETING} and $${kept} and ${nothing"
+    node = {**DEFINITION["graph"]["nodes"][0], "config": {"script_text": script}}
+    definition = {"graph": {"nodes": [node], "edges": []}}
+    ws = project.workspace
+    body = {"name": "Costs ${env.GREETING}", "definition": definition}
+    created = httpx.post(f"{ws.base_url}/api/v1/workflows", json=body, headers=ws.headers)
+    remote = created.raise_for_status().json()["data"]
+
+    result = project.run("import", remote["id"], "--key", "costs")
+
+    assert result.code == 0, result.output
+    text = project.path("costs").read_text(encoding="utf-8")
+    assert "name: Costs $${env.GREETING}" in text
+    assert "Dear $${secret.VOICE_TOKEN}, $${env.GREETING} and $$${kept} and $${nothing" in text
+    assert "variables" not in project.lock_entries()["costs"]  # the file names none
+    monkeypatch.setenv("GREETING", "Other")
+    with recorded(project.workspace) as sent:
+        applied = project.run("apply", "--auto-approve")
+    assert applied.code == 0, applied.output
+    assert "No changes." in applied.stdout
+    assert [r for r in sent if r.method != "GET"] == []

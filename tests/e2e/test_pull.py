@@ -207,3 +207,22 @@ def test_a_ui_edit_pulled_into_a_commented_file_changes_exactly_the_edited_line(
         "+        speed: 1.25    # tuned by hand",
     ]
     assert project.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_pull_writes_text_that_looks_like_a_placeholder_literally(project: SyncProject) -> None:
+    project.copy_examples()
+    assert project.run("apply", "--auto-approve").code == 0
+    _edit_remote(project, KEY, description="Costs ${env.HOME} and $${x}, as typed in the app.")
+
+    result = project.run("pull", KEY)
+
+    assert result.code == 0, result.output
+    text = project.path(KEY).read_text(encoding="utf-8")
+    assert "Costs $${env.HOME} and $$${x}, as typed in the app." in text
+    assert project.read(KEY)["description"] == (
+        "Costs $${env.HOME} and $$${x}, as typed in the app."
+    )
+    assert project.run("plan", "--detailed-exitcode").code == 0
+    _edit_remote(project, KEY, description="Edited again in the app.")
+    assert project.run("pull", KEY).code == 0  # a literal `$${` is no placeholder to refuse
+    assert project.read(KEY)["description"] == "Edited again in the app."

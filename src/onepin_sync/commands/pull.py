@@ -206,7 +206,7 @@ def _drifted(
             continue
         if verdict is Verdict.CONFLICT and not settings.force:
             refused.append(key)
-        elif "${" in read_text(files[key]):
+        elif wanted.variables:  # its placeholders, not a literal `$${`
             unsafe.append(f"{wanted.path} uses ${{env.…}} or ${{secret.…}}")
         elif entry.secret_paths:
             unsafe.append(

@@ -3,8 +3,10 @@
 In the canonical layout of `roundtrip` (the one `fmt` makes). Server-managed node fields
 (`config_version`) are left out, every other key the server returned is kept (extra keys
 included), and whole-number coordinates are written as integers. A string that the YAML 1.2 core
-schema would read as something else (`no` is fine, `0o17`, `true` or `1.5` are not) is quoted, so
-the file means exactly the spec; `workflow_yaml` checks that by parsing its own output. Pure.
+schema would read as something else (`no` is fine, `0o17`, `true` or `1.5` are not) is quoted, and
+every `${` in a value is written `$${`, the literal form (the workspace's text is never a
+placeholder to fill), so the file means exactly the spec; `workflow_yaml` checks that by parsing
+its own output. Pure.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ def file_document(spec: WorkflowSpec, lifecycle: Lifecycle | None = None) -> dic
             k: list(v) if isinstance(v, tuple) else v for k, v in rules.items()
         }
     document["definition"] = _file_definition(spec.definition)
-    return document
+    literal = _literal(document)
+    assert isinstance(literal, dict)
+    return literal
 
 
 def workflow_yaml(
@@ -70,4 +74,16 @@ def _file_node(node: Json) -> Json:
 def _whole(value: Json) -> Json:
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    return value
+
+
+def _literal(value: Json) -> Json:
+    """`value` with every `${` in its strings (not its keys, which are never interpolated)
+    written as `$${`, which the loader reads back as `${`."""
+    if isinstance(value, str):
+        return value.replace("${", "$${")
+    if isinstance(value, Mapping):
+        return {k: _literal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_literal(v) for v in value]
     return value
