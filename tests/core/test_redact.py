@@ -111,3 +111,16 @@ def test_learning_masks_in_any_text_what_the_workspace_holds_at_secret_places() 
     assert learned.text(f"{NEW} unrelated") == f"{MASK} unrelated"
     short = _workspace_spec("x" * (LEARNED_MIN - 1), "on")
     assert placed.learning([("hotline", short)]) is placed  # short values would blank out words
+
+
+def test_overlapping_secrets_are_masked_together_so_no_part_of_either_shows() -> None:
+    """A rotated secret inside a longer string: the workspace's old string (learned) and the
+    new value overlap, and the new value's rest must not show after the old string's mask."""
+    old_string = "https://hooks.example.com/T01ABC"
+    rotated = Redactor(["T01ABCZ9x8SECRETPART", old_string])
+
+    assert rotated.text("https://hooks.example.com/T01ABCZ9x8SECRETPART") == MASK
+    assert rotated.text(f"was {old_string}, now T01ABCZ9x8SECRETPART!") == (
+        f"was {MASK}, now {MASK}!"
+    )
+    assert Redactor(["abc", "bcd"]).text("xabcdy abc") == f"x{MASK}y {MASK}"

@@ -56,15 +56,34 @@ class Redactor:
     ) -> None:
         self._values = frozenset(s for s in secrets if s)
         self._paths = {key: tuple(p) for key, p in (paths or {}).items() if p}
-        # Longest first, so a secret that contains another is masked whole.
+        # Finds whether a string holds any secret at all (most hold none); `text` then masks
+        # every character any secret covers.
         values = sorted(self._values, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, values))) if values else None
 
     def text(self, value: str) -> str:
-        """`value` with every secret masked (a place already masked is left as it is)."""
-        if self._pattern is None or value == MASK:
+        """`value` with every character of every occurrence of any secret masked, overlapping
+        ones merged into one mask (a place already masked is left as it is).
+
+        Occurrences overlap where a rotated secret's old string (learned) and the new value
+        share characters: masking only the first would print the rest of the other.
+        """
+        if self._pattern is None or value == MASK or self._pattern.search(value) is None:
             return value
-        return self._pattern.sub(MASK, value)
+        covered = [False] * len(value)
+        for secret in self._values:
+            start = value.find(secret)
+            while start != -1:
+                covered[start : start + len(secret)] = [True] * len(secret)
+                start = value.find(secret, start + 1)
+        parts, index = [], 0
+        while index < len(value):
+            end = index
+            while end < len(value) and covered[end] == covered[index]:
+                end += 1
+            parts.append(MASK if covered[index] else value[index:end])
+            index = end
+        return "".join(parts)
 
     def json(self, value: Json) -> Json:
         """A copy of a JSON value with secrets masked in every string (keys included)."""
