@@ -248,3 +248,37 @@ def test_an_sdk_write_that_changes_nothing_is_not_drift(
     assert datetime.fromisoformat(project.lock_entries()[KEY]["remote_updated_at"]) > (
         current.updated_at
     )  # only the recorded updated_at moved on
+
+
+def test_keys_added_in_the_app_survive_an_update_of_the_definition(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    """Keys the file does not set are "kept as it is": the update sends the definition whole,
+    so it carries them, from a fresh plan and from a saved one alike."""
+    ids = apply_examples(project)
+    key = "support/welcome-call"
+    definition = sdk.workflows.get(ids[key]).data.definition
+    voice = next(n for n in definition["graph"]["nodes"] if n["id"] == "voice")
+    voice["ui"] = {"color": "red"}
+    definition["layout"] = {"zoom": 1.5}
+    sdk.workflows.patch_workflow(ids[key], definition=definition)
+    assert project.run("apply", "--auto-approve").code == 0  # only records what the app did
+
+    for attempt, saved in enumerate((None, project.root / "p.json")):
+        document = project.read(key)
+        edited = next(n for n in document["definition"]["graph"]["nodes"] if n["id"] == "voice")
+        edited["name"] = f"Voice, edit {attempt}"
+        project.write(key, document)
+        if saved is None:
+            applied = project.run("apply", "--auto-approve")
+        else:
+            assert project.run("plan", "--out", str(saved)).code == 0
+            applied = project.run("apply", str(saved))
+
+        assert applied.code == 0, applied.output
+        assert "(added by the server, kept as it is: " in applied.stdout
+        assert "Verified: a fresh plan shows no changes." in applied.stdout
+        after = remote_workflow(project, ids[key])["definition"]
+        node = next(n for n in after["graph"]["nodes"] if n["id"] == "voice")
+        assert (node["name"], node["ui"]) == (f"Voice, edit {attempt}", {"color": "red"})
+        assert after["layout"] == {"zoom": 1.5}

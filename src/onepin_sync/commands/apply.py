@@ -42,17 +42,15 @@ from onepin_sync.core.guards import (
     replacing_changes,
     stale_changes,
 )
-from onepin_sync.core.ignore import with_remote_values
 from onepin_sync.core.models import (
     Change,
     Plan,
     RemoteState,
     StateFile,
     StateRefresh,
-    WorkflowSpec,
 )
 from onepin_sync.core.plan_document import PlanTarget, read_plan_document
-from onepin_sync.core.planner import PlanOptions, plan_changes
+from onepin_sync.core.planner import PlanOptions, plan_changes, update_body
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ApplyResult, ChangeResult, ChangeStatus
 from onepin_sync.core.settled import ListingSettler, desired_file_hash, unsettled_keys
@@ -391,9 +389,8 @@ def _saved_plan(
                 "made; run plan again"
             )
         after = wanted.spec
-        if change.before is not None and rules.paths:  # the workspace's values where ignored
-            kept = with_remote_values(after.model_dump(), change.before.model_dump(), rules.paths)
-            after = WorkflowSpec.model_validate(kept)
+        if change.before is not None:  # the workspace's values where ignored or server-added
+            after = update_body(after, change.before, rules, change.server_added)
         lifecycle = {
             "destroy": wanted.lifecycle.destroy,
             "ignore_changes": rules.paths,

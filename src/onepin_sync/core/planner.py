@@ -25,6 +25,7 @@ Pure: no IO, clock or environment. Guards raise `InputError`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from onepin_sync.core.classify import Verdict, classify
@@ -59,6 +60,7 @@ from onepin_sync.core.redact import Redactor
 from onepin_sync.core.renames import after_declared, declared_refreshes, mark_replacements
 from onepin_sync.core.selection import EVERY_KEY, KeySelection
 from onepin_sync.core.settled import desired_file_hash, unsettled_keys
+from onepin_sync.core.spec_paths import SpecPath, copy_paths
 from onepin_sync.core.transitions import entry_for, forget_refresh
 from onepin_sync.errors import InputError
 
@@ -302,9 +304,11 @@ def _plan_existing(
         if accepted != entry:
             out.refreshes.append(StateRefresh(key=wanted.key, entry=accepted))
         return
-    after = _with_ignored_remote(wanted.spec, current.spec, rules)
     compared = replace(comparison, ignore=rules)
-    field_changes, server_added = differences(current.spec, after, compared)
+    field_changes, server_added = differences(
+        current.spec, update_body(wanted.spec, current.spec, rules), compared
+    )
+    after = update_body(wanted.spec, current.spec, rules, server_added)
     desired_hash = (
         desired_now if rules == recorded else desired_fingerprint(wanted.spec, salt, rules)
     )
@@ -452,11 +456,21 @@ def _accepted(
     return accepted.model_copy(update={"listed_hash": listed_hash(listed, salt)})
 
 
-def _with_ignored_remote(
-    desired: WorkflowSpec, remote: WorkflowSpec, rules: IgnoreRules
+def update_body(
+    desired: WorkflowSpec,
+    remote: WorkflowSpec,
+    rules: IgnoreRules,
+    server_added: Iterable[SpecPath] = (),
 ) -> WorkflowSpec:
-    """What an update sends: the file's spec with the workspace's values at ignored paths."""
-    if not rules.paths:
+    """What an update sends: the file's spec with the workspace's values at ignored paths and
+    at the keys only the server writes (`server_added`): a definition is sent whole, so without
+    them the update would drop what the server (or the Onepin app) added."""
+    added = tuple(server_added)
+    if not rules.paths and not added:
         return desired
-    merged = with_remote_values(desired.model_dump(), remote.model_dump(), rules.paths)
+    merged = desired.model_dump()
+    if rules.paths:
+        merged = with_remote_values(merged, remote.model_dump(), rules.paths)
+    if added:
+        merged = copy_paths(merged, remote.model_dump(), added)
     return WorkflowSpec.model_validate(merged)

@@ -83,6 +83,19 @@ def strings_at(spec: Mapping[str, Json], paths: Iterable[SpecPath]) -> Iterator[
         yield from _strings_at(spec, _steps(path))
 
 
+def copy_paths(
+    target: Mapping[str, Json], source: Mapping[str, Json], paths: Iterable[SpecPath]
+) -> dict[str, Json]:
+    """A copy of `target` (a spec's JSON) holding `source`'s value at each of `paths` where
+    `source` has one and `target` has the mapping it belongs in (the keys a server added, kept
+    in what an update sends)."""
+    copied: Json = dict(target)
+    for path in paths:
+        copied = _copy(copied, source, _steps(path))
+    out: dict[str, Json] = copied
+    return out
+
+
 def _steps(path: SpecPath) -> tuple[_Step, ...]:
     """`nodes[gen]` (only where an id-keyed list is) as two steps: key `nodes`, then id `gen`."""
     steps: list[_Step] = []
@@ -109,6 +122,22 @@ def _mask(value: Json, steps: tuple[_Step, ...], mask: str) -> Json:
     if kind == "id" and isinstance(value, list | tuple):
         return [_mask(item, rest, mask) if _id(item) == name else item for item in value]
     return mask if isinstance(value, str | Mapping | list | tuple) else value
+
+
+def _copy(target: Json, source: Json, steps: tuple[_Step, ...]) -> Json:
+    (kind, name), rest = steps[0], steps[1:]
+    if kind == "key":
+        if not isinstance(target, Mapping) or not isinstance(source, Mapping):
+            return target
+        if name not in source or (rest and name not in target):
+            return target
+        return {**target, name: _copy(target[name], source[name], rest) if rest else source[name]}
+    if not rest or not isinstance(target, list | tuple) or not isinstance(source, list | tuple):
+        return target
+    match = [item for item in source if _id(item) == name]
+    if len(match) != 1:
+        return target
+    return [_copy(item, match[0], rest) if _id(item) == name else item for item in target]
 
 
 def _strings_at(value: Json, steps: tuple[_Step, ...]) -> Iterator[str]:
