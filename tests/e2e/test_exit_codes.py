@@ -75,6 +75,38 @@ def test_an_unknown_option_is_a_usage_error_exit_3(project: SyncProject) -> None
     assert "Error: No such option '--no-such-option'" in result.stderr
 
 
+def test_a_plan_file_that_cannot_be_written_exits_3_before_any_request(
+    project: SyncProject,
+) -> None:
+    project.copy_examples()
+    missing = project.root / "no-such-folder" / "plan.json"
+
+    with recorded(project.workspace) as sent:
+        folder = project.run("plan", "--out", str(project.root))
+        typo = project.run("plan", "--out", str(missing))
+
+    assert (folder.code, typo.code) == (3, 3), folder.output + typo.output
+    assert folder.stderr == f"Error: --out {project.root} is a folder; name the file to write\n"
+    assert typo.stderr == (f"Error: --out {missing}: the folder {missing.parent} does not exist\n")
+    assert not missing.parent.exists()  # never created
+    assert sent == []
+
+
+def test_a_workspace_that_is_no_uuid_or_a_wait_that_is_no_number_exits_3_and_sends_nothing(
+    project: SyncProject,
+) -> None:
+    project.copy_examples()
+
+    with recorded(project.workspace) as sent:
+        workspace = project.run("plan", "--workspace", "my-team")
+        forever = project.run("apply", "--auto-approve", "--lock-timeout", "nan")
+
+    assert (workspace.code, forever.code) == (3, 3), workspace.output + forever.output
+    assert "must be a workspace id, a UUID like" in workspace.stderr
+    assert "Invalid value for '--lock-timeout': 'nan' is not a finite number." in forever.stderr
+    assert sent == []
+
+
 def test_apply_without_approval_and_without_a_tty_exits_3_and_sends_nothing(
     project: SyncProject,
 ) -> None:

@@ -68,12 +68,33 @@ def test_the_debug_traceback_masks_a_key_too(project: SyncProject) -> None:
     _assert_not_echoed(result)
 
 
-def test_a_base_url_with_a_password_is_refused_without_showing_it(project: SyncProject) -> None:
-    result = project.run("plan", "--base-url", "http://deploy:hunter2@onepin.example.com/api")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://deploy:hunter2@onepin.example.com/api",
+        "https://deploy:hunter2@onepin.example.com/api",
+        "http://deploy:hunter2@127.0.0.1:9/api",  # httpx would send it as Basic auth instead
+    ],
+)
+def test_a_base_url_with_a_password_is_refused_without_showing_it(
+    project: SyncProject, url: str
+) -> None:
+    result = project.run("plan", "--base-url", url)
 
     assert result.code == 3, result.output
     assert "hunter2" not in result.output
-    assert result.stderr.startswith("Error: base URL 'http://onepin.example.com' uses plain http")
+    assert result.stderr == (
+        "Error: the base URL holds a user name or password; give the API key with --api-key or "
+        "ONEPIN_API_KEY, and the URL without credentials\n"
+    )
+
+
+def test_a_base_url_with_a_query_is_refused(project: SyncProject) -> None:
+    result = project.run("plan", "--base-url", "http://127.0.0.1:9/?token=x")
+
+    assert result.code == 3, result.output
+    assert "token=x" not in result.output
+    assert "the base URL has a query or fragment" in result.stderr
 
 
 # --- what the server says -------------------------------------------------------------------

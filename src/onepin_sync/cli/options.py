@@ -7,6 +7,7 @@ Light at import (click and the standard library): the settings types load when a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,6 +30,16 @@ PLAN_FORMATS = ("human", "json", "markdown")
 equal), named here so parsing the options never imports the views."""
 
 
+class Finite(click.FloatRange):
+    """A finite number from `min` on: `nan` and `inf` are no timeout, wait or rate."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
 def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     """One decorator applying several click options, in the order listed."""
 
@@ -49,7 +60,7 @@ json_option = click.option(
 
 lock_timeout_option = click.option(
     "--lock-timeout",
-    type=click.FloatRange(min=0),
+    type=Finite(min=0),
     default=0,
     metavar="SECONDS",
     help="Wait this long for another run's state lock.",
@@ -104,10 +115,10 @@ client_options = _options(
         show_default=True,
         help="Requests in flight at most.",
     ),
-    click.option("--rps", type=click.FloatRange(min=0.1), help="Requests per second at most."),
+    click.option("--rps", type=Finite(min=0.1), help="Requests per second at most."),
     click.option(
         "--timeout",
-        type=click.FloatRange(min=1),
+        type=Finite(min=1),
         default=DEFAULT_DEADLINE,
         show_default=True,
         metavar="SECONDS",

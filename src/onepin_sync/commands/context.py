@@ -316,8 +316,9 @@ def state_for(inputs: Inputs, target: Target) -> StateFile:
         state.workspace and target.workspace and state.workspace != target.workspace
     ):
         where = state.api_url + (f" workspace {state.workspace}" if state.workspace else "")
+        asked = target.api_url + (f" workspace {target.workspace}" if target.workspace else "")
         raise InputError(
-            f"{inputs.store.location} belongs to {where}, not {target.api_url}; use another "
+            f"{inputs.store.location} belongs to {where}, not {asked}; use another "
             "--lockfile or an environment in onepin-sync.yaml for each target"
         )
     return state

@@ -58,7 +58,7 @@ from onepin_sync.files.discovery import WorkflowFileRef
 from onepin_sync.files.loader import load_workflow_text
 from onepin_sync.files.project import TargetOptions
 from onepin_sync.files.scaffold import SCHEMA_FILE, schema_comment
-from onepin_sync.files.writer import atomic_write, write_new
+from onepin_sync.files.writer import check_output_file, write_new, write_output_file
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,8 @@ class ImportOutcome:
 
 async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOutcome:
     _check_settings(settings)
+    if settings.out is not None:
+        check_output_file(settings.out, "--out")
     if settings.all and not (settings.auto_approve or settings.interactive or settings.out):
         raise InputError(
             "import --all needs approval: pass --auto-approve (scripts), run it in a terminal, "
@@ -312,7 +314,7 @@ def _save(plan: Plan, out: Path, inputs: Inputs, target: Target, state: StateFil
     document = plan_document(
         plan, plan_target, redactor, tool_version=__version__, new_lockfile_salt=new_salt
     )
-    atomic_write(out, json.dumps(document.to_json(), indent=2, sort_keys=True) + "\n")
+    write_output_file(out, json.dumps(document.to_json(), indent=2, sort_keys=True) + "\n", "--out")
 
 
 def is_import_plan(path: Path) -> bool:

@@ -31,7 +31,7 @@ from onepin_sync.core.redact import Redactor
 from onepin_sync.core.settled import unsettled_keys
 from onepin_sync.errors import ExitCode
 from onepin_sync.files.project import TargetOptions
-from onepin_sync.files.writer import atomic_write
+from onepin_sync.files.writer import check_output_file, write_output_file
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,8 @@ class PlanOutcome:
 
 
 async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcome:
+    if settings.out is not None:
+        check_output_file(settings.out, "--out")
     inputs = await read_inputs_online(settings.target, env, ui, lean=True)
     started = time.monotonic()
     async with connect(inputs, settings.client, env, ui) as (target, client):
@@ -105,5 +107,5 @@ async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcom
     )
     if settings.out is not None:
         text = json.dumps(outcome.document.to_json(), indent=2, sort_keys=True) + "\n"
-        atomic_write(settings.out, text)
+        write_output_file(settings.out, text, "--out")
     return outcome

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import stat
 import tomllib
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,8 @@ def resolve_target(
     base_url = _base_url(options, env_config, environ, credentials)
     check_base_url(base_url)
     workspace = options.workspace or env_config.workspace or environ.get("ONEPIN_WORKSPACE_ID")
+    if workspace:
+        check_workspace_id(workspace)
     return Target(base_url=base_url, api_key=api_key, workspace=workspace or None, api_url=base_url)
 
 
@@ -110,12 +113,33 @@ def check_base_url(url: str) -> None:
             "the base URL is not an http(s) URL; it must start with https:// "
             f"(like {DEFAULT_BASE_URL})"
         )
+    if parts.username is not None or parts.password is not None:
+        raise InputError(
+            "the base URL holds a user name or password; give the API key with --api-key or "
+            "ONEPIN_API_KEY, and the URL without credentials"
+        )
+    if parts.query or parts.fragment:
+        raise InputError(
+            "the base URL has a query or fragment (?… or #…); give just the scheme, host and "
+            f"path (like {DEFAULT_BASE_URL})"
+        )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         shown = mask_tokens(f"http://{parts.hostname}")  # no user:password, path or query
         raise InputError(
             f"base URL {shown!r} uses plain http to a non-loopback host; use https "
             "(the API key would travel unencrypted)"
         )
+
+
+def check_workspace_id(workspace: str) -> None:
+    """Refuse a workspace that is not a UUID, as the API would (in X-Workspace-Id)."""
+    try:
+        uuid.UUID(workspace)
+    except ValueError:
+        raise InputError(
+            "the workspace (--workspace, workspace: in onepin-sync.yaml or ONEPIN_WORKSPACE_ID) "
+            "must be a workspace id, a UUID like 3fa85f64-5717-4562-b3fc-2c963f66afa6"
+        ) from None
 
 
 def _is_loopback(host: str) -> bool:

@@ -11,7 +11,25 @@ import os
 import tempfile
 from pathlib import Path
 
+from onepin_sync.errors import InputError
 from onepin_sync.failpoints import failpoint
+
+
+def check_output_file(path: Path, option: str) -> None:
+    """Refuse an output file (`--out`) that names a folder or sits in a folder that does not
+    exist, before anything is read or sent: a typo never creates folders anywhere."""
+    if path.is_dir():
+        raise InputError(f"{option} {path} is a folder; name the file to write")
+    if not path.parent.is_dir():
+        raise InputError(f"{option} {path}: the folder {path.parent} does not exist")
+
+
+def write_output_file(path: Path, text: str, option: str) -> None:
+    """`atomic_write` of an output file the user named, a failure reported as their input."""
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        raise InputError(f"{option} {path}: cannot write it ({exc.strerror or exc})") from None
 
 
 def atomic_write(path: Path, text: str, *, failpoint_name: str | None = None) -> None:
