@@ -97,6 +97,26 @@ def test_a_file_that_does_not_parse_is_refused_and_nothing_is_written(
     assert (tmp_path / "a.yaml").read_text(encoding="utf-8") == MESSY
 
 
+def test_a_byte_order_mark_is_read_as_the_loader_reads_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """validate and plan accept a BOM (it hashes the same), so fmt does too; a rewrite drops
+    it, and a file that is not UTF-8 is refused at its bad byte."""
+    bom = b"\xef\xbb\xbf"
+    canonical, messy = tmp_path / "canonical.yaml", tmp_path / "messy.yaml"
+    canonical.write_bytes(bom + CANONICAL.encode())
+    messy.write_bytes(bom + MESSY.encode())
+
+    assert _fmt(tmp_path, "--check", "canonical") == 0
+    assert _fmt(tmp_path) == 0
+    assert canonical.read_bytes() == bom + CANONICAL.encode()  # already canonical: untouched
+    assert messy.read_bytes() == CANONICAL.encode()
+    capsys.readouterr()
+    (tmp_path / "latin1.yaml").write_bytes(b"name: Caf\xe9\n")
+    assert _fmt(tmp_path) == 3
+    assert "latin1.yaml:1:10: not valid UTF-8: byte 0xe9" in capsys.readouterr().err
+
+
 def test_the_examples_and_the_one_init_writes_are_canonical() -> None:
     assert _fmt(EXAMPLES, "--check") == 0
     assert _fmt(Path(onepin_sync.__file__).parent / "scaffold" / "workflows", "--check") == 0

@@ -19,7 +19,7 @@ from onepin_sync.core.fingerprint import canonical_json
 from onepin_sync.errors import ExitCode, InputError, Problem, WorkflowFileError
 from onepin_sync.files.loader import TOP_LEVEL
 from onepin_sync.files.project import TargetOptions
-from onepin_sync.files.reader import find_workflow_files, read_text
+from onepin_sync.files.reader import find_workflow_files, read_workflow_text
 from onepin_sync.files.roundtrip import RoundTripError, canonical_text
 from onepin_sync.files.writer import atomic_write
 from onepin_sync.files.yamlstrict import parse_document
@@ -45,6 +45,8 @@ class FmtOutcome:
 
 def run(settings: FmtSettings, env: RunEnvironment, ui: Ui) -> FmtOutcome:
     paths, _ = read_project(settings.target, env)
+    if not paths.workflows.is_dir():
+        raise InputError(f"workflows folder {paths.workflows} does not exist")
     refs, problems = find_workflow_files(paths.workflows)
     if problems:
         raise WorkflowFileError(problems)
@@ -56,7 +58,11 @@ def run(settings: FmtSettings, env: RunEnvironment, ui: Ui) -> FmtOutcome:
     rewritten: list[tuple[Path, str, str]] = []
     problems = []
     for ref in chosen:
-        old = read_text(ref.path)
+        old, undecodable = read_workflow_text(ref.path)
+        if undecodable is not None:
+            line, column = undecodable.line, undecodable.column
+            problems.append(Problem(ref.display, line, column, undecodable.message))
+            continue
         new, found = _formatted(old, ref.display)
         problems += found
         if not found and new != old:

@@ -59,7 +59,7 @@ from onepin_sync.files.discovery import WorkflowFileRef
 from onepin_sync.files.fileedit import apply_changes
 from onepin_sync.files.loader import load_workflow_text
 from onepin_sync.files.project import TargetOptions
-from onepin_sync.files.reader import find_workflow_files, read_text
+from onepin_sync.files.reader import find_workflow_files, read_workflow_text
 from onepin_sync.files.roundtrip import Document, RoundTripError
 from onepin_sync.files.writer import atomic_write
 from onepin_sync.files.yamlwriter import file_document
@@ -151,7 +151,7 @@ def _edited(
 ) -> _Edit:
     """The file at `path` edited to hold `current`, proven to load as it before anything is
     written; InputError when it cannot be edited that way (then nothing is written at all)."""
-    old = read_text(path)
+    old, _ = read_workflow_text(path)  # it loaded, so it decodes
     try:
         document = Document(old)
     except RoundTripError as exc:

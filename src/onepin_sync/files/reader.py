@@ -28,7 +28,12 @@ from onepin_sync.files.discovery import (
     path_problem,
     workflow_file,
 )
-from onepin_sync.files.yamlstrict import StringHook, decode_yaml_bytes, parse_document
+from onepin_sync.files.yamlstrict import (
+    StringHook,
+    YamlProblem,
+    decode_yaml_bytes,
+    parse_document,
+)
 
 MAX_FILE_BYTES = 1024 * 1024
 """The largest YAML file read (1 MiB)."""
@@ -171,6 +176,12 @@ def _too_large(display: str, size: int) -> Problem:
 def read_text(path: Path) -> str:
     """A small UTF-8 text file whole (a workflow file's comments, the credentials file)."""
     return path.read_text(encoding="utf-8")
+
+
+def read_workflow_text(path: Path) -> tuple[str, YamlProblem | None]:
+    """A workflow file's text as the loader decodes it (UTF-8, a byte order mark dropped), or
+    where it is not UTF-8: for the commands that edit files (`fmt`, `pull`)."""
+    return decode_yaml_bytes(path.read_bytes())
 
 
 def read_packaged(name: str) -> str:
