@@ -8,6 +8,7 @@ they cause cost no real waiting.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import timedelta
 from email.utils import format_datetime
@@ -175,6 +176,31 @@ def test_a_listing_that_never_settles_fails_before_any_write(sync: Tracked) -> N
     assert applied.code == 1, applied.output
     assert "kept changing" in applied.stderr
     assert not [r for r in sync.our_requests() if r.method != "GET"]
+    assert_invariants(sync)
+
+
+def test_a_verification_listing_that_fails_leaves_a_complete_apply_reported_and_recorded(
+    sync: Tracked,
+) -> None:
+    """The writes are done: the run says so, and that they could not be read back, instead of
+    ending in an error with no report."""
+    planned_edits(sync)
+    # The apply's listing is the 1st; the verification listing and every retry of it fail.
+    sync.workspace.add_fault(
+        kind="status", status=503, retry_after=0, method="GET", path=LIST, nth=2, times=0
+    )
+
+    applied = sync.run("apply", "--auto-approve", "--json")
+
+    assert applied.code == 0, applied.output
+    assert "Apply complete: 0 created, 2 updated, 1 deleted." in applied.stderr
+    assert "not verified: reading the workspace back failed (GET /api/v1/workflows" in (
+        applied.stderr
+    )
+    assert "the writes are done and recorded in the lockfile" in applied.stderr
+    assert json.loads(applied.stdout)["verified"] is None
+    sync.workspace.control.clear_faults()
+    assert sync.run("plan", "--detailed-exitcode").code == 0
     assert_invariants(sync)
 
 

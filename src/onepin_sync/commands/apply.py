@@ -81,6 +81,7 @@ class ApplyOutcome:
     approved: bool
     leftover: Plan | None = None  # the verification plan, when it was not empty
     interrupted_by: int | None = None  # the signal that stopped the writes early
+    unverified: str | None = None  # why the writes could not be read back (they are recorded)
     target: PlanTarget | None = None  # where it applied (set by `run`)
 
     @property
@@ -162,10 +163,9 @@ async def _apply_locked(
         settler = ListingSettler(result.state, inputs.desired.applied)
         try:
             remote = await read_remote(client, result.state, settler=settler)
-        except ApiError:
-            if result.complete:
-                raise
-            return ApplyOutcome(plan, result, True)  # the failure already shows in the report
+        except ApiError as exc:
+            # The writes are done and recorded; the report says what could not be checked.
+            return ApplyOutcome(plan, result, True, unverified=str(exc))
         result = _read_back(result, remote, inputs)
         if result.complete:
             inputs = inputs.with_files_read(unsettled_keys(inputs.desired, remote, result.state))

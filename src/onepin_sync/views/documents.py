@@ -118,7 +118,7 @@ def _verified(outcome: ApplyOutcome) -> bool | None:
     result = outcome.result
     if result is None or not outcome.plan.has_changes or not result.complete:
         return None
-    if outcome.interrupted_by is not None:
+    if outcome.interrupted_by is not None or outcome.unverified is not None:
         return None
     return outcome.leftover is None
 

@@ -99,7 +99,12 @@ def apply_report(ui: ConsoleUi, outcome: ApplyOutcome) -> None:
         return
     gap = "" if ui.quiet else "\n"  # under the plan, not under --quiet's summary line
     ui.summary(f"{gap}Apply complete: {done}.", style="bold green")
-    if outcome.leftover is not None:
+    if outcome.unverified is not None:
+        ui.warn(
+            f"not verified: reading the workspace back failed ({outcome.unverified}); the writes "
+            "are done and recorded in the lockfile. Run plan to check them"
+        )
+    elif outcome.leftover is not None:
         ui.warn(
             f"verification: a fresh plan still shows {len(outcome.leftover.changes)} change(s) "
             "after apply; the server rewrote something onepin-sync does not normalise "
