@@ -142,6 +142,11 @@ class AuthError(ApiError):
     """401 or 403: the key is wrong, lacks a scope, or belongs to another workspace."""
 
 
+class NotSentError(ApiError):
+    """A request the run never sent: it stopped starting requests (a first Ctrl-C or SIGTERM)
+    while this one waited for its turn."""
+
+
 class NotFoundError(ApiError):
     """404: the workflow does not exist or was deleted."""
 

@@ -47,6 +47,28 @@ def test_a_signal_during_apply_finishes_the_writes_in_flight(
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_skips_the_writes_still_waiting_for_their_turn(
+    sync: Tracked, signum: signal.Signals
+) -> None:
+    """Under --rps, writes journalled but waiting for the pacer are not in flight: after the
+    signal none of them is sent (a CI runner's grace period would not outlast them)."""
+    sync.project.copy_examples()
+    child = sync.spawn("--parallelism", "4", "--rps", "2")  # a request every 0.5 s
+    wait_for(lambda: journal_intents(sync) == 4, what="four creates waiting for their turn")
+    child.send_signal(signum)
+    interrupted = sync.finish(child)
+
+    assert interrupted.code == 128 + signum, interrupted.output
+    sent = len(writes_sent(sync, "POST"))
+    assert sent <= 1  # the one whose turn had come, if any
+    assert interrupted.stdout.count(": skipped: interrupted") == 4 - sent
+    assert len(sync.project.lock_entries()) == sent
+    assert not sync.journal.exists()  # every write's fate is known: none was sent
+    assert lock_is_free(sync.lock)
+    assert_invariants(sync)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_before_the_first_write_stops_the_run_with_nothing_written(
     sync: Tracked, signum: signal.Signals
 ) -> None:

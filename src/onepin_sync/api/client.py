@@ -132,6 +132,11 @@ class OnepinClient:
         """The server's clock now (from its `Date` headers; see `ApiSession.server_now`)."""
         return self._session.server_now()
 
+    def stop_starting(self) -> None:
+        """Start no more requests: those waiting for their turn fail with NotSentError (see
+        `ApiSession.stop_starting`); those in flight go on."""
+        self._session.stop_starting()
+
     async def whoami(self) -> Identity:
         """Who the API key is: its workspace above all (`GET /api/v1/auth/whoami`)."""
         where = f"GET {WHOAMI}"

@@ -16,17 +16,19 @@ nothing about workflows: that is `client.py`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from onepin_sync import __version__
 from onepin_sync.api.decoding import encode_json, read_error
-from onepin_sync.api.limiter import NO_HINT, AdaptiveLimiter, AdaptivePacer, Feedback
+from onepin_sync.api.limiter import NO_HINT, AdaptiveLimiter, AdaptivePacer, Feedback, Slot
 from onepin_sync.api.retry import (
     ANSWERED_STATUSES,
     RequestKind,
@@ -45,6 +47,7 @@ from onepin_sync.errors import (
     AuthError,
     InputError,
     NotFoundError,
+    NotSentError,
     TransportError,
 )
 
@@ -105,10 +108,20 @@ class ApiSession:
         self._http: httpx.AsyncClient | None = None
         self._requests_sent = 0
         self._server_offset = timedelta(0)  # server clock minus ours, from `Date` headers
+        self._stopping = False  # `stop_starting` was called
+        self._waiting: set[asyncio.Task[Any]] = set()  # attempts waiting for a slot or a turn
 
     @property
     def requests_sent(self) -> int:
         return self._requests_sent
+
+    def stop_starting(self) -> None:
+        """From now on no request starts: each attempt waiting for its limiter slot or pacer
+        turn (a paced run may hold many for minutes) and each later one raises NotSentError,
+        or its last failure when it was a retry; the requests in flight go on."""
+        self._stopping = True
+        for task in self._waiting:
+            task.cancel()
 
     def server_now(self) -> datetime:
         """The server's clock now, as its last `Date` header showed it (ours before any).
@@ -172,14 +185,21 @@ class ApiSession:
         content, headers = _encoded(where, body)
         retry = 0  # attempts after the first, for the backoff and the notices
         counted = 0  # retries that used up `max_retries` (a 429 does not, under a deadline)
+        failure: _Failure | None = None  # the last attempt's
         while True:
             if self._deadline_at is not None and self._clock() >= self._deadline_at:
                 raise ApiError(
                     f"{where}: not sent: the {self._settings.deadline:g} s deadline passed"
                 )
-            result, generation = await self._attempt(
-                self._http, method, url, where, content, headers
-            )
+            try:
+                result, generation = await self._attempt(
+                    self._http, method, url, where, content, headers
+                )
+            except NotSentError:
+                if failure is None:
+                    raise
+                note = "not sent again: the run is stopping"
+                raise _with_note(failure.error, note) from failure.cause
             throttled = isinstance(result, httpx.Response) and result.status_code == 429
             delay = self._delay(retry, result)
             self._pacer.feedback(
@@ -273,10 +293,9 @@ class ApiSession:
     ) -> tuple[httpx.Response | httpx.RequestError, int]:
         """One attempt inside a limiter slot and in its pacer turn: the response or the
         transport failure, logged, and the pacer generation it started in."""
-        slot = await self._limiter.acquire()
+        slot, generation = await self._turn(where)
         result: httpx.Response | httpx.RequestError | None = None
         try:
-            generation = await self._pacer.wait()
             started = self._clock()
             try:
                 result = await http.request(
@@ -296,6 +315,29 @@ class ApiSession:
             return result, generation
         finally:
             self._limiter.release(slot, Feedback.FAILURE if result is None else _feedback(result))
+
+    async def _turn(self, where: str) -> tuple[Slot, int]:
+        """A limiter slot and a pacer turn (its generation); NotSentError once the run stops
+        starting requests, before or while it waits."""
+        not_sent = NotSentError(f"{where}: not sent: the run is stopping")
+        if self._stopping:
+            raise not_sent
+        task = asyncio.current_task()
+        assert task is not None, "requests are sent from tasks"
+        self._waiting.add(task)
+        slot = None
+        try:
+            slot = await self._limiter.acquire()
+            return slot, await self._pacer.wait()
+        except asyncio.CancelledError:
+            if slot is not None:
+                self._limiter.release(slot, Feedback.FAILURE)
+            # Only `stop_starting` cancelled it (not a second interrupt cancelling the write).
+            if self._stopping and task.uncancel() == 0:
+                raise not_sent from None
+            raise
+        finally:
+            self._waiting.discard(task)
 
     def _read_server_clock(self, response: httpx.Response) -> None:
         try:

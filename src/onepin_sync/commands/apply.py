@@ -288,6 +288,7 @@ async def _execute_journalled(
 
     def on_signal(signum: int) -> None:
         received.append(signum)
+        client.stop_starting()  # the writes waiting for their turn (--rps, a 429) are skipped
         if len(received) > 1:
             stop_now.set()
 

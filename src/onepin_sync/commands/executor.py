@@ -42,7 +42,7 @@ from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ApplyResult, ChangeResult, ChangeStatus, change_result
 from onepin_sync.core.spec_paths import SpecPath
 from onepin_sync.core.transitions import entry_for, pending_create, with_refreshes
-from onepin_sync.errors import AmbiguousCreateError, ApiError, StateError
+from onepin_sync.errors import AmbiguousCreateError, ApiError, NotSentError, StateError
 from onepin_sync.failpoints import failpoint
 from onepin_sync.state.journal import (
     JournalBegin,
@@ -286,6 +286,11 @@ async def _send(op: int, change: Change, run: _Run, pending: PendingCreate | Non
         if change.key in run.last_sent:  # it was sent again: time it from the last send
             pending = pending.model_copy(update={"sent_at": exc.started_at})
         return _Written(change_result(change, ChangeStatus.FAILED, detail), pending=pending)
+    except NotSentError:
+        # Interrupted while it waited for its turn: nothing was sent, so nothing happened.
+        outcome = JournalOutcome(op=op, ok=False, error="NotSentError")
+        skipped = change_result(change, ChangeStatus.SKIPPED, "interrupted")
+        return _Written(skipped, outcome=outcome)
     except ApiError as exc:
         # The journal keeps the kind of failure only: API messages may echo request content.
         error = f"{type(exc).__name__} {exc.status or ''}".strip()
