@@ -77,7 +77,7 @@ target_options = _options(
     click.option(
         "--lockfile",
         type=click.Path(path_type=Path),
-        help="Lockfile path (default: ./onepin-sync.lock).",
+        help="Lockfile path (default: from onepin-sync.yaml, else ./onepin-sync.lock).",
     ),
     click.option(
         "--config",
