@@ -107,6 +107,20 @@ def test_a_workspace_that_is_no_uuid_or_a_wait_that_is_no_number_exits_3_and_sen
     assert sent == []
 
 
+def test_options_that_exclude_each_other_are_a_usage_error(project: SyncProject) -> None:
+    project.copy_examples()
+
+    emulator = project.run("plan", "--emulator", "--base-url", "http://127.0.0.1:9")
+    formats = project.run("plan", "--json", "--format", "markdown")
+
+    assert (emulator.code, formats.code) == (3, 3), emulator.output + formats.output
+    assert emulator.stderr.endswith(
+        "Error: --emulator runs against the embedded emulator, so --api-key, --base-url cannot "
+        "be given with it\n"
+    )  # the project's own target options come first
+    assert formats.stderr.endswith("Error: --json and --format markdown exclude each other\n")
+
+
 def test_apply_without_approval_and_without_a_tty_exits_3_and_sends_nothing(
     project: SyncProject,
 ) -> None:

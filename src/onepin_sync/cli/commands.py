@@ -181,6 +181,8 @@ def plan_command(
     from onepin_sync.commands import plan
     from onepin_sync.views.registry import PLAN_VIEWS
 
+    if as_json and output_format not in ("human", "json"):
+        raise click.UsageError(f"--json and --format {output_format} exclude each other")
     ctx.machine = as_json or output_format == "json"
     settings = plan.PlanSettings(
         target=target_from(kw),

@@ -184,8 +184,9 @@ It writes the project file onepin-sync.yaml, an example workflow in workflows/ t
 and applies as it is, the workflow file's JSON Schema in schemas/ (for editors), a .pre-commit-
 config.yaml that runs `onepin-sync validate` and `onepin-sync fmt --check`, and the CI recipes:
 plan on pull requests, apply on main and a nightly drift check. It adds .onepin-sync/ (this
-machine's files) and /onepin-sync.emulator.lock (a trial run's lockfile) to .gitignore. It never overwrites a file: when any of them exists, it lists
-them, writes nothing and exits 3. It talks to no API. Then it prints the next steps.
+machine's files) and /onepin-sync.emulator.lock (a trial run's lockfile) to .gitignore. It
+never overwrites a file: when any of them exists, it lists them, writes nothing and exits 3.
+It talks to no API. Then it prints the next steps.
 
 \b
 Examples:

@@ -169,6 +169,9 @@ plan_options = _options(
 )
 
 
+# The options of `target_options` that name a remote target, by flag: what --emulator refuses.
+REMOTE_FLAGS = {"--api-key": "api_key", "--base-url": "base_url", "--workspace": "workspace"}
+
 # Each option of `plan_options`, by flag, with its parameter name: what a saved plan refuses.
 PLANNING_FLAGS = {
     "--refresh-only": "refresh_only",
@@ -190,6 +193,13 @@ def key_selection_from(kw: dict[str, Any]) -> KeySelection:
 def target_from(kw: dict[str, Any]) -> TargetOptions:
     from onepin_sync.files.project import TargetOptions
 
+    if kw["emulator"]:
+        remote = [flag for flag, name in REMOTE_FLAGS.items() if kw[name]]
+        if remote:
+            raise click.UsageError(
+                f"--emulator runs against the embedded emulator, so {', '.join(remote)} "
+                "cannot be given with it"
+            )
     return TargetOptions(
         config=kw.pop("config"),
         env_name=kw.pop("env_name"),
