@@ -14,8 +14,11 @@
   filled.
 
 Fingerprints are SHA-256 over canonical JSON (sorted keys, compact, type-strict: `1`, `1.0` and
-`true` differ) of exactly the `SPEC_FIELDS`, salted per lockfile lineage so a low-entropy secret
-inside a definition cannot be recovered from the committed lockfile. Change detection is three-
+`true` differ) of exactly the `SPEC_FIELDS`, salted per lockfile lineage so no hash can be
+looked up in a precomputed table or compared with another lockfile's. The salt is in the lockfile,
+so it does not keep a reader of both the lockfile and the files from testing guesses of a
+low-entropy secret's value (the README says so): hashes cover secret values on purpose, so that a
+rotated secret is a change. Change detection is three-
 way over fingerprints (`classify.py`), so an unknown server default never causes a perpetual diff.
 `ignore` carries the paths a file excludes from both fingerprints (`ignore.py`): a lockfile entry
 records the rules its hashes were taken under, and only hashes taken under the same rules are
