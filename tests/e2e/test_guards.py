@@ -89,6 +89,27 @@ def test_a_key_of_another_workspace_is_refused_before_any_write(
     assert {r.method for r in sent} == {"GET"}
 
 
+def test_a_key_without_the_write_scope_is_refused_before_any_write(
+    project: SyncProject, emulator_control: EmulatorControl
+) -> None:
+    project.copy_examples()
+    workspace = project.workspace.workspace_id
+    reader = emulator_control.new_key(workspace, ["workflows:read"])
+
+    with recorded(project.workspace) as sent:
+        planned = project.run("plan", "--api-key", reader.api_key)
+        refused = project.run("apply", "--auto-approve", "--api-key", reader.api_key)
+
+    assert planned.code == 0, planned.output  # reading needs no more
+    assert refused.code == 1, refused.output
+    assert refused.stderr == (
+        "Error: the API key lacks the workflows:write scope that the plan's writes need (it "
+        "has: workflows:read); nothing was written. Use a key with workflows:write\n"
+    )
+    assert writes(sent) == []
+    assert not project.lockfile.exists()
+
+
 def test_an_empty_or_missing_workflows_folder_never_plans_deleting_everything(
     project: SyncProject,
 ) -> None:

@@ -56,6 +56,7 @@ class Identity(NamedTuple):
 
     workspace_id: str | None
     key_id: str | None
+    scopes: frozenset[str] | None = None  # an API key's; None when not said (a session login)
 
 
 class ValidationIssue(NamedTuple):
@@ -142,7 +143,8 @@ class OnepinClient:
         where = f"GET {WHOAMI}"
         response = await self._session.send("GET", WHOAMI, RequestKind.READ)
         out = _parse(where, _WhoamiOut, _envelope(where, response)["data"])
-        return Identity(workspace_id=out.workspace_id, key_id=out.api_key_id)
+        scopes = frozenset(out.scopes) if out.auth_kind == "api_key" and out.scopes else None
+        return Identity(workspace_id=out.workspace_id, key_id=out.api_key_id, scopes=scopes)
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -330,8 +332,10 @@ class _Page(_Wire):
 
 
 class _WhoamiOut(_Wire):
+    auth_kind: str | None = None
     workspace_id: str | None = None
     api_key_id: str | None = None
+    scopes: list[str] | None = None
 
 
 class _Issue(_Wire):

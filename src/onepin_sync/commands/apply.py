@@ -55,11 +55,12 @@ from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ApplyResult, ChangeResult, ChangeStatus
 from onepin_sync.core.settled import ListingSettler, desired_file_hash, unsettled_keys
 from onepin_sync.core.transitions import entry_for, with_refreshes
-from onepin_sync.errors import ApiError, ConflictError, ExitCode, InputError
+from onepin_sync.errors import ApiError, AuthError, ConflictError, ExitCode, InputError
 from onepin_sync.files.project import TargetOptions
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 API_KEY_PREFIXES = ("op_live_", "op_test_")
+WRITE_SCOPE = "workflows:write"  # what creates, updates and deletes need
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,12 @@ async def _apply_locked(
     ui.show_plan(plan, redactor_for(inputs, target, state=state, plan=plan))
     if not plan.has_changes and not plan.refreshes:
         return ApplyOutcome(plan, None, approved=True)
+    if plan.has_changes and prepared.scopes is not None and WRITE_SCOPE not in prepared.scopes:
+        raise AuthError(
+            f"the API key lacks the {WRITE_SCOPE} scope that the plan's writes need (it has: "
+            f"{', '.join(sorted(prepared.scopes)) or 'none'}); nothing was written. Use a key "
+            f"with {WRITE_SCOPE}"
+        )
     _check_before_asking(plan, settings, ui)
     asked = plan.has_changes and settings.plan_file is None and not settings.auto_approve
     if asked and not ui.confirm("Apply these changes? Only 'yes' will be accepted"):

@@ -383,6 +383,7 @@ class Prepared:
     # What `listing` kept of the workflows of files kept without their spec (lean runs), and
     # how it spelled each workflow (`ListingSettler.digests`).
     settler: ListingSettler | None = None
+    scopes: frozenset[str] | None = None  # the API key's, when whoami says them
 
 
 async def prepare(
@@ -413,14 +414,15 @@ async def prepare(
     )
     side = [task for task in (catalogue, listed) if task is not None]
     try:
-        state = bind_workspace(inputs, state, await client.whoami(), ui)
+        identity = await client.whoami()
+        state = bind_workspace(inputs, state, identity, ui)
         comparison = await _server_comparison(catalogue, inputs, target, ui)
         lines = inputs.store.read_journal()
         if not lines and not state.pending:
             if persist and state is not on_disk and inputs.store.exists():
                 inputs.store.write(state)
             workflows = None if listed is None else await listed
-            return Prepared(state, workflows, inputs, comparison, settler)
+            return Prepared(state, workflows, inputs, comparison, settler, identity.scopes)
         if inputs.desired.applied and listed is not None:
             # An apply was interrupted since the files were read (a lean run reads none with
             # anything to settle): settling needs every spec, and every listed definition.
@@ -439,7 +441,8 @@ async def prepare(
         raise
     listed_at = client.server_now() - (datetime.now(UTC) - started)
     settling = _Settling(lines, workflows, listed_at, comparison, on_disk)
-    return await _settle(inputs, state, settling, client, ui, persist)
+    settled = await _settle(inputs, state, settling, client, ui, persist)
+    return replace(settled, scopes=identity.scopes)
 
 
 async def _server_comparison(
