@@ -373,6 +373,23 @@ def test_a_delete_that_went_through_unanswered_is_already_gone(sync: Tracked) ->
     assert_invariants(sync)
 
 
+def test_a_delete_answered_404_for_a_workflow_still_listed_is_warned_about(sync: Tracked) -> None:
+    ids = applied_examples(sync)
+    key = "support/payment-reminder"
+    sync.project.remove(key)
+    sync.workspace.add_fault(kind="status", status=404, method="DELETE", path=ONE)
+
+    applied = sync.run("apply", "--auto-approve")
+
+    assert applied.code == 0, applied.output
+    assert f"{key}: deleted (id={ids[key]}): already gone" in applied.stdout
+    assert (
+        f"{key}: the server answered its delete, yet the workspace still lists {ids[key]}; it is "
+        "no longer managed"
+    ) in applied.stderr
+    assert ids[key] in {w["id"] for w in sync.remote()}
+
+
 def test_two_identical_files_each_adopt_their_own_workflow(sync: Tracked) -> None:
     """Same name, same definition, both creates unanswered: each key must get its own workflow."""
     twin = tiny_workflow("Twin")

@@ -43,6 +43,7 @@ from onepin_sync.core.guards import (
     stale_changes,
 )
 from onepin_sync.core.models import (
+    Action,
     Change,
     Plan,
     RemoteState,
@@ -173,6 +174,7 @@ async def _apply_locked(
         except ApiError as exc:
             # The writes are done and recorded; the report says what could not be checked.
             return ApplyOutcome(plan, result, True, unverified=str(exc))
+        _warn_lingering(result, remote, ui)
         result = _read_back(result, remote, inputs)
         if result.complete:
             inputs = inputs.with_files_read(unsettled_keys(inputs.desired, remote, result.state))
@@ -219,6 +221,19 @@ def _check_before_asking(plan: Plan, settings: ApplySettings, ui: Ui) -> None:
             "for a rename, or pass --allow-replace",
             because="the plan replaces workflows",
         )
+
+
+def _warn_lingering(result: ApplyResult, remote: RemoteState, ui: Ui) -> None:
+    """Warn of each workflow deleted (or found already gone) that the verification listing
+    still shows: the lockfile no longer manages it, so no plan would show it again."""
+    for done in result.results:
+        deleted = done.action is Action.DELETE and done.status is ChangeStatus.DONE
+        if deleted and done.remote_id in remote.workflows:
+            ui.warn(
+                f"{done.key}: the server answered its delete, yet the workspace still lists "
+                f"{done.remote_id}; it is no longer managed (delete it in the Onepin app, or "
+                f"`onepin-sync import {done.remote_id}`)"
+            )
 
 
 def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> ApplyResult:
