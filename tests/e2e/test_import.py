@@ -108,6 +108,14 @@ def test_import_refuses_unknown_managed_and_badly_named(project: SyncProject) ->
     assert bad.code == 3
     assert "key '../escape'" in bad.stderr
 
+    with recorded(project.workspace) as sent:
+        typo = project.run("import", "1234")
+    assert typo.code == 3
+    assert typo.stderr == (
+        "Error: '1234' is not a workflow id: ids are UUIDs, as `onepin-sync list` shows them\n"
+    )
+    assert sent == []
+
 
 def test_import_takes_several_ids_and_a_key_only_for_one(project: SyncProject) -> None:
     first, second = _create_remote(project, "First"), _create_remote(project, "Second")

@@ -18,6 +18,7 @@ them all as applied in one write, so the next plan is empty.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +170,14 @@ def _selected(
 def _check_settings(settings: ImportSettings) -> None:
     if settings.all == bool(settings.workflow_ids):
         raise InputError("name the workflows to import (import ID [ID…]) or pass --all")
+    for workflow_id in settings.workflow_ids:
+        try:
+            uuid.UUID(workflow_id)
+        except ValueError:
+            raise InputError(
+                f"{workflow_id!r} is not a workflow id: ids are UUIDs, as `onepin-sync list` "
+                "shows them"
+            ) from None
     if settings.key is not None and len(settings.workflow_ids) != 1:
         raise InputError("--key names the key of one workflow: import ID --key KEY")
     if settings.key is not None:
