@@ -146,6 +146,11 @@ def test_a_lockfile_of_a_newer_format_is_refused_as_such() -> None:
         parse_lockfile(json.dumps(raw), "onepin-sync.lock")
 
 
+def test_a_file_nested_deeper_than_any_lockfile_is_refused_as_damaged() -> None:
+    with pytest.raises(StateError, match="not a lockfile \\(nested too deeply\\)"):
+        parse_lockfile("[" * 100_000 + "]" * 100_000, "onepin-sync.lock")
+
+
 def _entry_text() -> str:
     return json.dumps(_raw()["workflows"]["k"])
 

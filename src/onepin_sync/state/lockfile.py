@@ -154,6 +154,10 @@ def parse_lockfile(text: str, where: str) -> StateFile:
         ) from None
     except _DuplicateKey as exc:
         raise StateError(f"{where}: damaged lockfile: key {exc} appears twice") from None
+    except RecursionError:  # nested far deeper than any lockfile: not one
+        raise StateError(
+            f"{where}: the lockfile is not a lockfile (nested too deeply); restore it from git"
+        ) from None
     if not isinstance(raw, dict):
         raise StateError(f"{where}: the lockfile is not a JSON object; restore it from git")
     version = raw.get("format_version")
