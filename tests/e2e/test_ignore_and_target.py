@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from onepin import OnePinClient
 
-from tests.e2e.support import WORKFLOWS, calls, first_calls, plan_json, recorded, writes
+from tests.e2e.support import WORKFLOWS, plan_json, recorded, writes
 from tests.samples import tiny_workflow
 from tests.sync_project import SyncProject
 
@@ -162,9 +162,11 @@ def test_a_target_that_matches_nothing_is_refused(project: SyncProject) -> None:
     project.write("only", tiny_workflow("Only"))
     with recorded(project.workspace) as sent:
         result = project.run("plan", "--target", "nope/*")
-    assert result.code == 3, result.output
-    assert "--target nope/* matches no workflow" in result.stderr
-    assert calls(sent) == first_calls(sent, 1)
+        applied = project.run("apply", "--auto-approve", "--target", "nope/*")
+    for refused in (result, applied):
+        assert refused.code == 3, refused.output
+        assert "--target nope/* matches no workflow" in refused.stderr
+    assert sent == []  # a typo is bad input: nothing is sent
 
 
 def test_import_all_with_a_target_adopts_only_the_matching_keys(project: SyncProject) -> None:

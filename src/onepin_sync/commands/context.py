@@ -25,6 +25,7 @@ from onepin_sync.core.matching import settle_wait
 from onepin_sync.core.models import DesiredState, Json, Plan, RemoteWorkflow, StateFile
 from onepin_sync.core.redact import Redactor, secret_places
 from onepin_sync.core.results import ChangeResult
+from onepin_sync.core.selection import KeySelection
 from onepin_sync.core.settled import AppliedFiles, ListingSettler
 from onepin_sync.core.settlement import settle_pending
 from onepin_sync.errors import ApiError, InputError, OnepinSyncError, WorkflowFileError
@@ -192,6 +193,18 @@ def _lean_basis(paths: ProjectPaths, store: FileStateStore) -> StateFile | None:
     except OnepinSyncError:  # reported where the run reads it for planning, after the files
         return None
     return state
+
+
+def check_selection(inputs: Inputs, selection: KeySelection) -> None:
+    """Refuse a `--target` that matches no file and no lockfile key, before any request (the
+    planner checks the same once it plans)."""
+    if not selection.targets:
+        return
+    state = inputs.store.read()  # a local lockfile was read already: this costs nothing
+    known = inputs.desired.keys | (
+        state.workflows.keys() | state.pending.keys() if state else set()
+    )
+    selection.check_matches(known)
 
 
 def require_folder(inputs: Inputs) -> None:

@@ -18,6 +18,7 @@ from onepin_sync.commands.context import (
     ClientOptions,
     RunEnvironment,
     Ui,
+    check_selection,
     connect,
     prepare,
     read_inputs_online,
@@ -76,6 +77,7 @@ async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcom
     if settings.out is not None:
         check_output_file(settings.out, "--out")
     inputs = await read_inputs_online(settings.target, env, ui, lean=True)
+    check_selection(inputs, settings.plan.selection)
     started = time.monotonic()
     async with connect(inputs, settings.client, env, ui) as (target, client):
         prepared = await prepare(inputs, target, client, ui, persist=False)
