@@ -138,7 +138,7 @@ def test_plan_markdown_names_its_target_and_a_section_per_workflow(
         "|---|---|\n"
         f"| API | `{project.workspace.base_url}` |\n"
         f"| Workspace | `{project.workspace.workspace_id}` |\n"
-        f"| Lockfile | `{project.lockfile}` serial 1 |\n"
+        "| Lockfile | `project/onepin-sync.lock` serial 1 |\n"  # relative to the run's folder
         "\n"
         "**Plan: 1 to create, 1 to update, 1 to delete.**\n"
         "\n"
@@ -209,7 +209,7 @@ def test_an_empty_plan_in_markdown_says_no_changes(project: SyncProject) -> None
 
     assert planned.stdout.startswith("### onepin-sync plan\n\n| Target | |\n")
     assert planned.stdout.endswith(
-        f"| Lockfile | `{project.lockfile}` serial 1 |\n"
+        "| Lockfile | `project/onepin-sync.lock` serial 1 |\n"  # relative to the run's folder
         "\n"
         "**No changes.** The workspace matches the workflow files.\n"
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 from onepin_sync.commands.plan import PlanOutcome
 from onepin_sync.views.console import ConsoleUi
@@ -36,7 +37,7 @@ def markdown_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
     target = outcome.target
     heading = PlanHeading(
         api_url=target.api_url,
-        lockfile=target.lockfile,
+        lockfile=_as_the_repository_names_it(target.lockfile),
         serial=outcome.plan.serial,
         new_lockfile=outcome.new_lockfile_salt is not None,
         workspace=target.workspace,
@@ -44,6 +45,18 @@ def markdown_view(ui: ConsoleUi, outcome: PlanOutcome) -> None:
         commit=outcome.commit,
     )
     ui.document.out(plan_markdown(outcome.plan, outcome.redactor, heading), end="", highlight=False)
+
+
+def _as_the_repository_names_it(location: str) -> str:
+    """A lockfile under the folder the run started in, relative to it: a pull request comment
+    names `onepin-sync.lock`, not the CI runner's checkout path. A URL stays as it is."""
+    path = Path(location)
+    if not path.is_absolute():
+        return location
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return location
 
 
 PLAN_VIEWS: dict[str, PlanView] = {
