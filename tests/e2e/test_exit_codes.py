@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from onepin_sync.state.statelock import StateLock
 from tests.e2e.support import WORKFLOWS, apply_examples, recorded, writes
 from tests.samples import tiny_workflow
@@ -105,6 +107,21 @@ def test_a_workspace_that_is_no_uuid_or_a_wait_that_is_no_number_exits_3_and_sen
     assert "must be a workspace id, a UUID like" in workspace.stderr
     assert "Invalid value for '--lock-timeout': 'nan' is not a finite number." in forever.stderr
     assert sent == []
+
+
+def test_a_bad_value_from_an_environment_variable_is_named_as_such(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.copy_examples()
+    monkeypatch.setenv("ONEPIN_SYNC_TIMEOUT", "abc")
+
+    result = project.run("plan")
+
+    assert result.code == 3, result.output
+    assert result.stderr.endswith(
+        "Error: Invalid value for '--timeout': 'abc' is not a finite number "
+        "(from $ONEPIN_SYNC_TIMEOUT).\n"
+    )
 
 
 def test_options_that_exclude_each_other_are_a_usage_error(project: SyncProject) -> None:

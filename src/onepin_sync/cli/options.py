@@ -31,13 +31,27 @@ equal), named here so parsing the options never imports the views."""
 
 
 class Finite(click.FloatRange):
-    """A finite number from `min` on: `nan` and `inf` are no timeout, wait or rate."""
+    """A finite number from `min` on: `nan` and `inf` are no timeout, wait or rate. A bad
+    value from the option's environment variable is named as coming from there."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number.", param, ctx)
-        return number
+        try:
+            finite = math.isfinite(float(value))
+        except (TypeError, ValueError):
+            finite = False
+        if not finite:
+            self.fail(f"{value!r} is not a finite number{_from_env(param, ctx)}.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _from_env(param: click.Parameter | None, ctx: click.Context | None) -> str:
+    """` (from $NAME)` when the value came from the option's environment variable."""
+    if param is None or ctx is None or param.name is None:
+        return ""
+    envvar = getattr(param, "envvar", None)
+    if ctx.get_parameter_source(param.name) is not click.core.ParameterSource.ENVIRONMENT:
+        return ""
+    return f" (from ${envvar})" if isinstance(envvar, str) else ""
 
 
 def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
