@@ -318,6 +318,12 @@ def wait_for(
         time.sleep(0.01)
 
 
+SENDING = 0.25
+"""Seconds to let writes just journalled reach the wire: a write waiting for its turn is not in
+flight, and a first signal skips it. Tests that signal writes in flight hold them on the server
+(a latency fault) for several times this."""
+
+
 def journal_intents(sync: Tracked) -> int:
     """How many intent lines the journal holds now."""
     try:

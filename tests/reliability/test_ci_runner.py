@@ -28,7 +28,7 @@ from onepin_sync.emulator.control import EmulatorControl, EmulatorWorkspace
 from onepin_sync.emulator.embedded import EmbeddedEmulator
 from tests.ci.pipeline import Pipeline
 from tests.ci.runner import JobResult, JobRunner
-from tests.reliability.harness import wait_for
+from tests.reliability.harness import SENDING, wait_for
 
 APPLY = "onepin-apply.yml"
 CREATE = "/api/v1/workflows"
@@ -163,9 +163,10 @@ def test_a_cancelled_job_commits_what_it_did_and_the_next_job_finishes(
     ci: Pipeline, signals: tuple[signal.Signals, ...], code: int
 ) -> None:
     ci.seed(small_workflows(10))  # 8 creates in flight (the default parallelism), 2 queued
-    ci.workspace.add_fault(kind="latency", seconds=0.8, method="POST", path=f"^{CREATE}$", times=0)
+    ci.workspace.add_fault(kind="latency", seconds=1.2, method="POST", path=f"^{CREATE}$", times=0)
     job = ci.job(APPLY, "apply").start()
-    wait_for(lambda: journal_intents(job) == 8, what="eight creates in flight")
+    wait_for(lambda: journal_intents(job) == 8, what="eight creates journalled")
+    time.sleep(SENDING)  # and sent: in flight
     for signum in signals:
         job.cancel(signum)  # the runner signals the step's process group
         time.sleep(0.1)

@@ -8,10 +8,12 @@ two creates are in flight (their intents are in the journal) and two are queued.
 from __future__ import annotations
 
 import signal
+import time
 
 import pytest
 
 from tests.reliability.harness import (
+    SENDING,
     Tracked,
     assert_invariants,
     journal_intents,
@@ -29,10 +31,11 @@ def test_a_signal_during_apply_finishes_the_writes_in_flight(
 ) -> None:
     sync.project.copy_examples()
     sync.workspace.add_fault(
-        kind="latency", seconds=0.6, method="POST", path="^/api/v1/workflows$", times=0
+        kind="latency", seconds=1.0, method="POST", path="^/api/v1/workflows$", times=0
     )
     child = sync.spawn("--parallelism", "2")
-    wait_for(lambda: journal_intents(sync) == 2, what="two creates in flight")
+    wait_for(lambda: journal_intents(sync) == 2, what="two creates journalled")
+    time.sleep(SENDING)  # and sent: in flight
     child.send_signal(signum)
     interrupted = sync.finish(child)
 
