@@ -3,7 +3,11 @@ what the workspace holds where the files put a secret now or at the last apply."
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from onepin_sync.core.redact import LEARNED_MIN, MASK, Redactor
 
@@ -124,3 +128,23 @@ def test_overlapping_secrets_are_masked_together_so_no_part_of_either_shows() ->
         f"was {MASK}, now {MASK}!"
     )
     assert Redactor(["abc", "bcd"]).text("xabcdy abc") == f"x{MASK}y {MASK}"
+
+
+@given(
+    secrets=st.lists(st.text("ab", min_size=1, max_size=4), min_size=1, max_size=3),
+    text=st.text("abx", max_size=30),
+)
+def test_every_character_any_secret_covers_is_masked_and_no_other(
+    secrets: list[str], text: str
+) -> None:
+    covered = [False] * len(text)
+    for secret in secrets:
+        for start in range(len(text) - len(secret) + 1):
+            if text.startswith(secret, start):
+                covered[start : start + len(secret)] = [True] * len(secret)
+    runs = [
+        MASK if masked else "".join(c for c, _ in run)
+        for masked, run in itertools.groupby(zip(text, covered, strict=True), key=lambda p: p[1])
+    ]
+
+    assert Redactor(secrets).text(text) == "".join(runs)

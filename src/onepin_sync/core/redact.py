@@ -70,19 +70,27 @@ class Redactor:
         """
         if self._pattern is None or value == MASK or self._pattern.search(value) is None:
             return value
-        covered = [False] * len(value)
+        covered = bytearray(len(value))  # 1 where a secret is
         for secret in self._values:
-            start = value.find(secret)
-            while start != -1:
-                covered[start : start + len(secret)] = [True] * len(secret)
-                start = value.find(secret, start + 1)
+            size = len(secret)
+            first = value.find(secret)
+            while first != -1:
+                # Chain the occurrences that overlap this run, the furthest each time: the run
+                # grows by up to `size` per search, so a periodic secret costs linear time.
+                start, end = first, first + size
+                while (further := value.rfind(secret, start + 1, end + size - 1)) != -1:
+                    start, end = further, further + size
+                covered[first:end] = b"\x01" * (end - first)
+                first = value.find(secret, end)
         parts, index = [], 0
         while index < len(value):
-            end = index
-            while end < len(value) and covered[end] == covered[index]:
-                end += 1
-            parts.append(MASK if covered[index] else value[index:end])
-            index = end
+            if covered[index]:
+                end = covered.find(0, index)
+                parts.append(MASK)
+            else:
+                end = covered.find(1, index)
+                parts.append(value[index : len(value) if end == -1 else end])
+            index = len(value) if end == -1 else end
         return "".join(parts)
 
     def json(self, value: Json) -> Json:
