@@ -109,6 +109,16 @@ def test_a_workspace_that_is_no_uuid_or_a_wait_that_is_no_number_exits_3_and_sen
     assert sent == []
 
 
+def test_a_workspace_id_in_capitals_is_the_same_workspace(project: SyncProject) -> None:
+    project.copy_examples()
+    workspace = project.workspace.workspace_id
+
+    planned = project.run("plan", "--workspace", workspace.upper())
+
+    assert planned.code == 0, planned.output
+    assert "Plan: 4 to create, 0 to update, 0 to delete." in planned.stdout
+
+
 def test_a_bad_value_from_an_environment_variable_is_named_as_such(
     project: SyncProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:

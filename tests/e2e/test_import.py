@@ -99,6 +99,9 @@ def test_import_refuses_unknown_managed_and_badly_named(project: SyncProject) ->
     again = project.run("import", remote["id"], "--key", "other")
     assert again.code == 3
     assert "already managed as once" in again.stderr
+    capitals = project.run("import", remote["id"].upper(), "--key", "other")
+    assert capitals.code == 3, capitals.output  # the same id, however it is typed
+    assert "already managed as once" in capitals.stderr
 
     missing = project.run("import", "00000000-0000-4000-8000-00000000ffff")
     assert missing.code == 3

@@ -89,12 +89,23 @@ def test_a_base_url_with_a_password_is_refused_without_showing_it(
     )
 
 
-def test_a_base_url_with_a_query_is_refused(project: SyncProject) -> None:
-    result = project.run("plan", "--base-url", "http://127.0.0.1:9/?token=x")
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://127.0.0.1:9/?token=x", "the base URL has a query or fragment"),
+        ("http://127.0.0.1:9?", "the base URL has a query or fragment"),
+        ("http://127.0.0.1:9/#", "the base URL has a query or fragment"),
+        ("http://127.0.0.1:9;token=x", "the base URL's port is not a number"),
+    ],
+)
+def test_a_base_url_with_a_query_or_a_bad_port_is_refused(
+    project: SyncProject, url: str, problem: str
+) -> None:
+    result = project.run("plan", "--base-url", url)
 
     assert result.code == 3, result.output
     assert "token=x" not in result.output
-    assert "the base URL has a query or fragment" in result.stderr
+    assert problem in result.stderr
 
 
 # --- what the server says -------------------------------------------------------------------

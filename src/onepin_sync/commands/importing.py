@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from onepin_sync import __version__
@@ -94,7 +94,7 @@ class ImportOutcome:
 
 
 async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOutcome:
-    _check_settings(settings)
+    settings = _check_settings(settings)
     if settings.out is not None:
         check_output_file(settings.out, "--out")
     if settings.all and not (settings.auto_approve or settings.interactive or settings.out):
@@ -167,12 +167,15 @@ def _selected(
     return [(key, workflow) for key, workflow in chosen if selection.selects(key)]
 
 
-def _check_settings(settings: ImportSettings) -> None:
+def _check_settings(settings: ImportSettings) -> ImportSettings:
+    """`settings`, checked, with each id in the canonical form the API answers with (lower
+    case, dashed), so an id typed in capitals is known as the workflow the lockfile manages."""
     if settings.all == bool(settings.workflow_ids):
         raise InputError("name the workflows to import (import ID [ID…]) or pass --all")
+    canonical = []
     for workflow_id in settings.workflow_ids:
         try:
-            uuid.UUID(workflow_id)
+            canonical.append(str(uuid.UUID(workflow_id)))
         except ValueError:
             raise InputError(
                 f"{workflow_id!r} is not a workflow id: ids are UUIDs, as `onepin-sync list` "
@@ -185,6 +188,7 @@ def _check_settings(settings: ImportSettings) -> None:
     if not settings.all and (settings.search or settings.name_glob or settings.out):
         raise InputError("--search, --name-glob and --out go with import --all")
     check_template(settings.dir_template)
+    return replace(settings, workflow_ids=tuple(canonical))
 
 
 def check_key(key: str) -> None:

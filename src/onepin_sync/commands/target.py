@@ -71,7 +71,7 @@ def resolve_target(
     check_base_url(base_url)
     workspace = options.workspace or env_config.workspace or environ.get("ONEPIN_WORKSPACE_ID")
     if workspace:
-        check_workspace_id(workspace)
+        workspace = canonical_workspace_id(workspace)
     return Target(base_url=base_url, api_key=api_key, workspace=workspace or None, api_url=base_url)
 
 
@@ -108,6 +108,10 @@ def check_base_url(url: str) -> None:
     into the wrong place, and a URL's user:password part is a credential.
     """
     parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - parsing it is the check
+    except ValueError:
+        raise InputError("the base URL's port is not a number from 0 to 65535") from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InputError(
             "the base URL is not an http(s) URL; it must start with https:// "
@@ -118,7 +122,7 @@ def check_base_url(url: str) -> None:
             "the base URL holds a user name or password; give the API key with --api-key or "
             "ONEPIN_API_KEY, and the URL without credentials"
         )
-    if parts.query or parts.fragment:
+    if "?" in url or "#" in url:
         raise InputError(
             "the base URL has a query or fragment (?… or #…); give just the scheme, host and "
             f"path (like {DEFAULT_BASE_URL})"
@@ -131,10 +135,11 @@ def check_base_url(url: str) -> None:
         )
 
 
-def check_workspace_id(workspace: str) -> None:
-    """Refuse a workspace that is not a UUID, as the API would (in X-Workspace-Id)."""
+def canonical_workspace_id(workspace: str) -> str:
+    """A workspace id in the form the API answers with (lower case, dashed), so it compares
+    equal to the lockfile's and whoami's; refuses one that is not a UUID, as the API would."""
     try:
-        uuid.UUID(workspace)
+        return str(uuid.UUID(workspace))
     except ValueError:
         raise InputError(
             "the workspace (--workspace, workspace: in onepin-sync.yaml or ONEPIN_WORKSPACE_ID) "
