@@ -477,3 +477,23 @@ def test_the_places_a_secret_went_are_recorded_never_its_value(tmp_path: Path) -
     )  # not the description: ${env.X} is no secret
     assert state.workflows["b"].secret_paths == ()
     assert state.secret_values == {"hl-5512", "vt-7Qz93"}
+
+
+def test_a_node_id_with_a_bracket_needs_a_position(tmp_path: Path) -> None:
+    """A node without a position gets a rule keeping the workspace's position, which names
+    the node by id in brackets: an id with ']' cannot be named there."""
+    text = (
+        "name: Bracket\n"
+        "definition:\n"
+        "  graph:\n"
+        "    nodes:\n"
+        "      - {id: 'sc]', type: source_script, config: {script_text: hi}}\n"
+        "      - {id: 'out]', type: sink_preview, position: {x: 1, y: 0}}\n"
+        "    edges:\n"
+        "      - {id: e1, source: 'sc]', sourcePort: lines, target: 'out]', targetPort: lines}\n"
+    )
+    assert problems(write_tree(tmp_path / "wf", {"a.yaml": text})) == [
+        "a.yaml:5:14: definition.graph.nodes[0].id: node 'sc]' has no position, and an id with "
+        "']' cannot be named in the rule that keeps the workspace's position for it; give it a "
+        "position"
+    ]

@@ -338,6 +338,12 @@ def _check_nodes(
             continue
         first_index[node_id] = index
         node_types[node_id] = node_type if isinstance(node_type, str) else ""
+        if "]" in node_id and node.get("position") is None:
+            message = (
+                f"node {context.quote(node_id)} has no position, and an id with ']' cannot be "
+                "named in the rule that keeps the workspace's position for it; give it a position"
+            )
+            problems.append(_problem((*path, "id"), message))
     return node_types
 
 
