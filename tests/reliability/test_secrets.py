@@ -332,3 +332,23 @@ def test_the_lockfile_records_where_secrets_went_never_what(
     assert entries["keeper"]["secret_paths"] == []
     assert OLD_TOKEN not in sync.project.lockfile.read_text(encoding="utf-8")
     assert_invariants(sync)
+
+
+def test_list_never_shows_a_secret_in_the_key_it_would_import_a_look_alike_as(
+    sync: Tracked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key `import` would give is made from the name: when the name holds a secret (an
+    unmanaged copy of a workflow whose name interpolates one), it is masked whole too."""
+    _secret_workflow(sync, monkeypatch, in_name=True)
+    assert sync.run("apply", "--auto-approve").code == 0
+    with sync.outside() as http:
+        body = {"name": f"Support hotline {HOTLINE}"}
+        http.post("/api/v1/workflows", json=body).raise_for_status()
+
+    listed = sync.run("list")
+    as_json = sync.run("list", "--json")
+
+    assert listed.code == 0, listed.output
+    assert "(sensitive) (on import)" in listed.stdout
+    [unmanaged] = [w for w in json.loads(as_json.stdout)["workflows"] if not w["managed"]]
+    assert unmanaged["import_key"] == "(sensitive)"

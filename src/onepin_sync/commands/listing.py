@@ -4,6 +4,7 @@ give each unmanaged one (`core/adoption.py`). Reads only: one listing, no lock, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from onepin_sync.commands.context import (
     read_inputs_online,
 )
 from onepin_sync.core.adoption import DEFAULT_TEMPLATE, candidate_key, check_template
+from onepin_sync.core.redact import MASK
 from onepin_sync.errors import ExitCode
 from onepin_sync.files.project import TargetOptions
 
@@ -35,6 +37,13 @@ class ListedWorkflow:
     updated_at: datetime
     managed_as: str | None  # the lockfile key, None when unmanaged
     import_key: str | None  # the key `import` would give it (unmanaged only)
+
+    def shown_import_key(self, mask: Callable[[str], str]) -> str | None:
+        """`import_key` as output shows it: masked whole when the name it is made from holds a
+        secret (`mask` masks the name)."""
+        if self.import_key is None or mask(self.name) == self.name:
+            return self.import_key
+        return MASK
 
 
 @dataclass(frozen=True)

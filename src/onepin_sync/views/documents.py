@@ -155,7 +155,7 @@ def list_document(outcome: ListOutcome, mask: Callable[[str], str]) -> ListDocum
                 updated_at=w.updated_at.isoformat(),
                 managed=w.managed_as is not None,
                 key=w.managed_as,
-                import_key=w.import_key,
+                import_key=w.shown_import_key(mask),
             )
             for w in outcome.workflows
         ],

@@ -172,7 +172,7 @@ def list_report(ui: ConsoleUi, outcome: ListOutcome) -> None:
     rows = [("ID", "UPDATED", "STATUS", "KEY", "NAME")]
     for w in outcome.workflows:
         status = "managed" if w.managed_as is not None else "unmanaged"
-        key = w.managed_as or f"{w.import_key} (on import)"
+        key = w.managed_as or f"{w.shown_import_key(mask)} (on import)"
         updated = w.updated_at.strftime("%Y-%m-%d %H:%M:%S")
         rows.append((w.id, updated, status, key, mask(w.name)))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
