@@ -226,3 +226,17 @@ def test_pull_writes_text_that_looks_like_a_placeholder_literally(project: SyncP
     _edit_remote(project, KEY, description="Edited again in the app.")
     assert project.run("pull", KEY).code == 0  # a literal `$${` is no placeholder to refuse
     assert project.read(KEY)["description"] == "Edited again in the app."
+
+
+def test_pull_of_a_key_or_target_the_lockfile_lacks_sends_nothing(project: SyncProject) -> None:
+    project.copy_examples()
+    assert project.run("apply", "--auto-approve").code == 0
+
+    with recorded(project.workspace) as sent:
+        key = project.run("pull", "support/nope")
+        target = project.run("pull", "--target", "nope/*")
+
+    assert (key.code, target.code) == (3, 3), key.output + target.output
+    assert "Error: not managed (not in the lockfile): support/nope" in key.stderr
+    assert "--target nope/* matches no workflow" in target.stderr
+    assert sent == []

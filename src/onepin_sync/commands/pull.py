@@ -86,15 +86,13 @@ class PullOutcome:
 
 async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcome:
     inputs = await read_inputs_online(settings.target, env, ui)
+    _check_keys(settings, inputs.store.read(), pending=True)  # before any request
     with hold_lock(inputs.store, settings.lock_timeout, env, ui):
         async with connect(inputs, settings.client, env, ui) as (target, client):
             prepared = await prepare(inputs, target, client, ui, persist=True)
             state = prepared.state
             remote = await read_remote(client, state, prepared.listing, settler=prepared.settler)
-        unknown = [k for k in settings.keys if k not in state.workflows]
-        if unknown:
-            raise InputError(f"not managed (not in the lockfile): {', '.join(unknown)}")
-        settings.selection.check_matches(state.workflows)
+        _check_keys(settings, state, pending=False)  # once pending creates are settled
         files = {ref.key: ref.path for ref in find_workflow_files(inputs.paths.workflows)[0]}
         pulled = _drifted(settings, inputs, state, remote, files)
         edits = {
@@ -117,6 +115,18 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
         ]
         inputs.store.write(with_refreshes(state, refreshes))
     return PullOutcome(tuple(files[key] for key in pulled), diffs)
+
+
+def _check_keys(settings: PullSettings, state: StateFile | None, *, pending: bool) -> None:
+    """Refuse keys and `--target`s that name no workflow the lockfile manages (`pending`: or a
+    create it has pending, which the run may settle)."""
+    managed = set(state.workflows) if state is not None else set()
+    if state is not None and pending:
+        managed |= set(state.pending)
+    unknown = [k for k in settings.keys if k not in managed]
+    if unknown:
+        raise InputError(f"not managed (not in the lockfile): {', '.join(unknown)}")
+    settings.selection.check_matches(managed)
 
 
 def _pulled_entry(
