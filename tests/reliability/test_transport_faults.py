@@ -24,6 +24,7 @@ from tests.reliability.harness import (
     Tracked,
     applied_examples,
     assert_invariants,
+    edit_description,
     planned_edits,
     wait_for,
     writes_sent,
@@ -357,6 +358,30 @@ def test_failed_updates_and_deletes(sync: Tracked, fault: dict[str, Any], code: 
         assert "Apply incomplete: 0 created, 1 updated, 0 deleted; 1 failed, 1 skipped." in (
             applied.stderr
         )
+    assert_invariants(sync)
+
+
+def test_an_update_committed_then_answered_with_an_error_is_known_done(sync: Tracked) -> None:
+    """The server commits, then fails the answer (a 500 an update is not retried on; a gateway
+    failing every attempt ends the same way, only later): the verification listing shows the
+    update landed, so it is recorded as done, and a later edit of the same file is a change in
+    git, never a conflict with our own write."""
+    applied_examples(sync)
+    key = "education/lesson-narration"
+    edit_description(sync, key, "Edited in git (1).")
+    sync.workspace.add_fault(kind="commit_then_fail", status=500, method="PATCH", path=ONE)
+
+    applied = sync.run("apply", "--auto-approve")
+
+    assert applied.code == 0, applied.output
+    assert f"{key}: its update failed, yet the workspace shows it done" in applied.stderr
+    assert "Apply complete: 0 created, 1 updated, 0 deleted." in applied.stdout
+    sync.workspace.control.clear_faults()
+    edit_description(sync, key, "Edited in git (2).")
+    replanned = sync.run("plan")
+    assert "changed in git" in replanned.stdout, replanned.output
+    assert "conflict" not in replanned.output
+    assert sync.run("apply", "--auto-approve").code == 0
     assert_invariants(sync)
 
 

@@ -32,7 +32,13 @@ from onepin_sync.commands.context import (
 )
 from onepin_sync.commands.executor import execute_plan
 from onepin_sync.commands.target import Target
-from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint, listed_hash
+from onepin_sync.core.diff import differences
+from onepin_sync.core.fingerprint import (
+    Comparison,
+    IgnoreRules,
+    desired_fingerprint,
+    listed_hash,
+)
 from onepin_sync.core.guards import (
     ApplyOptions,
     appeared_duplicates,
@@ -177,6 +183,7 @@ async def _apply_locked(
             # The writes are done and recorded; the report says what could not be checked.
             return ApplyOutcome(plan, result, True, unverified=str(exc))
         _warn_lingering(result, remote, ui)
+        result = _landed_after_all(result, plan, remote, inputs, prepared.comparison, ui)
         result = _read_back(result, remote, inputs)
         if result.complete:
             inputs = inputs.with_files_read(unsettled_keys(inputs.desired, remote, result.state))
@@ -236,6 +243,67 @@ def _warn_lingering(result: ApplyResult, remote: RemoteState, ui: Ui) -> None:
                 f"{done.remote_id}; it is no longer managed (delete it in the Onepin app, or "
                 f"`onepin-sync import {done.remote_id}`)"
             )
+
+
+def _landed_after_all(
+    result: ApplyResult,
+    plan: Plan,
+    remote: RemoteState,
+    inputs: Inputs,
+    comparison: Comparison,
+    ui: Ui,
+) -> ApplyResult:
+    """`result` with each failed update or delete that the verification listing shows done
+    counted done and recorded: the server committed it and the answer was an error or was lost
+    (a gateway's 502, a reset). Left failed, the next plan would see the workspace changed by
+    someone else, and an edit of its file since would be a conflict."""
+    state = result.state
+    changes = {c.key: c for c in plan.changes}
+    secrets = Redactor(inputs.desired.secret_values)
+    refreshes, results = [], []
+    for done in result.results:
+        change = changes[done.key]
+        if done.status is not ChangeStatus.FAILED or not _landed(change, remote, comparison):
+            results.append(done)
+            continue
+        ui.warn(f"{done.key}: its {change.action.value} failed, yet the workspace shows it done")
+        detail = f"{done.detail}; yet the workspace shows it done"
+        results.append(done.model_copy(update={"status": ChangeStatus.DONE, "detail": detail}))
+        entry = None  # a delete: forget it
+        if change.action is Action.UPDATE:
+            assert change.remote_id is not None
+            assert change.applied_hash is not None
+            wanted = inputs.desired.workflows.get(change.key)
+            entry = entry_for(
+                remote.workflows[change.remote_id],
+                change.applied_hash,
+                state.salt,
+                change.prevent_destroy,
+                secret_paths=wanted.secret_paths if wanted is not None else (),
+                secrets=secrets,
+                destroy=change.destroy,
+                ignore=IgnoreRules.of(change.ignore_changes),
+                file_hash=change.file_hash,
+                variables=change.variables,
+                listed_hash=listed_hash(remote.listed.get(change.remote_id), state.salt),
+            )
+        refreshes.append(StateRefresh(key=change.key, entry=entry))
+    if not refreshes:
+        return result
+    landed = with_refreshes(state, refreshes)
+    inputs.store.write(landed)
+    return result.model_copy(update={"results": tuple(results), "state": landed})
+
+
+def _landed(change: Change, remote: RemoteState, comparison: Comparison) -> bool:
+    """Whether the workspace holds what `change` was to make it hold."""
+    if change.action is Action.DELETE:
+        return change.remote_id in remote.confirmed_missing
+    listed = remote.workflows.get(change.remote_id or "")
+    if change.action is not Action.UPDATE or change.after is None or listed is None:
+        return False
+    compared = replace(comparison, ignore=IgnoreRules.of(change.ignore_changes))
+    return not differences(listed.spec, change.after, compared).changes
 
 
 def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> ApplyResult:
