@@ -200,7 +200,7 @@ def check_selection(inputs: Inputs, selection: KeySelection) -> None:
     planner checks the same once it plans)."""
     if not selection.targets:
         return
-    state = inputs.store.read()  # a local lockfile was read already: this costs nothing
+    state = inputs.store.read()  # a local lockfile's read is cached: this costs nothing
     known = inputs.desired.keys | (
         state.workflows.keys() | state.pending.keys() if state else set()
     )

@@ -4,7 +4,7 @@ workflows that moved since the plan was made. Each returns why, by key; nothing 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 from onepin_sync.core.models import Action, FrozenModel, Plan, RemoteWorkflow
@@ -49,6 +49,18 @@ def conflicting_changes(plan: Plan, options: ApplyOptions) -> dict[str, str]:
     if options.force:
         return {}
     return {c.key: "changed in git and outside onepin-sync" for c in plan.conflicts}
+
+
+def unmanaged_by_name(
+    workflows: Iterable[RemoteWorkflow], managed_ids: Collection[str]
+) -> dict[str, list[str]]:
+    """Ids of the workflows no lockfile key manages, by exact name: what a create of that name
+    may duplicate."""
+    by_name: dict[str, list[str]] = {}
+    for workflow in workflows:
+        if workflow.id not in managed_ids:
+            by_name.setdefault(workflow.name, []).append(workflow.id)
+    return by_name
 
 
 def duplicate_creates(plan: Plan, options: ApplyOptions) -> dict[str, str]:
@@ -112,10 +124,7 @@ def appeared_duplicates(
     Lifted by `--allow-duplicates`, like the look-alikes the plan did show."""
     if options.allow_duplicates:
         return {}
-    by_name: dict[str, list[str]] = {}
-    for workflow in listed.values():
-        if workflow.id not in managed_ids:
-            by_name.setdefault(workflow.name, []).append(workflow.id)
+    by_name = unmanaged_by_name(listed.values(), managed_ids)
     refused = {}
     for change in plan.changes:
         if change.action is not Action.CREATE or change.after is None:

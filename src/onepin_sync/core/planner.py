@@ -38,6 +38,7 @@ from onepin_sync.core.fingerprint import (
     listed_hash,
     remote_fingerprint,
 )
+from onepin_sync.core.guards import unmanaged_by_name
 from onepin_sync.core.ignore import with_remote_values
 from onepin_sync.core.models import (
     Action,
@@ -107,7 +108,7 @@ def plan_changes(
         if selection.selects(r.key) or (r.moved_from and selection.selects(r.moved_from))
     ]
     managed_ids = {e.id for e in state.workflows.values()}
-    unmanaged = _unmanaged_by_name(remote, managed_ids)
+    unmanaged = unmanaged_by_name(remote.workflows.values(), managed_ids)
     original, state = state, after_declared(state, declared)
     unsettled = unsettled_keys(desired, remote, state)
     if unsettled:
@@ -188,15 +189,6 @@ def _check_guards(
             f"the API lists no workflows but the lockfile manages {managed}: wrong API key, "
             "workspace or base URL? (pass --allow-empty-remote to re-create them)"
         )
-
-
-def _unmanaged_by_name(remote: RemoteState, managed_ids: set[str]) -> dict[str, list[str]]:
-    """Ids of the workflows no lockfile key manages, by exact name."""
-    by_name: dict[str, list[str]] = {}
-    for workflow in remote.workflows.values():
-        if workflow.id not in managed_ids:
-            by_name.setdefault(workflow.name, []).append(workflow.id)
-    return by_name
 
 
 def _create_change(
@@ -305,10 +297,10 @@ def _plan_existing(
             out.refreshes.append(StateRefresh(key=wanted.key, entry=accepted))
         return
     compared = replace(comparison, ignore=rules)
-    field_changes, server_added = differences(
-        current.spec, update_body(wanted.spec, current.spec, rules), compared
-    )
-    after = update_body(wanted.spec, current.spec, rules, server_added)
+    after = update_body(wanted.spec, current.spec, rules)
+    field_changes, server_added = differences(current.spec, after, compared)
+    if server_added:
+        after = update_body(wanted.spec, current.spec, rules, server_added)
     desired_hash = (
         desired_now if rules == recorded else desired_fingerprint(wanted.spec, salt, rules)
     )
