@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
+from tests.conftest import PROFILE
 from tests.e2e.support import RUN_START, WORKFLOWS, calls, first_calls, recorded, writes
 from tests.sync_project import SyncProject
 
@@ -156,3 +158,28 @@ def test_import_all_needs_approval_and_list_marks_managed(project: SyncProject) 
     assert any("Adopted" in line and "managed" in line and "adopted" in line for line in lines)
     assert any("Left alone" in line and "unmanaged" in line for line in lines)
     assert "left-alone (on import)" in table.stdout
+
+
+@pytest.mark.skipif(PROFILE == "next", reason="this server trims names: every name imports")
+def test_a_workflow_no_file_can_hold_is_refused_before_the_plan_and_can_be_left_out(
+    project: SyncProject,
+) -> None:
+    padded = _create(project, " Padded ")  # stored as sent; a file's name may not be padded
+    _create(project, "Fine one")
+    plan_file = project.root / "import.plan.json"
+
+    for command in (("--auto-approve",), ("--out", str(plan_file))):
+        refused = project.run("import", "--all", *command)
+        assert refused.code == 3, refused.output
+        assert f"workflow {padded} ' Padded ' as padded (" in refused.stderr
+        assert "must not start or end with whitespace" in refused.stderr
+        assert "leave it out (--exclude padded) to import the others" in refused.stderr
+        assert "will be imported" not in refused.stdout  # refused before the plan is shown
+        assert not plan_file.exists()
+        assert project.lock_entries() == {}
+        assert not project.path("fine-one").exists()
+
+    others = project.run("import", "--all", "--auto-approve", "--exclude", "padded")
+    assert others.code == 0, others.output
+    assert list(project.lock_entries()) == ["fine-one"]
+    assert project.run("plan", "--detailed-exitcode").code == 0

@@ -51,10 +51,11 @@ from onepin_sync.core.catalog import Catalogue
 from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint, listed_hash
 from onepin_sync.core.models import DesiredWorkflow, Plan, RemoteWorkflow, StateFile, StateRefresh
 from onepin_sync.core.plan_document import KIND, PlanTarget, plan_document, read_plan_document
+from onepin_sync.core.redact import Redactor
 from onepin_sync.core.selection import EVERY_KEY, KeySelection
 from onepin_sync.core.settled import ListingSettler, desired_file_hash
 from onepin_sync.core.transitions import NEVER_APPLIED, entry_for, with_refreshes
-from onepin_sync.errors import ConflictError, ExitCode, InputError, Problem, WorkflowFileError
+from onepin_sync.errors import ConflictError, ExitCode, InputError, WorkflowFileError
 from onepin_sync.files.discovery import WorkflowFileRef
 from onepin_sync.files.loader import load_workflow_text
 from onepin_sync.files.project import TargetOptions
@@ -128,17 +129,17 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
             plan = plan.model_copy(
                 update={"targets": selection.targets, "excludes": selection.excludes}
             )
+        redactor = redactor_for(inputs, target, state=state, plan=plan)
+        files = _files(plan, chosen, inputs, env, prepared.comparison.catalogue, redactor)
         if settings.all:
-            ui.show_plan(plan, redactor_for(inputs, target, state=state, plan=plan))
+            ui.show_plan(plan, redactor)
             if settings.out is not None:
-                _save(plan, settings.out, inputs, target, state)
+                _save(plan, settings.out, inputs, target, state, redactor)
                 return ImportOutcome(plan, saved_to=settings.out)
             question = "Import these workflows? Only 'yes' will be accepted"
             if plan.has_changes and not settings.auto_approve and not ui.confirm(question):
                 return ImportOutcome(plan, approved=False)
-        by_id = {workflow.id: workflow for _, workflow in chosen}
-        catalogue = prepared.comparison.catalogue
-        written = _carry_out(plan, by_id, spellings, inputs, state, env, catalogue)
+        written = _carry_out(files, spellings, inputs, state)
     return ImportOutcome(plan, written)
 
 
@@ -257,23 +258,35 @@ def _adopt_existing_file(
     return ImportOutcome(empty, adopted_file=key, adopted_id=remote.id)
 
 
-def _carry_out(
+@dataclass(frozen=True)
+class _ImportFile:
+    """The file an import writes, and the workflow it loads back as."""
+
+    key: str
+    path: Path
+    text: str
+    remote: RemoteWorkflow
+    loaded: DesiredWorkflow
+
+
+def _files(
     plan: Plan,
-    by_id: dict[str, RemoteWorkflow],
-    spellings: Mapping[str, str],
+    chosen: list[tuple[str, RemoteWorkflow]],
     inputs: Inputs,
-    state: StateFile,
     env: RunEnvironment,
     catalogue: Catalogue,
-) -> tuple[Path, ...]:
-    """Write every planned file (each proven to load first) and record them in one lockfile
-    write, with how the listing spelled each workflow (`spellings`, by id; none for a workflow
-    read by its id); nothing is written when any would not load or a file appeared meanwhile."""
+    redactor: Redactor,
+) -> list[_ImportFile]:
+    """The file of each planned import, in the canonical layout, each proven to load back as the
+    workflow, before the plan is shown; InputError naming every workflow that would not (its
+    name or graph breaks a rule of the file format), and how to import the others, masked by
+    `redactor` (a name may hold a secret of the files)."""
     # ruamel.yaml loads here, not when `apply` imports this module to recognise an import plan
     from onepin_sync.files.yamlwriter import workflow_yaml
 
-    texts: list[tuple[Path, str, RemoteWorkflow, DesiredWorkflow]] = []
-    problems: list[Problem] = []
+    by_id = {workflow.id: workflow for _, workflow in chosen}
+    files: list[_ImportFile] = []
+    refused: dict[str, str] = {}  # key: the workflow, and why
     schema = inputs.paths.lockfile.parent / SCHEMA_FILE  # the project's, beside the lockfile
     for change in plan.changes:
         remote = by_id[str(change.remote_id)]
@@ -285,22 +298,37 @@ def _carry_out(
         try:
             loaded = load_workflow_text(text, ref, env=env.environ, catalogue=catalogue)
         except WorkflowFileError as exc:
-            problems.extend(exc.problems)
+            why = "; ".join(str(problem) for problem in exc.problems)
+            refused[change.key] = f"workflow {remote.id} {remote.name!r} as {change.key} ({why})"
             continue
-        texts.append((path, text, remote, loaded))
-    if problems:
+        files.append(_ImportFile(change.key, path, text, remote, loaded))
+    if refused:
+        leave_out = " ".join(f"--exclude {key}" for key in refused)
         raise InputError(
-            "cannot import: the workflow file would not load ("
-            + "; ".join(str(p) for p in problems)
-            + "); nothing was written"
+            redactor.text(
+                "cannot import: the workflow file would not load: "
+                + "; ".join(refused.values())
+                + f". Nothing was written. Change the workflow in the Onepin app, or leave it "
+                f"out ({leave_out}) to import the others"
+            )
         )
-    existing = [str(path) for path, *_ in texts if path.exists()]
+    return files
+
+
+def _carry_out(
+    files: list[_ImportFile], spellings: Mapping[str, str], inputs: Inputs, state: StateFile
+) -> tuple[Path, ...]:
+    """Write every planned file and record them in one lockfile write, with how the listing
+    spelled each workflow (`spellings`, by id; none for a workflow read by its id); nothing is
+    written when a file appeared meanwhile."""
+    existing = [str(file.path) for file in files if file.path.exists()]
     if existing:
         raise InputError(f"cannot import: {', '.join(existing)} already exist; nothing was written")
     refreshes = []
-    for (path, text, remote, loaded), change in zip(texts, plan.changes, strict=True):
-        if not write_new(path, text):
-            raise InputError(f"{path} already exists")
+    for file in files:
+        if not write_new(file.path, file.text):
+            raise InputError(f"{file.path} already exists")
+        loaded, remote = file.loaded, file.remote
         rules = IgnoreRules.of(loaded.ignore_changes)
         entry = entry_for(
             remote,
@@ -312,18 +340,19 @@ def _carry_out(
             variables=loaded.variables,
             listed_hash=listed_hash(spellings.get(remote.id), state.salt),
         )
-        refreshes.append(StateRefresh(key=change.key, entry=entry))
+        refreshes.append(StateRefresh(key=file.key, entry=entry))
     if refreshes:
         inputs.store.write(with_refreshes(state, refreshes))
-    return tuple(path for path, *_ in texts)
+    return tuple(file.path for file in files)
 
 
-def _save(plan: Plan, out: Path, inputs: Inputs, target: Target, state: StateFile) -> None:
+def _save(
+    plan: Plan, out: Path, inputs: Inputs, target: Target, state: StateFile, redactor: Redactor
+) -> None:
     plan_target = PlanTarget(
         api_url=target.api_url, workspace=target.workspace, lockfile=inputs.store.location
     )
     new_salt = None if inputs.store.exists() else state.salt
-    redactor = redactor_for(inputs, target, state=state, plan=plan)
     document = plan_document(
         plan, plan_target, redactor, tool_version=__version__, new_lockfile_salt=new_salt
     )
@@ -380,8 +409,8 @@ async def apply_saved(
             )
         chosen = [(c.key, listed[str(c.remote_id)]) for c in plan.changes]
         checked = plan_imports(chosen, state, inputs.desired.workflows, unmanaged_count=0)
-        ui.show_plan(checked, redactor_for(inputs, target, state=state, plan=checked))
-        by_id = {workflow.id: workflow for _, workflow in chosen}
-        catalogue = prepared.comparison.catalogue
-        written = _carry_out(checked, by_id, spellings, inputs, state, env, catalogue)
+        redactor = redactor_for(inputs, target, state=state, plan=checked)
+        files = _files(checked, chosen, inputs, env, prepared.comparison.catalogue, redactor)
+        ui.show_plan(checked, redactor)
+        written = _carry_out(files, spellings, inputs, state)
     return ImportOutcome(plan, written)
