@@ -207,3 +207,22 @@ def test_text_that_looks_like_a_placeholder_is_imported_literally(
     assert applied.code == 0, applied.output
     assert "No changes." in applied.stdout
     assert [r for r in sent if r.method != "GET"] == []
+
+
+def test_text_a_block_cannot_hold_is_imported_quoted_and_fmt_keeps_it(project: SyncProject) -> None:
+    """Text pasted from Windows (`\\r\\n`) or starting with `:` or `?`, as the app stores it:
+    `import` writes every one of them into a file that reads back exactly, that `fmt --check`
+    accepts (the pre-commit hook), and whose next plan is empty."""
+    texts = {"script_text": "Hello\r\nWorld\r\n", "voice": ":shy", "note": "?maybe"}
+    node = {**DEFINITION["graph"]["nodes"][0], "config": texts}
+    ws = project.workspace
+    body = {"name": "Pasted", "definition": {"graph": {"nodes": [node], "edges": []}}}
+    created = httpx.post(f"{ws.base_url}/api/v1/workflows", json=body, headers=ws.headers)
+    remote = created.raise_for_status().json()["data"]
+
+    result = project.run("import", remote["id"])
+
+    assert result.code == 0, result.output
+    assert 'script_text: "Hello\\r\\nWorld\\r\\n"' in project.path("pasted").read_text("utf-8")
+    assert project.run("fmt", "--check").code == 0
+    assert project.run("plan", "--detailed-exitcode").code == 0

@@ -16,9 +16,10 @@ The canonical layout (`canonical`, what `fmt` makes and `import` writes):
   graph, the execution plan and each node in block style; any other mapping or list in flow
   style when it holds only scalars, no multi-line text and no comment, and its line fits in
   100 columns, else in block style;
-- scalars: a string plain when the YAML 1.2 core schema reads it back as the same one-line
-  string, multi-line text as a literal block (`|`), any other string double-quoted; `true`,
-  `false` and `null` spelled out; numbers as Python writes them.
+- scalars: a string plain when the files' parser reads it back, in block and flow context, as
+  the same one-line string under the YAML 1.2 core schema, multi-line printable text as a
+  literal block (`|`), any other string double-quoted; `true`, `false` and `null` spelled out;
+  numbers as Python writes them.
 
 Pure: no IO (text in, text out).
 """
@@ -30,6 +31,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.compat import ordereddict
@@ -40,6 +42,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 
 from onepin_sync.core.models import Json
 from onepin_sync.files.yamlcore import resolve_plain
+from onepin_sync.files.yamlstrict import DefaultLoader
 
 WIDTH = 100
 _TOP = ("name", "description", "lifecycle", "definition")
@@ -221,8 +224,10 @@ def canonical_scalar(value: Any) -> Any:
     if isinstance(value, str):
         text = str(value)
         if "\n" in text:
-            literal_ok = "\t" not in text and all(
-                line == line.rstrip(" ") for line in text.split("\n")
+            # A literal block holds printable text only: a tab, trailing spaces, `\r` (a block
+            # reads `\r\n` back as `\n`) or another break or control character need quotes.
+            literal_ok = all(
+                line == line.rstrip(" ") and line.isprintable() for line in text.split("\n")
             )
             return LiteralScalarString(text) if literal_ok else DoubleQuotedScalarString(text)
         return text if _plain_reads_back(text) else DoubleQuotedScalarString(text)
@@ -231,9 +236,30 @@ def canonical_scalar(value: Any) -> Any:
 
 def _plain_reads_back(text: str) -> bool:
     try:
-        return text != "" and resolve_plain(text) == text
+        if text == "" or resolve_plain(text) != text:
+            return False
     except ValueError:
         return False
+    return _parsed_plain(text)
+
+
+def _parsed_plain(text: str) -> bool:
+    """Whether the files' parser (libyaml, YAML 1.1 syntax) reads `text` written plain, as a value
+    in block context and (unless it holds a flow indicator, which makes ruamel.yaml quote it
+    there) in flow context, as that plain scalar: ruamel.yaml writes YAML 1.2, which allows plain
+    scalars libyaml refuses (`:x` or `?x` in a flow mapping)."""
+    probe, expected = f"a: {text}\n", ["a", text]
+    if not _FLOW_INDICATORS.intersection(text):
+        probe, expected = probe + f"b: {{c: {text}}}\n", [*expected, "b", "c", text]
+    try:
+        events = yaml.parse(probe, Loader=DefaultLoader)
+        plain = [e.value for e in events if isinstance(e, yaml.ScalarEvent) and e.implicit[0]]
+    except yaml.YAMLError:
+        return False
+    return plain == expected
+
+
+_FLOW_INDICATORS = frozenset(",[]{}")
 
 
 def _child(path: tuple[str, ...], key: str) -> tuple[str, ...]:
