@@ -12,7 +12,7 @@ import pytest
 from onepin_sync.state.statelock import StateLock
 from tests.e2e.support import WORKFLOWS, apply_examples, recorded, writes
 from tests.samples import tiny_workflow
-from tests.sync_project import SyncProject
+from tests.sync_project import SyncProject, run_cli
 
 
 def _lock_path(project: SyncProject) -> Path:
@@ -92,6 +92,32 @@ def test_a_plan_file_that_cannot_be_written_exits_3_before_any_request(
     assert typo.stderr == (f"Error: --out {missing}: the folder {missing.parent} does not exist\n")
     assert not missing.parent.exists()  # never created
     assert sent == []
+
+
+def test_a_plan_file_never_replaces_one_of_the_projects_own_files(project: SyncProject) -> None:
+    keys = project.copy_examples()
+    assert project.run("apply", "--auto-approve").code == 0
+    project_file = project.root / "onepin-sync.yaml"
+    project_file.write_text("workflows: workflows\n", encoding="utf-8")
+    journal = project.root / ".onepin-sync" / "journal.jsonl"
+    own = [project.lockfile, project.path(keys[0]), journal, project.workflows / "plan.json"]
+    before = {path: path.read_bytes() for path in [*own, project_file] if path.exists()}
+
+    with recorded(project.workspace) as sent:
+        for path in own:
+            for command in ("plan", "import --all"):
+                result = project.run(*command.split(), "--out", str(path))
+                assert result.code == 3, result.output
+                assert f"--out {path} is one of the project's own files" in result.stderr
+        with_config = run_cli(["plan", "--config", str(project_file), *project.target_args(),
+                               "--out", str(project_file)])  # fmt: skip
+
+    assert with_config.code == 3, with_config.output
+    assert "is one of the project's own files" in with_config.stderr
+    assert sent == []
+    assert {path: path.read_bytes() for path in before} == before
+    assert not journal.exists()
+    assert not (project.workflows / "plan.json").exists()
 
 
 def test_a_workspace_that_is_no_uuid_or_a_wait_that_is_no_number_exits_3_and_sends_nothing(

@@ -207,6 +207,16 @@ def check_selection(inputs: Inputs, selection: KeySelection) -> None:
     selection.check_matches(known)
 
 
+def check_out_file(out: Path, inputs: Inputs) -> None:
+    """Refuse a `--out` file that is one of the project's own files (the lockfile, the project
+    file, a workflow file, the journal), before any request: a saved plan never replaces one."""
+    if inputs.paths.holds(out):
+        raise InputError(
+            f"--out {out} is one of the project's own files (the lockfile, the project file, the "
+            "workflows folder or .onepin-sync/); name another file"
+        )
+
+
 def require_folder(inputs: Inputs) -> None:
     """Refuse a run whose workflows folder does not exist."""
     if not inputs.desired.folder_exists:

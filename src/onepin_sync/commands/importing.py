@@ -30,6 +30,7 @@ from onepin_sync.commands.context import (
     Inputs,
     RunEnvironment,
     Ui,
+    check_out_file,
     connect,
     hold_lock,
     prepare,
@@ -104,6 +105,8 @@ async def run(settings: ImportSettings, env: RunEnvironment, ui: Ui) -> ImportOu
             "or save the plan with --out FILE and apply it"
         )
     inputs = await read_inputs_online(settings.target, env, ui)
+    if settings.out is not None:
+        check_out_file(settings.out, inputs)
     with hold_lock(inputs.store, settings.lock_timeout, env, ui):
         async with connect(inputs, settings.client, env, ui) as (target, client):
             whole = settings.all and settings.search is None  # else the GETs or a search

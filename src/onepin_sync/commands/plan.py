@@ -18,6 +18,7 @@ from onepin_sync.commands.context import (
     ClientOptions,
     RunEnvironment,
     Ui,
+    check_out_file,
     check_selection,
     connect,
     prepare,
@@ -77,6 +78,8 @@ async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcom
     if settings.out is not None:
         check_output_file(settings.out, "--out")
     inputs = await read_inputs_online(settings.target, env, ui, lean=True)
+    if settings.out is not None:
+        check_out_file(settings.out, inputs)
     check_selection(inputs, settings.plan.selection)
     started = time.monotonic()
     async with connect(inputs, settings.client, env, ui) as (target, client):

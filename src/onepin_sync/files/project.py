@@ -128,11 +128,21 @@ class ProjectPaths:
     moved: tuple[MovedKey, ...] = ()  # the project file's `moved:` entries for this environment
     removed: tuple[RemovedKey, ...] = ()  # and its `removed:` entries
     state_url: str | None = None  # the state object, when the state lives in object storage
+    project_file: Path | None = None  # `onepin-sync.yaml`, when there is one
 
     @property
     def local_dir(self) -> Path:
         """`.onepin-sync/` beside the lockfile: this machine's files (never committed)."""
         return self.lockfile.parent / ".onepin-sync"
+
+    def holds(self, path: Path) -> bool:
+        """Whether `path` is one of the project's own files: the lockfile, the project file, a
+        file in the workflows folder or in this machine's `.onepin-sync/` (the journal)."""
+        target = path.resolve()
+        own = [self.lockfile, *([self.project_file] if self.project_file else [])]
+        return any(target == p.resolve() for p in own) or any(
+            target.is_relative_to(folder.resolve()) for folder in (self.workflows, self.local_dir)
+        )
 
 
 def load_project(options: TargetOptions, cwd: Path) -> tuple[ProjectPaths, EnvironmentConfig]:
@@ -166,6 +176,7 @@ def load_project(options: TargetOptions, cwd: Path) -> tuple[ProjectPaths, Envir
         moved=moved,
         removed=removed,
         state_url=_state_url(options, env_config, project),
+        project_file=path if source is not None else None,
     )
     return paths, env_config
 
