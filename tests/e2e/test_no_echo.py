@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.support import recorded
 from tests.sync_project import CliResult, SyncProject
 
 KEY = "op_live_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"  # the shape of a real key (API notes, section 8)
@@ -111,10 +112,12 @@ def test_a_base_url_with_a_query_or_a_bad_port_is_refused(
 # --- what the server says -------------------------------------------------------------------
 
 
-def test_server_messages_quoting_a_secret_are_masked(
+def test_a_secret_in_a_node_id_is_refused_before_anything_is_sent(
     project: SyncProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The emulator's cycle warning quotes node ids: here one holds a `${secret.X}` value."""
+    """Ids name nodes in every plan, in server messages (the emulator's cycle warning quotes
+    them; the views mask what they quote, see tests/views) and in the lockfile's rules, which
+    must match them as they are: a `${secret.X}` cannot go there."""
     secret = "vt-7Qz93LxPmW"
     monkeypatch.setenv("VOICE_TAG", secret)
     project.copy_examples()
@@ -128,11 +131,13 @@ def test_server_messages_quoting_a_secret_are_masked(
         encoding="utf-8",
     )
 
-    checked = project.run("--debug", "validate", "--online", *project.target_args(), target=False)
+    with recorded(project.workspace) as sent:
+        checked = project.run("--debug", "validate", "--online", *project.target_args(),
+                              target=False)  # fmt: skip
+        planned = project.run("plan")
 
-    assert checked.code == 0, checked.output
-    assert secret not in checked.output
-    assert (
-        "Warning: support/welcome-call: node voice-(sensitive) cycle: the edges form a cycle: "
-        "voice-(sensitive) -> naturalness -> voice-(sensitive)\n"
-    ) in checked.stderr
+    for result in (checked, planned):
+        assert result.code == 3, result.output
+        assert secret not in result.output
+        assert "nodes[3].id: an id must not hold a ${secret.…} value" in result.stderr
+    assert sent == []

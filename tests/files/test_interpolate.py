@@ -147,10 +147,11 @@ def test_a_secret_value_never_appears_in_a_message(tmp_path: Path) -> None:
         "  execution: {steps: ['${secret.TOKEN}y']}\n"
     )
     found = problems(write_tree(tmp_path / "wf", {"a.yaml": text}), ENV)
-    assert len(found) == 5
+    assert len(found) == 6
     assert all("s3cr3t" not in message for message in found), found
-    assert "a.yaml:5:39: definition.graph.nodes[0].type: unknown node type " in found[0]
-    assert "(a value containing a secret)" in found[0]
+    assert "a.yaml:5:14: definition.graph.nodes[0].id: an id must not hold a ${secret" in found[0]
+    assert "a.yaml:5:39: definition.graph.nodes[0].type: unknown node type " in found[1]
+    assert "(a value containing a secret)" in found[1]
 
 
 # --- offline validate: references without values ------------------------------------------------

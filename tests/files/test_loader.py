@@ -479,6 +479,28 @@ def test_the_places_a_secret_went_are_recorded_never_its_value(tmp_path: Path) -
     assert state.secret_values == {"hl-5512", "vt-7Qz93"}
 
 
+def test_an_id_holding_a_secret_is_refused_without_quoting_it(tmp_path: Path) -> None:
+    """Ids name nodes and edges in every plan, saved plan and lockfile rule: none may be a
+    secret (an id is no place for one)."""
+    text = """\
+name: A
+definition:
+  graph:
+    nodes:
+      - {id: "${secret.NODE_ID}", type: source_script}
+      - {id: out, type: sink_preview}
+    edges:
+      - {id: "e-${secret.NODE_ID}", source: "${secret.NODE_ID}", sourcePort: lines,
+         target: out, targetPort: lines}
+"""
+    found = problems(write_tree(tmp_path / "wf", {"a.yaml": text}), {"NODE_ID": "TopSecret42"})
+
+    must_not = "an id must not hold a ${secret.…} value: ids name the nodes and edges in every plan"
+    assert [p.split(": ", 1)[0] for p in found] == ["a.yaml:5:14", "a.yaml:8:14"]
+    assert all(must_not in p for p in found)
+    assert all("TopSecret42" not in p for p in found)
+
+
 def test_a_node_id_with_a_bracket_needs_a_position(tmp_path: Path) -> None:
     """A node without a position gets a rule keeping the workspace's position, which names
     the node by id in brackets: an id with ']' cannot be named there."""

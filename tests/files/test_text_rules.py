@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from onepin_sync.files.filecheck import MessageContext, text_problems
+from onepin_sync.files.filecheck import FieldProblem, MessageContext, text_problems
 from onepin_sync.files.fileformat import workflow_json_schema
 from tests.files.folders import load, problems, write_tree
 
@@ -93,6 +93,15 @@ def _file(name: str, description: str | None = None) -> str:
             id="description-too-long",
         ),
         pytest.param(
+            _file('"Cafe\\u0301 reminder"'),
+            [
+                "1:7: name: must be in Unicode normal form C, letters and accents composed (the"
+                " API may compose them, and the stored name would then differ from the file);"
+                " write 'Café reminder'"
+            ],
+            id="decomposed-accent",
+        ),
+        pytest.param(
             _file("'${env.PADDED}'"),
             [
                 "1:7: name: must not start or end with whitespace (the API may trim it, and the"
@@ -168,12 +177,17 @@ def test_the_schema_patterns_say_what_the_checks_say() -> None:
     name_pattern = properties["name"]["pattern"]
     description_pattern = properties["description"]["pattern"]
     context = MessageContext()
+
+    def expressible(problems: list[FieldProblem]) -> list[FieldProblem]:
+        # Unicode normal form C is beyond a regular expression: not in the schema's pattern.
+        return [p for p in problems if "normal form C" not in p.message]
+
     # Every character of the Basic Multilingual Plane but the surrogates (which editors' regular
     # expressions see as halves of astral characters), alone, at each end and inside.
     for code in (*range(0xD800), *range(0xE000, 0x10000)):
         c = chr(code)
         for name in (c, c + "a", "a" + c, "a" + c + "b"):
-            checked = not text_problems({"name": name}, context)
+            checked = not expressible(text_problems({"name": name}, context))
             assert _schema_accepts(name_pattern, name) == checked, (hex(code), name)
         description = "a" + c + "b"
         checked = not text_problems({"description": description}, context)

@@ -256,6 +256,13 @@ def _name_messages(name: str, context: MessageContext) -> list[str]:
             "must not start or end with whitespace (the API may trim it, and the stored name "
             f"would then differ from the file){fix}"
         )
+    composed = unicodedata.normalize("NFC", trimmed)
+    if composed != trimmed:
+        fix = "" if name in context.secret_strings else f"; write {composed!r}"
+        messages.append(
+            "must be in Unicode normal form C, letters and accents composed (the API may "
+            f"compose them, and the stored name would then differ from the file){fix}"
+        )
     return messages
 
 
@@ -308,6 +315,12 @@ def _problem(path: FieldPath, message: str) -> FieldProblem:
     return FieldProblem(path, _at(path, message))
 
 
+_SECRET_ID = (
+    "an id must not hold a ${secret.…} value: ids name the nodes and edges in every plan and in "
+    "the lockfile, where no secret may show"
+)
+
+
 def _check_nodes(
     nodes: Any,
     known: Mapping[str, NodeTypeSpec],
@@ -338,7 +351,9 @@ def _check_nodes(
             continue
         first_index[node_id] = index
         node_types[node_id] = node_type if isinstance(node_type, str) else ""
-        if "]" in node_id and node.get("position") is None:
+        if node_id in context.secret_strings:
+            problems.append(_problem((*path, "id"), _SECRET_ID))
+        elif "]" in node_id and node.get("position") is None:
             message = (
                 f"node {context.quote(node_id)} has no position, and an id with ']' cannot be "
                 "named in the rule that keeps the workspace's position for it; give it a position"
@@ -360,6 +375,8 @@ def _check_edges(
         path: FieldPath = ("definition", "graph", "edges", index)
         edge_id = edge.get("id")
         if isinstance(edge_id, str):
+            if edge_id in context.secret_strings:
+                problems.append(_problem((*path, "id"), _SECRET_ID))
             if edge_id in first_index:
                 earlier = first_index[edge_id]
                 message = (
