@@ -109,7 +109,7 @@ def test_bad_moved_entries_are_one_line_errors_at_their_line(project: SyncProjec
     assert missing.code == 3
     assert ":1:9: moved[0]: missing required field 'to'" in missing.stderr
     assert project.lockfile.read_text(encoding="utf-8") == lock_before
-    assert writes(sent) == []
+    assert sent == []  # refused from the files and the lockfile, before any request
 
 
 def test_removed_entries_forget_the_key_and_leave_the_workflow(project: SyncProject) -> None:
@@ -133,8 +133,11 @@ def test_removed_entries_forget_the_key_and_leave_the_workflow(project: SyncProj
 def test_a_removed_key_whose_file_is_still_there_is_refused(project: SyncProject) -> None:
     _applied(project, "keep")
     config = _project_file(project, "environments:\n  prod:\n    removed:\n      - {key: keep}\n")
-    result = project.run("plan", "--config", config, "--env", "prod")
-    _refused(result, ":4:9: removed: keep still has a workflow file")
+    with recorded(project.workspace) as sent:
+        for command in ("plan", "apply --auto-approve"):
+            result = project.run(*command.split(), "--config", config, "--env", "prod")
+            _refused(result, ":4:9: removed: keep still has a workflow file")
+    assert sent == []
 
 
 def test_destroy_false_makes_removing_the_file_a_forget(project: SyncProject) -> None:

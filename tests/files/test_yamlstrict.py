@@ -150,6 +150,8 @@ def test_values_follow_the_yaml_1_2_core_schema(
         ("a: x\x07y\n", 1, 5, "character U+0007 is not allowed in YAML"),
         ("a: 1\nb: \x00\n", 2, 4, "character U+0000 is not allowed in YAML"),
         ("a: 1\nb: \ufffe\n", 2, 4, "character U+FFFE is not allowed in YAML"),
+        ('a: "x\x85y"\n', 1, 6, "character U+0085 is a line break to YAML 1.1 readers"),
+        ("a: x\u2028y\n", 1, 5, "write it escaped in double quotes (\\u2028)"),
         ("a: 1\n  b: 2\n", 2, 4, "invalid YAML: mapping values are not allowed"),
         ("a: 'unterminated\n", 2, 1, "invalid YAML"),
         ("a: [1, 2\n", 2, 1, "invalid YAML"),

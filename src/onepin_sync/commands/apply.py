@@ -22,6 +22,7 @@ from onepin_sync.commands.context import (
     Inputs,
     RunEnvironment,
     Ui,
+    check_declarations,
     check_selection,
     connect,
     hold_lock,
@@ -113,6 +114,7 @@ async def run(settings: ApplySettings, env: RunEnvironment, ui: Ui) -> ApplyOutc
     lean = settings.plan_file is None  # a saved plan is checked against every file's spec
     inputs = await read_inputs_online(settings.target, env, ui, lean=lean)
     check_selection(inputs, settings.plan.selection)
+    check_declarations(inputs)
     with hold_lock(inputs.store, settings.lock_timeout, env, ui):
         async with connect(inputs, settings.client, env, ui) as (target, client):
             outcome = await _apply_locked(settings, inputs, target, client, ui)

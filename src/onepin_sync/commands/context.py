@@ -24,6 +24,7 @@ from onepin_sync.core.fingerprint import DEFAULT_COMPARISON, Comparison
 from onepin_sync.core.matching import settle_wait
 from onepin_sync.core.models import DesiredState, Json, Plan, RemoteWorkflow, StateFile
 from onepin_sync.core.redact import Redactor, secret_places
+from onepin_sync.core.renames import declared_refreshes
 from onepin_sync.core.results import ChangeResult
 from onepin_sync.core.selection import KeySelection
 from onepin_sync.core.settled import AppliedFiles, ListingSettler
@@ -205,6 +206,16 @@ def check_selection(inputs: Inputs, selection: KeySelection) -> None:
         state.workflows.keys() | state.pending.keys() if state else set()
     )
     selection.check_matches(known)
+
+
+def check_declarations(inputs: Inputs) -> None:
+    """Refuse a project file's `moved:` or `removed:` entry that cannot hold, before any
+    request; with an interrupted apply to settle first, the planner checks them after it."""
+    if not (inputs.desired.moved or inputs.desired.removed):
+        return
+    state = inputs.store.read()
+    if state is not None and not state.pending and not inputs.store.read_journal():
+        declared_refreshes(inputs.desired, state)
 
 
 def check_out_file(out: Path, inputs: Inputs) -> None:

@@ -18,6 +18,7 @@ from onepin_sync.commands.context import (
     ClientOptions,
     RunEnvironment,
     Ui,
+    check_declarations,
     check_out_file,
     check_selection,
     connect,
@@ -81,6 +82,7 @@ async def run(settings: PlanSettings, env: RunEnvironment, ui: Ui) -> PlanOutcom
     if settings.out is not None:
         check_out_file(settings.out, inputs)
     check_selection(inputs, settings.plan.selection)
+    check_declarations(inputs)
     started = time.monotonic()
     async with connect(inputs, settings.client, env, ui) as (target, client):
         prepared = await prepare(inputs, target, client, ui, persist=False)

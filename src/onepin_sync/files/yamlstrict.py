@@ -53,10 +53,12 @@ values repeat in every file, and looking one up here is most of what reading it 
 untagged, unanchored plain scalars that resolved without a problem and hold no `$` are kept."""
 _SHARED_PLAIN_MAX = 100_000
 
-# Everything YAML 1.2 allows in a stream except the byte order mark, which decoding strips.
+# Everything YAML 1.2 allows in a stream except the byte order mark, which decoding strips, and
+# U+0085, U+2028 and U+2029, which libyaml (YAML 1.1) reads as line breaks, changing the value.
 _NOT_PRINTABLE = re.compile(
-    "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+    "[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
+_YAML_11_BREAKS = frozenset("\x85\u2028\u2029")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +110,20 @@ def decode_yaml_bytes(data: bytes) -> tuple[str, YamlProblem | None]:
 
 
 def first_unprintable(text: str) -> YamlProblem | None:
-    """The first character YAML forbids (NUL, other control characters), if any."""
+    """The first character YAML forbids (NUL, other control characters), or that libyaml would
+    read as a line break where YAML 1.2 sees none (U+0085, U+2028, U+2029), if any."""
     found = _NOT_PRINTABLE.search(text)
     if found is None:
         return None
     line = text.count("\n", 0, found.start()) + 1
     column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
     code = ord(found.group())
+    if found.group() in _YAML_11_BREAKS:
+        message = (
+            f"character U+{code:04X} is a line break to YAML 1.1 readers, this one included; "
+            f"write it escaped in double quotes (\\u{code:04X})"
+        )
+        return YamlProblem(line, column, message)
     return YamlProblem(line, column, f"character U+{code:04X} is not allowed in YAML")
 
 
