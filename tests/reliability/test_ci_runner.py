@@ -24,11 +24,12 @@ import pytest
 import yaml
 from onepin import OnePinClient
 
+from onepin_sync.core.matching import SETTLE_AFTER
 from onepin_sync.emulator.control import EmulatorControl, EmulatorWorkspace
 from onepin_sync.emulator.embedded import EmbeddedEmulator
 from tests.ci.pipeline import Pipeline
 from tests.ci.runner import JobResult, JobRunner
-from tests.reliability.harness import SENDING, wait_for
+from tests.reliability.harness import SENDING, SERVER_CLOCK_STEP, wait_for
 
 APPLY = "onepin-apply.yml"
 CREATE = "/api/v1/workflows"
@@ -286,6 +287,8 @@ def test_a_failed_apply_commits_its_lockfile_and_the_next_job_finishes(
     assert sorted(lockfile["pending"]) == pending  # a 503 may have created it: asked next run
 
     ci.workspace.control.clear_faults()
+    # the next job starts after the server has had the time to finish that create
+    ci.workspace.control.advance_clock((SETTLE_AFTER + SERVER_CLOCK_STEP).total_seconds())
     after = ci.job(APPLY, "apply").run()
     assert after.status == "success", outputs(after)
     assert "Apply complete: 1 created" in after.step("apply").stdout

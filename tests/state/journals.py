@@ -32,7 +32,7 @@ REMOVED = spec(name="Removed")
 NEW = spec(name="New")
 AFTER = {"new": NEW, "edited": EDITED}
 BEGIN = JournalBegin(lineage="lineage-1", serial=7)
-NEXT_RUN = timedelta(minutes=1)  # how long after the interrupted apply the next run starts
+NEXT_RUN = timedelta(minutes=2)  # how long after the interrupted apply the next run starts
 
 
 @dataclass(frozen=True)

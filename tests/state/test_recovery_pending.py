@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from onepin_sync.core.fingerprint import IgnoreRules, remote_fingerprint
+from onepin_sync.core.matching import SETTLE_AFTER
 from onepin_sync.core.models import (
     Action,
 )
@@ -212,9 +213,16 @@ CHAINS = [
     Chain(
         "not made, listed past SETTLE_AFTER: surely absent, forgotten",
         made=False,
-        listed_after=timedelta(seconds=5),
+        listed_after=SETTLE_AFTER + timedelta(seconds=2),
         adopted=False,
         kept=False,
+    ),
+    Chain(
+        "not made, listed once a client's timeout passed: the server may still make it, kept",
+        made=False,
+        listed_after=timedelta(seconds=35),
+        adopted=False,
+        kept=True,
     ),
     Chain(
         "not made, listed too soon: kept pending",

@@ -529,7 +529,9 @@ async def _settle(
     by_id = {w.id: w for w in listing}
     settlement = await settle_journal(lines, state, inputs.desired, client, by_id, comparison)
     secrets = Redactor(inputs.desired.secret_values)
-    wait = max((settle_wait(p, listed_at) for p in settlement.state.pending.values()), default=0)
+    # Only a create this listing neither shows nor proves absent is worth waiting for.
+    unsettled, _ = settle_pending(settlement.state, listing, listed_at=listed_at, secrets=secrets)
+    wait = max((settle_wait(p, listed_at) for p in unsettled.pending.values()), default=0)
     if wait > 0:
         # A create sent moments ago: give the server the rest of its time, then look again
         # (a second more: the server's clock is read from `Date` headers, whole seconds).

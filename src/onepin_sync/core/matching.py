@@ -9,7 +9,9 @@ resolution of the `Date` header the client reads that clock from), and is not al
 
 A create is *surely absent* once a listing read `SETTLE_AFTER` past its sending (server time)
 shows no candidate: the server had that long to finish a request whose sender is gone (a run
-finding one sooner waits out the rest and lists again). Pure.
+finding one sooner waits out the rest and lists again). That is a minute, not the client's own
+timeout: a server keeps working on a request its client gave up on (a `--timeout`, a cancelled
+job), for as long as its gateway lets a request run, and a common gateway allows 60 s. Pure.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from onepin_sync.core.fingerprint import name_fingerprint, structure_fingerprint
 from onepin_sync.core.models import PendingCreate, RemoteWorkflow
 
 CLOCK_SKEW = timedelta(seconds=3)
-SETTLE_AFTER = timedelta(seconds=3)
+SETTLE_AFTER = timedelta(seconds=60)
 
 
 def created_by(
