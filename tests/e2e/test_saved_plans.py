@@ -134,6 +134,27 @@ def test_a_saved_plan_is_refused_when_the_files_changed_since(project: SyncProje
     assert writes(sent) == []
 
 
+def test_a_saved_plan_verifies_its_own_changes_not_files_edited_after_it(
+    project: SyncProject,
+) -> None:
+    """A pull request's plan applied after another file changed on main: the apply carries out
+    exactly its plan, and its verification checks what it wrote, not the other file."""
+    apply_examples(project)
+    _edit_description(project, KEY, "Edited in git.")
+    saved = project.root / "p.json"
+    assert project.run("plan", "--out", str(saved)).code == 0
+    other = "support/welcome-call"
+    _edit_description(project, other, "Edited by another pull request.")
+
+    applied = project.run("apply", str(saved), "--json")
+
+    assert applied.code == 0, applied.output
+    document = json.loads(applied.stdout)
+    assert (document["verified"], document["leftover"]) == (True, [])
+    assert "the server rewrote" not in applied.stderr
+    assert f"# {other} will be updated in place" in project.run("plan").stdout  # still to do
+
+
 def test_a_saved_plan_with_nothing_to_do_sends_no_request_after_the_lockfile_check(
     project: SyncProject,
 ) -> None:

@@ -10,7 +10,10 @@ import json
 import signal
 import time
 
+import httpx
+
 from tests.reliability.harness import (
+    SENDING,
     Tracked,
     applied_examples,
     assert_invariants,
@@ -132,3 +135,44 @@ def test_a_plan_during_a_running_apply_leaves_its_journal_alone(sync: Tracked) -
     assert "interrupted apply" not in planned.stderr  # its journal is live, not interrupted
     assert finished.code == 0, finished.output
     assert_invariants(sync)
+
+
+def test_an_app_edit_while_the_apply_runs_is_drift_not_applied(sync: Tracked) -> None:
+    """An update sends only what the files changed (here the definition of each example). A
+    description typed in the app during the apply, after the plan's read and before that
+    workflow's write, stays in the workspace; it must not become the lockfile's record of what
+    the apply made (then no plan would ever show it): the next plan shows it as drift."""
+    ids = applied_examples(sync)
+    keys = sorted(ids)
+    for key in keys:
+        document = sync.project.read(key)
+        node = document["definition"]["graph"]["nodes"][0]
+        node["config"] = {**node.get("config", {}), "script_text": "Edited in git."}
+        sync.project.write(key, document)
+    first, last = keys[0], keys[-1]
+    sync.workspace.add_fault(
+        kind="latency", seconds=1.5, method="PATCH", path=f"/{ids[first]}$", times=1
+    )
+    applying = sync.spawn("--parallelism", "1")
+    wait_for(lambda: journal_intents(sync) >= 1, what="the first update to be sent")
+    time.sleep(SENDING)
+    ws = sync.workspace
+    httpx.patch(
+        f"{ws.base_url}/api/v1/workflows/{ids[last]}",
+        json={"description": "Typed in the app."},
+        headers=ws.headers,
+    ).raise_for_status()
+    applied = sync.finish(applying)
+
+    assert applied.code == 0, applied.output
+    assert (
+        f"Warning: {last}: description changed in the workspace while this apply ran (not by "
+        "onepin-sync); kept there, and the next plan shows it as a change made outside"
+    ) in applied.stderr
+    assert "Verified" not in applied.stdout
+    assert "the server rewrote something" not in applied.stderr
+    plan = sync.run("plan")
+    assert f"# {last} will be updated in place (changed outside onepin-sync)" in plan.stdout
+    assert "Plan: 0 to create, 1 to update, 0 to delete." in plan.stdout
+    assert sync.run("apply", "--auto-approve").code == 0
+    assert "No changes." in sync.run("plan").stdout

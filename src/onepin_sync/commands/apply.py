@@ -39,6 +39,7 @@ from onepin_sync.core.fingerprint import (
     IgnoreRules,
     desired_fingerprint,
     listed_hash,
+    remote_fingerprint,
 )
 from onepin_sync.core.guards import (
     ApplyOptions,
@@ -63,7 +64,12 @@ from onepin_sync.core.planner import PlanOptions, plan_changes, update_body
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ApplyResult, ChangeResult, ChangeStatus
 from onepin_sync.core.settled import ListingSettler, desired_file_hash, unsettled_keys
-from onepin_sync.core.transitions import entry_for, with_refreshes
+from onepin_sync.core.transitions import (
+    as_written_alone,
+    changed_meanwhile,
+    entry_for,
+    with_refreshes,
+)
 from onepin_sync.errors import ApiError, AuthError, ConflictError, ExitCode, InputError
 from onepin_sync.files.project import TargetOptions
 
@@ -92,6 +98,8 @@ class ApplyOutcome:
     leftover: Plan | None = None  # the verification plan, when it was not empty
     interrupted_by: int | None = None  # the signal that stopped the writes early
     unverified: str | None = None  # why the writes could not be read back (they are recorded)
+    # Fields of updated workflows that someone else changed while the apply ran, by key.
+    meanwhile: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     target: PlanTarget | None = None  # where it applied (set by `run`)
 
     @property
@@ -186,13 +194,20 @@ async def _apply_locked(
             return ApplyOutcome(plan, result, True, unverified=str(exc))
         _warn_lingering(result, remote, ui)
         result = _landed_after_all(result, plan, remote, inputs, prepared.comparison, ui)
-        result = _read_back(result, remote, inputs)
+        result, meanwhile = _read_back(result, plan, remote, inputs)
         if result.complete:
             inputs = inputs.with_files_read(unsettled_keys(inputs.desired, remote, result.state))
             verify = plan_changes(
                 inputs.desired, remote, result.state, settings.plan, prepared.comparison
             )
+            if settings.plan_file is not None:  # it checks its own changes: files edited since
+                ours = {c.key for c in plan.changes}  # the plan are for the next plan
+                changes = tuple(c for c in verify.changes if c.key in ours)
+                verify = verify.model_copy(update={"changes": changes})
             leftover = verify if verify.has_changes else None
+        return ApplyOutcome(
+            plan, result, True, leftover, interrupted_by=signal_number, meanwhile=meanwhile
+        )
     return ApplyOutcome(plan, result, True, leftover, interrupted_by=signal_number)
 
 
@@ -308,20 +323,37 @@ def _landed(change: Change, remote: RemoteState, comparison: Comparison) -> bool
     return not differences(listed.spec, change.after, compared).changes
 
 
-def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> ApplyResult:
-    """`result` with each written workflow's lockfile entry taken from the verification listing.
+def _read_back(
+    result: ApplyResult, plan: Plan, remote: RemoteState, inputs: Inputs
+) -> tuple[ApplyResult, dict[str, tuple[str, ...]]]:
+    """`result` with each written workflow's lockfile entry taken from the verification listing,
+    and the fields of updated workflows that someone else changed while the apply ran, by key.
 
     `plan` compares against listings, so `remote_hash` must come from the same kind of read: a
-    server whose write responses differ from its reads would otherwise drift forever.
+    server whose write responses differ from its reads would otherwise drift forever. A field an
+    update did not send that the listing shows changed since the plan's read is not taken as
+    what the write made: the entry records it as the plan read it, so the next plan shows the
+    change as made outside onepin-sync instead of silently keeping it as applied.
     """
     state = result.state
     secrets = Redactor(inputs.desired.secret_values)
     written = {r.key for r in result.results if r.status is ChangeStatus.DONE}
+    changes = {c.key: c for c in plan.changes}
+    meanwhile: dict[str, tuple[str, ...]] = {}
     refreshes = []
     for key in sorted(written & state.workflows.keys()):
         entry = state.workflows[key]
         listed = remote.workflows.get(entry.id)
         if listed is not None:
+            rules = IgnoreRules.of(entry.ignore_changes)
+            remote_hash = None
+            change = changes.get(key)
+            fields = changed_meanwhile(change, listed.spec) if change is not None else ()
+            if change is not None and fields:
+                alone = as_written_alone(listed.spec, change, fields)
+                remote_hash = remote_fingerprint(alone, state.salt, rules)
+                if remote_hash != remote_fingerprint(listed.spec, state.salt, rules):
+                    meanwhile[key] = fields  # not a change its ignore rules keep
             read = entry_for(
                 listed,
                 entry.applied_hash,
@@ -330,19 +362,22 @@ def _read_back(result: ApplyResult, remote: RemoteState, inputs: Inputs) -> Appl
                 secret_paths=entry.secret_paths,
                 secrets=secrets,
                 destroy=entry.destroy,
-                ignore=IgnoreRules.of(entry.ignore_changes),
+                ignore=rules,
+                remote_hash=remote_hash,
                 file_hash=entry.file_hash,
                 variables=entry.variables,
-                listed_hash=listed_hash(remote.listed.get(entry.id), state.salt),
+                listed_hash=None
+                if key in meanwhile
+                else listed_hash(remote.listed.get(entry.id), state.salt),
             )
             if read != entry:
                 refreshes.append(StateRefresh(key=key, entry=read))
     if not refreshes:
-        return result
+        return result, meanwhile
     # The same run completing the same writes: the serial it already moved stays.
     read_state = with_refreshes(state, refreshes).model_copy(update={"serial": state.serial})
     inputs.store.write(read_state)
-    return result.model_copy(update={"state": read_state})
+    return result.model_copy(update={"state": read_state}), meanwhile
 
 
 def _refuse(

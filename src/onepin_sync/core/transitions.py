@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from onepin_sync.core.diff import json_equal
 from onepin_sync.core.fingerprint import (
     NO_IGNORES,
     IgnoreRules,
@@ -23,6 +24,9 @@ from onepin_sync.core.fingerprint import (
     structure_fingerprint,
 )
 from onepin_sync.core.models import (
+    SPEC_FIELDS,
+    Action,
+    Change,
     PendingCreate,
     Reason,
     RemoteWorkflow,
@@ -168,3 +172,25 @@ def forget_refresh(state: StateFile, key: str) -> StateRefresh:
 def forgotten(state: StateFile, key: str) -> StateFile:
     """`state` without `key` (serial +1); see `forget_refresh`."""
     return with_refreshes(state, [forget_refresh(state, key)])
+
+
+def changed_meanwhile(change: Change, listed: WorkflowSpec) -> tuple[str, ...]:
+    """The top-level fields an update did not send that `listed` (a listing read after it, the
+    same kind of read as the plan's `before`) holds otherwise than the plan read them: someone
+    changed them in the workspace while the apply ran."""
+    before = change.before
+    if change.action is not Action.UPDATE or before is None:
+        return ()
+    return tuple(
+        field
+        for field in SPEC_FIELDS
+        if field not in change.patch_fields
+        and not json_equal(getattr(before, field), getattr(listed, field))
+    )
+
+
+def as_written_alone(listed: WorkflowSpec, change: Change, fields: Iterable[str]) -> WorkflowSpec:
+    """`listed` with `fields` as the plan read them (`changed_meanwhile`): what the workspace
+    would hold had nobody else written, so the next plan shows their change as made outside."""
+    assert change.before is not None
+    return listed.model_copy(update={field: getattr(change.before, field) for field in fields})

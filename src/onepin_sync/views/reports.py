@@ -105,11 +105,19 @@ def apply_report(ui: ConsoleUi, outcome: ApplyOutcome) -> None:
             "are done and recorded in the lockfile. Run plan to check them"
         )
     elif outcome.leftover is not None:
-        ui.warn(
-            f"verification: a fresh plan still shows {len(outcome.leftover.changes)} change(s) "
-            "after apply; the server rewrote something onepin-sync does not normalise "
-            "(please report it): " + ", ".join(c.key for c in outcome.leftover.changes)
-        )
+        for key, fields in sorted(outcome.meanwhile.items()):
+            ui.warn(
+                f"{key}: {', '.join(fields)} changed in the workspace while this apply ran (not "
+                "by onepin-sync); kept there, and the next plan shows it as a change made outside "
+                "onepin-sync"
+            )
+        rewritten = [c.key for c in outcome.leftover.changes if c.key not in outcome.meanwhile]
+        if rewritten:
+            ui.warn(
+                f"verification: a fresh plan still shows {len(rewritten)} change(s) after apply; "
+                "the server rewrote something onepin-sync does not normalise (please report "
+                "it): " + ", ".join(rewritten)
+            )
     else:
         ui.info("Verified: a fresh plan shows no changes.")
 
