@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.support import recorded
-from tests.sync_project import CliResult, SyncProject
+from tests.sync_project import CliResult, SyncProject, run_cli
 
 KEY = "op_live_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"  # the shape of a real key (API notes, section 8)
 KEY_BODY = KEY.removeprefix("op_live_")
@@ -67,6 +67,33 @@ def test_the_debug_traceback_masks_a_key_too(project: SyncProject) -> None:
     assert "Traceback (most recent call last)" in result.stderr
     assert "InputError: workflows folder (sensitive) does not exist" in result.stderr
     _assert_not_echoed(result)
+
+
+def test_a_key_with_its_line_end_works_and_one_with_a_space_inside_is_refused(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A secret stored with `gh secret set < file` keeps the file's line end: the same key. A
+    space or control character inside is a broken copy: refused by name, never echoed."""
+    project.copy_examples()
+    key = project.workspace.api_key
+    monkeypatch.setenv("ONEPIN_API_KEY", key + "\n")
+    args = ["--dir", str(project.workflows), "--lockfile", str(project.lockfile),
+            "--base-url", project.workspace.base_url]  # fmt: skip
+
+    trailing = run_cli(["plan", *args])
+    monkeypatch.setenv("ONEPIN_API_KEY", key[:10] + " " + key[10:])
+    with recorded(project.workspace) as sent:
+        spaced = run_cli(["plan", *args])
+        controlled = project.run("plan", "--api-key", key[:10] + "\x07" + key[10:])
+
+    assert trailing.code == 0, trailing.output
+    for result, source in ((spaced, "$ONEPIN_API_KEY"), (controlled, "--api-key")):
+        assert result.code == 3, result.output
+        assert f"the API key from {source} holds a space, a control or a non-ASCII" in (
+            result.stderr
+        )
+        assert key[10:] not in result.output
+    assert sent == []
 
 
 @pytest.mark.parametrize(

@@ -52,20 +52,29 @@ def resolve_target(
     key_env = env_config.api_key_env
     if options.api_key:
         api_key: str | None = options.api_key
+        source = "--api-key"
     elif key_env:
         # Never fall back to the default key: it usually belongs to another workspace.
-        api_key = environ.get(key_env)
-        if not api_key:
+        api_key, source = environ.get(key_env), f"${key_env}"
+        if not (api_key or "").strip():
             raise InputError(
                 f"environment {options.env_name!r} takes its API key from {key_env}, which is "
                 "not set (or pass --api-key)"
             )
     else:
         api_key = environ.get("ONEPIN_API_KEY") or credentials.get("api_key")
+        source = "$ONEPIN_API_KEY" if environ.get("ONEPIN_API_KEY") else "~/.onepin/credentials"
+    # A key copied with its line end (`gh secret set < file`) is the same key.
+    api_key = (api_key or "").strip()
     if not api_key:
         raise InputError(
             "no Onepin API key: pass --api-key, set ONEPIN_API_KEY, or run `onepin login` "
             "(or try the local emulator with --emulator)"
+        )
+    if not (api_key.isascii() and api_key.isprintable()) or " " in api_key:
+        raise InputError(
+            f"the API key from {source} holds a space, a control or a non-ASCII character, which "
+            "no key has and no request header can carry; copy the key again"
         )
     base_url = _base_url(options, env_config, environ, credentials)
     check_base_url(base_url)
