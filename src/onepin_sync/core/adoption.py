@@ -2,9 +2,10 @@
 
 - `unmanaged(listing, state)`: the listed workflows the lockfile does not manage, by id.
 - `candidate_key(template, workflow)`: the key a workflow would get. The template names a path
-  under the workflows folder with `{slug}` (the name in lower-case words joined by `-`, at most
-  60 characters; `workflow-<id8>` when the name has no letter or digit), `{id}` and `{id8}` (the
-  first eight characters of the id), e.g. `imported/{slug}` or `{slug}-{id8}`.
+  under the workflows folder with `{slug}` (the name in lower-case words joined by `-`, accents
+  dropped, at most 60 characters; `workflow-<id8>` when the name has no Latin letter or digit),
+  `{id}` and `{id8}` (the first eight characters of the id), e.g. `imported/{slug}` or
+  `{slug}-{id8}`.
 - `plan_imports(...)`: one `Change(action=IMPORT)` per chosen workflow, sorted by key, with the
   remote spec as `after` (what its file will hold) and the `updated_at` seen (a saved import
   plan is refused when a workflow changed since). Refused as a whole, with every candidate
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from onepin_sync.core.models import Action, Change, Plan, Reason, RemoteWorkflow, StateFile
@@ -28,9 +30,16 @@ _KEY_PART = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*")
 
 
 def slug(name: str, workflow_id: str) -> str:
-    """A file name from a workflow name: lower-case words joined by '-' (from the id if none)."""
-    text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60].rstrip("-")
+    """A file name from a workflow name: lower-case words joined by '-', accented Latin letters
+    written without their accents (`Über` -> `uber`); from the id if no letter or digit is left."""
+    latin = unicodedata.normalize("NFKD", name.lower().translate(_LETTERS))
+    plain = "".join(c for c in latin if not unicodedata.combining(c)).lower()
+    text = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60].rstrip("-")
     return text or f"workflow-{workflow_id[:8]}"
+
+
+# Latin letters that are no letter plus an accent, so NFKD leaves them as they are.
+_LETTERS = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "þ": "th"})
 
 
 def check_template(template: str) -> None:
