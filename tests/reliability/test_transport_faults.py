@@ -14,6 +14,7 @@ from datetime import timedelta
 from email.utils import format_datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from onepin_sync.api.client import OnepinClient, SessionOptions
@@ -424,4 +425,29 @@ def test_two_identical_files_each_adopt_their_own_workflow(sync: Tracked) -> Non
     applied = sync.run("apply", "--auto-approve")
     assert applied.code == 0, applied.output
     assert applied.stdout.count("adopted") == 2
+    assert_invariants(sync)
+
+
+def test_twin_creates_whose_answers_were_lost_are_each_adopted_as_their_own(
+    sync: Tracked,
+) -> None:
+    """Names are not unique: two files of one name and graph, differing in a script, both sent
+    at once and both answers lost after the commit. Each key adopts the workflow holding its
+    own script, never the other's (both match by name, structure and time)."""
+    for key in ("a", "b"):
+        sync.project.write(key, tiny_workflow("Twin", text=f"The text of {key}."))
+    sync.workspace.add_fault(kind="commit_then_fail", reset=True, method="POST", path=LIST)
+    sync.workspace.add_fault(kind="commit_then_fail", reset=True, method="POST", path=LIST)
+
+    applied = sync.run("apply", "--auto-approve")
+
+    assert applied.code == 0, applied.output
+    ws = sync.workspace
+    for key in ("a", "b"):
+        workflow_id = sync.project.lock_entries()[key]["id"]
+        answer = httpx.get(f"{ws.base_url}/api/v1/workflows/{workflow_id}", headers=ws.headers)
+        node = answer.raise_for_status().json()["data"]["definition"]["graph"]["nodes"][0]
+        assert node["config"]["script_text"] == f"The text of {key}."
+
+    assert "No changes." in sync.run("plan").stdout
     assert_invariants(sync)

@@ -529,8 +529,11 @@ async def _settle(
     by_id = {w.id: w for w in listing}
     settlement = await settle_journal(lines, state, inputs.desired, client, by_id, comparison)
     secrets = Redactor(inputs.desired.secret_values)
+    sent = {key: workflow.spec for key, workflow in inputs.desired.workflows.items()}
     # Only a create this listing neither shows nor proves absent is worth waiting for.
-    unsettled, _ = settle_pending(settlement.state, listing, listed_at=listed_at, secrets=secrets)
+    unsettled, _ = settle_pending(
+        settlement.state, listing, listed_at=listed_at, secrets=secrets, sent=sent
+    )
     wait = max((settle_wait(p, listed_at) for p in unsettled.pending.values()), default=0)
     if wait > 0:
         # A create sent moments ago: give the server the rest of its time, then look again
@@ -541,7 +544,7 @@ async def _settle(
         listing = await client.list_workflows()
         listed_at = client.server_now()
     settled, pending_notes = settle_pending(
-        settlement.state, listing, listed_at=listed_at, secrets=secrets
+        settlement.state, listing, listed_at=listed_at, secrets=secrets, sent=sent
     )
     notes = [*settlement.notes, *pending_notes]
     for note in notes:

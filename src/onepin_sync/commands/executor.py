@@ -366,4 +366,4 @@ async def _look_up(change: Change, pending: PendingCreate, run: _Run) -> RemoteW
         )
     except ApiError:
         return None
-    return created_by(pending, listed, salt=run.salt, claimed=run.claimed)
+    return created_by(pending, listed, salt=run.salt, claimed=run.claimed, sent=change.after)

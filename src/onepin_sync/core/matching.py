@@ -5,7 +5,9 @@ workflows, a candidate has exactly the name sent, the same structure (node ids a
 what a server never rewrites, unlike configs and defaults), was created no earlier than the
 request by the server's own clock (minus `CLOCK_SKEW`, which also covers the one-second
 resolution of the `Date` header the client reads that clock from), and is not already claimed
-(managed, or adopted by another create of this run). The newest candidate wins.
+(managed, or adopted by another create of this run). Among several (two files of the same name
+and graph, say), the one whose content is closest to what the create sent wins (the fewest
+field differences), then the newest.
 
 A create is *surely absent* once a listing read `SETTLE_AFTER` past its sending (server time)
 shows no candidate: the server had that long to finish a request whose sender is gone (a run
@@ -19,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
+from onepin_sync.core.diff import differences
 from onepin_sync.core.fingerprint import name_fingerprint, structure_fingerprint
-from onepin_sync.core.models import PendingCreate, RemoteWorkflow
+from onepin_sync.core.models import PendingCreate, RemoteWorkflow, WorkflowSpec
 
 CLOCK_SKEW = timedelta(seconds=3)
 SETTLE_AFTER = timedelta(seconds=60)
@@ -32,8 +35,10 @@ def created_by(
     *,
     salt: str,
     claimed: Collection[str],
+    sent: WorkflowSpec | None = None,
 ) -> RemoteWorkflow | None:
-    """The workflow the unanswered create `pending` made, if the listing shows it."""
+    """The workflow the unanswered create `pending` made, if the listing shows it; `sent`, the
+    spec it sent when known (else the newest candidate wins)."""
     earliest = pending.sent_at - CLOCK_SKEW
     candidates = [
         w
@@ -43,6 +48,9 @@ def created_by(
         and name_fingerprint(w.name, salt) == pending.name_hash
         and structure_fingerprint(w.definition, salt) == pending.structure
     ]
+    if len(candidates) > 1 and sent is not None:
+        closest = min(len(differences(w.spec, sent).changes) for w in candidates)
+        candidates = [w for w in candidates if len(differences(w.spec, sent).changes) == closest]
     return max(candidates, key=lambda w: (w.created_at, w.id), default=None)
 
 

@@ -12,12 +12,12 @@ Pure: the listing and the server time it was read at are inputs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from onepin_sync.core.fingerprint import IgnoreRules
 from onepin_sync.core.matching import created_by, surely_absent
-from onepin_sync.core.models import PendingCreate, RemoteWorkflow, StateFile
+from onepin_sync.core.models import PendingCreate, RemoteWorkflow, StateFile, WorkflowSpec
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.transitions import entry_for
 
@@ -28,8 +28,10 @@ def settle_pending(
     *,
     listed_at: datetime,
     secrets: Redactor,
+    sent: Mapping[str, WorkflowSpec] | None = None,
 ) -> tuple[StateFile, tuple[str, ...]]:
-    """`state` with every pending create that the listing settles settled, and one note each."""
+    """`state` with every pending create that the listing settles settled, and one note each;
+    `sent`: by key, the spec each create sent as far as the files tell (`matching.created_by`)."""
     if not state.pending:
         return state, ()
     listing = list(listed)
@@ -38,7 +40,8 @@ def settle_pending(
     claimed = {e.id for e in workflows.values()}
     notes = []
     for key, create in sorted(state.pending.items()):
-        found = created_by(create, listing, salt=state.salt, claimed=claimed)
+        spec = (sent or {}).get(key)
+        found = created_by(create, listing, salt=state.salt, claimed=claimed, sent=spec)
         if found is not None:
             claimed.add(found.id)
             workflows[key] = entry_for(
