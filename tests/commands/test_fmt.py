@@ -117,6 +117,19 @@ def test_a_byte_order_mark_is_read_as_the_loader_reads_it(
     assert "latin1.yaml:1:10: not valid UTF-8: byte 0xe9" in capsys.readouterr().err
 
 
+def test_a_windows_checkout_keeps_its_line_ends(tmp_path: Path) -> None:
+    """git with core.autocrlf checks files out with CRLF: a canonical one passes --check, and a
+    rewrite lays the file out with CRLF again, every line (comments too)."""
+    canonical, messy = tmp_path / "canonical.yaml", tmp_path / "messy.yaml"
+    canonical.write_bytes(CANONICAL.replace("\n", "\r\n").encode())
+    messy.write_bytes(MESSY.replace("\n", "\r\n").encode())
+
+    assert _fmt(tmp_path, "--check", "canonical") == 0
+    assert _fmt(tmp_path) == 0
+    assert messy.read_bytes() == CANONICAL.replace("\n", "\r\n").encode()
+    assert _fmt(tmp_path, "--check") == 0
+
+
 def test_the_examples_and_the_one_init_writes_are_canonical() -> None:
     assert _fmt(EXAMPLES, "--check") == 0
     assert _fmt(Path(onepin_sync.__file__).parent / "scaffold" / "workflows", "--check") == 0

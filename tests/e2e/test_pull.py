@@ -209,6 +209,23 @@ def test_a_ui_edit_pulled_into_a_commented_file_changes_exactly_the_edited_line(
     assert project.run("plan", "--detailed-exitcode").code == 0
 
 
+def test_a_ui_edit_pulled_into_a_windows_checkout_keeps_its_line_ends(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    crlf = COMMENTED.replace("\n", "\r\n").encode()
+    project.path("greeting").write_bytes(crlf)
+    assert project.run("apply", "--auto-approve").code == 0
+    _ui_edit_speed(sdk, project.lock_entries()["greeting"]["id"], 1.25)
+
+    pulled = project.run("pull")
+
+    assert pulled.code == 0, pulled.output
+    edited = "        speed: 1.0     # tuned by hand"
+    expected = COMMENTED.replace(edited, "        speed: 1.25    # tuned by hand")
+    assert project.path("greeting").read_bytes() == expected.replace("\n", "\r\n").encode()
+    assert project.run("plan", "--detailed-exitcode").code == 0
+
+
 def test_pull_writes_text_that_looks_like_a_placeholder_literally(project: SyncProject) -> None:
     project.copy_examples()
     assert project.run("apply", "--auto-approve").code == 0

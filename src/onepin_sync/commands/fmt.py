@@ -19,7 +19,12 @@ from onepin_sync.core.fingerprint import canonical_json
 from onepin_sync.errors import ExitCode, InputError, Problem, WorkflowFileError
 from onepin_sync.files.loader import TOP_LEVEL
 from onepin_sync.files.project import TargetOptions
-from onepin_sync.files.reader import find_workflow_files, read_workflow_text
+from onepin_sync.files.reader import (
+    find_workflow_files,
+    line_ends,
+    read_workflow_text,
+    with_line_ends,
+)
 from onepin_sync.files.roundtrip import RoundTripError, canonical_text
 from onepin_sync.files.writer import atomic_write
 from onepin_sync.files.yamlstrict import parse_document
@@ -63,8 +68,10 @@ def run(settings: FmtSettings, env: RunEnvironment, ui: Ui) -> FmtOutcome:
             line, column = undecodable.line, undecodable.column
             problems.append(Problem(ref.display, line, column, undecodable.message))
             continue
-        new, found = _formatted(old, ref.display)
+        text, newline = line_ends(old)  # a Windows checkout's line ends are kept
+        new, found = _formatted(text, ref.display)
         problems += found
+        new = with_line_ends(new, newline)
         if not found and new != old:
             rewritten.append((ref.path, ref.display, new))
     if problems:

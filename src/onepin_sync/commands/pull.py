@@ -59,7 +59,12 @@ from onepin_sync.files.discovery import WorkflowFileRef
 from onepin_sync.files.fileedit import apply_changes
 from onepin_sync.files.loader import load_workflow_text
 from onepin_sync.files.project import TargetOptions
-from onepin_sync.files.reader import find_workflow_files, read_workflow_text
+from onepin_sync.files.reader import (
+    find_workflow_files,
+    line_ends,
+    read_workflow_text,
+    with_line_ends,
+)
 from onepin_sync.files.roundtrip import Document, RoundTripError
 from onepin_sync.files.writer import atomic_write
 from onepin_sync.files.yamlwriter import file_document
@@ -161,7 +166,8 @@ def _edited(
 ) -> _Edit:
     """The file at `path` edited to hold `current`, proven to load as it before anything is
     written; InputError when it cannot be edited that way (then nothing is written at all)."""
-    old, _ = read_workflow_text(path)  # it loaded, so it decodes
+    raw, _ = read_workflow_text(path)  # it loaded, so it decodes
+    old, newline = line_ends(raw)  # a Windows checkout's line ends are kept
     try:
         document = Document(old)
     except RoundTripError as exc:
@@ -185,7 +191,7 @@ def _edited(
             f"{wanted.path} (the workspace's version)",
         )
     )
-    return _Edit(text, diff, workflow)
+    return _Edit(with_line_ends(text, newline), diff, workflow)
 
 
 def _drifted(

@@ -184,6 +184,20 @@ def read_workflow_text(path: Path) -> tuple[str, YamlProblem | None]:
     return decode_yaml_bytes(path.read_bytes())
 
 
+def line_ends(text: str) -> tuple[str, str]:
+    """`text` with `\n` line ends, and the line end it mostly has (`\r\n` from a Windows
+    checkout, else `\n`): the commands that edit files keep it, and only the layout counts."""
+    crlf = text.count("\r\n")
+    if not crlf:
+        return text, "\n"
+    return text.replace("\r\n", "\n"), "\r\n" if 2 * crlf > text.count("\n") else "\n"
+
+
+def with_line_ends(text: str, newline: str) -> str:
+    """`text` (with `\n` line ends) with `newline` ends instead."""
+    return text if newline == "\n" else text.replace("\n", newline)
+
+
 def read_packaged(name: str) -> str:
     """A text file shipped inside the package, by its path under `onepin_sync/` (package data,
     found wherever onepin-sync is installed)."""
