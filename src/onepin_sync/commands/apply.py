@@ -457,7 +457,8 @@ async def _execute_journalled(
             loop.remove_signal_handler(signum)
     if not result.unresolved:
         store.remove_journal()  # else kept: the next run settles those writes from it
-    return result, (received[0] if received else None)
+    # Like a shell's exit status: the last signal is the one the run ended by.
+    return result, (received[-1] if received else None)
 
 
 def _saved_plan(

@@ -39,7 +39,13 @@ from onepin_sync.core.models import (
     StateRefresh,
 )
 from onepin_sync.core.redact import Redactor
-from onepin_sync.core.results import ApplyResult, ChangeResult, ChangeStatus, change_result
+from onepin_sync.core.results import (
+    CANCELLED_IN_FLIGHT,
+    ApplyResult,
+    ChangeResult,
+    ChangeStatus,
+    change_result,
+)
 from onepin_sync.core.spec_paths import SpecPath
 from onepin_sync.core.transitions import entry_for, pending_create, with_refreshes
 from onepin_sync.errors import AmbiguousCreateError, ApiError, NotSentError, StateError
@@ -205,7 +211,7 @@ async def _until_stopped(
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    detail = "cancelled in flight by a second interrupt; the next run settles it"
+    detail = CANCELLED_IN_FLIGHT
     if pending is not None and change.key in last_sent:
         pending = pending.model_copy(update={"sent_at": last_sent[change.key]})
     return _Written(

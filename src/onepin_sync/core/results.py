@@ -6,6 +6,9 @@ from enum import StrEnum
 
 from onepin_sync.core.models import Action, Change, FrozenModel, StateFile
 
+CANCELLED_IN_FLIGHT = "cancelled in flight by a second interrupt; the next run settles it"
+"""The detail of a write a second SIGINT/SIGTERM cut off mid-flight (its fate unknown)."""
+
 
 class ChangeStatus(StrEnum):
     """How one planned change ended."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from onepin_sync.core.models import Action
-from onepin_sync.core.results import ChangeStatus
+from onepin_sync.core.results import CANCELLED_IN_FLIGHT, ChangeStatus
 
 if TYPE_CHECKING:  # a command imports its own module only: `fmt` alone loads ruamel.yaml
     from onepin_sync.commands.apply import ApplyOutcome
@@ -81,10 +81,16 @@ def apply_report(ui: ConsoleUi, outcome: ApplyOutcome) -> None:
     )
     if outcome.interrupted_by is not None:
         name = signal.Signals(outcome.interrupted_by).name
+        cut = any(r.detail == CANCELLED_IN_FLIGHT for r in result.results)
+        in_flight = (
+            "writes in flight were cancelled (the next run settles them)"
+            if cut
+            else "writes in flight finished"
+        )
         ui.err.print(
             Text(
-                f"\nInterrupted by {name}: {done}; writes in flight finished, the rest were "
-                "skipped. The lockfile records what was done; run apply again to finish.",
+                f"\nInterrupted by {name}: {done}; {in_flight}, the rest were skipped. The "
+                "lockfile records what was done; run apply again to finish.",
                 style="bold red",
             )
         )
