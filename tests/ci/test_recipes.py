@@ -127,8 +127,8 @@ def test_the_matrix_recipe_gives_each_environment_its_group_lockfile_and_key() -
 
 def test_the_gitlab_recipe_plans_merge_requests_and_applies_main_one_at_a_time() -> None:
     pipeline = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
-    assert pipeline["stages"] == ["validate", "plan", "apply"]
-    assert {"validate", "plan", "apply"} <= pipeline.keys()
+    assert pipeline["stages"] == ["plan", "apply"]
+    assert {"plan", "apply"} <= pipeline.keys()
     plan, apply = pipeline["plan"], pipeline["apply"]
     assert plan["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
     assert "<!-- onepin-sync-plan -->" in plan["script"][0]
@@ -295,16 +295,15 @@ def test_the_plan_recipe_keeps_one_comment_per_pull_request(
     assert len(writes(workspace)) == before  # a plan writes nothing
 
 
-def test_the_plan_recipe_comments_a_validation_error(pipeline: Pipeline) -> None:
+def test_the_plan_recipe_comments_an_invalid_file(pipeline: Pipeline) -> None:
     applied(pipeline)
 
     result = pull_request(pipeline, 8, {"workflows/broken.yaml": "name: [\n"}).run()
 
     assert result.status == "failure"
-    assert result.step("validate").outcome == "failure"
-    assert result.step("plan").outcome == "skipped"
+    assert (result.step("plan").outcome, result.step("plan").returncode) == ("failure", 3)
     (comment,) = pipeline.github_state()["comments"]
-    assert comment["body"].startswith(PLAN_MARKER + "\n### onepin-sync validate failed")
+    assert comment["body"].startswith(PLAN_MARKER + "\n### onepin-sync plan failed (exit 3)")
     assert "workflows/broken.yaml:" in comment["body"]
 
 
@@ -422,7 +421,7 @@ def test_the_gitlab_scripts_are_valid_bash_and_their_python_compiles() -> None:
     pipeline = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
     scripts = [
         "\n".join(pipeline[job][part])
-        for job in ("validate", "plan", "apply")
+        for job in ("plan", "apply")
         for part in ("script", "after_script")
         if part in pipeline[job]
     ]
@@ -433,6 +432,6 @@ def test_the_gitlab_scripts_are_valid_bash_and_their_python_compiles() -> None:
         )
         assert done.returncode == 0, done.stderr
         embedded += re.findall(r"python - <<'EOF'\n(.*?)\nEOF", script, re.DOTALL)
-    assert len(scripts) == 4
+    assert len(scripts) == 3
     assert len(embedded) == 1  # the plan note
     compile(embedded[0], "<.gitlab-ci.yml plan>", "exec")
