@@ -174,11 +174,9 @@ class Pipeline:
         `machine_environ` adds to the runner's environment (e.g. ONEPIN_SYNC_TIMEOUT).
         """
         sha = sha or self.sha()
-        self._jobs += 1
-        machine_root = self.root / "jobs" / f"{self._jobs:02d}-{job_id}"
+        machine_root = self.machine_folder(job_id)
         text = self.show(f".github/workflows/{recipe}", sha)
         assert text is not None, f"{recipe} is not in {sha}"
-        machine_root.mkdir(parents=True)
         (machine_root / recipe).write_text(text, encoding="utf-8")
         workflow = Workflow.load(machine_root / recipe)
         context = JobContext(
@@ -232,6 +230,13 @@ class Pipeline:
             replace={"install": nothing},  # the venv on PATH is onepin-sync, installed
         )
         return JobRunner(workflow, job_id, context=context, machine=machine)
+
+    def machine_folder(self, job_id: str) -> Path:
+        """A new, empty folder for the next job's machine: `jobs/NN-JOB_ID`."""
+        self._jobs += 1
+        folder = self.root / "jobs" / f"{self._jobs:02d}-{job_id}"
+        folder.mkdir(parents=True)
+        return folder
 
     def run_cli(self, checkout: Path, *args: str) -> subprocess.CompletedProcess[str]:
         """`onepin-sync ARGS` in a checkout, as a person would with the workspace's key."""

@@ -22,7 +22,6 @@ from onepin_sync.emulator.control import EmulatorWorkspace
 from tests.ci.pipeline import EXAMPLES, RECIPES, REPO_ROOT, VENV_BIN, Pipeline
 from tests.ci.runner import Workflow
 
-GITLAB = REPO_ROOT / "examples" / "ci" / "gitlab" / ".gitlab-ci.yml"
 HOOKS = REPO_ROOT / ".pre-commit-hooks.yaml"
 RECIPE_FILES = sorted(p.name for p in RECIPES.glob("*.yml"))
 WELCOME = "workflows/support/welcome-call.yaml"
@@ -123,27 +122,6 @@ def test_the_matrix_recipe_gives_each_environment_its_group_lockfile_and_key() -
         "${{ matrix.lockfile }}"
     )
     assert matrix.job("plan")["concurrency"]["cancel-in-progress"] is True
-
-
-def test_the_gitlab_recipe_plans_merge_requests_and_applies_main_one_at_a_time() -> None:
-    pipeline = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
-    assert pipeline["stages"] == ["plan", "apply"]
-    assert {"plan", "apply"} <= pipeline.keys()
-    plan, apply = pipeline["plan"], pipeline["apply"]
-    assert plan["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
-    assert "<!-- onepin-sync-plan -->" in plan["script"][0]
-    assert apply["resource_group"] == "onepin-production"
-    assert apply["interruptible"] is False
-    assert apply["variables"]["GIT_DEPTH"] == "0"
-    assert apply["script"][:2] == [
-        'git fetch --quiet origin "$CI_DEFAULT_BRANCH"',
-        'git checkout --quiet -B "$CI_DEFAULT_BRANCH" "origin/$CI_DEFAULT_BRANCH"',
-    ]
-    assert "apply --auto-approve --lock-timeout 300" in apply["script"][2]
-    (after,) = apply["after_script"]
-    assert 'git add -- "$lockfile"' in after
-    assert "git rebase" in after
-    assert apply["artifacts"]["when"] == "always"
 
 
 def test_the_pre_commit_hook_validates_the_workflows_folder(tmp_path: Path) -> None:
@@ -415,23 +393,3 @@ def test_the_matrix_recipe_applies_each_environment_with_its_own_key_and_lockfil
     assert len(writes(workspace)) == 4
     staged = workspace.control.requests(workspace_id=staging.workspace_id)
     assert [r.method for r in staged].count("POST") == 4
-
-
-def test_the_gitlab_scripts_are_valid_bash_and_their_python_compiles() -> None:
-    pipeline = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
-    scripts = [
-        "\n".join(pipeline[job][part])
-        for job in ("plan", "apply")
-        for part in ("script", "after_script")
-        if part in pipeline[job]
-    ]
-    embedded = []
-    for script in scripts:
-        done = subprocess.run(
-            ["bash", "-n"], input=script, capture_output=True, text=True, check=False
-        )
-        assert done.returncode == 0, done.stderr
-        embedded += re.findall(r"python - <<'EOF'\n(.*?)\nEOF", script, re.DOTALL)
-    assert len(scripts) == 3
-    assert len(embedded) == 1  # the plan note
-    compile(embedded[0], "<.gitlab-ci.yml plan>", "exec")
