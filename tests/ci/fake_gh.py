@@ -13,6 +13,10 @@ whether GH_TOKEN was set, never its value). Supported, as the recipes use them:
     gh issue create --title T --body-file FILE
     gh issue edit N --body-file FILE
 
+`gh pr create` is refused, as GitHub refuses it to GITHUB_TOKEN, unless the state's
+`actions_can_create_pull_requests` is true: the repository setting "Allow GitHub Actions to
+create and approve pull requests", off by default.
+
 Anything else exits 1 with "fake gh: unsupported", so a recipe using a new call fails its test.
 `--jq` runs the real `jq -r` on the answer, as gh does (one page).
 """
@@ -28,6 +32,10 @@ from pathlib import Path
 from typing import Any
 
 BOT = {"login": "github-actions[bot]", "type": "Bot"}
+
+
+class Refused(Exception):
+    """An answer of GitHub's that gh reports as an error: its message, exit 1."""
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -133,6 +141,11 @@ def _command(state: dict[str, Any], argv: list[str]) -> Any:
             items = [i for i in items if i["pull_request"]["head"] == options["--head"][0]]
         fields = (options.get("--json") or ["number"])[0].split(",")
         return [{f: i.get(f) for f in fields} for i in items]
+    if group == "pr" and verb == "create" and not state.get("actions_can_create_pull_requests"):
+        raise Refused(
+            "pull request create failed: GraphQL: GitHub Actions is not permitted to create or "
+            "approve pull requests (createPullRequest)"
+        )
     if group in {"pr", "issue"} and verb == "create":
         extra: dict[str, Any] = {"pull_request": None}
         if pull:
@@ -157,6 +170,10 @@ def main(argv: list[str]) -> int:
         jq, argv = argv[at + 1], argv[:at] + argv[at + 2 :]
     try:
         answer = _command(state, argv)
+    except Refused as refused:
+        save(path, state)
+        print(refused, file=sys.stderr)
+        return 1
     except (LookupError, StopIteration, IndexError, KeyError):
         save(path, state)
         print(f"fake gh: unsupported: {argv}", file=sys.stderr)

@@ -290,10 +290,18 @@ def outside_edit(workspace: EmulatorWorkspace, workflow_id: str, description: st
         http.patch(f"/api/v1/workflows/{workflow_id}", json={"description": description})
 
 
+def allow_actions_to_create_pull_requests(pipeline: Pipeline) -> None:
+    """The repository setting the drift recipe needs (off by default), in the fake gh's state."""
+    state = {"calls": [], "comments": [], "issues": [], "next_id": 1000, "next_number": 1,
+             "actions_can_create_pull_requests": True}  # fmt: skip
+    pipeline.gh_state.write_text(json.dumps(state), encoding="utf-8")
+
+
 def test_the_drift_recipe_keeps_one_pull_request_then_one_issue(
     pipeline: Pipeline, workspace: EmulatorWorkspace
 ) -> None:
     applied(pipeline)
+    allow_actions_to_create_pull_requests(pipeline)
     ids = {key: entry["id"] for key, entry in pipeline.lock_entries().items()}
     clean = pipeline.job("onepin-drift.yml", "drift", event="schedule").run()
     assert clean.status == "success"
@@ -337,6 +345,33 @@ def test_the_drift_recipe_keeps_one_pull_request_then_one_issue(
     assert "changed both in git and outside onepin-sync: support/welcome-call" in issue["body"]
     edits = [f"PATCH /api/v1/workflows/{ids['support/welcome-call']}"] * 2  # "in the app"
     assert writes(workspace) == ["POST /api/v1/workflows"] * 4 + edits  # drift jobs write nothing
+
+
+def test_the_drift_pull_request_needs_the_setting_the_recipe_names(
+    pipeline: Pipeline, workspace: EmulatorWorkspace
+) -> None:
+    setting = "Allow GitHub Actions to create and approve pull requests"
+    assert setting in (RECIPES / "onepin-drift.yml").read_text(encoding="utf-8")
+    assert setting in (RECIPES.parent / "README.md").read_text(encoding="utf-8")
+    applied(pipeline)
+    ids = {key: entry["id"] for key, entry in pipeline.lock_entries().items()}
+    outside_edit(workspace, ids["support/welcome-call"], "Edited in the app.")
+
+    refused = pipeline.job("onepin-drift.yml", "drift", event="schedule").run()  # the default
+    opened = refused.step("Open or update the drift pull request")
+    assert (refused.status, opened.returncode) == ("failure", 1), opened.output
+    assert "GitHub Actions is not permitted to create or approve pull requests" in opened.stderr
+    assert (
+        f"::error::could not open the drift pull request; with GITHUB_TOKEN it needs the "
+        f'setting "{setting}"' in opened.stdout
+    )
+    assert pipeline.github_state()["issues"] == []
+
+    allow_actions_to_create_pull_requests(pipeline)
+    allowed = pipeline.job("onepin-drift.yml", "drift", event="schedule").run()
+    assert allowed.status == "success", [s.output for s in allowed.steps]
+    (pr,) = pipeline.github_state()["issues"]
+    assert pr["pull_request"] == {"head": "onepin-sync/drift", "base": "main"}
 
 
 def test_the_matrix_recipe_applies_each_environment_with_its_own_key_and_lockfile(
