@@ -12,8 +12,9 @@ import time
 import yaml
 
 from onepin_sync.emulator.control import EmulatorWorkspace
-from tests.ci.gitlab import GITLAB, GitLabJob
+from tests.ci.gitlab import GITLAB, TOKEN, GitLabJob
 from tests.ci.pipeline import Pipeline
+from tests.ci.samples import with_placeholders
 
 CREATE = "/api/v1/workflows"
 PUSHED = "Pushed the lockfile."
@@ -148,3 +149,22 @@ def test_a_cancelled_gitlab_apply_job_pushes_its_lockfile_from_after_script(
     assert PUSHED in result.after_script, result.after_script
     assert pipeline.subjects()[0] == "onepin-sync: lockfile after apply (job canceled) [skip ci]"
     assert len(pipeline.lock_entries()) == 4  # the writes in flight finished and are recorded
+
+
+def test_the_gitlab_apply_job_gets_placeholder_values_from_ci_cd_variables(
+    pipeline: Pipeline, workspace: EmulatorWorkspace
+) -> None:
+    pipeline.seed({"workflows/support/callback.yaml": with_placeholders("Calls back.")})
+    variables = {
+        "ONEPIN_API_KEY": workspace.api_key,
+        "ONEPIN_BASE_URL": workspace.base_url,
+        "ONEPIN_SYNC_GITLAB_TOKEN": TOKEN,
+        "SUPPORT_PHONE": "+44 20 7946 0000",
+        "VOICE_TOKEN": "vk-0123456789abcdef",
+    }
+
+    result = GitLabJob(pipeline, "apply", variables=variables).run()
+
+    assert (result.status, result.returncode) == ("success", 0), result.output
+    assert "Apply complete: 1 created" in result.output
+    assert "vk-0123456789abcdef" not in result.output

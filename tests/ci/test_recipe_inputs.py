@@ -1,44 +1,29 @@
 """What the recipes' jobs get from the repository and the CI settings, run against the emulator in
 fresh clones: files using a node type newer than the catalogue bundled with onepin-sync (a fresh
-runner has no cached catalogue).
+runner has no cached catalogue), the values of `${env.…}`/`${secret.…}` placeholders, and the
+credentials of a state in object storage. The recipes show the last two as commented `env:`
+lines (`# NAME: ${{ … }}`); `uncommented` turns them on, as a user copying a recipe would.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
-import yaml
+import pytest
 
 from onepin_sync.emulator.control import EmulatorWorkspace
-from tests.ci.pipeline import RECIPES, Pipeline
+from tests.ci.pipeline import GITIGNORE, RECIPES, VENV_BIN, Pipeline
+from tests.ci.runner import Workflow
+from tests.ci.samples import GREETING, loudness_checked, with_placeholders
+from tests.s3 import S3Bucket
 
 LOUD = "workflows/support/loudness-checked.yaml"
 PLAN_MARKER = "<!-- onepin-sync-plan -->"
-
-
-def loudness_checked(description: str) -> str:
-    """A workflow with `validator_loudness`, a node type only the `next` server knows."""
-    document = {
-        "name": "Loudness checked",
-        "description": description,
-        "definition": {
-            "graph": {
-                "nodes": [
-                    {"id": "script", "type": "source_script",
-                     "config": {"script_text": "Hello there."}},
-                    {"id": "loud", "type": "validator_loudness"},
-                    {"id": "export", "type": "sink_preview"},
-                ],
-                "edges": [
-                    {"id": "e1", "source": "script", "sourcePort": "lines", "target": "loud",
-                     "targetPort": "lines"},
-                    {"id": "e2", "source": "loud", "sourcePort": "pass", "target": "export",
-                     "targetPort": "lines"},
-                ],
-            }
-        },
-    }  # fmt: skip
-    return yaml.safe_dump(document, sort_keys=False)
 
 
 def test_no_recipe_checks_the_files_against_the_bundled_catalogue_before_planning() -> None:
@@ -71,3 +56,133 @@ def test_a_node_type_newer_than_the_bundled_catalogue_applies_and_plans_in_fresh
     (comment,) = pipeline.github_state()["comments"]
     assert comment["body"].startswith(PLAN_MARKER + "\n### onepin-sync plan")
     assert "**Plan: 0 to create, 1 to update, 0 to delete.**" in comment["body"]
+
+
+# --- placeholders and remote state: the commented env lines --------------------------------------
+
+EXAMPLE = re.compile(
+    r"^(?P<indent> *)# (?P<name>[A-Z][A-Z0-9_]*): (?P<value>\$\{\{ .+ \}\})$", re.M
+)
+PLACEHOLDERS = ("SUPPORT_PHONE", "VOICE_TOKEN")
+S3_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL")
+RECIPE_FILES = sorted(p.name for p in RECIPES.glob("*.yml"))
+
+
+def uncommented(text: str, names: Collection[str]) -> str:
+    """`text` with its commented example lines `# NAME: ${{ … }}` for `names` turned on."""
+
+    def turn_on(match: re.Match[str]) -> str:
+        if match["name"] not in names:
+            return match[0]
+        return f"{match['indent']}{match['name']}: {match['value']}"
+
+    return EXAMPLE.sub(turn_on, text)
+
+
+def api_steps(workflow: Workflow) -> list[tuple[str, dict[str, Any]]]:
+    """(job, step) for every step that runs onepin-sync with an Onepin key."""
+    return [
+        (job, dict(step))
+        for job in workflow.data["jobs"]
+        for step in workflow.steps(job)
+        if "onepin-sync" in str(step.get("run", ""))
+        and {"ONEPIN_API_KEY", "ENV_API_KEY"} & set(step.get("env") or {})
+    ]
+
+
+@pytest.mark.parametrize("name", RECIPE_FILES)
+def test_every_step_that_runs_onepin_sync_shows_how_to_pass_placeholders_and_state_credentials(
+    name: str, tmp_path: Path
+) -> None:
+    text = (RECIPES / name).read_text(encoding="utf-8")
+    steps = api_steps(Workflow.load(RECIPES / name))
+    assert steps, name
+    for _, step in steps:
+        assert not set(step["env"]) & {*PLACEHOLDERS, *S3_VARIABLES}  # commented as shipped
+    turned_on = tmp_path / name
+    turned_on.write_text(uncommented(text, {*PLACEHOLDERS, *S3_VARIABLES}), encoding="utf-8")
+    for job, step in api_steps(Workflow.load(turned_on)):
+        assert {*PLACEHOLDERS, *S3_VARIABLES} <= set(step["env"]), (job, step.get("name"))
+    binary = shutil.which("actionlint", path=str(VENV_BIN)) or shutil.which("actionlint")
+    assert binary is not None, "actionlint is a dev dependency (pip install -e '.[dev]')"
+    linted = subprocess.run([binary, "-no-color", str(turned_on)], capture_output=True,
+                            text=True, check=False)  # fmt: skip
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def recipes_with(names: Collection[str]) -> dict[str, str | None]:
+    """The GitHub recipes, as committed to a repository, with the examples for `names` on."""
+    return {
+        f".github/workflows/{p.name}": uncommented(p.read_text(encoding="utf-8"), names)
+        for p in sorted(RECIPES.glob("*.yml"))
+    }
+
+
+def test_placeholder_values_from_ci_variables_and_secrets_reach_apply_plan_and_drift(
+    pipeline: Pipeline, workspace: EmulatorWorkspace
+) -> None:
+    callback = "workflows/support/callback.yaml"
+    pipeline.seed({callback: with_placeholders("Calls back.")})
+    secrets = {"ONEPIN_API_KEY": workspace.api_key, "VOICE_TOKEN": "vk-0123456789abcdef"}
+    variables = {"ONEPIN_BASE_URL": workspace.base_url, "SUPPORT_PHONE": "+44 20 7946 0000"}
+
+    as_shipped = pipeline.job("onepin-apply.yml", "apply", secrets=secrets,
+                              variables=variables).run()  # fmt: skip
+    assert (as_shipped.status, as_shipped.step("apply").returncode) == ("failure", 3)
+    assert "environment variable SUPPORT_PHONE is not set" in as_shipped.step("apply").stderr
+
+    pipeline.push(recipes_with(PLACEHOLDERS), "Pass the placeholders' values")
+    applied = pipeline.job("onepin-apply.yml", "apply", secrets=secrets,
+                           variables=variables).run()  # fmt: skip
+    assert applied.status == "success", [s.output for s in applied.steps]
+    assert "Apply complete: 1 created" in applied.step("apply").stdout
+    assert "vk-0123456789abcdef" not in applied.step("apply").output
+
+    drift = pipeline.job("onepin-drift.yml", "drift", event="schedule", secrets=secrets,
+                         variables=variables).run()  # fmt: skip
+    assert drift.status == "success", [s.output for s in drift.steps]
+    assert drift.step("drift").outputs == {"drift": "false"}
+
+    sha = pipeline.push({callback: with_placeholders("Calls back soon.")}, "PR 4", branch="pr-4")
+    event = {"pull_request": {"number": 4, "head": {"sha": sha}}}
+    planned = pipeline.job("onepin-plan.yml", "plan", event="pull_request", sha=sha,
+                           github={"event": event}, secrets=secrets,
+                           variables=variables).run()  # fmt: skip
+    assert planned.status == "success", [s.output for s in planned.steps]
+    assert planned.step("plan").outputs == {"exitcode": "2"}
+    (comment,) = pipeline.github_state()["comments"]
+    assert "Calls back soon. Call us on +44 20 7946 0000." in comment["body"]
+    assert "vk-0123456789abcdef" not in comment["body"]
+
+
+def test_remote_state_credentials_from_ci_secrets_reach_apply_and_plan(
+    pipeline: Pipeline, workspace: EmulatorWorkspace, s3_state: S3Bucket
+) -> None:
+    state_url = s3_state.url("onepin/production.lock")
+    project = f"workflows: workflows\nstate:\n  url: {state_url}\n"
+    pipeline.seed({"workflows/greeting.yaml": GREETING})
+    pipeline.push({"onepin-sync.yaml": project, ".gitignore": GITIGNORE,
+                   **recipes_with(S3_VARIABLES)}, "State in S3")  # fmt: skip
+    aws = s3_state.env()
+    secrets = {"ONEPIN_API_KEY": workspace.api_key, "AWS_ACCESS_KEY_ID": aws["AWS_ACCESS_KEY_ID"],
+               "AWS_SECRET_ACCESS_KEY": aws["AWS_SECRET_ACCESS_KEY"]}  # fmt: skip
+    variables = {"ONEPIN_BASE_URL": workspace.base_url, "AWS_REGION": aws["AWS_REGION"],
+                 "AWS_ENDPOINT_URL": aws["AWS_ENDPOINT_URL"]}  # fmt: skip
+
+    applied = pipeline.job("onepin-apply.yml", "apply", secrets=secrets,
+                           variables=variables).run()  # fmt: skip
+    assert applied.status == "success", [s.output for s in applied.steps]
+    assert "Apply complete: 1 created" in applied.step("apply").stdout
+    assert "No lockfile was written." in applied.step("Commit the lockfile").stdout
+    assert "onepin/production.lock" in s3_state.objects()
+    assert pipeline.show("onepin-sync.lock") is None
+    assert aws["AWS_SECRET_ACCESS_KEY"] not in "".join(s.output for s in applied.steps)
+
+    sha = pipeline.push({"docs/notes.md": "no workflow change\n"}, "PR 5", branch="pr-5")
+    event = {"pull_request": {"number": 5, "head": {"sha": sha}}}
+    planned = pipeline.job("onepin-plan.yml", "plan", event="pull_request", sha=sha,
+                           github={"event": event}, secrets=secrets,
+                           variables=variables).run()  # fmt: skip
+    assert planned.status == "success", [s.output for s in planned.steps]
+    assert planned.step("plan").outputs == {"exitcode": "0"}  # the state in S3: nothing to do
+
