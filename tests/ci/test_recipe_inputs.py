@@ -7,6 +7,7 @@ lines (`# NAME: ${{ … }}`); `uncommented` turns them on, as a user copying a r
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -186,3 +187,32 @@ def test_remote_state_credentials_from_ci_secrets_reach_apply_and_plan(
     assert planned.status == "success", [s.output for s in planned.steps]
     assert planned.step("plan").outputs == {"exitcode": "0"}  # the state in S3: nothing to do
 
+
+def test_the_matrix_tells_environments_apart_by_their_state_in_object_storage(
+    pipeline: Pipeline,
+) -> None:
+    def listing(environments: str) -> Any:
+        project = f"workflows: workflows\nstate:\n  url: s3://team/shared.lock\n{environments}"
+        pipeline.push({"onepin-sync.yaml": project}, "Environments")
+        return pipeline.job("onepin-matrix.yml", "environments", secrets={}).run()
+
+    pipeline.seed({})
+    own = listing(
+        "environments:\n"
+        "  production: {api_key_env: ONEPIN_PRODUCTION_API_KEY,"
+        " state: {url: 's3://team/production.lock'}}\n"
+        "  staging: {api_key_env: ONEPIN_STAGING_API_KEY, lockfile: onepin-sync.staging.lock}\n"
+    )
+    assert own.status == "success", [s.output for s in own.steps]
+    listed = json.loads(own.outputs["matrix"])["include"]
+    assert [m["environment"] for m in listed] == ["production", "staging"]
+    shared = listing(
+        "environments:\n"
+        "  production: {api_key_env: ONEPIN_PRODUCTION_API_KEY}\n"
+        "  staging: {api_key_env: ONEPIN_STAGING_API_KEY}\n"
+    )
+    assert shared.status == "failure"
+    assert (
+        "::error file=onepin-sync.yaml::staging: shares its state s3://team/shared.lock with "
+        "production" in shared.step("list").stdout
+    )
