@@ -124,6 +124,12 @@ class Pipeline:
         files.update(workflows)
         return self.push(files, "Onepin workflows and CI")
 
+    def seed_and_apply(self) -> None:
+        """`seed()`, then one apply job that must succeed: the workspace holds the examples."""
+        self.seed()
+        result = self.job("onepin-apply.yml", "apply").run()
+        assert result.status == "success", [s.output for s in result.steps]
+
     def sha(self, ref: str = "main") -> str:
         return self.git("--git-dir", str(self.origin), "rev-parse", ref)
 
@@ -230,6 +236,21 @@ class Pipeline:
             replace={"install": nothing},  # the venv on PATH is onepin-sync, installed
         )
         return JobRunner(workflow, job_id, context=context, machine=machine)
+
+    def pull_request(
+        self,
+        number: int,
+        files: Mapping[str, str | None],
+        recipe: str = "onepin-plan.yml",
+        job_id: str = "plan",
+        **options: Any,
+    ) -> JobRunner:
+        """Pull request `number` changing `files` (on the branch `pr-NUMBER`, from main), and the
+        job of `recipe` it starts; `options` as for `job`."""
+        sha = self.push(files, f"PR {number}", branch=f"pr-{number}")
+        event = {"pull_request": {"number": number, "head": {"sha": sha}}}
+        return self.job(recipe, job_id, event="pull_request", sha=sha, github={"event": event},
+                        **options)  # fmt: skip
 
     def machine_folder(self, job_id: str) -> Path:
         """A new, empty folder for the next job's machine: `jobs/NN-JOB_ID`."""

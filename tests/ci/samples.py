@@ -1,8 +1,11 @@
-"""Workflow files for the recipe tests, as YAML text a repository would hold."""
+"""Workflow files for the recipe tests, as YAML text a repository would hold, and what the
+tests read back from the emulator."""
 
 from __future__ import annotations
 
 import yaml
+
+from onepin_sync.emulator.control import EmulatorWorkspace
 
 
 def loudness_checked(description: str) -> str:
@@ -60,3 +63,14 @@ definition:
     edges:
       - {id: e1, source: script, sourcePort: lines, target: export, targetPort: lines}
 """
+
+
+def edited(text: str, description: str) -> str:
+    """The workflow file `text` with another description."""
+    document = yaml.safe_load(text)
+    return yaml.safe_dump({**document, "description": description}, sort_keys=False)
+
+
+def writes(workspace: EmulatorWorkspace) -> list[str]:
+    """`METHOD path` of every request but the reads the workspace was sent, oldest first."""
+    return [f"{r.method} {r.path}" for r in workspace.requests() if r.method != "GET"]

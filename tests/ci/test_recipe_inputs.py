@@ -47,11 +47,7 @@ def test_a_node_type_newer_than_the_bundled_catalogue_applies_and_plans_in_fresh
     assert "Apply complete: 1 created" in applied.step("apply").stdout
     assert list(pipeline.lock_entries()) == ["support/loudness-checked"]
 
-    sha = pipeline.push({LOUD: loudness_checked("Every line at -14 LUFS.")}, "PR 3", branch="pr-3")
-    event = {"pull_request": {"number": 3, "head": {"sha": sha}}}
-    planned = pipeline.job(
-        "onepin-plan.yml", "plan", event="pull_request", sha=sha, github={"event": event}
-    ).run()
+    planned = pipeline.pull_request(3, {LOUD: loudness_checked("Every line at -14 LUFS.")}).run()
     assert planned.status == "success", [s.output for s in planned.steps]
     assert planned.step("plan").outputs == {"exitcode": "2"}
     (comment,) = pipeline.github_state()["comments"]
@@ -144,11 +140,8 @@ def test_placeholder_values_from_ci_variables_and_secrets_reach_apply_plan_and_d
     assert drift.status == "success", [s.output for s in drift.steps]
     assert drift.step("drift").outputs == {"drift": "false"}
 
-    sha = pipeline.push({callback: with_placeholders("Calls back soon.")}, "PR 4", branch="pr-4")
-    event = {"pull_request": {"number": 4, "head": {"sha": sha}}}
-    planned = pipeline.job("onepin-plan.yml", "plan", event="pull_request", sha=sha,
-                           github={"event": event}, secrets=secrets,
-                           variables=variables).run()  # fmt: skip
+    changed = {callback: with_placeholders("Calls back soon.")}
+    planned = pipeline.pull_request(4, changed, secrets=secrets, variables=variables).run()
     assert planned.status == "success", [s.output for s in planned.steps]
     assert planned.step("plan").outputs == {"exitcode": "2"}
     (comment,) = pipeline.github_state()["comments"]
@@ -179,11 +172,8 @@ def test_remote_state_credentials_from_ci_secrets_reach_apply_and_plan(
     assert pipeline.show("onepin-sync.lock") is None
     assert aws["AWS_SECRET_ACCESS_KEY"] not in "".join(s.output for s in applied.steps)
 
-    sha = pipeline.push({"docs/notes.md": "no workflow change\n"}, "PR 5", branch="pr-5")
-    event = {"pull_request": {"number": 5, "head": {"sha": sha}}}
-    planned = pipeline.job("onepin-plan.yml", "plan", event="pull_request", sha=sha,
-                           github={"event": event}, secrets=secrets,
-                           variables=variables).run()  # fmt: skip
+    unrelated = {"docs/notes.md": "no workflow change\n"}
+    planned = pipeline.pull_request(5, unrelated, secrets=secrets, variables=variables).run()
     assert planned.status == "success", [s.output for s in planned.steps]
     assert planned.step("plan").outputs == {"exitcode": "0"}  # the state in S3: nothing to do
 

@@ -21,6 +21,7 @@ import yaml
 from onepin_sync.emulator.control import EmulatorWorkspace
 from tests.ci.pipeline import EXAMPLES, RECIPES, REPO_ROOT, VENV_BIN, Pipeline
 from tests.ci.runner import Workflow
+from tests.ci.samples import edited, writes
 
 HOOKS = REPO_ROOT / ".pre-commit-hooks.yaml"
 RECIPE_FILES = sorted(p.name for p in RECIPES.glob("*.yml"))
@@ -38,15 +39,6 @@ def recipe(name: str) -> Workflow:
 
 def step_named(workflow: Workflow, job: str, needle: str) -> dict[str, Any]:
     return next(dict(s) for s in workflow.steps(job) if needle in str(s.get("name", "")))
-
-
-def edited(text: str, description: str) -> str:
-    document = yaml.safe_load(text)
-    return yaml.safe_dump({**document, "description": description}, sort_keys=False)
-
-
-def writes(workspace: EmulatorWorkspace) -> list[str]:
-    return [f"{r.method} {r.path}" for r in workspace.requests() if r.method != "GET"]
 
 
 # --- static checks ----------------------------------------------------------------------------
@@ -181,19 +173,6 @@ def test_the_pre_commit_fmt_hook_checks_the_layout(tmp_path: Path) -> None:
 # --- the shell steps, run ---------------------------------------------------------------------
 
 
-def applied(pipeline: Pipeline) -> None:
-    pipeline.seed()
-    result = pipeline.job("onepin-apply.yml", "apply").run()
-    assert result.status == "success", [s.output for s in result.steps]
-
-
-def pull_request(pipeline: Pipeline, number: int, files: dict[str, str | None]) -> Any:
-    sha = pipeline.push(files, f"PR {number}", branch=f"pr-{number}")
-    event = {"pull_request": {"number": number, "head": {"sha": sha}}}
-    return pipeline.job("onepin-plan.yml", "plan", event="pull_request", sha=sha,
-                        github={"event": event})  # fmt: skip
-
-
 def test_the_apply_recipe_applies_then_commits_the_lockfile_once(
     pipeline: Pipeline, workspace: EmulatorWorkspace
 ) -> None:
@@ -239,52 +218,6 @@ def test_the_lockfile_commit_rebases_on_a_main_that_moved_during_the_apply(
     assert len(pipeline.lock_entries()) == 4
 
 
-def test_the_plan_recipe_keeps_one_comment_per_pull_request(
-    pipeline: Pipeline, workspace: EmulatorWorkspace
-) -> None:
-    applied(pipeline)
-    welcome = pipeline.show(WELCOME)
-    assert welcome is not None
-    before = len(writes(workspace))
-    human = {"id": 1, "issue": 7, "body": f"{PLAN_MARKER} quoted by a person",
-             "user": {"login": "alice", "type": "User"}}  # fmt: skip
-    seeded = {"calls": [], "comments": [human], "issues": [], "next_id": 1000, "next_number": 1}
-    pipeline.gh_state.write_text(json.dumps(seeded), encoding="utf-8")
-
-    first = pull_request(pipeline, 7, {WELCOME: edited(welcome, "First edit.")}).run()
-    assert first.status == "success", [s.output for s in first.steps]
-    assert first.step("plan").outputs == {"exitcode": "2"}
-    second = pull_request(pipeline, 7, {WELCOME: edited(welcome, "Second edit.")}).run()
-    assert second.status == "success", [s.output for s in second.steps]
-
-    state = pipeline.github_state()
-    ours = [c for c in state["comments"] if c["user"]["login"] == "github-actions[bot]"]
-    assert len(ours) == 1
-    (comment,) = ours
-    assert comment["body"].startswith(PLAN_MARKER + "\n### onepin-sync plan")
-    assert "**Plan: 0 to create, 1 to update, 0 to delete.**" in comment["body"]
-    assert '"Second edit."' in comment["body"]
-    assert "First edit." not in comment["body"]
-    assert state["comments"][0] == human  # a person's comment is never edited
-    methods = [c["argv"][1:3] for c in state["calls"] if "--method" in c["argv"]]
-    assert methods == [["--method", "POST"], ["--method", "PATCH"]]
-    assert all(c["token"] for c in state["calls"])
-    assert "1 to update" in second.summary
-    assert len(writes(workspace)) == before  # a plan writes nothing
-
-
-def test_the_plan_recipe_comments_an_invalid_file(pipeline: Pipeline) -> None:
-    applied(pipeline)
-
-    result = pull_request(pipeline, 8, {"workflows/broken.yaml": "name: [\n"}).run()
-
-    assert result.status == "failure"
-    assert (result.step("plan").outcome, result.step("plan").returncode) == ("failure", 3)
-    (comment,) = pipeline.github_state()["comments"]
-    assert comment["body"].startswith(PLAN_MARKER + "\n### onepin-sync plan failed (exit 3)")
-    assert "workflows/broken.yaml:" in comment["body"]
-
-
 def outside_edit(workspace: EmulatorWorkspace, workflow_id: str, description: str) -> None:
     with httpx.Client(base_url=workspace.base_url, headers=workspace.headers) as http:
         http.patch(f"/api/v1/workflows/{workflow_id}", json={"description": description})
@@ -300,7 +233,7 @@ def allow_actions_to_create_pull_requests(pipeline: Pipeline) -> None:
 def test_the_drift_recipe_keeps_one_pull_request_then_one_issue(
     pipeline: Pipeline, workspace: EmulatorWorkspace
 ) -> None:
-    applied(pipeline)
+    pipeline.seed_and_apply()
     allow_actions_to_create_pull_requests(pipeline)
     ids = {key: entry["id"] for key, entry in pipeline.lock_entries().items()}
     clean = pipeline.job("onepin-drift.yml", "drift", event="schedule").run()
@@ -353,7 +286,7 @@ def test_the_drift_pull_request_needs_the_setting_the_recipe_names(
     setting = "Allow GitHub Actions to create and approve pull requests"
     assert setting in (RECIPES / "onepin-drift.yml").read_text(encoding="utf-8")
     assert setting in (RECIPES.parent / "README.md").read_text(encoding="utf-8")
-    applied(pipeline)
+    pipeline.seed_and_apply()
     ids = {key: entry["id"] for key, entry in pipeline.lock_entries().items()}
     outside_edit(workspace, ids["support/welcome-call"], "Edited in the app.")
 
