@@ -13,6 +13,8 @@ whether GH_TOKEN was set, never its value). Supported, as the recipes use them:
     gh issue create --title T --body-file FILE
     gh issue edit N --body-file FILE
 
+A body (of a comment, an issue or a pull request) over GitHub's 65,536 characters is refused as
+GitHub refuses it (HTTP 422), and one that is not UTF-8 (text cut inside a character) too.
 `gh pr create` is refused, as GitHub refuses it to GITHUB_TOKEN, unless the state's
 `actions_can_create_pull_requests` is true: the repository setting "Allow GitHub Actions to
 create and approve pull requests", off by default.
@@ -73,18 +75,36 @@ def _options(args: list[str], flags: set[str]) -> tuple[dict[str, list[str]], li
     return options, positional
 
 
+BODY_LIMIT = 65_536
+"""GitHub's limit on the body of a comment, an issue or a pull request, in characters."""
+
+
+def _text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise Refused(f"fake gh: {path} is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+
+
 def _field(value: str) -> tuple[str, str]:
     name, _, raw = value.partition("=")
     if raw.startswith("@"):
-        raw = Path(raw[1:]).read_text(encoding="utf-8")
+        raw = _text(raw[1:])
     return name, raw
 
 
 def _body(options: dict[str, list[str]]) -> str | None:
     if "--body-file" in options:
-        return Path(options["--body-file"][0]).read_text(encoding="utf-8")
-    fields = dict(_field(v) for v in options.get("-F", []) + options.get("--field", []))
-    return fields.get("body")
+        body: str | None = _text(options["--body-file"][0])
+    else:
+        fields = dict(_field(v) for v in options.get("-F", []) + options.get("--field", []))
+        body = fields.get("body")
+    if body is not None and len(body) > BODY_LIMIT:
+        raise Refused(
+            "HTTP 422: Validation Failed (https://api.github.com/)\n"
+            f"body is too long (maximum is {BODY_LIMIT} characters)"
+        )
+    return body
 
 
 def _api(state: dict[str, Any], args: list[str]) -> Any:
