@@ -2,7 +2,9 @@
 steps, exactly as shipped, run against the emulator (runner.py, pipeline.py).
 
 Failure scenarios of the apply recipe (signals, a lost machine, failed writes, stale checkouts,
-another workspace's key) are in tests/reliability/test_ci_runner.py.
+another workspace's key) are in tests/reliability/test_ci_runner.py; the plan comment in
+test_plan_comment.py, what the jobs get from the CI settings in test_recipe_inputs.py, and the
+GitLab recipe in test_gitlab.py.
 """
 
 from __future__ import annotations
