@@ -19,7 +19,8 @@ waits for the script's output to close, which a child such as onepin-sync holds 
 The checkout is a clone of the bare repository at the pipeline's commit. The URL the recipe
 pushes to (`https://onepin-sync:TOKEN@CI_SERVER_HOST/CI_PROJECT_PATH.git`) is mapped onto the
 bare repository by git's `url.<base>.insteadOf`, and the bare repository takes push options (as
-GitLab does, for `-o ci.skip`): nothing leaves the machine.
+GitLab does, for `-o ci.skip`); any other http(s) URL is mapped onto a folder that does not exist:
+nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -91,9 +92,14 @@ class GitLabJob:
             "CI_COMMIT_SHORT_SHA": sha[:8],
             "CI_PIPELINE_SOURCE": "push",
             "CI_JOB_URL": f"https://{SERVER_HOST}/{REPOSITORY}/-/jobs/{self.root.name[:2]}",
-            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_COUNT": "3",
             "GIT_CONFIG_KEY_0": f"url.{self.pipeline.origin}.insteadOf",
             "GIT_CONFIG_VALUE_0": push_url,
+            # Any other URL (another token, say) goes nowhere, never to the network.
+            "GIT_CONFIG_KEY_1": f"url.{self.root / 'no-network'}/.insteadOf",
+            "GIT_CONFIG_VALUE_1": "https://",
+            "GIT_CONFIG_KEY_2": f"url.{self.root / 'no-network'}/.insteadOf",
+            "GIT_CONFIG_VALUE_2": "http://",
             **{str(k): str(v) for k, v in (self.document.get("variables") or {}).items()},
             **{str(k): str(v) for k, v in (self.job.get("variables") or {}).items()},
             **self.variables,
