@@ -13,6 +13,12 @@ whether GH_TOKEN was set, never its value). Supported, as the recipes use them:
     gh issue create --title T --body-file FILE
     gh issue edit N --body-file FILE
 
+A body (of a comment, an issue or a pull request) over GitHub's 65,536 characters is refused as
+GitHub refuses it (HTTP 422), and one that is not UTF-8 (text cut inside a character) too.
+`gh pr create` is refused, as GitHub refuses it to GITHUB_TOKEN, unless the state's
+`actions_can_create_pull_requests` is true: the repository setting "Allow GitHub Actions to
+create and approve pull requests", off by default.
+
 Anything else exits 1 with "fake gh: unsupported", so a recipe using a new call fails its test.
 `--jq` runs the real `jq -r` on the answer, as gh does (one page).
 """
@@ -28,6 +34,10 @@ from pathlib import Path
 from typing import Any
 
 BOT = {"login": "github-actions[bot]", "type": "Bot"}
+
+
+class Refused(Exception):
+    """An answer of GitHub's that gh reports as an error: its message, exit 1."""
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -65,18 +75,36 @@ def _options(args: list[str], flags: set[str]) -> tuple[dict[str, list[str]], li
     return options, positional
 
 
+BODY_LIMIT = 65_536
+"""GitHub's limit on the body of a comment, an issue or a pull request, in characters."""
+
+
+def _text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise Refused(f"fake gh: {path} is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+
+
 def _field(value: str) -> tuple[str, str]:
     name, _, raw = value.partition("=")
     if raw.startswith("@"):
-        raw = Path(raw[1:]).read_text(encoding="utf-8")
+        raw = _text(raw[1:])
     return name, raw
 
 
 def _body(options: dict[str, list[str]]) -> str | None:
     if "--body-file" in options:
-        return Path(options["--body-file"][0]).read_text(encoding="utf-8")
-    fields = dict(_field(v) for v in options.get("-F", []) + options.get("--field", []))
-    return fields.get("body")
+        body: str | None = _text(options["--body-file"][0])
+    else:
+        fields = dict(_field(v) for v in options.get("-F", []) + options.get("--field", []))
+        body = fields.get("body")
+    if body is not None and len(body) > BODY_LIMIT:
+        raise Refused(
+            "HTTP 422: Validation Failed (https://api.github.com/)\n"
+            f"body is too long (maximum is {BODY_LIMIT} characters)"
+        )
+    return body
 
 
 def _api(state: dict[str, Any], args: list[str]) -> Any:
@@ -133,6 +161,11 @@ def _command(state: dict[str, Any], argv: list[str]) -> Any:
             items = [i for i in items if i["pull_request"]["head"] == options["--head"][0]]
         fields = (options.get("--json") or ["number"])[0].split(",")
         return [{f: i.get(f) for f in fields} for i in items]
+    if group == "pr" and verb == "create" and not state.get("actions_can_create_pull_requests"):
+        raise Refused(
+            "pull request create failed: GraphQL: GitHub Actions is not permitted to create or "
+            "approve pull requests (createPullRequest)"
+        )
     if group in {"pr", "issue"} and verb == "create":
         extra: dict[str, Any] = {"pull_request": None}
         if pull:
@@ -157,6 +190,10 @@ def main(argv: list[str]) -> int:
         jq, argv = argv[at + 1], argv[:at] + argv[at + 2 :]
     try:
         answer = _command(state, argv)
+    except Refused as refused:
+        save(path, state)
+        print(refused, file=sys.stderr)
+        return 1
     except (LookupError, StopIteration, IndexError, KeyError):
         save(path, state)
         print(f"fake gh: unsupported: {argv}", file=sys.stderr)

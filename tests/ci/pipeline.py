@@ -124,6 +124,12 @@ class Pipeline:
         files.update(workflows)
         return self.push(files, "Onepin workflows and CI")
 
+    def seed_and_apply(self) -> None:
+        """`seed()`, then one apply job that must succeed: the workspace holds the examples."""
+        self.seed()
+        result = self.job("onepin-apply.yml", "apply").run()
+        assert result.status == "success", [s.output for s in result.steps]
+
     def sha(self, ref: str = "main") -> str:
         return self.git("--git-dir", str(self.origin), "rev-parse", ref)
 
@@ -174,11 +180,9 @@ class Pipeline:
         `machine_environ` adds to the runner's environment (e.g. ONEPIN_SYNC_TIMEOUT).
         """
         sha = sha or self.sha()
-        self._jobs += 1
-        machine_root = self.root / "jobs" / f"{self._jobs:02d}-{job_id}"
+        machine_root = self.machine_folder(job_id)
         text = self.show(f".github/workflows/{recipe}", sha)
         assert text is not None, f"{recipe} is not in {sha}"
-        machine_root.mkdir(parents=True)
         (machine_root / recipe).write_text(text, encoding="utf-8")
         workflow = Workflow.load(machine_root / recipe)
         context = JobContext(
@@ -232,6 +236,28 @@ class Pipeline:
             replace={"install": nothing},  # the venv on PATH is onepin-sync, installed
         )
         return JobRunner(workflow, job_id, context=context, machine=machine)
+
+    def pull_request(
+        self,
+        number: int,
+        files: Mapping[str, str | None],
+        recipe: str = "onepin-plan.yml",
+        job_id: str = "plan",
+        **options: Any,
+    ) -> JobRunner:
+        """Pull request `number` changing `files` (on the branch `pr-NUMBER`, from main), and the
+        job of `recipe` it starts; `options` as for `job`."""
+        sha = self.push(files, f"PR {number}", branch=f"pr-{number}")
+        event = {"pull_request": {"number": number, "head": {"sha": sha}}}
+        return self.job(recipe, job_id, event="pull_request", sha=sha, github={"event": event},
+                        **options)  # fmt: skip
+
+    def machine_folder(self, job_id: str) -> Path:
+        """A new, empty folder for the next job's machine: `jobs/NN-JOB_ID`."""
+        self._jobs += 1
+        folder = self.root / "jobs" / f"{self._jobs:02d}-{job_id}"
+        folder.mkdir(parents=True)
+        return folder
 
     def run_cli(self, checkout: Path, *args: str) -> subprocess.CompletedProcess[str]:
         """`onepin-sync ARGS` in a checkout, as a person would with the workspace's key."""

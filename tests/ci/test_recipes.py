@@ -2,7 +2,9 @@
 steps, exactly as shipped, run against the emulator (runner.py, pipeline.py).
 
 Failure scenarios of the apply recipe (signals, a lost machine, failed writes, stale checkouts,
-another workspace's key) are in tests/reliability/test_ci_runner.py.
+another workspace's key) are in tests/reliability/test_ci_runner.py; the plan comment in
+test_plan_comment.py, what the jobs get from the CI settings in test_recipe_inputs.py, and the
+GitLab recipe in test_gitlab.py.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import yaml
 from onepin_sync.emulator.control import EmulatorWorkspace
 from tests.ci.pipeline import EXAMPLES, RECIPES, REPO_ROOT, VENV_BIN, Pipeline
 from tests.ci.runner import Workflow
+from tests.ci.samples import edited, writes
 
-GITLAB = REPO_ROOT / "examples" / "ci" / "gitlab" / ".gitlab-ci.yml"
 HOOKS = REPO_ROOT / ".pre-commit-hooks.yaml"
 RECIPE_FILES = sorted(p.name for p in RECIPES.glob("*.yml"))
 WELCOME = "workflows/support/welcome-call.yaml"
@@ -39,15 +41,6 @@ def recipe(name: str) -> Workflow:
 
 def step_named(workflow: Workflow, job: str, needle: str) -> dict[str, Any]:
     return next(dict(s) for s in workflow.steps(job) if needle in str(s.get("name", "")))
-
-
-def edited(text: str, description: str) -> str:
-    document = yaml.safe_load(text)
-    return yaml.safe_dump({**document, "description": description}, sort_keys=False)
-
-
-def writes(workspace: EmulatorWorkspace) -> list[str]:
-    return [f"{r.method} {r.path}" for r in workspace.requests() if r.method != "GET"]
 
 
 # --- static checks ----------------------------------------------------------------------------
@@ -125,27 +118,6 @@ def test_the_matrix_recipe_gives_each_environment_its_group_lockfile_and_key() -
     assert matrix.job("plan")["concurrency"]["cancel-in-progress"] is True
 
 
-def test_the_gitlab_recipe_plans_merge_requests_and_applies_main_one_at_a_time() -> None:
-    pipeline = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
-    assert pipeline["stages"] == ["validate", "plan", "apply"]
-    assert {"validate", "plan", "apply"} <= pipeline.keys()
-    plan, apply = pipeline["plan"], pipeline["apply"]
-    assert plan["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
-    assert "<!-- onepin-sync-plan -->" in plan["script"][0]
-    assert apply["resource_group"] == "onepin-production"
-    assert apply["interruptible"] is False
-    assert apply["variables"]["GIT_DEPTH"] == "0"
-    assert apply["script"][:2] == [
-        'git fetch --quiet origin "$CI_DEFAULT_BRANCH"',
-        'git checkout --quiet -B "$CI_DEFAULT_BRANCH" "origin/$CI_DEFAULT_BRANCH"',
-    ]
-    assert "apply --auto-approve --lock-timeout 300" in apply["script"][2]
-    (after,) = apply["after_script"]
-    assert 'git add -- "$lockfile"' in after
-    assert "git rebase" in after
-    assert apply["artifacts"]["when"] == "always"
-
-
 def test_the_pre_commit_hook_validates_the_workflows_folder(tmp_path: Path) -> None:
     hook, _ = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
     assert hook["id"] == "onepin-sync-validate"
@@ -203,19 +175,6 @@ def test_the_pre_commit_fmt_hook_checks_the_layout(tmp_path: Path) -> None:
 # --- the shell steps, run ---------------------------------------------------------------------
 
 
-def applied(pipeline: Pipeline) -> None:
-    pipeline.seed()
-    result = pipeline.job("onepin-apply.yml", "apply").run()
-    assert result.status == "success", [s.output for s in result.steps]
-
-
-def pull_request(pipeline: Pipeline, number: int, files: dict[str, str | None]) -> Any:
-    sha = pipeline.push(files, f"PR {number}", branch=f"pr-{number}")
-    event = {"pull_request": {"number": number, "head": {"sha": sha}}}
-    return pipeline.job("onepin-plan.yml", "plan", event="pull_request", sha=sha,
-                        github={"event": event})  # fmt: skip
-
-
 def test_the_apply_recipe_applies_then_commits_the_lockfile_once(
     pipeline: Pipeline, workspace: EmulatorWorkspace
 ) -> None:
@@ -261,62 +220,23 @@ def test_the_lockfile_commit_rebases_on_a_main_that_moved_during_the_apply(
     assert len(pipeline.lock_entries()) == 4
 
 
-def test_the_plan_recipe_keeps_one_comment_per_pull_request(
-    pipeline: Pipeline, workspace: EmulatorWorkspace
-) -> None:
-    applied(pipeline)
-    welcome = pipeline.show(WELCOME)
-    assert welcome is not None
-    before = len(writes(workspace))
-    human = {"id": 1, "issue": 7, "body": f"{PLAN_MARKER} quoted by a person",
-             "user": {"login": "alice", "type": "User"}}  # fmt: skip
-    seeded = {"calls": [], "comments": [human], "issues": [], "next_id": 1000, "next_number": 1}
-    pipeline.gh_state.write_text(json.dumps(seeded), encoding="utf-8")
-
-    first = pull_request(pipeline, 7, {WELCOME: edited(welcome, "First edit.")}).run()
-    assert first.status == "success", [s.output for s in first.steps]
-    assert first.step("plan").outputs == {"exitcode": "2"}
-    second = pull_request(pipeline, 7, {WELCOME: edited(welcome, "Second edit.")}).run()
-    assert second.status == "success", [s.output for s in second.steps]
-
-    state = pipeline.github_state()
-    ours = [c for c in state["comments"] if c["user"]["login"] == "github-actions[bot]"]
-    assert len(ours) == 1
-    (comment,) = ours
-    assert comment["body"].startswith(PLAN_MARKER + "\n### onepin-sync plan")
-    assert "**Plan: 0 to create, 1 to update, 0 to delete.**" in comment["body"]
-    assert '"Second edit."' in comment["body"]
-    assert "First edit." not in comment["body"]
-    assert state["comments"][0] == human  # a person's comment is never edited
-    methods = [c["argv"][1:3] for c in state["calls"] if "--method" in c["argv"]]
-    assert methods == [["--method", "POST"], ["--method", "PATCH"]]
-    assert all(c["token"] for c in state["calls"])
-    assert "1 to update" in second.summary
-    assert len(writes(workspace)) == before  # a plan writes nothing
-
-
-def test_the_plan_recipe_comments_a_validation_error(pipeline: Pipeline) -> None:
-    applied(pipeline)
-
-    result = pull_request(pipeline, 8, {"workflows/broken.yaml": "name: [\n"}).run()
-
-    assert result.status == "failure"
-    assert result.step("validate").outcome == "failure"
-    assert result.step("plan").outcome == "skipped"
-    (comment,) = pipeline.github_state()["comments"]
-    assert comment["body"].startswith(PLAN_MARKER + "\n### onepin-sync validate failed")
-    assert "workflows/broken.yaml:" in comment["body"]
-
-
 def outside_edit(workspace: EmulatorWorkspace, workflow_id: str, description: str) -> None:
     with httpx.Client(base_url=workspace.base_url, headers=workspace.headers) as http:
         http.patch(f"/api/v1/workflows/{workflow_id}", json={"description": description})
 
 
+def allow_actions_to_create_pull_requests(pipeline: Pipeline) -> None:
+    """The repository setting the drift recipe needs (off by default), in the fake gh's state."""
+    state = {"calls": [], "comments": [], "issues": [], "next_id": 1000, "next_number": 1,
+             "actions_can_create_pull_requests": True}  # fmt: skip
+    pipeline.gh_state.write_text(json.dumps(state), encoding="utf-8")
+
+
 def test_the_drift_recipe_keeps_one_pull_request_then_one_issue(
     pipeline: Pipeline, workspace: EmulatorWorkspace
 ) -> None:
-    applied(pipeline)
+    pipeline.seed_and_apply()
+    allow_actions_to_create_pull_requests(pipeline)
     ids = {key: entry["id"] for key, entry in pipeline.lock_entries().items()}
     clean = pipeline.job("onepin-drift.yml", "drift", event="schedule").run()
     assert clean.status == "success"
@@ -360,6 +280,33 @@ def test_the_drift_recipe_keeps_one_pull_request_then_one_issue(
     assert "changed both in git and outside onepin-sync: support/welcome-call" in issue["body"]
     edits = [f"PATCH /api/v1/workflows/{ids['support/welcome-call']}"] * 2  # "in the app"
     assert writes(workspace) == ["POST /api/v1/workflows"] * 4 + edits  # drift jobs write nothing
+
+
+def test_the_drift_pull_request_needs_the_setting_the_recipe_names(
+    pipeline: Pipeline, workspace: EmulatorWorkspace
+) -> None:
+    setting = "Allow GitHub Actions to create and approve pull requests"
+    assert setting in (RECIPES / "onepin-drift.yml").read_text(encoding="utf-8")
+    assert setting in (RECIPES.parent / "README.md").read_text(encoding="utf-8")
+    pipeline.seed_and_apply()
+    ids = {key: entry["id"] for key, entry in pipeline.lock_entries().items()}
+    outside_edit(workspace, ids["support/welcome-call"], "Edited in the app.")
+
+    refused = pipeline.job("onepin-drift.yml", "drift", event="schedule").run()  # the default
+    opened = refused.step("Open or update the drift pull request")
+    assert (refused.status, opened.returncode) == ("failure", 1), opened.output
+    assert "GitHub Actions is not permitted to create or approve pull requests" in opened.stderr
+    assert (
+        f"::error::could not open the drift pull request; with GITHUB_TOKEN it needs the "
+        f'setting "{setting}"' in opened.stdout
+    )
+    assert pipeline.github_state()["issues"] == []
+
+    allow_actions_to_create_pull_requests(pipeline)
+    allowed = pipeline.job("onepin-drift.yml", "drift", event="schedule").run()
+    assert allowed.status == "success", [s.output for s in allowed.steps]
+    (pr,) = pipeline.github_state()["issues"]
+    assert pr["pull_request"] == {"head": "onepin-sync/drift", "base": "main"}
 
 
 def test_the_matrix_recipe_applies_each_environment_with_its_own_key_and_lockfile(
@@ -416,23 +363,3 @@ def test_the_matrix_recipe_applies_each_environment_with_its_own_key_and_lockfil
     assert len(writes(workspace)) == 4
     staged = workspace.control.requests(workspace_id=staging.workspace_id)
     assert [r.method for r in staged].count("POST") == 4
-
-
-def test_the_gitlab_scripts_are_valid_bash_and_their_python_compiles() -> None:
-    pipeline = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
-    scripts = [
-        "\n".join(pipeline[job][part])
-        for job in ("validate", "plan", "apply")
-        for part in ("script", "after_script")
-        if part in pipeline[job]
-    ]
-    embedded = []
-    for script in scripts:
-        done = subprocess.run(
-            ["bash", "-n"], input=script, capture_output=True, text=True, check=False
-        )
-        assert done.returncode == 0, done.stderr
-        embedded += re.findall(r"python - <<'EOF'\n(.*?)\nEOF", script, re.DOTALL)
-    assert len(scripts) == 4
-    assert len(embedded) == 1  # the plan note
-    compile(embedded[0], "<.gitlab-ci.yml plan>", "exec")
