@@ -36,6 +36,7 @@ from onepin_sync.commands.context import (
     read_inputs_online,
     redactor_for,
 )
+from onepin_sync.commands.plan_file import read_plan_file
 from onepin_sync.commands.target import Target
 from onepin_sync.core.adoption import (
     DEFAULT_TEMPLATE,
@@ -363,8 +364,8 @@ def is_import_plan(path: Path) -> bool:
     """Whether the saved plan at `path` is an import plan (for `apply FILE`); False when it
     cannot be read as one (then `apply` reports why)."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        raw = read_plan_file(path)
+    except InputError:
         return False
     if not isinstance(raw, dict) or raw.get("kind") != KIND:
         return False
@@ -381,7 +382,7 @@ async def apply_saved(
 ) -> ImportOutcome:
     """`apply FILE` of a saved import plan: refused when the lockfile moved on or a workflow
     changed since; else exactly its imports, from a fresh listing."""
-    plan, doc = read_plan_document(json.loads(path.read_text(encoding="utf-8")), str(path))
+    plan, doc = read_plan_document(read_plan_file(path), str(path))
     inputs = await read_inputs_online(target_options, env, ui)
     with hold_lock(inputs.store, lock_timeout, env, ui):
         async with connect(inputs, ClientOptions(), env, ui) as (target, client):
