@@ -120,6 +120,29 @@ def test_import_refuses_unknown_managed_and_badly_named(project: SyncProject) ->
     assert sent == []
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        ("--key", "k" * 300),
+        ("--key", "team/" + "k" * 251),
+        ("--dir-template", "{slug}-" + "k" * 250),
+    ],
+    ids=["a key", "a part of a key", "a template"],
+)
+def test_import_refuses_a_key_no_file_name_can_hold_and_writes_nothing(
+    project: SyncProject, options: tuple[str, str]
+) -> None:
+    remote = _create_remote(project, "Long")
+
+    result = project.run("import", remote["id"], *options)
+
+    assert result.code == 3, result.output
+    assert result.stderr.count("\n") == 1
+    assert "characters) is too long for part of a workflow key: at most 250" in result.stderr
+    assert not project.lockfile.exists()
+    assert list(project.workflows.iterdir()) == []
+
+
 def test_import_takes_several_ids_and_a_key_only_for_one(project: SyncProject) -> None:
     first, second = _create_remote(project, "First"), _create_remote(project, "Second")
 

@@ -46,10 +46,10 @@ from onepin_sync.core.adoption import (
     plan_imports,
     stale_imports,
     unmanaged,
-    valid_key,
 )
 from onepin_sync.core.catalog import Catalogue
 from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint, listed_hash
+from onepin_sync.core.keys import key_problem, quoted
 from onepin_sync.core.models import DesiredWorkflow, Plan, RemoteWorkflow, StateFile, StateRefresh
 from onepin_sync.core.plan_document import KIND, PlanTarget, plan_document, read_plan_document
 from onepin_sync.core.redact import Redactor
@@ -195,11 +195,9 @@ def _check_settings(settings: ImportSettings) -> ImportSettings:
 
 def check_key(key: str) -> None:
     """Refuse a key that is not a path of names under the workflows folder."""
-    if not valid_key(key):
-        raise InputError(
-            f"key {key!r}: use '/'-separated names of letters, digits, '-', '_' and '.' "
-            "(not starting with '.'), e.g. support/welcome-call"
-        )
+    why = key_problem(key)
+    if why is not None:
+        raise InputError(f"key {quoted(key)}: {why}")
 
 
 def _chosen_by_filter(
