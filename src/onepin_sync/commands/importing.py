@@ -49,13 +49,13 @@ from onepin_sync.core.adoption import (
 )
 from onepin_sync.core.catalog import Catalogue
 from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint, listed_hash
-from onepin_sync.core.keys import key_problem, quoted
+from onepin_sync.core.keys import NEVER_APPLIED, key_problem, quoted
 from onepin_sync.core.models import DesiredWorkflow, Plan, RemoteWorkflow, StateFile, StateRefresh
 from onepin_sync.core.plan_document import KIND, PlanTarget, plan_document, read_plan_document
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.selection import EVERY_KEY, KeySelection
 from onepin_sync.core.settled import ListingSettler, desired_file_hash
-from onepin_sync.core.transitions import NEVER_APPLIED, entry_for, with_refreshes
+from onepin_sync.core.transitions import entry_for, with_refreshes
 from onepin_sync.errors import ConflictError, ExitCode, InputError, WorkflowFileError
 from onepin_sync.files.discovery import WorkflowFileRef
 from onepin_sync.files.loader import load_workflow_text

@@ -1,10 +1,15 @@
-"""What a workflow key may be: one rule for every place a key comes from (a file's path,
-`import --key`, `--dir-template`, `state mv`).
+"""What a workflow key, a workflow id and a recorded hash may be: one rule each, for every place
+they come from (a file's path, `import --key`, `--dir-template`, `state mv`, the lockfile, the
+journal, the API's answers).
 
 - A key is its file's path under the workflows folder without the extension, `/`-separated.
   Each part is a portable file name: ASCII letters, digits, `-`, `_` and `.`, not starting with
   `.` (so never `..` or empty: a key never leaves the folder), and at most `MAX_KEY_PART`
   characters, so that its file name (`<part>.yaml`) fits in the 255 bytes file systems allow.
+- A workflow id is a UUID in the form the API answers with: lower case, dashed.
+- A recorded hash is `sha256:` and 64 lower-case hex digits (`fingerprint._digest`);
+  an `applied_hash` may also be `NEVER_APPLIED` (a workflow adopted with a file never applied to
+  it, see `transitions.py`).
 
 Pure.
 """
@@ -16,6 +21,16 @@ import re
 KEY_PART = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 MAX_KEY_PART = 255 - len(".yaml")
 """The longest part of a key: a file name holds 255 bytes (the key's characters are ASCII)."""
+
+WORKFLOW_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+HASH_PATTERN = r"^sha256:[0-9a-f]{64}$"
+NEVER_APPLIED = "never-applied"
+"""The `applied_hash` of a workflow adopted with a file that was never applied to it (`import`
+of an existing file, `state rebuild` of a file that differs): the next plan shows the update."""
+APPLIED_HASH_PATTERN = rf"^(?:sha256:[0-9a-f]{{64}}|{NEVER_APPLIED})$"
+_WORKFLOW_ID = re.compile(WORKFLOW_ID_PATTERN)
+_HASH = re.compile(HASH_PATTERN)
+_APPLIED_HASH = re.compile(APPLIED_HASH_PATTERN)
 
 PART_RULE = "use ASCII letters, digits, '-', '_' and '.' (not first)"
 
@@ -47,6 +62,21 @@ def key_problem(key: str) -> str | None:
 def valid_key(key: str) -> bool:
     """Whether `key` can be a workflow key (see the module docstring)."""
     return key_problem(key) is None
+
+
+def is_workflow_id(value: str) -> bool:
+    """Whether `value` is a workflow id as the API answers with it (see the module docstring)."""
+    return _WORKFLOW_ID.fullmatch(value) is not None
+
+
+def is_hash(value: str) -> bool:
+    """Whether `value` is a recorded hash (see the module docstring)."""
+    return _HASH.fullmatch(value) is not None
+
+
+def is_applied_hash(value: str) -> bool:
+    """Whether `value` can be an `applied_hash`: a hash, or `NEVER_APPLIED`."""
+    return _APPLIED_HASH.fullmatch(value) is not None
 
 
 def shortened(text: str, limit: int = 40) -> str:
