@@ -161,7 +161,12 @@ def read_inputs(
     def read(keys: Collection[str] | None = None, state: StateFile | None = None) -> DesiredState:
         applied = AppliedFiles(state) if state is not None else None
         return load_workflows(
-            paths.workflows, env=env.environ, catalogue=catalogue, applied=applied, keys=keys
+            paths.workflows,
+            env=env.environ,
+            catalogue=catalogue,
+            applied=applied,
+            keys=keys,
+            skip=paths.own_files,
         )
 
     local = FileStateStore(paths.lockfile) if paths.state_url is None else None
