@@ -222,7 +222,7 @@ def read_journal(path: Path) -> list[JournalLine]:
     """Every complete line of the journal ([] when there is none); see the module docstring."""
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no folder for one: no journal either
         return []
     except OSError as exc:
         raise StateError(f"{path}: cannot read the journal ({exc})") from None
