@@ -216,3 +216,14 @@ def test_a_non_json_success_is_an_api_error() -> None:
     server = ScriptedServer(httpx.Response(200, text="<html>login</html>"))
     with pytest.raises(ApiError, match="unexpected response: the body is not JSON"):
         Harness(server).run(lambda c: c.list_workflows())
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 100_000 + "]" * 100_000, '{"data": ' + "[" * 100_000 + "]" * 100_000 + "}"],
+    ids=["a deep body", "a deep listing"],
+)
+def test_a_body_nested_deeper_than_any_answer_is_an_api_error(body: str) -> None:
+    server = ScriptedServer(httpx.Response(200, text=body))
+    with pytest.raises(ApiError, match=r"unexpected response: the body is not JSON \(nested"):
+        Harness(server).run(lambda c: c.list_workflows())
