@@ -56,7 +56,13 @@ from onepin_sync.core.redact import Redactor
 from onepin_sync.core.selection import EVERY_KEY, KeySelection
 from onepin_sync.core.settled import ListingSettler, desired_file_hash
 from onepin_sync.core.transitions import entry_for, with_refreshes
-from onepin_sync.errors import ConflictError, ExitCode, InputError, WorkflowFileError
+from onepin_sync.errors import (
+    ConflictError,
+    ExitCode,
+    InputError,
+    OnepinSyncError,
+    WorkflowFileError,
+)
 from onepin_sync.files.discovery import WorkflowFileRef
 from onepin_sync.files.loader import load_workflow_text
 from onepin_sync.files.project import TargetOptions
@@ -320,13 +326,25 @@ def _carry_out(
     """Write every planned file and record them in one lockfile write, with how the listing
     spelled each workflow (`spellings`, by id; none for a workflow read by its id); nothing is
     written when a file appeared meanwhile."""
-    existing = [str(file.path) for file in files if file.path.exists()]
+    existing = [str(file.path) for file in files if _exists(file)]
     if existing:
         raise InputError(f"cannot import: {', '.join(existing)} already exist; nothing was written")
     refreshes = []
+    written: list[Path] = []
     for file in files:
-        if not write_new(file.path, file.text):
+        try:
+            new = write_new(file.path, file.text)
+        except OSError as exc:
+            why = f"cannot write {file.path} ({exc.strerror or exc})"
+            if not written:
+                raise InputError(f"{why}; nothing was written") from None
+            raise OnepinSyncError(
+                f"{why}; the lockfile was not changed, so the files written before it are not "
+                f"managed: remove {', '.join(map(str, written))}, then import again"
+            ) from None
+        if not new:
             raise InputError(f"{file.path} already exists")
+        written.append(file.path)
         loaded, remote = file.loaded, file.remote
         rules = IgnoreRules.of(loaded.ignore_changes)
         entry = entry_for(
@@ -343,6 +361,18 @@ def _carry_out(
     if refreshes:
         inputs.store.write(with_refreshes(state, refreshes))
     return tuple(file.path for file in files)
+
+
+def _exists(file: _ImportFile) -> bool:
+    """Whether a file is at `file.path` already; InputError when its path cannot even be looked
+    at (longer than the system allows): nothing is written yet."""
+    try:
+        return file.path.exists()
+    except OSError as exc:
+        raise InputError(
+            f"cannot import as {quoted(file.key)}: its file's path: {exc.strerror or exc}; "
+            "nothing was written"
+        ) from None
 
 
 def _save(
