@@ -192,7 +192,7 @@ def test_a_corrupt_lockfile_is_refused_with_exit_1_never_treated_as_empty(
     [
         ("id", "../../auth/whoami", "workflows.{key}.id: not a workflow id (a lower-case UUID)"),
         ("remote_hash", "sha256:x", "workflows.{key}.remote_hash: not a hash (sha256: and 64 "),
-        ("key", "../../evil key", "workflows: '..' cannot be part of a workflow key"),
+        ("key", "../../evil key", "workflows: key '../../evil key': '..' cannot be part of a"),
         ("serial", -1, "serial: Input should be greater than or equal to 0"),
     ],
 )

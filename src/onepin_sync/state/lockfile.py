@@ -30,6 +30,7 @@ from onepin_sync.core.keys import (
     NEVER_APPLIED,
     WORKFLOW_ID_PATTERN,
     key_problem,
+    quoted,
 )
 from onepin_sync.core.models import FrozenModel, PendingCreate, StateEntry, StateFile
 from onepin_sync.errors import StateError
@@ -201,7 +202,8 @@ def parse_lockfile(text: str, where: str) -> StateFile:
             problem = key_problem(key)
             if problem is not None:
                 raise StateError(
-                    f"{where}: damaged lockfile: {field}: {problem}; restore it from git"
+                    f"{where}: damaged lockfile: {field}: key {quoted(key)}: {problem}; restore "
+                    "it from git"
                 )
     owners: dict[str, str] = {}
     for key, entry in sorted(disk.workflows.items()):
