@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-KEY_PART = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+_KEY_PART = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 MAX_KEY_PART = 255 - len(".yaml")
 """The longest part of a key: a file name holds 255 bytes (the key's characters are ASCII)."""
 
@@ -32,20 +32,20 @@ _WORKFLOW_ID = re.compile(WORKFLOW_ID_PATTERN)
 _HASH = re.compile(HASH_PATTERN)
 _APPLIED_HASH = re.compile(APPLIED_HASH_PATTERN)
 
-PART_RULE = "use ASCII letters, digits, '-', '_' and '.' (not first)"
+_PART_RULE = "use ASCII letters, digits, '-', '_' and '.' (not first)"
 
 
 def key_part_problem(part: str, shown: str | None = None) -> str | None:
     """Why `part` cannot be one `/`-separated part of a key, or None when it can; `shown` is
     how the message prints it (default: escaped like a Python string, so on one line)."""
-    portable = KEY_PART.fullmatch(part) is not None
+    portable = _KEY_PART.fullmatch(part) is not None
     if portable and len(part) <= MAX_KEY_PART:
         return None
     text = shown if shown is not None else repr(part)[1:-1]
     if not portable:
-        return f"'{shortened(text, 80)}' cannot be part of a workflow key: {PART_RULE}"
+        return f"'{_shortened(text, 80)}' cannot be part of a workflow key: {_PART_RULE}"
     return (
-        f"'{shortened(text)}' ({len(part)} characters) is too long for part of a workflow key: "
+        f"'{_shortened(text)}' ({len(part)} characters) is too long for part of a workflow key: "
         f"at most {MAX_KEY_PART}, so that its file name (with .yaml) fits in 255 bytes"
     )
 
@@ -79,7 +79,7 @@ def is_applied_hash(value: str) -> bool:
     return _APPLIED_HASH.fullmatch(value) is not None
 
 
-def shortened(text: str, limit: int = 40) -> str:
+def _shortened(text: str, limit: int = 40) -> str:
     """`text`, cut to `limit` characters and an ellipsis when longer (for messages)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -87,4 +87,4 @@ def shortened(text: str, limit: int = 40) -> str:
 def quoted(key: str) -> str:
     """`key` for a message: in quotes, escaped like a Python string (so on one line), cut to
     60 characters."""
-    return f"'{shortened(repr(key)[1:-1], 60)}'"
+    return f"'{_shortened(repr(key)[1:-1], 60)}'"

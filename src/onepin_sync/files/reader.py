@@ -67,7 +67,7 @@ def find_workflow_files(
             if entry.name.startswith("."):
                 continue
             entry_parts = (*parts, entry.name)
-            if entry_parts in skipped:
+            if skipped and entry_parts in skipped:
                 continue
             is_workflow_name = entry.name.lower().endswith(WORKFLOW_SUFFIXES)
             try:
