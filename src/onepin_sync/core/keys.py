@@ -8,8 +8,10 @@ journal, the API's answers).
   characters, so that its file name (`<part>.yaml`) fits in the 255 bytes file systems allow.
 - A workflow id is a UUID in the form the API answers with: lower case, dashed.
 - A recorded hash is `sha256:` and 64 lower-case hex digits (`fingerprint._digest`);
-  an `applied_hash` may also be `NEVER_APPLIED` (a workflow adopted with a file never applied to
-  it, see `transitions.py`).
+  an `applied_hash` may also be `NEVER_APPLIED` (below).
+
+The lockfile and the journal refuse anything else as damage, and the client puts every id the
+API answers with in this form (or refuses it), so the tool never writes what it would refuse.
 
 Pure.
 """
