@@ -95,6 +95,11 @@ FASTAPI_422 = {
             httpx.Response(400, json=["odd"]), "400 Bad Request", id="json-but-not-an-object"
         ),
         pytest.param(
+            httpx.Response(400, text="[" * 100_000 + "]" * 100_000),
+            "400 Bad Request: " + "[" * 199 + "…",
+            id="json-nested-too-deeply",
+        ),
+        pytest.param(
             fail(400, None, "", request_id=None), "400 Bad Request", id="envelope-all-empty"
         ),
         pytest.param(

@@ -10,7 +10,14 @@ import httpx
 import pytest
 
 from onepin_sync.errors import ApiError
-from tests.api.fakes import WORKFLOWS, FakeWorkspace, Harness, ScriptedServer, target_of
+from tests.api.fakes import (
+    WORKFLOWS,
+    FakeWorkspace,
+    Harness,
+    ScriptedServer,
+    target_of,
+    workflow_item,
+)
 
 
 @pytest.mark.parametrize(
@@ -90,6 +97,18 @@ def test_items_become_remote_workflows_with_aware_datetimes() -> None:
     assert listed.definition == {"graph": {"nodes": [], "edges": []}}
 
 
+def test_an_id_the_server_spells_otherwise_is_listed_in_the_lockfiles_form() -> None:
+    workspace = FakeWorkspace(2)
+    workspace.workflows[0]["id"] = "{3D4C5244-648B-4B68-A4B2-6EE739E47A2A}"
+    workspace.workflows[1]["id"] = "../workflows"
+    with pytest.raises(ApiError, match=r"unexpected response: id: not a workflow id \(a UUID\)"):
+        Harness(workspace).run(lambda c: c.list_workflows())
+
+    del workspace.workflows[1]
+    [listed] = Harness(workspace).run(lambda c: c.list_workflows())
+    assert listed.id == "3d4c5244-648b-4b68-a4b2-6ee739e47a2a"
+
+
 def test_page_size_follows_the_limit_the_server_reports() -> None:
     """A server that caps pages below 100 is still read completely, by its own page size."""
     workspace = FakeWorkspace(120, page_cap=50)
@@ -105,7 +124,9 @@ def test_a_workflow_created_between_pages_makes_the_client_list_again() -> None:
     def create_once(offset: int) -> None:
         if offset == 100 and not inserted:
             inserted.append(True)
-            workspace.workflows.insert(0, {**workspace.workflows[0], "id": "new-one"})
+            workspace.workflows.insert(
+                0, {**workspace.workflows[0], "id": workflow_item(10_000)["id"]}
+            )
 
     workspace.before_page = create_once
     harness = Harness(workspace)
@@ -135,7 +156,7 @@ def test_a_workflow_moving_between_pages_is_caught_by_duplicate_ids() -> None:
 def test_a_listing_that_never_settles_fails_after_three_reads() -> None:
     workspace = FakeWorkspace(150)
     workspace.before_page = lambda offset: workspace.workflows.append(
-        {**workspace.workflows[0], "id": f"extra-{len(workspace.workflows)}"}
+        {**workspace.workflows[0], "id": workflow_item(10_000 + len(workspace.workflows))["id"]}
     )
     with pytest.raises(
         ApiError, match=r"^the workflow listing kept changing while it was read; retry$"
@@ -194,4 +215,15 @@ def test_malformed_listings_are_clear_api_errors(body: object, message: str) -> 
 def test_a_non_json_success_is_an_api_error() -> None:
     server = ScriptedServer(httpx.Response(200, text="<html>login</html>"))
     with pytest.raises(ApiError, match="unexpected response: the body is not JSON"):
+        Harness(server).run(lambda c: c.list_workflows())
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 100_000 + "]" * 100_000, '{"data": ' + "[" * 100_000 + "]" * 100_000 + "}"],
+    ids=["a deep body", "a deep listing"],
+)
+def test_a_body_nested_deeper_than_any_answer_is_an_api_error(body: str) -> None:
+    server = ScriptedServer(httpx.Response(200, text=body))
+    with pytest.raises(ApiError, match=r"unexpected response: the body is not JSON \(nested"):
         Harness(server).run(lambda c: c.list_workflows())

@@ -1,11 +1,11 @@
 """An in-memory Onepin workspace behind the `WorkflowApi` port, for executor and recovery tests.
 
-It models what sync relies on and nothing more: workflows held by id (`wf-1`, `wf-2`, ... in
-creation order), a server clock (`server_now`, and `created_at`/`updated_at`) read from an
-injected clock, a listing that a `search` narrows the server's way (name or description contains
-it, any case), a PATCH replacing exactly the top-level fields it sends, a delete after which GET
-answers None and DELETE False (as the client turns a 404 into). It stores what it is sent: no
-server defaults, no float positions.
+It models what sync relies on and nothing more: workflows held by id (`wf(1)`, `wf(2)`, ... in
+creation order: UUIDs, as the API's ids are), a server clock (`server_now`, and
+`created_at`/`updated_at`) read from an injected clock, a listing that a `search` narrows the
+server's way (name or description contains it, any case), a PATCH replacing exactly the
+top-level fields it sends, a delete after which GET answers None and DELETE False (as the client
+turns a 404 into). It stores what it is sent: no server defaults, no float positions.
 
 Every request is recorded in order in `calls` as `(method, target)`: the name for a create, the
 id for a get, patch or delete, the search for a searched listing, and `("list",)` alone for a full
@@ -37,6 +37,12 @@ Method = Literal["list", "get", "create", "patch", "delete"]
 Call = tuple[str, ...]
 
 LOST = "POST /workflows: read timeout"
+
+
+def wf(number: int) -> str:
+    """The id of the `number`th workflow made (from 1): a UUID in the API's form, as a journal
+    and a lockfile take it."""
+    return f"00000000-0000-4000-8000-{number:012d}"
 
 
 def refused_message(status: int) -> str:
@@ -94,7 +100,7 @@ class InMemoryWorkflowApi:
         self._created += 1
         at = self.clock()
         workflow = RemoteWorkflow(
-            id=f"wf-{self._created}",
+            id=wf(self._created),
             **copy.deepcopy(spec.to_api()),
             created_at=at,
             updated_at=at,

@@ -23,7 +23,7 @@ from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ChangeResult
 from onepin_sync.core.transitions import pending_create
 from onepin_sync.errors import JournalWriteError
-from tests.commands.fake_api import Call, InMemoryWorkflowApi, Method
+from tests.commands.fake_api import Call, InMemoryWorkflowApi, Method, wf
 from tests.commands.plans import (
     EARLIER,
     REFUSED,
@@ -62,7 +62,7 @@ class Row:
 
 
 CONTINUE = ApplyOptions(parallelism=1, continue_on_error=True)
-ALL_CALLS: list[Call] = [("create", "New"), ("patch", "wf-1"), ("delete", "wf-2")]
+ALL_CALLS: list[Call] = [("create", "New"), ("patch", wf(1)), ("delete", wf(2))]
 BEGIN = "begin lineage-1 7"
 NEW_OK = ["intent 2 create new", "outcome 2 ok"]
 EDITED_OK = ["intent 3 update edited", "outcome 3 ok"]
@@ -103,7 +103,7 @@ TABLE = [
         "a failed update: the delete never starts",
         refuse=("patch",),
         statuses={"removed": EARLIER, "new": "done", "edited": "failed: server error"},
-        calls=[("create", "New"), ("patch", "wf-1")],
+        calls=[("create", "New"), ("patch", wf(1))],
         journal=[BEGIN, *NEW_OK, *EDITED_FAILED],
         lockfile={"edited": "as before", "new": "recorded", "removed": "as before"},
         serial=8,
@@ -124,9 +124,9 @@ TABLE = [
         statuses={
             "removed": EARLIER,
             "new": "done",
-            "edited": "failed: PATCH /workflows/wf-1: not found",
+            "edited": f"failed: PATCH /workflows/{wf(1)}: not found",
         },
-        calls=[("create", "New"), ("patch", "wf-1")],
+        calls=[("create", "New"), ("patch", wf(1))],
         journal=[BEGIN, *NEW_OK, "intent 3 update edited", "outcome 3 failed NotFoundError 404"],
         lockfile={"edited": "as before", "new": "recorded", "removed": "as before"},
         serial=8,
@@ -155,7 +155,7 @@ TABLE = [
 @pytest.mark.parametrize("row", TABLE, ids=[r.id for r in TABLE])
 def test_decision_table(row: Row, tmp_path: Path) -> None:
     api = InMemoryWorkflowApi()
-    edited, removed = api.add(APPLIED), api.add(REMOVED)  # wf-1, wf-2
+    edited, removed = api.add(APPLIED), api.add(REMOVED)  # wf(1), wf(2)
     state = lockfile(edited=entry(APPLIED, edited), removed=entry(REMOVED, removed))
     plan = plan_of(
         deleting("removed", removed),
@@ -194,13 +194,13 @@ def test_the_journal_outcome_carries_the_entry_the_lockfile_records(tmp_path: Pa
 
     result = execute(plan, api, state, tmp_path, ApplyOptions(parallelism=1))
 
-    assert api.calls == [("create", "New"), ("patch", "wf-1")]
-    patched = api.workflows["wf-1"]
+    assert api.calls == [("create", "New"), ("patch", wf(1))]
+    patched = api.workflows[wf(1)]
     assert patched.spec == EDITED
     assert patched.updated_at > edited.updated_at
     assert dict(result.state.workflows) == {
         "edited": entry(EDITED, patched),
-        "new": entry(NEW, api.workflows["wf-2"]),
+        "new": entry(NEW, api.workflows[wf(2)]),
     }
     assert {op: o.entry for op, o in outcomes(tmp_path).items()} == {
         1: result.state.workflows["new"],
@@ -228,8 +228,8 @@ def test_an_update_sends_only_the_fields_it_changes(tmp_path: Path) -> None:
     result = execute(plan_of(change, state=state), api, state, tmp_path, ApplyOptions())
 
     assert statuses(result) == {"edited": "done"}
-    assert api.calls == [("patch", "wf-1")]
-    assert api.workflows["wf-1"].spec == EDITED.model_copy(update={"name": "Renamed outside"})
+    assert api.calls == [("patch", wf(1))]
+    assert api.workflows[wf(1)].spec == EDITED.model_copy(update={"name": "Renamed outside"})
 
 
 def test_deletes_start_only_after_every_create_and_update_ended(tmp_path: Path) -> None:
@@ -254,10 +254,10 @@ def test_deletes_start_only_after_every_create_and_update_ended(tmp_path: Path) 
     assert statuses(result) == dict.fromkeys(["one", "new", "two", "edited", "other"], "done")
     assert api.calls == [
         ("create", "New"),
-        ("patch", "wf-3"),
+        ("patch", wf(3)),
         ("create", "Other"),
-        ("delete", "wf-1"),
-        ("delete", "wf-2"),
+        ("delete", wf(1)),
+        ("delete", wf(2)),
     ]
     assert journalled(tmp_path) == [
         "begin lineage-1 7",
@@ -313,7 +313,7 @@ def test_stop_the_line_lets_writes_in_flight_finish_and_skips_the_rest(tmp_path:
         "outcome 1 ok",
     ]
     assert dict(result.state.workflows) == {
-        "a": entry(spec(name="A"), api.workflows["wf-2"]),
+        "a": entry(spec(name="A"), api.workflows[wf(2)]),
         "removed": state.workflows["removed"],
     }
 
@@ -361,7 +361,7 @@ def test_secrets_are_masked_in_the_journal_and_the_lockfile(tmp_path: Path) -> N
 
     result = execute(plan, api, state, tmp_path, ApplyOptions(), secrets=Redactor(["s3cr3t"]))
 
-    assert api.workflows["wf-1"].name == "Welcome s3cr3t"
+    assert api.workflows[wf(1)].name == "Welcome s3cr3t"
     assert result.state.workflows["new"].name == "Welcome (sensitive)"
     assert [i.name for i in intents(tmp_path)] == ["Welcome (sensitive)"]
     assert "s3cr3t" not in (tmp_path / "journal.jsonl").read_text()
@@ -395,7 +395,7 @@ def test_what_a_write_records_says_where_the_files_put_secrets(tmp_path: Path) -
 
 def test_a_second_interrupt_cancels_the_writes_in_flight(tmp_path: Path) -> None:
     api = InMemoryWorkflowApi()
-    edited, removed = api.add(APPLIED), api.add(REMOVED)  # wf-1, wf-2
+    edited, removed = api.add(APPLIED), api.add(REMOVED)  # wf(1), wf(2)
     state = lockfile(edited=entry(APPLIED, edited), removed=entry(REMOVED, removed))
     plan = plan_of(
         creating("a", spec(name="A")),
@@ -427,7 +427,7 @@ def test_a_second_interrupt_cancels_the_writes_in_flight(tmp_path: Path) -> None
         "removed": "skipped: interrupted",
     }
     assert sorted(reported) == ["a", "c", "edited", "removed"]
-    assert api.calls == [("create", "A"), ("patch", "wf-1")]
+    assert api.calls == [("create", "A"), ("patch", wf(1))]
     assert journalled(tmp_path) == [
         "begin lineage-1 7",
         "intent 1 create a",
@@ -441,8 +441,8 @@ def test_a_second_interrupt_cancels_the_writes_in_flight(tmp_path: Path) -> None
     assert result.unresolved == ("edited",)
     assert result.state.workflows == state.workflows
     assert result.state.serial == 8
-    assert api.workflows.keys() == {"wf-1", "wf-2"}
-    assert api.workflows["wf-1"] == edited
+    assert api.workflows.keys() == {wf(1), wf(2)}
+    assert api.workflows[wf(1)] == edited
 
 
 def test_a_write_outcome_goes_to_disk_with_the_next_write_intent(tmp_path: Path) -> None:
@@ -509,10 +509,10 @@ def test_an_intent_the_journal_cannot_record_stops_the_run_before_its_write(
         "c": EARLIER,
     }
     assert api.calls == [("create", "A")]  # nothing sent for the update
-    assert api.workflows["wf-1"] == edited
+    assert api.workflows[wf(1)] == edited
     assert journalled(tmp_path) == ["begin lineage-1 7", "intent 1 create a"]
     assert dict(result.state.workflows) == {
-        "a": entry(spec(name="A"), api.workflows["wf-2"]),
+        "a": entry(spec(name="A"), api.workflows[wf(2)]),
         "edited": state.workflows["edited"],
     }
     assert (result.state.pending, result.unresolved) == ({}, ())
@@ -539,7 +539,7 @@ def test_a_create_whose_outcome_the_journal_cannot_record_is_not_lost(tmp_path: 
     result = execute(plan, api, state, tmp_path, ApplyOptions(), journal_write=failing_write(3))
 
     assert api.calls == [("create", "New")]
-    assert list(api.workflows) == ["wf-1"]  # it was made
+    assert list(api.workflows) == [wf(1)]  # it was made
     assert journalled(tmp_path) == ["begin lineage-1 7", "intent 1 create new"]
     carried = {*result.state.workflows, *result.state.pending, *result.unresolved}
     assert "new" in carried

@@ -22,7 +22,7 @@ from onepin_sync.core.models import PendingCreate, WorkflowSpec
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.results import ApplyResult
 from onepin_sync.core.transitions import pending_create
-from tests.commands.fake_api import LOST, Call, InMemoryWorkflowApi, refused_message
+from tests.commands.fake_api import LOST, Call, InMemoryWorkflowApi, refused_message, wf
 from tests.commands.plans import (
     EARLIER,
     REFUSED,
@@ -72,7 +72,7 @@ class Unanswered:
 
 
 UNANSWERED = [
-    Unanswered("it created: the workflow found is adopted", created=True, adopted="wf-1"),
+    Unanswered("it created: the workflow found is adopted", created=True, adopted=wf(1)),
     Unanswered("it did not create: pending for the next run", created=False, adopted=None),
     Unanswered(
         "it created but the lookup fails: pending for the next run",
@@ -125,7 +125,7 @@ def test_an_unanswered_create(row: Unanswered, tmp_path: Path) -> None:
 
     result = execute(plan, api, state, tmp_path, ApplyOptions(parallelism=1))
 
-    made = "wf-2" if row.twin is not None else "wf-1"
+    made = wf(2) if row.twin is not None else wf(1)
     if row.adopted is None:
         assert statuses(result) == {"new": looked_again(LOST), "later": EARLIER}
         assert api.calls == [("create", "New"), ("list", "New")]  # never sent twice
@@ -149,7 +149,7 @@ def test_an_unanswered_create(row: Unanswered, tmp_path: Path) -> None:
             "outcome 2 ok",
         ]
         assert dict(result.state.workflows) == {
-            "later": entry(LATER, api.workflows["wf-2"]),
+            "later": entry(LATER, api.workflows[wf(2)]),
             "new": entry(NEW, api.workflows[row.adopted]),
         }
         assert outcomes(tmp_path)[1].entry == result.state.workflows["new"]
@@ -171,7 +171,7 @@ def test_a_name_holding_a_secret_is_looked_up_in_a_full_listing(
 
     assert api.calls == [("create", "Welcome s3cr3t"), ("list",)]  # no secret in a search URL
     if created:
-        assert statuses(result) == {"new": adopted("wf-1")}
+        assert statuses(result) == {"new": adopted(wf(1))}
         assert result.state.workflows["new"].name == "Welcome (sensitive)"
         assert result.state.pending == {}
     else:
@@ -202,9 +202,9 @@ def test_two_identical_unanswered_creates_adopt_two_different_workflows(
 
     assert [r.status for r in result.results] == ["done", "done"]
     taken = {key: e.id for key, e in result.state.workflows.items()}
-    assert sorted(taken.values()) == ["wf-1", "wf-2"]
+    assert sorted(taken.values()) == [wf(1), wf(2)]
     if parallelism == 1:
-        assert taken == {"a": "wf-1", "b": "wf-2"}
+        assert taken == {"a": wf(1), "b": wf(2)}
     assert sorted(api.calls) == [("create", "New")] * 2 + [("list", "New")] * 2
     assert result.state.pending == {}
 
@@ -218,7 +218,7 @@ def test_an_identical_create_never_adopts_the_workflow_its_twin_adopted(tmp_path
 
     result = execute(plan, api, state, tmp_path, ApplyOptions(parallelism=1))
 
-    assert statuses(result) == {"a": adopted("wf-1"), "b": looked_again(LOST)}
+    assert statuses(result) == {"a": adopted(wf(1)), "b": looked_again(LOST)}
     assert api.calls == [("create", "New"), ("list", "New"), ("create", "New"), ("list", "New")]
     assert journalled(tmp_path) == [
         BEGIN,
@@ -226,7 +226,7 @@ def test_an_identical_create_never_adopts_the_workflow_its_twin_adopted(tmp_path
         "outcome 1 ok",
         "intent 2 create b",
     ]
-    assert {k: e.id for k, e in result.state.workflows.items()} == {"a": "wf-1"}
+    assert {k: e.id for k, e in result.state.workflows.items()} == {"a": wf(1)}
     assert list(result.state.pending) == ["b"]
     assert result.unresolved == ()
 
@@ -261,7 +261,7 @@ REFUSALS = [
     Refused(
         "429 without a wait: sent again after the fallback wait, then unanswered and adopted",
         script=((429, None, False), (None, None, True)),
-        status=adopted("wf-1"),
+        status=adopted(wf(1)),
         calls=sends(2),
         slept=[2.0],
         adopted=True,
@@ -269,7 +269,7 @@ REFUSALS = [
     Refused(
         "409 from a server that did create it: adopted, never sent again",
         script=((409, 1.5, True),),
-        status=adopted("wf-1", refused_message(409)),
+        status=adopted(wf(1), refused_message(409)),
         calls=sends(1),
         slept=[],
         adopted=True,
@@ -338,7 +338,7 @@ def test_a_refused_create_that_a_lookup_proves_absent_is_sent_again(
     assert slept == row.slept  # through the injected sleep only
     assert len(api.workflows) == (1 if row.adopted else 0)  # never made twice
     if row.adopted:
-        assert dict(result.state.workflows) == {"new": entry(NEW, api.workflows["wf-1"])}
+        assert dict(result.state.workflows) == {"new": entry(NEW, api.workflows[wf(1)])}
         assert result.state.pending == {}
         assert journalled(tmp_path) == [BEGIN, "intent 1 create new", "outcome 1 ok"]
     else:

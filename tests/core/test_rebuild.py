@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from onepin_sync.core.fingerprint import DEFAULT_COMPARISON, desired_fingerprint
+from onepin_sync.core.keys import NEVER_APPLIED
 from onepin_sync.core.rebuild import rebuild_state
-from onepin_sync.core.transitions import NEVER_APPLIED
 from tests.core.builders import SALT, desired, entry, lockfile, migrated, remote, spec
 
 WELCOME = spec("Welcome")

@@ -4,6 +4,7 @@ zero-setup `--emulator` mode."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -218,6 +219,79 @@ def test_an_environment_whose_key_variable_is_unset_never_uses_the_default_key(
     assert emulator_control.requests(workspace_id=other.workspace_id) == []
     assert applied.code == 3, applied.output
     assert "STAGING_ONEPIN_KEY" in applied.stderr
+
+
+def test_workflows_dot_reads_the_projects_folder_but_its_project_file_and_lockfile(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flat project: workflow files beside `onepin-sync.yaml`, a lockfile named `.yaml` too."""
+    monkeypatch.chdir(project.root)
+    _project_file(project.root, {"workflows": ".", "lockfile": "state.yaml"})
+    (project.root / "alpha.yaml").write_text(yaml.safe_dump(tiny_workflow("Alpha")), "utf-8")
+    ws = project.workspace
+    target = ("--api-key", ws.api_key, "--base-url", ws.base_url)
+
+    validated = project.run("validate", target=False)
+    applied = project.run("apply", *target, "--auto-approve", target=False)
+    formatted = project.run("fmt", "--check", target=False)
+    planned = project.run("plan", *target, "--detailed-exitcode", target=False)
+
+    assert validated.code == 0, validated.output
+    assert "1 workflow file valid" in validated.stdout
+    assert applied.code == 0, applied.output
+    assert sorted(json.loads((project.root / "state.yaml").read_text("utf-8"))["workflows"]) == [
+        "alpha"
+    ]
+    assert formatted.code == 3, formatted.output  # yaml.safe_dump's layout, not the canonical
+    assert formatted.stdout == f"{project.root / 'alpha.yaml'}\n"  # the one workflow file
+    assert "1 of 1 workflow file(s) would be reformatted" in formatted.stderr
+    assert planned.code == 0, planned.output
+
+
+@pytest.mark.parametrize(
+    ("document", "env", "line", "message"),
+    [
+        ({"lockfile": ""}, None, "1:11", "lockfile: must not be empty"),
+        (
+            {"environments": {"s": {"lockfile": ""}}},
+            "s",
+            "3:15",
+            "environments.s.lockfile: must not be empty",
+        ),
+        (
+            {"environments": {"s": {"base_url": "ftp://x"}}},
+            "s",
+            "3:15",
+            "environments.s.base_url: the base URL is not an http(s) URL; it must start with "
+            "https:// (like https://api.onepin.ai)",
+        ),
+    ],
+    ids=["an empty lockfile", "an environment's empty lockfile", "an environment's base URL"],
+)
+def test_a_project_file_setting_that_says_nothing_usable_is_refused_at_its_line(
+    project: SyncProject,
+    monkeypatch: pytest.MonkeyPatch,
+    document: dict[str, object],
+    env: str | None,
+    line: str,
+    message: str,
+) -> None:
+    monkeypatch.chdir(project.root)
+    _project_file(project.root, document)
+    project.write("alpha", tiny_workflow("Alpha"))
+    monkeypatch.setenv("ONEPIN_API_KEY", project.workspace.api_key)
+    monkeypatch.setenv("ONEPIN_BASE_URL", project.workspace.base_url)
+
+    with recorded(project.workspace) as sent:
+        result = project.run("plan", *(("--env", env) if env else ()), target=False)
+
+    assert result.code == 3, result.output
+    assert result.stderr == (
+        f"Error: {project.root / 'onepin-sync.yaml'}:{line}: {message}\n"
+        "Error: 1 problem in the project file\n"
+    )
+    assert sent == []
+    assert sorted(p.name for p in project.root.iterdir()) == ["onepin-sync.yaml", "workflows"]
 
 
 def test_a_project_file_with_an_unknown_setting_is_an_input_error(

@@ -5,6 +5,7 @@ conflict · 6 apply partly failed. (2 and 5 are also shown in test_apply_cycle a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -210,6 +211,43 @@ def test_a_corrupt_lockfile_is_refused_with_exit_1_never_treated_as_empty(
         assert "the lockfile is not valid JSON" in result.stderr
         assert "refusing to treat it as empty" in result.stderr
     assert writes(sent) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("id", "../../auth/whoami", "workflows.{key}.id: not a workflow id (a lower-case UUID)"),
+        ("remote_hash", "sha256:x", "workflows.{key}.remote_hash: not a hash (sha256: and 64 "),
+        ("key", "../../evil key", "workflows: key '../../evil key': '..' cannot be part of a"),
+        ("serial", -1, "serial: Input should be greater than or equal to 0"),
+    ],
+)
+def test_a_lockfile_field_onepin_sync_never_writes_is_damage_and_nothing_is_sent(
+    project: SyncProject, field: str, value: object, message: str
+) -> None:
+    apply_examples(project)
+    lockfile = json.loads(project.lockfile.read_text(encoding="utf-8"))
+    key = sorted(lockfile["workflows"])[0]
+    if field == "key":
+        lockfile["workflows"][value] = lockfile["workflows"].pop(key)
+    elif field == "serial":
+        lockfile["serial"] = value
+    else:
+        lockfile["workflows"][key][field] = value
+    project.lockfile.write_text(json.dumps(lockfile), encoding="utf-8")
+    before = project.lockfile.read_bytes()
+
+    with recorded(project.workspace) as sent:
+        results = [project.run(*args) for args in (("plan",), ("apply", "--auto-approve"))]
+
+    for result in results:
+        assert result.code == 1, result.output
+        damaged = f"Error: {project.lockfile}: damaged lockfile: {message.format(key=key)}"
+        assert result.stderr.startswith(damaged)
+        assert result.stderr.endswith("; restore it from git\n")
+        assert result.stderr.count("\n") == 1
+    assert sent == []
+    assert project.lockfile.read_bytes() == before
 
 
 def test_a_key_the_api_refuses_exits_1(project: SyncProject) -> None:

@@ -120,6 +120,51 @@ def test_import_refuses_unknown_managed_and_badly_named(project: SyncProject) ->
     assert sent == []
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        ("--key", "k" * 300),
+        ("--key", "team/" + "k" * 251),
+        ("--dir-template", "{slug}-" + "k" * 250),
+    ],
+    ids=["a key", "a part of a key", "a template"],
+)
+def test_import_refuses_a_key_no_file_name_can_hold_and_writes_nothing(
+    project: SyncProject, options: tuple[str, str]
+) -> None:
+    remote = _create_remote(project, "Long")
+
+    result = project.run("import", remote["id"], *options)
+
+    assert result.code == 3, result.output
+    assert result.stderr.count("\n") == 1
+    assert "characters) is too long for part of a workflow key: at most 250" in result.stderr
+    assert not project.lockfile.exists()
+    assert list(project.workflows.iterdir()) == []
+
+
+def test_import_to_a_path_no_file_can_have_is_refused_and_writes_nothing(
+    project: SyncProject,
+) -> None:
+    remote = _create_remote(project, "Deep")
+    (project.workflows / "taken").write_text("a file, not a folder\n", encoding="utf-8")
+    deep = "/".join(["d" * 200] * 25)  # every part a file name, the whole longer than a path
+
+    too_long = project.run("import", remote["id"], "--key", deep)
+    under_a_file = project.run("import", remote["id"], "--key", "taken/deep")
+
+    assert too_long.code == 3, too_long.output
+    assert too_long.stderr == (
+        f"Error: cannot import as '{deep[:59]}…': its file's path: File name too long; nothing "
+        "was written\n"
+    )
+    assert under_a_file.code == 3, under_a_file.output
+    assert under_a_file.stderr.startswith(f"Error: cannot write {project.path('taken/deep')} (")
+    assert under_a_file.stderr.endswith("); nothing was written\n")
+    assert not project.lockfile.exists()
+    assert sorted(p.name for p in project.workflows.iterdir()) == ["taken"]
+
+
 def test_import_takes_several_ids_and_a_key_only_for_one(project: SyncProject) -> None:
     first, second = _create_remote(project, "First"), _create_remote(project, "Second")
 

@@ -83,3 +83,27 @@ def test_a_failing_command_prints_no_document(project: SyncProject) -> None:
     assert validated.code == 3
     assert validated.stdout == ""
     assert "bad.yaml" in validated.stderr
+
+
+def test_validate_online_prints_its_document_also_when_the_api_finds_errors(
+    project: SyncProject,
+) -> None:
+    """The API's findings are the result a script reads: errors and warnings per workflow, by
+    rule and node. (Files that are not valid offline are no result: no document, as above.)"""
+    project.copy_examples()
+    key = "support/payment-reminder"
+    doc = project.read(key)
+    for node in doc["definition"]["graph"]["nodes"]:
+        if node["type"] == "operator_generator":
+            del node["config"]["voice_map"]
+    project.write(key, doc)
+
+    checked = project.run("validate", "--online", "--json")
+
+    assert checked.code == 3, checked.output
+    document = _document(checked, "onepin-sync-validate")
+    assert (document["valid"], document["online"], document["workflows"]) == (False, True, 4)
+    [invalid] = [r for r in document["reports"] if not r["valid"]]
+    assert invalid["key"] == key
+    assert [(e["rule"], e["node_id"]) for e in invalid["errors"]] == [("missing_voice", "voice")]
+    assert checked.stderr.endswith("Error: 1 of 4 workflows are invalid.\n")

@@ -75,3 +75,17 @@ def test_keys_a_newer_server_adds_are_kept_and_an_edit_patches_only_what_changed
     assert applied.code == 0, applied.output
     assert [(r.method, r.body_keys) for r in writes(sent)] == [("PATCH", ["description"])]
     assert project_next.run("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_new_node_type_is_known_from_the_served_catalogue_even_when_it_cannot_be_cached(
+    project_next: SyncProject,
+) -> None:
+    """A read-only checkout: the catalogue the server just served checks the files itself."""
+    project_next.write("loud", _with_loudness_check("Loud"))
+    (project_next.root / ".onepin-sync").write_text("not a folder\n", encoding="utf-8")
+
+    planned = project_next.run("plan", "--detailed-exitcode")
+
+    assert planned.code == 2, planned.output
+    assert "Plan: 1 to create, 0 to update, 0 to delete." in planned.stdout
+    assert "Warning: the node catalogue could not be cached (" in planned.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from onepin import OnePinClient
 
 from onepin_sync.emulator.control import EmulatorControl
@@ -19,6 +20,7 @@ from tests.e2e.support import (
 from tests.sync_project import SyncProject
 
 KEY = "support/payment-reminder"
+NESTED = "not an onepin-sync plan file (nested too deeply)"
 
 
 def _edit_description(project: SyncProject, key: str, text: str) -> None:
@@ -274,3 +276,37 @@ def test_a_saved_plan_refuses_the_options_that_choose_what_to_plan(project: Sync
     )
     assert sent == []
     assert not project.lockfile.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        pytest.param("not json\n", "cannot read the plan file (Expecting value: ", id="not-json"),
+        pytest.param("[" * 100_000 + "]" * 100_000, NESTED, id="a-deep-list"),
+        pytest.param(
+            '{"kind": "onepin-sync-plan", "format_version": 1, "changes": '
+            + "[" * 5_000
+            + "]" * 5_000
+            + "}",
+            NESTED,
+            id="a-deep-list-in-a-plan",
+        ),
+    ],
+)
+def test_a_file_that_is_not_a_plan_is_refused_in_one_line_before_any_request(
+    project: SyncProject, text: str, why: str
+) -> None:
+    apply_examples(project)
+    before = project.lockfile.read_bytes()
+    saved = project.root / "p.json"
+    saved.write_text(text, encoding="utf-8")
+
+    with recorded(project.workspace) as sent:
+        refused = project.run("apply", str(saved))
+
+    assert refused.code == 3, refused.output
+    assert refused.stdout == ""
+    assert refused.stderr.startswith(f"Error: {saved}: {why}")
+    assert refused.stderr.count("\n") == 1
+    assert sent == []
+    assert project.lockfile.read_bytes() == before

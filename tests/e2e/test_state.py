@@ -102,6 +102,21 @@ def test_rm_warns_when_the_file_is_still_there(project: SyncProject) -> None:
     assert plan["changes"][0]["duplicate_of"] == [forgotten_id]
 
 
+def test_rm_fails_for_nothing_once_it_has_forgotten_the_key(project: SyncProject) -> None:
+    """Where the file would be is looked at first: a path too long to look at is no file."""
+    keys = seed(project, 1)
+    too_long = project.root / "/".join(["d" * 200] * 25)  # longer than any path can be
+
+    result = project.run(
+        "state", "rm", keys[0], "--lockfile", str(project.lockfile), "--dir", str(too_long),
+        target=False,
+    )  # fmt: skip
+
+    assert result.code == 0, result.output
+    assert keys[0] not in project.lock_entries()
+    assert "still exists" not in result.stderr
+
+
 def test_mv_after_a_file_rename_gives_an_empty_plan_and_keeps_the_id(
     project: SyncProject,
 ) -> None:
@@ -132,7 +147,10 @@ def test_mv_and_rm_refuse_unknown_or_taken_keys_and_write_nothing(project: SyncP
         (("mv", "no/such", "other"), "not managed"),
         (("mv", keys[0], keys[1]), "already managed"),
         (("mv", keys[0], "bad key!"), "key 'bad key!'"),
+        (("mv", keys[0], "k" * 300), "(300 characters) is too long for part of a workflow key"),
+        (("mv", keys[0], "team/" + "k" * 251), "(251 characters) is too long for part of a"),
         (("rm", "no/such"), "not managed"),
+        (("rm", "k" * 300), "not managed"),
     ]:
         result = state(project, *args)
         assert result.code == 3, (args, result.output)

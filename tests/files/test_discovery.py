@@ -89,6 +89,27 @@ def test_key_segments_must_be_portable(tmp_path: Path, relative: str, segment: s
     )
 
 
+@pytest.mark.parametrize(
+    "relative", ["d" * 251 + "/a.yaml", "k" * 251 + ".yml"], ids=["a folder", "a .yml file"]
+)
+def test_a_key_part_longer_than_a_yaml_file_name_can_be_is_refused(
+    tmp_path: Path, relative: str
+) -> None:
+    """Import, pull and `state rm` name the file `<key>.yaml`: a part of 251 characters and
+    `.yaml` make 256, one more than a file name holds."""
+    folder = write_tree(tmp_path / "wf", {relative: MINIMAL})
+    assert only_problem(folder) == (
+        f"{relative}: '{relative[:39]}…' (251 characters) is too long for part of a workflow "
+        "key: at most 250, so that its file name (with .yaml) fits in 255 bytes"
+    )
+
+
+def test_the_longest_key_parts_are_keys(tmp_path: Path) -> None:
+    longest = "d" * 250 + "/" + "k" * 250
+    folder = write_tree(tmp_path / "wf", {f"{longest}.yaml": MINIMAL})
+    assert list(load(folder).workflows) == [longest]
+
+
 def test_a_file_name_that_is_not_utf8_is_refused_in_printable_form(tmp_path: Path) -> None:
     folder = write_tree(tmp_path / "wf", {})
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from onepin_sync.core.models import Action
+from onepin_sync.core.models import Action, StateEntry
 from onepin_sync.errors import ExitCode, JournalWriteError, StateError
 from onepin_sync.state.journal import (
     Journal,
@@ -263,3 +263,66 @@ def test_a_damaged_line_before_the_last_is_refused(path: Path) -> None:
         "this write"
     )
     assert path.read_bytes() == damaged  # refused, never rewritten
+
+
+WORKFLOW_ID = "3d4c5244-648b-4b68-a4b2-6ee739e47a2a"
+HASH = "sha256:" + "0" * 64
+ENTRY = StateEntry(
+    id=WORKFLOW_ID,
+    name="Hotline",
+    applied_hash=HASH,
+    remote_hash=HASH,
+    remote_updated_at=datetime(2026, 1, 2, tzinfo=UTC),
+)
+UPDATE = JournalIntent(
+    op=2,
+    key="support/hotline",
+    action=Action.UPDATE,
+    remote_id=WORKFLOW_ID,
+    applied_hash=HASH,
+    started_at=datetime(2026, 1, 2, tzinfo=UTC),
+)
+DONE = JournalOutcome(op=2, ok=True, entry=ENTRY)
+
+
+def test_ids_keys_and_hashes_of_the_lockfiles_form_round_trip(path: Path) -> None:
+    journal_with(path, BEGIN, UPDATE, DONE)
+
+    assert read_journal(path) == [BEGIN, UPDATE, DONE]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        UPDATE.model_copy(update={"key": "../../evil key"}),
+        UPDATE.model_copy(update={"key": "k" * 251}),
+        UPDATE.model_copy(update={"remote_id": "../workflows"}),
+        UPDATE.model_copy(update={"applied_hash": "h"}),
+        DONE.model_copy(update={"entry": ENTRY.model_copy(update={"id": "wf-1"})}),
+        DONE.model_copy(update={"entry": ENTRY.model_copy(update={"remote_hash": "h"})}),
+        DONE.model_copy(update={"entry": ENTRY.model_copy(update={"listed_hash": "h"})}),
+    ],
+    ids=[
+        "a key out of the folder",
+        "a key too long",
+        "an id that is a path",
+        "an applied hash",
+        "an entry's id",
+        "an entry's remote hash",
+        "an entry's listed hash",
+    ],
+)
+def test_a_line_with_what_no_lockfile_can_hold_is_damaged(path: Path, line: JournalLine) -> None:
+    """Settling sends a line's ids in requests and records its entries in the lockfile."""
+    journal_with(path, BEGIN, line, OUTCOME)
+
+    with pytest.raises(StateError, match=r"journal.jsonl:2: damaged journal line"):
+        read_journal(path)
+
+
+def test_a_line_nested_too_deeply_is_damaged(path: Path) -> None:
+    complete = journal_with(path, BEGIN)
+    path.write_bytes(complete + b"[" * 100_000 + b"]" * 100_000 + b"\n" + complete)
+
+    with pytest.raises(StateError, match=r"journal.jsonl:2: damaged journal line"):
+        read_journal(path)

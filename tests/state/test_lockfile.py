@@ -1,6 +1,8 @@
 """The lockfile's secret places: written sorted, required since format 2, empty after format 1;
 never a secret in a name, even one the files no longer name; and the file an entry was applied
-from (format 3), written only when known, so a format 2 lockfile reads as entries without it."""
+from (format 3), written only when known, so a format 2 lockfile reads as entries without it;
+and every key, id, hash and serial exactly of the form onepin-sync writes, or the lockfile is
+damaged."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from onepin_sync.core.keys import NEVER_APPLIED
 from onepin_sync.core.models import RemoteWorkflow, StateFile, WorkflowSpec
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.transitions import entry_for, pending_create
@@ -17,8 +20,9 @@ from onepin_sync.errors import StateError
 from onepin_sync.state.lockfile import FORMAT_VERSION, lockfile_text, parse_lockfile
 
 TOKEN = ["definition", "graph", "nodes[gen]", "config", "api_token"]
+A, B, F = ("sha256:" + digit * 64 for digit in "abf")
 REMOTE = RemoteWorkflow(
-    id="wf-1",
+    id="3d4c5244-648b-4b68-a4b2-6ee739e47a2a",
     name="Hotline",
     created_at=datetime(2026, 1, 1, tzinfo=UTC),
     updated_at=datetime(2026, 1, 2, tzinfo=UTC),
@@ -26,7 +30,7 @@ REMOTE = RemoteWorkflow(
 
 
 def _state() -> StateFile:
-    entry = entry_for(REMOTE, "sha256:a", "salt", False, secret_paths=[tuple(TOKEN), ("name",)])
+    entry = entry_for(REMOTE, A, "salt", False, secret_paths=[tuple(TOKEN), ("name",)])
     return StateFile(
         lineage="l", salt="salt", api_url="https://api", workspace="ws", workflows={"k": entry}
     )
@@ -83,9 +87,7 @@ def test_a_name_that_is_a_secret_place_is_recorded_masked() -> None:
     old = Redactor(["hl-9999"])  # the files now name another secret: this one is an old value
 
     def name(secrets: Redactor, paths: list[tuple[str, ...]]) -> str:
-        return entry_for(
-            hotline, "sha256:a", "salt", False, secret_paths=paths, secrets=secrets
-        ).name
+        return entry_for(hotline, A, "salt", False, secret_paths=paths, secrets=secrets).name
 
     assert name(current, [("name",)]) == "Hotline (sensitive)"
     assert name(old, [("name",)]) == "(sensitive)"
@@ -93,15 +95,15 @@ def test_a_name_that_is_a_secret_place_is_recorded_masked() -> None:
 
 
 def test_the_file_an_entry_was_applied_from_is_written_only_when_known() -> None:
-    known = entry_for(
-        REMOTE, "sha256:a", "salt", False, file_hash="sha256:f", variables=("env.REGION",)
+    known = entry_for(REMOTE, A, "salt", False, file_hash=F, variables=("env.REGION",))
+    unknown = (
+        _state().workflows["k"].model_copy(update={"id": "00000000-0000-4000-8000-000000000002"})
     )
-    unknown = _state().workflows["k"].model_copy(update={"id": "wf-2"})
     state = _state().model_copy(update={"workflows": {"k": known, "j": unknown}})
     raw = json.loads(lockfile_text(state))
 
     assert (raw["workflows"]["k"]["file_hash"], raw["workflows"]["k"]["variables"]) == (
-        "sha256:f",
+        F,
         ["env.REGION"],
     )
     assert "file_hash" not in raw["workflows"]["j"]
@@ -113,9 +115,9 @@ def test_a_pending_create_keeps_the_files_lifecycle_flags_written_only_when_not_
     sent = datetime(2026, 1, 3, tzinfo=UTC)
     spec = WorkflowSpec(name="Hotline")
     flagged = pending_create(
-        spec, "sha256:a", "salt", False, sent_at=sent, destroy=False, ignore_changes=("name",)
+        spec, A, "salt", False, sent_at=sent, destroy=False, ignore_changes=("name",)
     )
-    plain = pending_create(spec, "sha256:b", "salt", False, sent_at=sent)
+    plain = pending_create(spec, B, "salt", False, sent_at=sent)
     state = _state().model_copy(update={"pending": {"p": flagged, "q": plain}})
     raw = json.loads(lockfile_text(state))
 
@@ -133,7 +135,7 @@ def test_a_format_2_lockfile_is_read_as_entries_that_record_no_file() -> None:
     raw["format_version"] = 2
 
     assert parse_lockfile(json.dumps(raw), "onepin-sync.lock") == _state()
-    raw["workflows"]["k"]["file_hash"] = "sha256:f"  # format 2 had no such field
+    raw["workflows"]["k"]["file_hash"] = F  # format 2 had no such field
     with pytest.raises(StateError, match=r"damaged lockfile: workflows\.k\.file_hash"):
         parse_lockfile(json.dumps(raw), "onepin-sync.lock")
 
@@ -169,3 +171,121 @@ def test_a_key_written_twice_is_damage_naming_the_key(old: str, new: str, key: s
 
     with pytest.raises(StateError, match=f"damaged lockfile: key {key} appears twice"):
         parse_lockfile(twice, "onepin-sync.lock")
+
+
+def _with(raw: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """`raw` with the field at `path` set to `value`."""
+    *parents, last = path
+    record = raw
+    for step in parents:
+        record = record[step]
+    record[last] = value
+    return raw
+
+
+def _pending_raw() -> dict[str, Any]:
+    sent = datetime(2026, 1, 3, tzinfo=UTC)
+    pending = pending_create(WorkflowSpec(name="Hotline"), A, "salt", False, sent_at=sent)
+    state = _state().model_copy(update={"pending": {"p": pending}})
+    raw: dict[str, Any] = json.loads(lockfile_text(state))
+    return raw
+
+
+NOT_AN_ID = "not a workflow id \\(a lower-case UUID\\)"
+NOT_A_HASH = "not a hash \\(sha256: and 64 hex digits\\)"
+NOT_APPLIED = "not a hash \\(sha256: and 64 hex digits, or never-applied\\)"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("workflows", "k", "id"), "../../x", f"workflows.k.id: {NOT_AN_ID}"),
+        (("workflows", "k", "id"), REMOTE.id.upper(), f"workflows.k.id: {NOT_AN_ID}"),
+        (("workflows", "k", "id"), REMOTE.id + "\n", f"workflows.k.id: {NOT_AN_ID}"),
+        (("workflows", "k", "applied_hash"), "md5:abc", f"workflows.k.applied_hash: {NOT_APPLIED}"),
+        (("workflows", "k", "remote_hash"), "sha256:xyz", f"workflows.k.remote_hash: {NOT_A_HASH}"),
+        (
+            ("workflows", "k", "remote_hash"),
+            "never-applied",
+            f"workflows.k.remote_hash: {NOT_A_HASH}",
+        ),
+        (("workflows", "k", "file_hash"), A.upper(), f"workflows.k.file_hash: {NOT_A_HASH}"),
+        (("workflows", "k", "listed_hash"), A + "0", f"workflows.k.listed_hash: {NOT_A_HASH}"),
+        (("pending", "p", "name_hash"), "", f"pending.p.name_hash: {NOT_A_HASH}"),
+        (("pending", "p", "structure"), "h", f"pending.p.structure: {NOT_A_HASH}"),
+        (("pending", "p", "applied_hash"), "h", f"pending.p.applied_hash: {NOT_APPLIED}"),
+        (("serial",), -1, "serial: Input should be greater than or equal to 0"),
+    ],
+    ids=[
+        "an id that is a path",
+        "an id in capitals",
+        "an id and a newline",
+        "an applied hash of another kind",
+        "a remote hash that is not hex",
+        "a remote hash never applied",
+        "a file hash in capitals",
+        "a listed hash too long",
+        "an empty name hash",
+        "a structure that is not a hash",
+        "a pending applied hash",
+        "a negative serial",
+    ],
+)
+def test_a_field_that_is_not_what_onepin_sync_writes_is_damage(
+    path: tuple[str, ...], value: Any, message: str
+) -> None:
+    raw = _with(_pending_raw(), path, value)
+
+    with pytest.raises(StateError, match=f"^onepin-sync.lock: damaged lockfile: {message}; "):
+        parse_lockfile(json.dumps(raw), "onepin-sync.lock")
+
+
+@pytest.mark.parametrize(
+    ("records", "key", "message"),
+    [
+        ("workflows", "../../evil key", "'../../evil key': '..' cannot be part of a workflow key"),
+        ("workflows", "/abs", "'/abs': '' cannot be part of a workflow key"),
+        ("workflows", "a//b", "'a//b': '' cannot be part of a workflow key"),
+        ("workflows", "a\nb", "'a\\nb': 'a\\nb' cannot be part of a workflow key"),
+        (
+            "workflows",
+            "k" * 251,
+            f"'{'k' * 59}…': '{'k' * 39}…' (251 characters) is too long for part of a workflow key",
+        ),
+        ("pending", "../p", "'../p': '..' cannot be part of a workflow key"),
+    ],
+    ids=[
+        "a path out of the folder",
+        "absolute",
+        "an empty part",
+        "a newline",
+        "too long",
+        "pending",
+    ],
+)
+def test_a_key_that_no_workflow_file_can_have_is_damage(
+    records: str, key: str, message: str
+) -> None:
+    raw = _pending_raw()
+    raw[records][key] = raw[records].pop("k" if records == "workflows" else "p")
+
+    with pytest.raises(StateError) as caught:
+        parse_lockfile(json.dumps(raw), "onepin-sync.lock")
+    assert str(caught.value).startswith(
+        f"onepin-sync.lock: damaged lockfile: {records}: key {message}"
+    )
+    assert str(caught.value).endswith("; restore it from git")
+
+
+def test_every_field_as_onepin_sync_writes_it_reads_back() -> None:
+    """The longest key, an import's applied hash and a pending create: nothing refused."""
+    raw = _pending_raw()
+    longest = "team/" + "k" * 250
+    raw["workflows"][longest] = raw["workflows"].pop("k")
+    raw["workflows"][longest]["applied_hash"] = NEVER_APPLIED
+    raw["serial"] = 0
+
+    state = parse_lockfile(json.dumps(raw), "onepin-sync.lock")
+
+    assert state.workflows[longest].applied_hash == NEVER_APPLIED
+    assert json.loads(lockfile_text(state)) == raw

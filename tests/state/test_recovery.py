@@ -24,7 +24,7 @@ from onepin_sync.core.models import (
 )
 from onepin_sync.state.journal import JournalBegin, JournalIntent, JournalLine
 from onepin_sync.state.recovery import Settlement
-from tests.commands.fake_api import Call, InMemoryWorkflowApi
+from tests.commands.fake_api import Call, InMemoryWorkflowApi, wf
 from tests.core.builders import desired, entry, lockfile, migrated, spec
 from tests.state.journals import (
     AFTER,
@@ -117,9 +117,9 @@ TABLE = [
         notes=[
             "edited: interrupted update had completed",
             "removed: interrupted delete had completed",
-            "new: interrupted create had completed; adopted wf-4",
+            f"new: interrupted create had completed; adopted {wf(4)}",
         ],
-        calls=[*LISTED, ("get", "wf-3")],  # the update checked against the listing
+        calls=[*LISTED, ("get", wf(3))],  # the update checked against the listing
         serial=9,
     ),
     Row(
@@ -159,9 +159,9 @@ TABLE = [
         notes=[
             "edited: interrupted update cannot be checked (its file changed since)",
             "removed: interrupted delete had completed",
-            "new: interrupted create had completed; adopted wf-4",
+            f"new: interrupted create had completed; adopted {wf(4)}",
         ],
-        calls=[*LISTED, ("get", "wf-3")],
+        calls=[*LISTED, ("get", wf(3))],
         serial=9,
     ),
     Row(
@@ -173,7 +173,7 @@ TABLE = [
         lockfile={"edited": "as before", "removed": "as before", "new": "recorded"},
         notes=[
             "edited: interrupted update cannot be checked (its file changed since)",
-            "new: interrupted create had completed; adopted wf-4",
+            f"new: interrupted create had completed; adopted {wf(4)}",
         ],
         calls=LISTED,
         serial=9,
@@ -197,7 +197,7 @@ def _files(files: str) -> DesiredState:
 @pytest.mark.parametrize("row", TABLE, ids=[r.id for r in TABLE])
 def test_decision_table(row: Row) -> None:
     api = InMemoryWorkflowApi()
-    kept, edited, removed = api.add(KEPT), api.add(APPLIED), api.add(REMOVED)  # wf-1, 2, 3
+    kept, edited, removed = api.add(KEPT), api.add(APPLIED), api.add(REMOVED)  # wf(1), 2, 3
     state = lockfile(
         kept=entry(KEPT, kept), edited=entry(APPLIED, edited), removed=entry(REMOVED, removed)
     )
@@ -298,17 +298,17 @@ def test_a_done_update_a_later_write_superseded_is_not_recorded() -> None:
 
 def test_a_done_create_whose_key_the_lockfile_gives_to_another_workflow_is_reported() -> None:
     api = InMemoryWorkflowApi()
-    other = entry(NEW, api.add(NEW))  # wf-1: made for "new" elsewhere, pulled from git
+    other = entry(NEW, api.add(NEW))  # wf(1): made for "new" elsewhere, pulled from git
     state = lockfile(new=other)
     lines: list[JournalLine] = [BEGIN, intent(1, "new", Action.CREATE, api, after=NEW)]
-    lines.append(done(1, entry(NEW, api.add(NEW))))  # wf-2
+    lines.append(done(1, entry(NEW, api.add(NEW))))  # wf(2)
 
     recovered = recover(lines, state, desired(("new", NEW)), api)
 
     assert recovered.state is state
     assert recovered.notes == (
-        "new: the interrupted apply made wf-2, but the lockfile now manages wf-1 for this key; "
-        "wf-2 is left unmanaged (import it, or delete it in Onepin)",
+        f"new: the interrupted apply made {wf(2)}, but the lockfile now manages {wf(1)} for this "
+        f"key; {wf(2)} is left unmanaged (import it, or delete it in Onepin)",
     )
 
 
@@ -376,13 +376,13 @@ def test_an_unanswered_delete_the_listing_lacks_is_confirmed_by_a_get() -> None:
     api = InMemoryWorkflowApi()
     removed = api.add(REMOVED)
     state = lockfile(removed=entry(REMOVED, removed))
-    lines: list[JournalLine] = [BEGIN, intent(1, "removed", Action.DELETE, api, remote_id="wf-1")]
+    lines: list[JournalLine] = [BEGIN, intent(1, "removed", Action.DELETE, api, remote_id=wf(1))]
 
     settled = settle(lines, state, desired(), api, {})  # a listing that does not show it
 
     assert settled.notes == ("removed: interrupted delete had not happened; it is planned again",)
     assert settled.state is state
-    assert api.calls == [("get", "wf-1")]  # absence from a listing never means deleted
+    assert api.calls == [("get", wf(1))]  # absence from a listing never means deleted
 
 
 def test_a_journal_without_its_begin_line_is_ignored() -> None:

@@ -15,7 +15,7 @@ from onepin_sync.core.models import (
     Action,
 )
 from onepin_sync.state.journal import JournalLine
-from tests.commands.fake_api import InMemoryWorkflowApi
+from tests.commands.fake_api import InMemoryWorkflowApi, wf
 from tests.core.builders import SALT, desired, entry, lockfile, migrated, spec
 from tests.state.journals import (
     BEGIN,
@@ -82,7 +82,7 @@ def test_an_unanswered_create_adopts_what_it_made_by_name_and_structure(stored: 
 
     recovered = recover(lines, lockfile(), desired(("new", NEW)), api)
 
-    assert recovered.notes == ("new: interrupted create had completed; adopted wf-1",)
+    assert recovered.notes == (f"new: interrupted create had completed; adopted {wf(1)}",)
     assert dict(recovered.state.workflows) == {"new": entry(NEW, made)}  # NEW's applied hash
     assert recovered.state.pending == {}
 
@@ -140,10 +140,10 @@ def test_two_identical_unanswered_creates_adopt_two_different_workflows() -> Non
     recovered = recover(lines, state, desired(("a", NEW), ("b", NEW)), api)
 
     assert recovered.notes == (
-        "a: interrupted create had completed; adopted wf-2",  # the newest candidate first
-        "b: interrupted create had completed; adopted wf-1",
+        f"a: interrupted create had completed; adopted {wf(2)}",  # the newest candidate first
+        f"b: interrupted create had completed; adopted {wf(1)}",
     )
-    assert {k: e.id for k, e in recovered.state.workflows.items()} == {"a": "wf-2", "b": "wf-1"}
+    assert {k: e.id for k, e in recovered.state.workflows.items()} == {"a": wf(2), "b": wf(1)}
     assert api.calls == LISTED
 
 
@@ -161,9 +161,9 @@ def test_an_unanswered_create_never_adopts_what_a_done_create_of_the_same_journa
 
     recovered = recover(lines, state, desired(("a", NEW), ("b", NEW)), api)
 
-    assert {k: e.id for k, e in recovered.journal.state.workflows.items()} == {"a": "wf-1"}
+    assert {k: e.id for k, e in recovered.journal.state.workflows.items()} == {"a": wf(1)}
     assert list(recovered.journal.state.pending) == ["b"]
-    assert {k: e.id for k, e in recovered.state.workflows.items()} == {"a": "wf-1"}
+    assert {k: e.id for k, e in recovered.state.workflows.items()} == {"a": wf(1)}
     assert recovered.state.pending == {}
     assert recovered.notes == ("a: create had completed; recorded", absent_again("b"))
 
@@ -253,7 +253,7 @@ def test_a_pending_create_is_settled_against_the_listing(chain: Chain, source: s
 
     assert dict(recovered.journal.state.pending) == {"new": sent.pending}
     if chain.adopted:
-        assert recovered.notes == ("new: interrupted create had completed; adopted wf-1",)
+        assert recovered.notes == (f"new: interrupted create had completed; adopted {wf(1)}",)
         assert made is not None
         assert dict(recovered.state.workflows) == {"new": entry(NEW, made)}
     else:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import random as _random
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,7 @@ from onepin_sync.api.decoding import NotAnEnvelope, read_envelope, read_listing
 from onepin_sync.api.remote import Settle
 from onepin_sync.api.retry import RequestKind
 from onepin_sync.api.session import ApiSession, SessionOptions
+from onepin_sync.core.keys import is_workflow_id
 from onepin_sync.core.models import Json, RemoteWorkflow, WorkflowSpec
 from onepin_sync.errors import AmbiguousCreateError, ApiError
 
@@ -184,7 +186,7 @@ class OnepinClient:
             page, digests = await self._list_page(offset, search, held, spelled)
             read[0] += len(page.data)
             self._listed(read[0], page.pagination.total)
-            items = [_parse(where, RemoteWorkflow, item) for item in page.data]
+            items = [_workflow(where, item) for item in page.data]
             if settle is not None:
                 items = [settle(item, digest) for item, digest in zip(items, digests, strict=True)]
             return _ListedPage(page.pagination.total, page.pagination.limit, len(page.data), items)
@@ -375,7 +377,21 @@ def _listing(
 
 
 def _parse_workflow(where: str, response: httpx.Response) -> RemoteWorkflow:
-    return _parse(where, RemoteWorkflow, _envelope(where, response)["data"])
+    return _workflow(where, _envelope(where, response)["data"])
+
+
+def _workflow(where: str, value: Json) -> RemoteWorkflow:
+    """A workflow of a response, its id in the form the lockfile records and requests send (a
+    UUID, lower case and dashed; one the server spells otherwise is put in that form). An id
+    that is no UUID is refused: it would go into request paths and a lockfile that refuses it."""
+    workflow = _parse(where, RemoteWorkflow, value)
+    if is_workflow_id(workflow.id):
+        return workflow
+    try:
+        canonical = str(uuid.UUID(workflow.id))
+    except ValueError:
+        raise ApiError(f"{where}: unexpected response: id: not a workflow id (a UUID)") from None
+    return workflow.model_copy(update={"id": canonical})
 
 
 def _parse(where: str, model: type[M], value: Json) -> M:

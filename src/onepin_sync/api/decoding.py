@@ -51,6 +51,8 @@ def read_envelope(response: httpx.Response, *, share_strings: bool = False) -> M
         body = response.json(object_hook=_share_short_strings if share_strings else None)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
         raise NotAnEnvelope("the body is not JSON") from exc
+    except RecursionError:  # nested deeper than the decoder goes: no envelope
+        raise NotAnEnvelope("the body is not JSON (nested too deeply)") from None
     if not isinstance(body, Mapping) or "data" not in body:
         raise NotAnEnvelope("the body has no 'data'")
     return body
@@ -82,6 +84,8 @@ def read_listing(
             raise ValueError("extra data after the body")
     except (ValueError, IndexError) as exc:  # also UnicodeDecodeError, and an unclosed body
         raise NotAnEnvelope("the body is not JSON") from exc
+    except RecursionError:
+        raise NotAnEnvelope("the body is not JSON (nested too deeply)") from None
     if not isinstance(body, Mapping) or "data" not in body:
         raise NotAnEnvelope("the body has no 'data'")
     return body, digests
@@ -229,7 +233,7 @@ def read_error(response: httpx.Response) -> ErrorBody:
     header_id = response.headers.get("x-request-id")
     try:
         body: Any = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return ErrorBody(None, _text(response), header_id)
     if not isinstance(body, Mapping):
         return ErrorBody(None, "", header_id)

@@ -5,6 +5,7 @@
     context.py   what every command runs in: Ui port, environment, inputs, connection, state
     target.py    the API target: base URL, key and workspace, resolved like the official CLI
     executor.py  runs exactly a plan's writes, journalled
+    plan_file.py reads a saved plan file for `apply FILE`
 
 Commands orchestrate files/, api/, state/ and core/ (and start the embedded emulator for
 --emulator); they never import click or rich, nor views/ or cli/.

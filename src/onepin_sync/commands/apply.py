@@ -8,7 +8,6 @@ saved plan against the lockfile, the target and the current files before anythin
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import time
 from collections.abc import Mapping
@@ -32,6 +31,7 @@ from onepin_sync.commands.context import (
     state_for,
 )
 from onepin_sync.commands.executor import execute_plan
+from onepin_sync.commands.plan_file import read_plan_file
 from onepin_sync.commands.target import Target
 from onepin_sync.core.diff import differences
 from onepin_sync.core.fingerprint import (
@@ -74,7 +74,6 @@ from onepin_sync.errors import ApiError, AuthError, ConflictError, ExitCode, Inp
 from onepin_sync.files.project import TargetOptions
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-API_KEY_PREFIXES = ("op_live_", "op_test_")
 WRITE_SCOPE = "workflows:write"  # what creates, updates and deletes need
 
 
@@ -470,19 +469,7 @@ def _saved_plan(
     `bound`: `state` is bound to the API key's workspace (`prepare`), which must be the plan's;
     a first apply has no lockfile to name a workspace, so only this check catches another key.
     """
-    if path.name.startswith(API_KEY_PREFIXES):
-        # A key typed where the plan file goes (a forgotten --api-key): never echo it back.
-        raise InputError(
-            "the plan file argument looks like an API key; pass keys with --api-key or "
-            "ONEPIN_API_KEY"
-        )
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"plan file {path} does not exist") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read the plan file ({exc})") from None
-    plan, doc = read_plan_document(raw, str(path))
+    plan, doc = read_plan_document(read_plan_file(path), str(path))
     if doc.target.api_url != target.api_url:
         raise InputError(f"{path} was made for {doc.target.api_url}, not {target.api_url}")
     planned_in, key_of = doc.target.workspace, state.workspace

@@ -19,7 +19,7 @@ from typing import Protocol
 from onepin_sync.api.client import Identity, OnepinClient
 from onepin_sync.api.session import SessionOptions
 from onepin_sync.commands.target import EMULATOR_API_URL, Target, resolve_target
-from onepin_sync.core.catalog import catalogue_from_nodes
+from onepin_sync.core.catalog import Catalogue, catalogue_from_nodes
 from onepin_sync.core.fingerprint import DEFAULT_COMPARISON, Comparison
 from onepin_sync.core.matching import settle_wait
 from onepin_sync.core.models import DesiredState, Json, Plan, RemoteWorkflow, StateFile
@@ -138,14 +138,19 @@ def read_project(options: TargetOptions, env: RunEnvironment) -> tuple[ProjectPa
 
 
 def read_inputs(
-    options: TargetOptions, env: RunEnvironment, ui: Ui, *, lean: bool = False
+    options: TargetOptions,
+    env: RunEnvironment,
+    ui: Ui,
+    *,
+    lean: bool = False,
+    catalogue: Catalogue | None = None,
 ) -> Inputs:
     """Project file, workflow files and target; fails before any network traffic.
 
     `lean` (plan, apply) keeps each file exactly as the lockfile says it was last applied as an
     `AppliedFile`, without its spec (`core/settled.py`), for a lockfile on disk with nothing to
     settle. From here on `ui` masks the files' secrets and the key, before the first request is
-    logged.
+    logged. The files are checked against `catalogue`, by default the one cached for the target.
     """
     paths, env_config = load_project(options, env.cwd)
     target = None
@@ -157,12 +162,18 @@ def read_inputs(
         except InputError as exc:  # raised after the files' problems, which come first
             unresolved = exc
     api_url = target.api_url if target is not None else EMULATOR_API_URL
-    catalogue = cached_catalogue(paths.local_dir, api_url)  # the server's, once a run read it
+    if catalogue is None:
+        catalogue = cached_catalogue(paths.local_dir, api_url)  # the server's, once a run read it
 
     def read(keys: Collection[str] | None = None, state: StateFile | None = None) -> DesiredState:
         applied = AppliedFiles(state) if state is not None else None
         return load_workflows(
-            paths.workflows, env=env.environ, catalogue=catalogue, applied=applied, keys=keys
+            paths.workflows,
+            env=env.environ,
+            catalogue=catalogue,
+            applied=applied,
+            keys=keys,
+            skip=paths.own_files,
         )
 
     local = FileStateStore(paths.lockfile) if paths.state_url is None else None
@@ -333,8 +344,22 @@ async def read_inputs_online(
             target = resolve_target(options, env_config, env.environ, env.home, [])
         async with connect_target(paths, target, (), ClientOptions(), env) as (resolved, client):
             served = await client.list_node_types()
-        cache_catalogue(paths.local_dir, resolved.api_url, served)
-        return read_inputs(options, env, ui, lean=lean)
+        _cache(paths.local_dir, resolved.api_url, served, ui)
+        try:
+            catalogue = catalogue_from_nodes(served, f"the catalogue of {resolved.api_url}")
+        except ValueError:  # checked against the known one again, with its problems
+            return read_inputs(options, env, ui, lean=lean)
+        return read_inputs(options, env, ui, lean=lean, catalogue=catalogue)
+
+
+def _cache(local_dir: Path, api_url: str, served: list[Json], ui: Ui) -> None:
+    """Cache the catalogue `api_url` served; a warning when it cannot be (read-only)."""
+    why = cache_catalogue(local_dir, api_url, served)
+    if why is not None:
+        ui.warn(
+            f"the node catalogue could not be cached ({why}); offline validate keeps checking "
+            "against the last one known"
+        )
 
 
 def state_for(inputs: Inputs, target: Target) -> StateFile:
@@ -491,7 +516,7 @@ async def _server_comparison(
     except (ApiError, ValueError) as exc:
         ui.warn(f"the node catalogue could not be read ({exc}); using the last one known")
         return Comparison(catalogue=cached_catalogue(local_dir, target.api_url))
-    cache_catalogue(local_dir, target.api_url, served)
+    _cache(local_dir, target.api_url, served, ui)
     return Comparison(catalogue=catalogue)
 
 

@@ -52,7 +52,7 @@ def run(settings: FmtSettings, env: RunEnvironment, ui: Ui) -> FmtOutcome:
     paths, _ = read_project(settings.target, env)
     if not paths.workflows.is_dir():
         raise InputError(f"workflows folder {paths.workflows} does not exist")
-    refs, problems = find_workflow_files(paths.workflows)
+    refs, problems = find_workflow_files(paths.workflows, paths.own_files)
     if problems:
         raise WorkflowFileError(problems)
     by_key = {ref.key: ref for ref in refs}

@@ -37,6 +37,7 @@ from onepin_sync.commands.context import (
     read_inputs_online,
     redactor_for,
 )
+from onepin_sync.commands.plan_file import read_plan_file
 from onepin_sync.commands.target import Target
 from onepin_sync.core.adoption import (
     DEFAULT_TEMPLATE,
@@ -46,17 +47,23 @@ from onepin_sync.core.adoption import (
     plan_imports,
     stale_imports,
     unmanaged,
-    valid_key,
 )
 from onepin_sync.core.catalog import Catalogue
 from onepin_sync.core.fingerprint import IgnoreRules, desired_fingerprint, listed_hash
+from onepin_sync.core.keys import NEVER_APPLIED, key_problem, quoted
 from onepin_sync.core.models import DesiredWorkflow, Plan, RemoteWorkflow, StateFile, StateRefresh
 from onepin_sync.core.plan_document import KIND, PlanTarget, plan_document, read_plan_document
 from onepin_sync.core.redact import Redactor
 from onepin_sync.core.selection import EVERY_KEY, KeySelection
 from onepin_sync.core.settled import ListingSettler, desired_file_hash
-from onepin_sync.core.transitions import NEVER_APPLIED, entry_for, with_refreshes
-from onepin_sync.errors import ConflictError, ExitCode, InputError, WorkflowFileError
+from onepin_sync.core.transitions import entry_for, with_refreshes
+from onepin_sync.errors import (
+    ConflictError,
+    ExitCode,
+    InputError,
+    OnepinSyncError,
+    WorkflowFileError,
+)
 from onepin_sync.files.discovery import WorkflowFileRef
 from onepin_sync.files.loader import load_workflow_text
 from onepin_sync.files.project import TargetOptions
@@ -197,11 +204,9 @@ def _check_settings(settings: ImportSettings) -> ImportSettings:
 
 def check_key(key: str) -> None:
     """Refuse a key that is not a path of names under the workflows folder."""
-    if not valid_key(key):
-        raise InputError(
-            f"key {key!r}: use '/'-separated names of letters, digits, '-', '_' and '.' "
-            "(not starting with '.'), e.g. support/welcome-call"
-        )
+    why = key_problem(key)
+    if why is not None:
+        raise InputError(f"key {quoted(key)}: {why}")
 
 
 def _chosen_by_filter(
@@ -324,13 +329,25 @@ def _carry_out(
     """Write every planned file and record them in one lockfile write, with how the listing
     spelled each workflow (`spellings`, by id; none for a workflow read by its id); nothing is
     written when a file appeared meanwhile."""
-    existing = [str(file.path) for file in files if file.path.exists()]
+    existing = [str(file.path) for file in files if _exists(file)]
     if existing:
         raise InputError(f"cannot import: {', '.join(existing)} already exist; nothing was written")
     refreshes = []
+    written: list[Path] = []
     for file in files:
-        if not write_new(file.path, file.text):
+        try:
+            new = write_new(file.path, file.text)
+        except OSError as exc:
+            why = f"cannot write {file.path} ({exc.strerror or exc})"
+            if not written:
+                raise InputError(f"{why}; nothing was written") from None
+            raise OnepinSyncError(
+                f"{why}; the lockfile was not changed, so the files written before it are not "
+                f"managed: remove {', '.join(map(str, written))}, then import again"
+            ) from None
+        if not new:
             raise InputError(f"{file.path} already exists")
+        written.append(file.path)
         loaded, remote = file.loaded, file.remote
         rules = IgnoreRules.of(loaded.ignore_changes)
         entry = entry_for(
@@ -347,6 +364,18 @@ def _carry_out(
     if refreshes:
         inputs.store.write(with_refreshes(state, refreshes))
     return tuple(file.path for file in files)
+
+
+def _exists(file: _ImportFile) -> bool:
+    """Whether a file is at `file.path` already; InputError when its path cannot even be looked
+    at (longer than the system allows): nothing is written yet."""
+    try:
+        return file.path.exists()
+    except OSError as exc:
+        raise InputError(
+            f"cannot import as {quoted(file.key)}: its file's path: {exc.strerror or exc}; "
+            "nothing was written"
+        ) from None
 
 
 def _save(
@@ -366,8 +395,8 @@ def is_import_plan(path: Path) -> bool:
     """Whether the saved plan at `path` is an import plan (for `apply FILE`); False when it
     cannot be read as one (then `apply` reports why)."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        raw = read_plan_file(path)
+    except InputError:
         return False
     if not isinstance(raw, dict) or raw.get("kind") != KIND:
         return False
@@ -384,7 +413,7 @@ async def apply_saved(
 ) -> ImportOutcome:
     """`apply FILE` of a saved import plan: refused when the lockfile moved on or a workflow
     changed since; else exactly its imports, from a fresh listing."""
-    plan, doc = read_plan_document(json.loads(path.read_text(encoding="utf-8")), str(path))
+    plan, doc = read_plan_document(read_plan_file(path), str(path))
     inputs = await read_inputs_online(target_options, env, ui)
     with hold_lock(inputs.store, lock_timeout, env, ui):
         async with connect(inputs, ClientOptions(), env, ui) as (target, client):

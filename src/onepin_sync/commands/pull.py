@@ -98,7 +98,10 @@ async def run(settings: PullSettings, env: RunEnvironment, ui: Ui) -> PullOutcom
             state = prepared.state
             remote = await read_remote(client, state, prepared.listing, settler=prepared.settler)
         _check_keys(settings, state, pending=False)  # once pending creates are settled
-        files = {ref.key: ref.path for ref in find_workflow_files(inputs.paths.workflows)[0]}
+        files = {
+            ref.key: ref.path
+            for ref in find_workflow_files(inputs.paths.workflows, inputs.paths.own_files)[0]
+        }
         pulled = _drifted(settings, inputs, state, remote, files)
         edits = {
             key: _edited(files[key], inputs.desired.workflows[key], current, prepared.comparison)

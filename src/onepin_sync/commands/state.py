@@ -10,6 +10,7 @@ in Onepin, unmanaged, adoptable again with `import`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from onepin_sync.commands.context import RunEnvironment, Ui, hold_lock, read_project
 from onepin_sync.commands.importing import check_key
@@ -85,15 +86,26 @@ def run_edit(settings: StateEditSettings, env: RunEnvironment, ui: Ui) -> StateE
                     "first to settle it"
                 )
             changed = forgotten(state, settings.key)
+        # Looked for before the write: nothing may fail once the state is written.
+        left = _file_left(paths.workflows, settings.key) if settings.new_key is None else None
         store.write(changed)
     assert entry is not None  # moved/forgotten refuse a key without an entry
-    left = None
-    if settings.new_key is None:
-        files = (paths.workflows / f"{settings.key}{suffix}" for suffix in WORKFLOW_SUFFIXES)
-        left = next((str(path) for path in files if path.exists()), None)
     return StateEditOutcome(
         store.location, settings.key, settings.new_key, entry.id, changed.serial, left
     )
+
+
+def _file_left(workflows: Path, key: str) -> str | None:
+    """The workflow file of `key` when it is still there (a path that cannot be looked at,
+    such as a name too long, is no file)."""
+    for suffix in WORKFLOW_SUFFIXES:
+        path = workflows / f"{key}{suffix}"
+        try:
+            if path.exists():
+                return str(path)
+        except OSError:
+            continue
+    return None
 
 
 def _holds(state: StateFile, key: str) -> bool:

@@ -13,20 +13,21 @@ from globals, and the API key is never part of a repr or a message.
 
 from __future__ import annotations
 
-import ipaddress
 import stat
 import tomllib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from onepin_sync.core.redact import mask_tokens
 from onepin_sync.errors import InputError
-from onepin_sync.files.project import EnvironmentConfig, TargetOptions
+from onepin_sync.files.project import (
+    DEFAULT_BASE_URL,
+    EnvironmentConfig,
+    TargetOptions,
+    base_url_problem,
+)
 
-DEFAULT_BASE_URL = "https://api.onepin.ai"
 EMULATOR_API_URL = "emulator:embedded"  # the lockfile's target label for `--emulator`
 
 
@@ -111,37 +112,10 @@ def _base_url(
 
 
 def check_base_url(url: str) -> None:
-    """Refuse anything but https, except plain http to a loopback host.
-
-    The messages never quote the whole value, only a host: what is not a URL may be a key pasted
-    into the wrong place, and a URL's user:password part is a credential.
-    """
-    parts = urlsplit(url)
-    try:
-        parts.port  # noqa: B018 - parsing it is the check
-    except ValueError:
-        raise InputError("the base URL's port is not a number from 0 to 65535") from None
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InputError(
-            "the base URL is not an http(s) URL; it must start with https:// "
-            f"(like {DEFAULT_BASE_URL})"
-        )
-    if parts.username is not None or parts.password is not None:
-        raise InputError(
-            "the base URL holds a user name or password; give the API key with --api-key or "
-            "ONEPIN_API_KEY, and the URL without credentials"
-        )
-    if "?" in url or "#" in url:
-        raise InputError(
-            "the base URL has a query or fragment (?… or #…); give just the scheme, host and "
-            f"path (like {DEFAULT_BASE_URL})"
-        )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        shown = mask_tokens(f"http://{parts.hostname}")  # no user:password, path or query
-        raise InputError(
-            f"base URL {shown!r} uses plain http to a non-loopback host; use https "
-            "(the API key would travel unencrypted)"
-        )
+    """Refuse anything but https, except plain http to a loopback host (`base_url_problem`)."""
+    problem = base_url_problem(url)
+    if problem is not None:
+        raise InputError(problem)
 
 
 def canonical_workspace_id(workspace: str) -> str:
@@ -154,15 +128,6 @@ def canonical_workspace_id(workspace: str) -> str:
             "the workspace (--workspace, workspace: in onepin-sync.yaml or ONEPIN_WORKSPACE_ID) "
             "must be a workspace id, a UUID like 3fa85f64-5717-4562-b3fc-2c963f66afa6"
         ) from None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _read_credentials(home: Path, warnings: list[str]) -> dict[str, str]:

@@ -74,6 +74,7 @@ async def run(settings: ValidateSettings, env: RunEnvironment, ui: Ui) -> Valida
             env=env.environ,
             catalogue=catalogue,
             require_values=settings.strict_env,
+            skip=paths.own_files,
         )
         if not desired.folder_exists:
             raise InputError(f"workflows folder {paths.workflows} does not exist")

@@ -2,6 +2,7 @@
 lockfile-entry transitions, ambiguous-create matching, pre-write guards and the plan document.
 
     models.py         frozen values flowing through the pipeline (specs, states, Plan)
+    keys.py           what a workflow key, a workflow id and a recorded hash may be
     fingerprint.py    the only hashing of specs (desired and remote fingerprints)
     classify.py       the three-way verdict: unchanged, changed in git, drift, conflict
     planner.py        DesiredState + RemoteState + StateFile -> Plan

@@ -21,12 +21,12 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
+from onepin_sync.core.keys import key_problem, quoted
 from onepin_sync.core.models import Action, Change, Plan, Reason, RemoteWorkflow, StateFile
 from onepin_sync.errors import InputError
 
 DEFAULT_TEMPLATE = "{slug}"
 _PLACEHOLDERS = frozenset({"slug", "id", "id8"})
-_KEY_PART = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*")
 
 
 def slug(name: str, workflow_id: str) -> str:
@@ -63,11 +63,6 @@ def candidate_key(template: str, workflow: RemoteWorkflow) -> str:
     return key
 
 
-def valid_key(key: str) -> bool:
-    """`/`-separated names of letters, digits, `-`, `_` and `.`, none starting with `.`."""
-    return all(_KEY_PART.fullmatch(part) for part in key.split("/"))
-
-
 def unmanaged(listing: Iterable[RemoteWorkflow], state: StateFile) -> list[RemoteWorkflow]:
     """The listed workflows the lockfile does not manage, sorted by name then id."""
     managed = {entry.id for entry in state.workflows.values()}
@@ -98,8 +93,9 @@ def plan_imports(
     problems = []
     for key, workflows in sorted(by_key.items()):
         shown = ", ".join(f"{w.id} {w.name!r}" for w in workflows)
-        if not valid_key(key):
-            problems.append(f"{key!r} is not a valid key ({shown})")
+        why = key_problem(key)
+        if why is not None:
+            problems.append(f"{quoted(key)} is not a valid key: {why} ({shown})")
         elif len(workflows) > 1:
             problems.append(f"{key} would be the key of {len(workflows)} workflows: {shown}")
         elif key in state.workflows:

@@ -25,9 +25,10 @@ from onepin_sync.core.fingerprint import (
     listed_hash,
     structure_fingerprint,
 )
+from onepin_sync.core.keys import NEVER_APPLIED
 from onepin_sync.core.models import DesiredState, RemoteWorkflow, StateFile, StateRefresh
 from onepin_sync.core.settled import desired_file_hash
-from onepin_sync.core.transitions import NEVER_APPLIED, entry_for, with_refreshes
+from onepin_sync.core.transitions import entry_for, with_refreshes
 
 
 @dataclass(frozen=True)

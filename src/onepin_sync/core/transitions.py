@@ -39,10 +39,6 @@ from onepin_sync.core.redact import MASK, NO_SECRETS, Redactor
 from onepin_sync.core.spec_paths import SpecPath
 from onepin_sync.errors import InputError
 
-NEVER_APPLIED = "never-applied"
-"""The `applied_hash` of a workflow adopted with a file that was never applied to it (`import`
-of an existing file, `state rebuild` of a file that differs): the next plan shows the update."""
-
 
 def entry_for(
     remote: RemoteWorkflow,

@@ -5,7 +5,8 @@ A key is the file's path under the folder without its extension, '/'-separated
 found recursively, in a stable order; hidden files and folders (a leading `.`) are skipped; other
 files are ignored. Refused, with a problem naming the file:
 
-- a key segment outside the portable set (ASCII letters, digits, `-`, `_`, `.`);
+- a key segment outside the portable set (ASCII letters, digits, `-`, `_`, `.`), or longer
+  than a file name can be with `.yaml` after it (`core/keys.py`);
 - two files for one key, or keys that differ only by case (`a.yaml` and `a.yml`, `A.yaml`);
 - a symlink (to a file or a folder) that resolves outside the folder, or that loops back into a
   folder it sits in; a broken symlink to a workflow file.
@@ -16,15 +17,14 @@ file's key is and which keys collide.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
+from onepin_sync.core.keys import key_part_problem
 from onepin_sync.errors import Problem
 from onepin_sync.files.yamlstrict import printable_path
 
 WORKFLOW_SUFFIXES = (".yaml", ".yml")
-KEY_SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +54,8 @@ def workflow_file(
     stem = name[: name.rfind(".")]
     segments = (*parts[:-1], stem)
     for segment in segments:
-        if not KEY_SEGMENT.fullmatch(segment):
-            message = (
-                f"'{printable_path(segment)}' cannot be part of a workflow key: "
-                "use ASCII letters, digits, '-', '_' and '.' (not first)"
-            )
+        message = key_part_problem(segment, printable_path(segment))
+        if message is not None:
             return None, path_problem(folder, parts, message)
     return WorkflowFileRef("/".join(segments), path, printable_path(str(path))), None
 

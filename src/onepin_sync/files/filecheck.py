@@ -179,6 +179,8 @@ def _field_message(
         return _at(path, "must not be empty")
     if kind == "string_unicode":  # lone surrogates: from a variable whose value is not UTF-8
         return _at(path, "is not valid Unicode text (a variable's value that is not UTF-8?)")
+    if kind == "value_error":  # a validator's own message, without pydantic's "Value error, "
+        return _at(path, str(detail.get("ctx", {}).get("error", detail.get("msg", "is invalid"))))
     if kind == "string_too_long":
         limit = detail.get("ctx", {}).get("max_length")
         return _at(path, f"is {len(str(value))} characters long; the limit is {limit}")

@@ -61,6 +61,7 @@ def load_workflows(
     require_values: bool = True,
     applied: AppliedFiles | None = None,
     keys: Collection[str] | None = None,
+    skip: Collection[Path] = (),
 ) -> DesiredState:
     """Every workflow file under `folder`, validated (node types and ports against `catalogue`)
     and interpolated with `env`; with `require_values=False` a reference to an unset variable is
@@ -70,7 +71,8 @@ def load_workflows(
     `AppliedFile`, so its spec is not held: from its bytes alone when they and the values of its
     placeholders are what its lockfile entry recorded (such a file is not parsed or checked
     again: `validate` checks every file), else once it is loaded. `keys` reads only the files
-    of those keys (to read such files again).
+    of those keys (to read such files again). `skip` names files that are no workflow files
+    (`reader.find_workflow_files`).
 
     A missing folder is `folder_exists=False` with no workflows (the planner decides whether that
     is an error); an empty one is `folder_exists=True` with none. Raises WorkflowFileError with
@@ -86,7 +88,7 @@ def load_workflows(
     if not stat.S_ISDIR(folder_stat.st_mode):
         raise WorkflowFileError([Problem(printable_path(str(folder)), None, None, "not a folder")])
 
-    refs, problems = find_workflow_files(folder)
+    refs, problems = find_workflow_files(folder, skip)
     if keys is not None:
         refs = [ref for ref in refs if ref.key in keys]
     interpolator = Interpolator(env, require_values=require_values)

@@ -11,13 +11,22 @@ workflow) and `removed: [{key: old/key}]` (stop managing a key, leave its workfl
 Entries that contradict each other (the same key moved twice, a chain or a cycle, a key both
 moved and removed) are refused here, at their line; whether they fit the lockfile and the files
 is the planner's check.
+
+Paths must say something: an empty `workflows` or `lockfile` (which would name the project's
+folder, or fall back to the project's lockfile) is refused at its line, and so is a `lockfile`
+that names a folder (`.`, `..`, ending in `/`); `workflows: .` is the project's folder, whose
+project file and lockfile are then no workflow files (`ProjectPaths.own_files`). An
+environment's `base_url` is checked here by the rules every base URL follows
+(`base_url_problem`), so a bad one is refused at its line too.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, field_validator
 
@@ -30,6 +39,7 @@ from onepin_sync.files.sourcemap import SourceMap
 from onepin_sync.files.yamlstrict import printable_path
 
 DEFAULT_PROJECT_FILE = "onepin-sync.yaml"
+DEFAULT_BASE_URL = "https://api.onepin.ai"
 DEFAULT_LOCKFILE = "onepin-sync.lock"
 STATE_URL_SCHEMES = ("s3", "gs", "az", "abfs")
 """Object stores a remote state can live in (`state/remote.py`)."""
@@ -58,6 +68,68 @@ def check_state_url(url: str) -> str:
     if not bucket or not key or key.endswith("/"):
         raise ValueError(f"a state URL names a bucket and an object, e.g. {scheme}://bucket/a.lock")
     return url
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the API's base URL, or None: anything but https is refused, except
+    plain http to a loopback host.
+
+    The messages never quote the whole value, only a host: what is not a URL may be a key pasted
+    into the wrong place, and a URL's user:password part is a credential.
+    """
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - parsing it is the check
+    except ValueError:
+        return "the base URL's port is not a number from 0 to 65535"
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return (
+            "the base URL is not an http(s) URL; it must start with https:// "
+            f"(like {DEFAULT_BASE_URL})"
+        )
+    if parts.username is not None or parts.password is not None:
+        return (
+            "the base URL holds a user name or password; give the API key with --api-key or "
+            "ONEPIN_API_KEY, and the URL without credentials"
+        )
+    if "?" in url or "#" in url:
+        return (
+            "the base URL has a query or fragment (?… or #…); give just the scheme, host and "
+            f"path (like {DEFAULT_BASE_URL})"
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        shown = mask_tokens(f"http://{parts.hostname}")  # no user:password, path or query
+        return (
+            f"base URL {shown!r} uses plain http to a non-loopback host; use https "
+            "(the API key would travel unencrypted)"
+        )
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _file_path(value: str) -> str:
+    """A path of the project file that must name a file (`lockfile`): not empty, and not one
+    that names a folder whatever is there (`.`, `..`, or ending in `/`)."""
+    if not value:
+        raise ValueError("must not be empty")
+    if value.replace("\\", "/").rsplit("/", 1)[-1] in {"", ".", ".."}:
+        raise ValueError("names a folder, not a file (e.g. onepin-sync.lock)")
+    return value
+
+
+def _folder_path(value: str) -> str:
+    """A folder path of the project file (`workflows`): not empty (`.` is the project's own)."""
+    if not value:
+        raise ValueError("must not be empty (use . for the project file's folder)")
+    return value
 
 
 class MovedEntry(FrozenModel):
@@ -89,7 +161,27 @@ class EnvironmentConfig(FrozenModel):
     workflows: str | None = None
     lockfile: str | None = None
     state: StateConfig | None = None
-    api_key_env: str | None = None  # name of the variable holding this environment's key
+    # The name of the variable holding this environment's key; never empty, as an empty name
+    # would fall back to the default key, which may be another workspace's.
+    api_key_env: str | None = Field(default=None, min_length=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, url: str | None) -> str | None:
+        problem = None if url is None else base_url_problem(url.rstrip("/"))
+        if problem is not None:
+            raise ValueError(problem)
+        return url
+
+    @field_validator("workflows")
+    @classmethod
+    def _workflows(cls, path: str | None) -> str | None:
+        return None if path is None else _folder_path(path)
+
+    @field_validator("lockfile")
+    @classmethod
+    def _lockfile(cls, path: str | None) -> str | None:
+        return None if path is None else _file_path(path)
 
 
 class ProjectConfig(FrozenModel):
@@ -103,6 +195,16 @@ class ProjectConfig(FrozenModel):
     environments: Mapping[str, EnvironmentConfig] = {}
     moved: list[MovedEntry] = Field(default_factory=list)
     removed: list[RemovedEntry] = Field(default_factory=list)
+
+    @field_validator("workflows")
+    @classmethod
+    def _workflows(cls, path: str) -> str:
+        return _folder_path(path)
+
+    @field_validator("lockfile")
+    @classmethod
+    def _lockfile(cls, path: str) -> str:
+        return _file_path(path)
 
 
 @dataclass(frozen=True)
@@ -128,7 +230,15 @@ class ProjectPaths:
     moved: tuple[MovedKey, ...] = ()  # the project file's `moved:` entries for this environment
     removed: tuple[RemovedKey, ...] = ()  # and its `removed:` entries
     state_url: str | None = None  # the state object, when the state lives in object storage
-    project_file: Path | None = None  # `onepin-sync.yaml`, when there is one
+    project_file: Path | None = None  # the project file read, if any
+
+    @property
+    def own_files(self) -> tuple[Path, ...]:
+        """The project file and the lockfile: never workflow files, even when the workflows
+        folder holds them (`workflows: .`)."""
+        lockfile = () if self.state_url is not None else (self.lockfile,)
+        project = () if self.project_file is None else (self.project_file,)
+        return (*project, *lockfile)
 
     @property
     def local_dir(self) -> Path:
@@ -139,8 +249,7 @@ class ProjectPaths:
         """Whether `path` is one of the project's own files: the lockfile, the project file, a
         file in the workflows folder or in this machine's `.onepin-sync/` (the journal)."""
         target = path.resolve()
-        own = [self.lockfile, *([self.project_file] if self.project_file else [])]
-        return any(target == p.resolve() for p in own) or any(
+        return any(target == p.resolve() for p in (self.lockfile, *self.own_files)) or any(
             target.is_relative_to(folder.resolve()) for folder in (self.workflows, self.local_dir)
         )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Collection
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,17 @@ MAX_FILE_BYTES = 1024 * 1024
 """The largest YAML file read (1 MiB)."""
 
 
-def find_workflow_files(folder: Path) -> tuple[list[WorkflowFileRef], list[Problem]]:
-    """Every workflow file under `folder` (an existing directory), sorted by key, and problems."""
+def find_workflow_files(
+    folder: Path, skip: Collection[Path] = ()
+) -> tuple[list[WorkflowFileRef], list[Problem]]:
+    """Every workflow file under `folder` (an existing directory), sorted by key, and problems.
+
+    `skip` names files that are never workflow files wherever they are: the project file and
+    the lockfile (`ProjectPaths.own_files`), found here when the workflows folder is the
+    project's own (`workflows: .`).
+    """
     root = os.path.realpath(folder)
+    skipped = _parts_under(folder, root, skip)
     found: list[WorkflowFileRef] = []
     problems: list[Problem] = []
     # (directory to list, its parts under the folder, real paths of it and its enclosing folders)
@@ -58,6 +67,8 @@ def find_workflow_files(folder: Path) -> tuple[list[WorkflowFileRef], list[Probl
             if entry.name.startswith("."):
                 continue
             entry_parts = (*parts, entry.name)
+            if skipped and entry_parts in skipped:
+                continue
             is_workflow_name = entry.name.lower().endswith(WORKFLOW_SUFFIXES)
             try:
                 is_link = entry.is_symlink()
@@ -93,6 +104,20 @@ def find_workflow_files(folder: Path) -> tuple[list[WorkflowFileRef], list[Probl
     found.sort(key=lambda ref: ref.key)
     problems.extend(key_collisions(found))
     return found, problems
+
+
+def _parts_under(folder: Path, root: str, paths: Collection[Path]) -> frozenset[tuple[str, ...]]:
+    """The parts under `folder` (whose real path is `root`) of each of `paths` inside it, by its
+    path as given and by its real path."""
+    found = set()
+    for path in paths:
+        for base, target in (
+            (os.path.abspath(folder), os.path.abspath(path)),
+            (root, os.path.realpath(path)),
+        ):
+            if target != base and os.path.commonpath([base, target]) == base:
+                found.add(tuple(Path(os.path.relpath(target, base)).parts))
+    return frozenset(found)
 
 
 def read_yaml_file(

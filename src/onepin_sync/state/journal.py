@@ -32,6 +32,7 @@ from typing import Literal, Protocol
 
 from pydantic import ValidationError
 
+from onepin_sync.core.keys import is_applied_hash, is_hash, is_workflow_id, valid_key
 from onepin_sync.core.models import Action, FrozenModel, PendingCreate, StateEntry
 from onepin_sync.errors import JournalWriteError, StateError
 
@@ -221,7 +222,7 @@ def read_journal(path: Path) -> list[JournalLine]:
     """Every complete line of the journal ([] when there is none); see the module docstring."""
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no folder for one: no journal either
         return []
     except OSError as exc:
         raise StateError(f"{path}: cannot read the journal ({exc})") from None
@@ -277,7 +278,7 @@ def _parse_lines(data: bytes) -> tuple[list[JournalLine], int]:
         try:
             if newline == -1:
                 raise ValueError("no newline")
-            lines.append(_parse(json.loads(data[start:newline])))
+            lines.append(parse_line(data[start:newline]))
         except (ValueError, ValidationError):
             if end == len(data):
                 return lines, start
@@ -292,20 +293,63 @@ def _reason(exc: OSError) -> str:
 
 def parse_line(data: bytes) -> JournalLine:
     """One stored journal line; ValueError or ValidationError when it is not one."""
-    return _parse(json.loads(data))
+    return _parse(_loads(data))
+
+
+def _loads(data: bytes) -> object:
+    try:
+        return json.loads(data)
+    except RecursionError:  # nested far deeper than any line: not one
+        raise ValueError("nested too deeply") from None
 
 
 def _parse(raw: object) -> JournalLine:
+    """One line's value as a line whose keys, ids and hashes are of the form the lockfile
+    takes (`core/keys.py`): settling the journal sends its ids in requests and records its
+    entries in the lockfile, so a line with one that is not is as damaged as a line that does
+    not parse."""
     if not isinstance(raw, dict):
         raise ValueError("not an object")
     kind = raw.get("type")
+    line: JournalLine
     if kind == "begin":
-        return JournalBegin.model_validate(raw)
-    if kind == "intent":
-        return JournalIntent.model_validate(raw)
-    if kind == "outcome":
-        return JournalOutcome.model_validate(raw)
-    raise ValueError(f"unknown journal line type {kind!r}")
+        line = JournalBegin.model_validate(raw)
+    elif kind == "intent":
+        line = JournalIntent.model_validate(raw)
+        _check_intent(line)
+    elif kind == "outcome":
+        line = JournalOutcome.model_validate(raw)
+        if line.entry is not None:
+            _check_entry(line.entry)
+    else:
+        raise ValueError(f"unknown journal line type {kind!r}")
+    return line
+
+
+def _check_intent(intent: JournalIntent) -> None:
+    if not valid_key(intent.key):
+        raise ValueError("not a workflow key")
+    if intent.remote_id is not None and not is_workflow_id(intent.remote_id):
+        raise ValueError("not a workflow id")
+    if intent.applied_hash is not None and not is_applied_hash(intent.applied_hash):
+        raise ValueError("not an applied hash")
+    pending = intent.pending
+    if pending is not None and not (
+        is_hash(pending.name_hash)
+        and is_hash(pending.structure)
+        and is_applied_hash(pending.applied_hash)
+    ):
+        raise ValueError("not the hashes of a pending create")
+
+
+def _check_entry(entry: StateEntry) -> None:
+    hashes = (entry.remote_hash, entry.file_hash, entry.listed_hash)
+    if not (
+        is_workflow_id(entry.id)
+        and is_applied_hash(entry.applied_hash)
+        and all(h is None or is_hash(h) for h in hashes)
+    ):
+        raise ValueError("not the id and hashes of a lockfile entry")
 
 
 def with_outcomes(

@@ -24,6 +24,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
+from onepin_sync.core.keys import (
+    APPLIED_HASH_PATTERN,
+    HASH_PATTERN,
+    NEVER_APPLIED,
+    WORKFLOW_ID_PATTERN,
+    key_problem,
+    quoted,
+)
 from onepin_sync.core.models import FrozenModel, PendingCreate, StateEntry, StateFile
 from onepin_sync.errors import StateError
 from onepin_sync.files.writer import atomic_write
@@ -61,13 +69,23 @@ class _Strict(FrozenModel):
 
 _SecretPaths = list[Annotated[list[str], Field(min_length=1)]]
 """Places in a spec (`core/spec_paths.py`), each a list of segments: never values."""
+_WorkflowId = Annotated[str, Field(pattern=WORKFLOW_ID_PATTERN)]
+_Hash = Annotated[str, Field(pattern=HASH_PATTERN)]
+_AppliedHash = Annotated[str, Field(pattern=APPLIED_HASH_PATTERN)]
+_NOT_MATCHED = {
+    WORKFLOW_ID_PATTERN: "not a workflow id (a lower-case UUID)",
+    HASH_PATTERN: "not a hash (sha256: and 64 hex digits)",
+    APPLIED_HASH_PATTERN: f"not a hash (sha256: and 64 hex digits, or {NEVER_APPLIED})",
+}
+"""What a field whose text breaks its pattern is not, for the message (`core/keys.py`): an id
+is sent in request URLs, and a hash is compared, so neither is taken on trust."""
 
 
 class _EntryOnDiskV1(_Strict):
-    id: str
+    id: _WorkflowId
     name: str
-    applied_hash: str
-    remote_hash: str
+    applied_hash: _AppliedHash
+    remote_hash: _Hash
     remote_updated_at: datetime = Field(strict=False)  # an ISO string on disk
     prevent_destroy: bool
 
@@ -80,16 +98,16 @@ class _EntryOnDisk(_EntryOnDiskV1):
 
 
 class _EntryOnDiskV3(_EntryOnDisk):
-    file_hash: str | None = None
+    file_hash: _Hash | None = None
     variables: list[str] = Field(default_factory=list)
-    listed_hash: str | None = None
+    listed_hash: _Hash | None = None
 
 
 class _PendingOnDisk(_Strict):
     name: str
-    name_hash: str
-    structure: str
-    applied_hash: str
+    name_hash: _Hash
+    structure: _Hash
+    applied_hash: _AppliedHash
     sent_at: datetime = Field(strict=False)
     prevent_destroy: bool
     secret_paths: _SecretPaths
@@ -102,7 +120,7 @@ class _LockfileV1(_Strict):
 
     format_version: Literal[1]
     lineage: str
-    serial: int
+    serial: int = Field(ge=0)
     salt: str
     api_url: str
     workspace: str | None
@@ -173,9 +191,20 @@ def parse_lockfile(text: str, where: str) -> StateFile:
     except ValidationError as exc:
         error = exc.errors()[0]
         place = ".".join(str(p) for p in error["loc"]) or "format_version"
+        pattern = str(error.get("ctx", {}).get("pattern"))
+        message = _NOT_MATCHED.get(pattern, error["msg"])
         raise StateError(
-            f"{where}: damaged lockfile: {place}: {error['msg']}; restore it from git"
+            f"{where}: damaged lockfile: {place}: {message}; restore it from git"
         ) from None
+    pending = disk.pending if isinstance(disk, _LockfileV2) else {}
+    for records, field in ((disk.workflows, "workflows"), (pending, "pending")):
+        for key in records:
+            problem = key_problem(key)
+            if problem is not None:
+                raise StateError(
+                    f"{where}: damaged lockfile: {field}: key {quoted(key)}: {problem}; restore "
+                    "it from git"
+                )
     owners: dict[str, str] = {}
     for key, entry in sorted(disk.workflows.items()):
         if entry.id in owners:
@@ -184,7 +213,6 @@ def parse_lockfile(text: str, where: str) -> StateFile:
                 f"{entry.id}; restore it from git"
             )
         owners[entry.id] = key
-    pending = disk.pending if isinstance(disk, _LockfileV2) else {}
     return StateFile(
         format_version=FORMAT_VERSION,
         lineage=disk.lineage,

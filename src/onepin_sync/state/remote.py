@@ -232,7 +232,7 @@ class ObjectStateStore:
             return {}
         try:
             info = json.loads(found[0])
-        except ValueError:
+        except (ValueError, RecursionError):
             return {"id": "unreadable"}
         return info if isinstance(info, dict) else {"id": "unreadable"}
 

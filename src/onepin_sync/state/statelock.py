@@ -4,7 +4,8 @@ An exclusive `flock` on a file in `.onepin-sync/` next to the lockfile. The kern
 the holder dies, so a killed run never leaves a stale lock behind; the file records who holds it
 (lock id, user, host, pid, CI job URL, time) so a waiting run can say whom it waits for.
 `force-unlock ID` removes the file of a holder that is stuck but alive: the next run then locks a
-fresh file. Waiting uses an injectable sleep and clock.
+fresh file. Waiting uses an injectable sleep and clock. A lock that cannot be made (a read-only
+checkout) stops the run before it reads or writes anything else.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from onepin_sync.errors import InputError, LockHeldError
+from onepin_sync.errors import InputError, LockHeldError, StateError
 
 _POLL_SECONDS = 0.2
 _CI_URL_VARIABLES = ("CI_JOB_URL", "BUILD_URL")
@@ -57,10 +58,9 @@ class StateLock:
         self._fd: int | None = None
 
     def __enter__(self) -> StateLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = self._clock() + self.timeout
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = self._open()
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -91,6 +91,19 @@ class StateLock:
             os.ftruncate(self._fd, 0)
         os.close(self._fd)  # releases the flock
         self._fd = None
+
+    def _open(self) -> int:
+        """The lock file, opened (and made, with its folder); a folder that cannot be written
+        (a read-only checkout) is StateError: a run that writes cannot start there."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StateError(
+                f"{exc.filename or self.path}: cannot take the state lock "
+                f"({exc.strerror or exc}); a command that writes needs {self.path.parent} to be "
+                "writable. Nothing was written"
+            ) from None
 
     def _still_linked(self, fd: int) -> bool:
         try:
@@ -135,7 +148,7 @@ def read_lock_info(path: Path) -> dict[str, object]:
     """What the lock file says about its holder ({} when unreadable or empty)."""
     try:
         info = json.loads(path.read_text(encoding="utf-8") or "{}")
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return info if isinstance(info, dict) else {}
 
