@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from onepin_sync.core.adoption import slug, valid_key
+from onepin_sync.core.adoption import slug
+from onepin_sync.core.keys import valid_key
 
 ID = "96c84a8f-0000-4000-8000-000000000000"
 
