@@ -81,3 +81,23 @@ def test_claimed_workflows_and_known_keys_are_left_alone() -> None:
     )
     assert rebuilt.state is state  # b's only look-alike is a's workflow
     assert rebuilt.unmatched == ("b",)
+
+
+def test_a_file_is_compared_under_its_ignore_rules_as_the_planner_compares_it() -> None:
+    """A node without a position keeps the workspace's (a rule the loader adds); a path the
+    file ignores is the workspace's to change: neither makes the file differ."""
+    loaded = desired(("a", WELCOME)).workflows["a"]
+    rules = ("description", "definition.graph.nodes[script].position")
+    wanted = desired().model_copy(
+        update={"workflows": {"a": loaded.model_copy(update={"ignore_changes": rules})}}
+    )
+    workspace = migrated(WELCOME).to_api()
+    workspace["description"] = "Edited in the app"
+    workspace["definition"]["graph"]["nodes"][0]["position"] = {"x": 999.0, "y": 5.0}
+    listed = [remote(WELCOME.model_validate(workspace), "id-1")]
+
+    rebuilt = rebuild_state(wanted, listed, lockfile(), DEFAULT_COMPARISON)
+
+    assert dict(rebuilt.matched) == {"a": "id-1"}
+    assert rebuilt.differing == ()
+    assert rebuilt.state.workflows["a"].applied_hash != NEVER_APPLIED

@@ -6,16 +6,17 @@ name and the same structure (node ids and types, edges: what a server never rewr
 for the file, and no other file claiming that workflow. Anything else is ambiguous and is never
 guessed, since a wrong guess would have the next apply overwrite another team's workflow.
 
-A matched file whose spec already agrees with the workspace (compared like the planner does) is
-recorded as applied, so the next plan is empty; one that differs is recorded as never applied,
-so the next plan shows the update that makes the workflow match the file. Files matching
+A matched file whose spec already agrees with the workspace (compared like the planner does,
+under the file's ignore rules) is recorded as applied, so the next plan is empty; one that
+differs is recorded as never applied, so the next plan shows the update that makes the workflow
+match the file. Files matching
 nothing stay out of the lockfile (the next plan creates them). Pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from onepin_sync.core.diff import differences
 from onepin_sync.core.fingerprint import (
@@ -80,10 +81,11 @@ def rebuild_state(
         if not found:
             continue
         remote, wanted = found[0], desired.workflows[key]
-        in_sync = not differences(remote.spec, wanted.spec, comparison).changes
+        rules = IgnoreRules.of(wanted.ignore_changes)  # the file's (positions it omits too)
+        compared = replace(comparison, ignore=rules)
+        in_sync = not differences(remote.spec, wanted.spec, compared).changes
         if not in_sync:
             differing.append(key)
-        rules = IgnoreRules.of(wanted.ignore_changes)
         applied = desired_fingerprint(wanted.spec, salt, rules) if in_sync else NEVER_APPLIED
         entry = entry_for(
             remote,
