@@ -6,6 +6,7 @@ from onepin_sync.core.diff import differences
 from onepin_sync.core.models import WorkflowSpec
 from onepin_sync.files.fileedit import apply_changes
 from onepin_sync.files.roundtrip import Document
+from onepin_sync.files.scaffold import template
 from onepin_sync.files.yamlstrict import parse_document
 
 TEXT = """\
@@ -65,3 +66,14 @@ def test_a_removed_description_and_a_new_node_change_only_their_lines() -> None:
     assert edited.endswith("# end\n")
     assert "name: A  # shown in the app\n" in edited
     assert "- id: s       # first\n" in edited
+
+
+def test_a_sequence_under_a_key_with_a_comment_keeps_its_indentation() -> None:
+    """`init`'s example has `nodes: # no positions: …`; ruamel.yaml's guess of the indentation
+    misread it, and a one-field pull re-indented every node (and broke `fmt --check`)."""
+    text = template("workflows/welcome-call.yaml")
+    assert "nodes: # no positions" in text
+
+    document = Document(text)
+
+    assert document.dump() == text

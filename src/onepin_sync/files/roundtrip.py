@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -128,6 +129,8 @@ class Document:
             raise RoundTripError("the file does not hold a mapping")
         self.tree: CommentedMap = tree
         mapping = _mapping_indent(text)
+        # ruamel.yaml's guess misreads a key with a comment after it (`nodes: # …`).
+        sequence, offset = _sequence_indent(text) or (sequence, offset)
         offset = offset if offset is not None else 2
         yaml.indent(mapping=mapping, sequence=sequence or offset + 2, offset=offset)
         self._yaml = yaml
@@ -149,6 +152,26 @@ def _mapping_indent(text: str) -> int:
             if step > 0:
                 return step
     return 2
+
+
+def _sequence_indent(text: str) -> tuple[int, int] | None:
+    """How the file indents its first block sequence under a key: the items' content from the
+    key (`sequence`) and the dash from the key (`offset`), as ruamel.yaml's `indent` takes them;
+    None when it has none."""
+    lines = [
+        line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
+    for line, following in itertools.pairwise(lines):
+        item = following.lstrip()
+        if _TRAILING_COMMENT.sub("", line).endswith(":") and item.startswith("- "):
+            offset = (len(following) - len(item)) - (len(line) - len(line.lstrip()))
+            gap = len(item) - len(item[1:].lstrip()) - 1  # spaces after the dash
+            if offset >= 0:
+                return offset + 1 + gap, offset
+    return None
+
+
+_TRAILING_COMMENT = re.compile(r"\s+#.*$|\s+$")
 
 
 def canonical_text(text: str) -> str:
