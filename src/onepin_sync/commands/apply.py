@@ -220,8 +220,8 @@ def _check_before_asking(plan: Plan, settings: ApplySettings, ui: Ui) -> None:
         conflicts,
         ui,
         f"changed both in git and outside onepin-sync: {', '.join(conflicts)}; nothing "
-        "was written (--force overwrites the remote changes; plan --refresh-only or pull "
-        "keeps them)",
+        "was written (--force overwrites the remote changes; apply --refresh-only keeps "
+        "them, and pull --force then writes them into the files)",
     )
     if settings.auto_approve or settings.plan_file is not None:
         duplicates = duplicate_creates(plan, settings.apply)

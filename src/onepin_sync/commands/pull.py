@@ -242,7 +242,7 @@ def _drifted(
         also = f"; also {conflicts}" if refused else ""
         raise InputError(
             "; ".join(unsafe)
-            + "; pulling would write their values into it. Edit it by hand (or plan "
+            + "; pulling would write their values into it. Edit it by hand (or apply "
             "--refresh-only to keep the remote)" + also
         )
     if refused:
