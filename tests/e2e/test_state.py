@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
 from onepin_sync.state.statelock import StateLock
 from tests.documents import check_document
@@ -100,6 +101,23 @@ def test_rm_warns_when_the_file_is_still_there(project: SyncProject) -> None:
     plan = plan_json(project)
     assert [c["action"] for c in plan["changes"]] == ["create"]
     assert plan["changes"][0]["duplicate_of"] == [forgotten_id]
+
+
+def test_rm_of_a_workflow_holding_secrets_says_import_would_write_them(
+    project: SyncProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOICE_TOKEN", "tok_live_9f8e7d6c5b4a")
+    document = tiny_workflow("Hotline", text="Your code is ${secret.VOICE_TOKEN}.")
+    project.write("hotline", document)
+    assert project.run("apply", "--auto-approve").code == 0
+    project.remove("hotline")
+
+    result = state(project, "rm", "hotline")
+
+    assert result.code == 0, result.output
+    assert "the workflow holds secret values at 1 place(s)" in result.stderr
+    assert "`import` would write them into a file" in result.stderr
+    assert "tok_live" not in result.output
 
 
 def test_rm_fails_for_nothing_once_it_has_forgotten_the_key(project: SyncProject) -> None:

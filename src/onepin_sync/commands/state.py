@@ -54,6 +54,7 @@ class StateEditOutcome:
     workflow_id: str
     serial: int
     file_left: str | None = None  # `rm` of a key whose workflow file is still there
+    secret_places: int = 0  # `rm`: where the workflow holds secrets the files put there
     exit_code: int = ExitCode.OK
 
 
@@ -90,8 +91,9 @@ def run_edit(settings: StateEditSettings, env: RunEnvironment, ui: Ui) -> StateE
         left = _file_left(paths.workflows, settings.key) if settings.new_key is None else None
         store.write(changed)
     assert entry is not None  # moved/forgotten refuse a key without an entry
+    secrets = len(entry.secret_paths) if settings.new_key is None else 0
     return StateEditOutcome(
-        store.location, settings.key, settings.new_key, entry.id, changed.serial, left
+        store.location, settings.key, settings.new_key, entry.id, changed.serial, left, secrets
     )
 
 

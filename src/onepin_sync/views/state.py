@@ -113,6 +113,13 @@ def state_edit_report(ui: ConsoleUi, outcome: StateEditOutcome, *, as_json: bool
             f"{outcome.file_left} still exists: the next plan would create a second workflow "
             "from it; delete or move the file (or adopt the workflow again with import)"
         )
+    if outcome.secret_places:
+        ui.warn(
+            f"the workflow holds secret values at {outcome.secret_places} place(s) where the "
+            "files put ${secret.…} values, no longer masked now that it is unmanaged: `import` "
+            "would write them into a file; replace them in the app first, or keep the file "
+            "and adopt the workflow with `import ID --key KEY`"
+        )
     if as_json:
         print_document(
             ui,
