@@ -183,6 +183,12 @@ EDGES = "    edges:\n"
             "1:7: name: expected a string, got boolean true — quote it",
         ),
         ("name:\ndefinition: {}\n", "1:1: name: expected a string, got null"),
+        (
+            "name: A\ndefinition:\n  graph:\n    nodes:\n      - {id: s, type: source_script,"
+            " position: {x: 1" + "0" * 400 + ", y: 0}}\n",
+            "5:52: definition.graph.nodes[0].position.x: is an integer too large for a number"
+            " here (at most about 1.8e308)",
+        ),
         ("name: ''\ndefinition: {}\n", "1:7: name: must not be empty"),
         ("name: '   '\ndefinition: {}\n", "1:7: name: must not be blank"),
         (

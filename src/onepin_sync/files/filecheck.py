@@ -174,6 +174,8 @@ def _field_message(
             hint = " — quote it"
         elif kind == "bool_type" and isinstance(value, str):
             hint = " (YAML 1.2: only true and false are booleans)"
+        elif kind == "float_type" and isinstance(value, int) and not isinstance(value, bool):
+            return _at(path, "is an integer too large for a number here (at most about 1.8e308)")
         return _at(path, f"expected {expected}, got {context.describe(path, value)}{hint}")
     if kind == "string_too_short":
         return _at(path, "must not be empty")
