@@ -49,8 +49,9 @@ def created_by(
         and structure_fingerprint(w.definition, salt) == pending.structure
     ]
     if len(candidates) > 1 and sent is not None:
-        closest = min(len(differences(w.spec, sent).changes) for w in candidates)
-        candidates = [w for w in candidates if len(differences(w.spec, sent).changes) == closest]
+        distance = {w.id: len(differences(w.spec, sent).changes) for w in candidates}
+        closest = min(distance.values())
+        candidates = [w for w in candidates if distance[w.id] == closest]
     return max(candidates, key=lambda w: (w.created_at, w.id), default=None)
 
 
