@@ -10,6 +10,7 @@ import pytest
 from onepin import OnePinClient
 
 from tests.e2e.support import recorded, writes
+from tests.samples import tiny_workflow
 from tests.sync_project import SyncProject
 
 KEY = "support/payment-reminder"
@@ -257,3 +258,25 @@ def test_pull_of_a_key_or_target_the_lockfile_lacks_sends_nothing(project: SyncP
     assert "Error: not managed (not in the lockfile): support/nope" in key.stderr
     assert "--target nope/* matches no workflow" in target.stderr
     assert sent == []
+
+
+def test_a_pulled_edit_keeps_a_canonical_file_canonical(
+    project: SyncProject, sdk: OnePinClient
+) -> None:
+    """A one-line script edited into two lines in the app: its mapping, on one line in the file,
+    can no longer be (multi-line text never is), so the pull lays it out as fmt would, and the
+    pre-commit hook (fmt --check) passes on the drift pull request."""
+    project.write("greeting", tiny_workflow("Greeting", text="Hello there."))
+    assert project.run("fmt").code == 0
+    assert project.run("apply", "--auto-approve").code == 0
+    workflow_id = project.lock_entries()["greeting"]["id"]
+    definition: dict[str, Any] = sdk.workflows.get(workflow_id).data.definition
+    definition["graph"]["nodes"][0]["config"]["script_text"] = "Line one\r\nLine two"
+    sdk.workflows.patch_workflow(workflow_id, definition=definition)
+
+    pulled = project.run("pull")
+
+    assert pulled.code == 0, pulled.output
+    assert 'script_text: "Line one\\r\\nLine two"' in project.path("greeting").read_text("utf-8")
+    assert project.run("fmt", "--check").code == 0
+    assert project.run("plan", "--detailed-exitcode").code == 0

@@ -65,7 +65,7 @@ from onepin_sync.files.reader import (
     read_workflow_text,
     with_line_ends,
 )
-from onepin_sync.files.roundtrip import Document, RoundTripError
+from onepin_sync.files.roundtrip import Document, RoundTripError, canonical_text
 from onepin_sync.files.writer import atomic_write
 from onepin_sync.files.yamlwriter import file_document
 
@@ -179,6 +179,7 @@ def _edited(
     changes = differences(current.spec, wanted.spec, comparison).changes
     apply_changes(document.tree, changes, file_document(current.spec))
     text = document.dump()
+    text = _in_layout(old, text)
     ref = WorkflowFileRef(key=wanted.key, path=path, display=wanted.path)
     workflow = load_workflow_text(text, ref, env={}, catalogue=comparison.catalogue)
     if differences(current.spec, workflow.spec, comparison).changes:
@@ -195,6 +196,16 @@ def _edited(
         )
     )
     return _Edit(with_line_ends(text, newline), diff, workflow)
+
+
+def _in_layout(old: str, new: str) -> str:
+    """`new` (the edited `old`) in the canonical layout when `old` was (so `fmt --check` still
+    passes: a text becoming multi-line, say, takes its mapping out of flow style), else as it is:
+    an edit keeps the file's own layout."""
+    try:
+        return canonical_text(new) if canonical_text(old) == old else new
+    except RoundTripError:
+        return new
 
 
 def _drifted(
