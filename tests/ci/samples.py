@@ -74,3 +74,17 @@ def edited(text: str, description: str) -> str:
 def writes(workspace: EmulatorWorkspace) -> list[str]:
     """`METHOD path` of every request but the reads the workspace was sent, oldest first."""
     return [f"{r.method} {r.path}" for r in workspace.requests() if r.method != "GET"]
+
+
+def environments(base_url: str, *names: str) -> str:
+    """A project file with one environment per name, each with its own lockfile and key
+    variable (`onepin-sync.<name>.lock`, `ONEPIN_<NAME>_API_KEY`), all on `base_url`."""
+    lines = ["workflows: workflows", "environments:"]
+    for name in names:
+        lines += [
+            f"  {name}:",
+            f"    lockfile: onepin-sync.{name}.lock",
+            f"    api_key_env: ONEPIN_{name.upper()}_API_KEY",
+            f"    base_url: {base_url}",
+        ]
+    return "\n".join(lines) + "\n"

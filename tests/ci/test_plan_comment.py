@@ -12,7 +12,7 @@ import yaml
 
 from onepin_sync.emulator.control import EmulatorWorkspace
 from tests.ci.pipeline import Pipeline
-from tests.ci.samples import edited, writes
+from tests.ci.samples import edited, environments, writes
 
 WELCOME = "workflows/support/welcome-call.yaml"
 PLAN_MARKER = "<!-- onepin-sync-plan -->"
@@ -150,14 +150,7 @@ def test_a_long_error_is_commented_in_whole_lines_inside_a_closed_fence(
 def test_the_matrix_recipe_comments_a_long_plan_whole(
     pipeline: Pipeline, workspace: EmulatorWorkspace
 ) -> None:
-    project = (
-        "workflows: workflows\n"
-        "environments:\n"
-        "  production:\n"
-        "    lockfile: onepin-sync.production.lock\n"
-        "    api_key_env: ONEPIN_PRODUCTION_API_KEY\n"
-        f"    base_url: {workspace.base_url}\n"
-    )
+    project = environments(workspace.base_url, "production")
     pipeline.seed({"onepin-sync.yaml": project})
     secrets = {"ONEPIN_PRODUCTION_API_KEY": workspace.api_key}
     listing = pipeline.job("onepin-matrix.yml", "environments", secrets=secrets).run()

@@ -23,7 +23,7 @@ import yaml
 from onepin_sync.emulator.control import EmulatorWorkspace
 from tests.ci.pipeline import EXAMPLES, RECIPES, REPO_ROOT, VENV_BIN, Pipeline
 from tests.ci.runner import Workflow
-from tests.ci.samples import edited, writes
+from tests.ci.samples import edited, environments, writes
 
 HOOKS = REPO_ROOT / ".pre-commit-hooks.yaml"
 RECIPE_FILES = sorted(p.name for p in RECIPES.glob("*.yml"))
@@ -313,18 +313,7 @@ def test_the_matrix_recipe_applies_each_environment_with_its_own_key_and_lockfil
     pipeline: Pipeline, workspace: EmulatorWorkspace
 ) -> None:
     staging = workspace.control.new_workspace()
-    project = (
-        "workflows: workflows\n"
-        "environments:\n"
-        "  production:\n"
-        "    lockfile: onepin-sync.production.lock\n"
-        "    api_key_env: ONEPIN_PRODUCTION_API_KEY\n"
-        f"    base_url: {workspace.base_url}\n"
-        "  staging:\n"
-        "    lockfile: onepin-sync.staging.lock\n"
-        "    api_key_env: ONEPIN_STAGING_API_KEY\n"
-        f"    base_url: {workspace.base_url}\n"
-    )
+    project = environments(workspace.base_url, "production", "staging")
     pipeline.seed()
     pipeline.push({"onepin-sync.yaml": project}, "Two environments")
     secrets = {

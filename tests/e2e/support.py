@@ -93,3 +93,14 @@ def plan_json(project: SyncProject, *args: str) -> dict[str, Any]:
     assert result.code == 0, result.output
     doc: dict[str, Any] = json.loads(result.stdout)
     return doc
+
+
+def without_voices(project: SyncProject, key: str = "support/payment-reminder") -> str:
+    """The example `key` with its generator's `voice_map` removed: valid offline, but the API's
+    run-readiness checks refuse it (`validate --online`). Returns the key."""
+    doc = project.read(key)
+    for node in doc["definition"]["graph"]["nodes"]:
+        if node["type"] == "operator_generator":
+            del node["config"]["voice_map"]
+    project.write(key, doc)
+    return key

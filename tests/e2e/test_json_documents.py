@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from tests.documents import check_document
+from tests.e2e.support import without_voices
 from tests.samples import tiny_workflow
 from tests.sync_project import CliResult, SyncProject
 
@@ -91,12 +92,7 @@ def test_validate_online_prints_its_document_also_when_the_api_finds_errors(
     """The API's findings are the result a script reads: errors and warnings per workflow, by
     rule and node. (Files that are not valid offline are no result: no document, as above.)"""
     project.copy_examples()
-    key = "support/payment-reminder"
-    doc = project.read(key)
-    for node in doc["definition"]["graph"]["nodes"]:
-        if node["type"] == "operator_generator":
-            del node["config"]["voice_map"]
-    project.write(key, doc)
+    key = without_voices(project)
 
     checked = project.run("validate", "--online", "--json")
 

@@ -14,6 +14,7 @@ from tests.e2e.support import (
     calls,
     recorded,
     remote_workflow,
+    without_voices,
 )
 from tests.samples import tiny_workflow
 from tests.sync_project import CliResult, SyncProject
@@ -325,12 +326,7 @@ def test_validate_online_fails_a_workflow_that_is_valid_offline_but_cannot_run(
     project: SyncProject,
 ) -> None:
     project.copy_examples()
-    key = "support/payment-reminder"
-    doc = project.read(key)
-    for node in doc["definition"]["graph"]["nodes"]:
-        if node["type"] == "operator_generator":
-            del node["config"]["voice_map"]
-    project.write(key, doc)
+    key = without_voices(project)
 
     offline = project.run("validate")
     online = project.run("validate", "--online")
