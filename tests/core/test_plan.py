@@ -34,6 +34,10 @@ R_A = remote(migrated(A))  # the server's read-back of A: literally different fr
 R_B = remote(migrated(B), age=5)
 R_X = remote(migrated(X), age=5)
 R_A_TOUCHED = remote(migrated(A), age=5)  # saved remotely without any change
+# An upgraded server's read of A, never written since: a key added, at the same `updated_at`.
+R_A_RESPELLED = remote(
+    migrated(A).model_copy(update={"definition": {**migrated(A).definition, "layout_version": 2}})
+)
 UNRELATED = remote(migrated(spec(name="Someone else's")), wid="id-other")
 
 
@@ -56,6 +60,23 @@ TABLE = [
     Row("changed outside onepin-sync", A, True, R_X, Action.UPDATE, Reason.DRIFT),
     Row("changed in both places", B, True, R_X, Action.UPDATE, Reason.CONFLICT),
     Row("changed in both places identically", B, True, R_B, None, None, "record"),
+    Row(
+        "re-spelled by an upgraded server, not written",
+        A,
+        True,
+        R_A_RESPELLED,
+        None,
+        None,
+        "record",
+    ),
+    Row(
+        "changed in git, re-spelled by an upgraded server",
+        B,
+        True,
+        R_A_RESPELLED,
+        Action.UPDATE,
+        Reason.CHANGED_IN_GIT,
+    ),
     Row(
         "git edit that only spells out a default",
         A_EXPLICIT_DEFAULT,

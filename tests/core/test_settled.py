@@ -3,6 +3,8 @@ every spec held, for every row of the planner's decision table, and nothing unch
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from onepin_sync.core.models import DesiredState, Reason, RemoteState, StateFile
@@ -140,9 +142,14 @@ def test_a_changed_file_against_a_workflow_listed_as_recorded_takes_no_remote_fi
     """A pull request's plan, an apply's verification: the file changed, the workspace copy is
     spelled as the entry's `listed_hash` records, so it is the spec of the entry's remote hash
     without taking its canonical form (here that would not match, the entry's remote hash being
-    another's: a conflict). Spelled otherwise, it is fingerprinted."""
-    recorded = entry(A, R_A, with_file=True)
-    state = lockfile(support__welcome=recorded.model_copy(update={"remote_hash": "sha256:other"}))
+    another's, read before a later write: a conflict). Spelled otherwise, it is fingerprinted."""
+    recorded = entry(A, R_A, with_file=True).model_copy(
+        update={
+            "remote_hash": "sha256:other",
+            "remote_updated_at": R_A.updated_at - timedelta(seconds=5),
+        }
+    )
+    state = lockfile(support__welcome=recorded)
     files = desired((KEY, B))
 
     (as_recorded,) = plan_changes(files, remote_state(R_A, digests=True), state).changes

@@ -214,3 +214,25 @@ def test_the_embedded_server_and_start_embedded_take_a_profile(tmp_path: Path) -
         emulator.stop()
 
     assert "validator_loudness" in {item["node_type"] for item in served}
+
+
+def test_an_upgrade_in_place_keeps_what_is_stored_and_reads_it_by_the_new_rules() -> None:
+    with (
+        EmbeddedEmulator(control=True) as emulator,
+        EmulatorControl(emulator.base_url) as control,
+    ):
+        key = control.new_workspace()
+        headers = {"Authorization": f"Bearer {key.api_key}"}
+        with httpx.Client(base_url=emulator.base_url, headers=headers) as api:
+            before = created(api, name="Stored before", definition=pipeline())
+            control.set_profile("next")
+            after = api.get(f"{WORKFLOWS}/{before['id']}").json()["data"]
+            unknown = httpx.put(f"{emulator.base_url}/_emulator/profile", json={"profile": "later"})
+            profile = control.profile()
+
+    assert profile == "next"
+    assert after["updated_at"] == before["updated_at"]  # nobody wrote to it
+    assert "layout_version" not in before["definition"]
+    assert after["definition"]["layout_version"] == 2
+    assert unknown.status_code == 422
+    assert "unknown emulator profile 'later'" in unknown.json()["error"]["message"]

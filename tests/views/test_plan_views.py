@@ -33,7 +33,9 @@ def _plan() -> Plan:
     kept = spec(name="Kept", description=LONG_BEFORE)
     edited = spec(name="Kept (v2)", description=LONG_AFTER, extra_node=True, speed=1.25)
     drifted_before = remote(migrated(spec(name="Drifted")), "id-d")
-    drifted_remote = remote(migrated(spec(name="Drifted", description="web edit")), wid="id-d")
+    drifted_remote = remote(  # edited in the web app later: its updated_at moved
+        migrated(spec(name="Drifted", description="web edit")), wid="id-d", age=5
+    )
     gone = remote(migrated(spec(name="Retired")), wid="id-r")
     r_kept = remote(migrated(kept), wid="id-k")
     state = lockfile(

@@ -331,8 +331,9 @@ def _read_back(
     `plan` compares against listings, so `remote_hash` must come from the same kind of read: a
     server whose write responses differ from its reads would otherwise drift forever. A field an
     update did not send that the listing shows changed since the plan's read is not taken as
-    what the write made: the entry records it as the plan read it, so the next plan shows the
-    change as made outside onepin-sync instead of silently keeping it as applied.
+    what the write made: the entry records it as the plan read it, at the plan's `updated_at`, so
+    the next plan shows the change as made outside onepin-sync instead of silently keeping it as
+    applied.
     """
     state = result.state
     secrets = Redactor(inputs.desired.secret_values)
@@ -369,6 +370,9 @@ def _read_back(
                 if key in meanwhile
                 else listed_hash(remote.listed.get(entry.id), state.salt),
             )
+            if key in meanwhile and change is not None and change.remote_updated_at is not None:
+                # Recorded as of the plan's read: the workspace has been written since.
+                read = read.model_copy(update={"remote_updated_at": change.remote_updated_at})
             if read != entry:
                 refreshes.append(StateRefresh(key=key, entry=read))
     if not refreshes:

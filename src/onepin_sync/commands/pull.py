@@ -231,6 +231,7 @@ def _drifted(
             entry,
             desired_fingerprint(wanted.spec, state.salt, recorded),
             remote_fingerprint(current.spec, state.salt, recorded),
+            current.updated_at,
         )
         if not verdict.remote_changed:
             continue

@@ -275,7 +275,7 @@ def _plan_existing(
     remote_hash = _remote_hash(read, entry, salt, recorded)
     wanted_file = desired_file_hash(wanted, salt)
     desired_now = _desired_hash(wanted, wanted_file, entry, salt, recorded)
-    verdict = classify(entry, desired_now, remote_hash)
+    verdict = classify(entry, desired_now, remote_hash, current.updated_at)
     # The file's `file_hash`, for an entry that keeps recording it as applied under its rules.
     loads_as_applied = not verdict.desired_changed and rules == recorded
     file_hash = wanted_file if loads_as_applied else None

@@ -121,6 +121,11 @@ class EmulatorControl:
         """The profile this server plays (`current` or `next`)."""
         return ProfileOut.model_validate(self._call("GET", "/profile")).profile
 
+    def set_profile(self, profile: str) -> None:
+        """Upgrade (or roll back) the server in place to `profile`: every workspace and
+        workflow stays as stored, and every later request meets the new release."""
+        self._call("PUT", "/profile", json={"profile": profile})
+
     def record_run(
         self, workflow_id: str, status: str, created_at: datetime | None = None
     ) -> RunStats:

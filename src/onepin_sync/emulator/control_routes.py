@@ -13,6 +13,10 @@
                                                 (seeds run history for the list filters)
     GET    /_emulator/profile                   {"profile", "profiles"}: which Onepin this
                                                 server plays (chosen when it starts)
+    PUT    /_emulator/profile                   {"profile"} -> {"profile", "profiles"}: the
+                                                server is upgraded (or rolled back) in place,
+                                                every workspace and workflow kept, as when
+                                                Onepin ships a release under its clients
     GET    /_emulator/clock                     {"now"}: the server's time
     POST   /_emulator/clock                     {"advance_seconds"} -> {"now"}: that much of the
                                                 server's time passes at once (`clock.py`)
@@ -33,8 +37,9 @@ from onepin_sync.emulator.envelope import (
     format_timestamp,
     validation_problem,
 )
+from onepin_sync.emulator.errors import EmulatorError
 from onepin_sync.emulator.faults import FaultRule
-from onepin_sync.emulator.profiles import PROFILE_NAMES
+from onepin_sync.emulator.profiles import PROFILE_NAMES, profile_named
 from onepin_sync.emulator.responses import ApiJSONResponse, plain
 from onepin_sync.emulator.schemas import (
     ArmedFault,
@@ -43,6 +48,7 @@ from onepin_sync.emulator.schemas import (
     ClockOut,
     FaultId,
     NewKeyBody,
+    ProfileBody,
     ProfileOut,
     RequestRecord,
     RunBody,
@@ -129,3 +135,14 @@ async def advance_clock(state: AppState, body: ClockBody) -> ApiJSONResponse:
 @router.get("/profile")
 async def server_profile(state: AppState) -> ApiJSONResponse:
     return plain(ProfileOut(profile=state.profile.name, profiles=list(PROFILE_NAMES)))
+
+
+@router.put("/profile")
+async def change_profile(state: AppState, body: ProfileBody) -> ApiJSONResponse:
+    """Play another Onepin from the next request on: what is stored stays as it was written,
+    and reads, writes and the catalogue follow the new profile's rules."""
+    try:
+        state.profile = profile_named(body.profile)
+    except EmulatorError as exc:
+        raise validation_problem([FieldError("profile", str(exc))]) from None
+    return await server_profile(state)

@@ -381,6 +381,14 @@ class RunStats(ResponseModel):
     run_status_counts: dict[str, int]
 
 
+class ProfileBody(_Body):
+    """Which profile the server plays from now on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: str
+
+
 class ProfileOut(ResponseModel):
     """The profile a server plays, and every profile there is."""
 
