@@ -89,3 +89,30 @@ def test_a_new_node_type_is_known_from_the_served_catalogue_even_when_it_cannot_
     assert planned.code == 2, planned.output
     assert "Plan: 1 to create, 0 to update, 0 to delete." in planned.stdout
     assert "Warning: the node catalogue could not be cached (" in planned.stderr
+
+
+def test_an_apply_whose_read_back_failed_leaves_no_false_conflict_on_a_server_that_migrates_reads(
+    project_next: SyncProject,
+) -> None:
+    """This server answers a write with the definition as stored and migrates it on read. When
+    the verification listing fails, the lockfile keeps the write answer's spelling; the next read
+    spells the same, unwritten workflow otherwise, which is no one's change."""
+    project_next.write("greeting", tiny_workflow("Greeting"))
+    project_next.workspace.add_fault(
+        kind="status", status=503, retry_after=0, method="GET", path="^/api/v1/workflows$",
+        nth=2, times=0,
+    )  # fmt: skip
+    unverified = project_next.run("apply", "--auto-approve")
+    assert unverified.code == 0, unverified.output
+    assert "not verified" in unverified.stderr
+    project_next.workspace.control.clear_faults()
+    project_next.write(
+        "greeting", {**project_next.read("greeting"), "description": "Edited in git."}
+    )
+
+    planned = project_next.run("plan")
+    applied = project_next.run("apply", "--auto-approve")
+
+    assert "# greeting will be updated in place (changed in git)" in planned.stdout
+    assert applied.code == 0, applied.output
+    assert project_next.run("plan", "--detailed-exitcode").code == 0
