@@ -15,7 +15,15 @@ import subprocess
 from pathlib import Path
 
 from onepin_sync.commands.provenance import git_commit
-from onepin_sync.core.models import Action, Change, FieldChange, Plan, Reason, WorkflowSpec
+from onepin_sync.core.models import (
+    Action,
+    Change,
+    FieldChange,
+    Plan,
+    Reason,
+    StateRefresh,
+    WorkflowSpec,
+)
 from onepin_sync.core.redact import MASK, Redactor
 from onepin_sync.views.markdown import MAX_CHARS, PlanHeading, plan_markdown
 from tests.core.builders import spec
@@ -173,3 +181,32 @@ def test_the_commit_comes_from_ci_or_git(tmp_path: Path) -> None:
     ).stdout.strip()
     (tmp_path / "sub").mkdir()
     assert git_commit({}, tmp_path / "sub") == head
+
+
+def test_the_lists_before_the_sections_are_bounded_too() -> None:
+    """A workspace edited in bulk in the app (every workflow drifted), a folder renamed without
+    `moved:` entries: the lists before the changes say how many they left out, and the comment
+    still fits."""
+    keys = [f"team-{n % 20:02d}/workflow-with-a-long-name-{n:05d}" for n in range(4000)]
+    drift = [StateRefresh(key=k, entry=None, reason=Reason.DRIFT) for k in keys]
+    forgets = [StateRefresh(key=f"old/{k}", entry=None, reason=Reason.FORGOTTEN) for k in keys]
+    replaced = [
+        _delete(f"old/{k}").model_copy(update={"replaces": k, "remote_id": f"id-{n}"})
+        for n, k in enumerate(keys)
+    ]
+    plan = Plan(
+        changes=(_update(keys[0], Reason.CONFLICT, "web", "git"), *replaced),
+        refreshes=(*drift, *forgets),
+        pending=tuple(f"new/{k}" for k in keys),
+        lineage="lineage-1",
+        serial=42,
+    )
+
+    text = plan_markdown(plan, Redactor([SECRET]), HEADING)
+
+    assert len(text) <= MAX_CHARS
+    assert "| … | and " in text
+    assert "- … and " in text
+    assert "more warnings" in text
+    assert "_Not planned until their unanswered creates settle: " in text
+    assert f"`~ {keys[0]}` update: changed in git and outside onepin-sync" in text

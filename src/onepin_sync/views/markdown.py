@@ -11,9 +11,11 @@ the plan was made against; then one collapsible `<details>` section per workflow
     2     creates (new, or missing remotely)       collapsed, with the new workflow's content
     1     updates changed in git                   collapsed, a `diff` block (the PR shows why)
 
-GitHub refuses a comment over 65,536 characters, so the text stays within `limit`: when it does
-not fit, the lowest-risk sections lose their details first (they become one line each), then
-whole lines go, lowest risk first; a note at the end says exactly what was cut. Secrets are
+GitHub refuses a comment over 65,536 characters, so the text stays within `limit`: each list
+before the sections (drift, moves and forgets, files behind, warnings, unsettled creates) takes
+at most an eighth of it and says how many items it left out; when the sections do not fit the
+rest, the lowest-risk ones lose their details first (they become one line each), then whole
+lines go, lowest risk first; a note at the end says exactly what was cut. Secrets are
 masked by the run's `Redactor` (the workspace's side also at its secret places).
 """
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from onepin_sync.core.models import Action, Change, Plan, Reason
@@ -46,6 +48,8 @@ from onepin_sync.views.notes import (
 MAX_CHARS = 60_000
 """The default `limit`: under GitHub's 65,536, with room for what a CI step adds around it."""
 _NOTE_ROOM = 1_000  # kept free for the truncation note
+_LIST_SHARE = 8  # each list before the sections takes at most limit // _LIST_SHARE characters
+_WHOLE_PLAN = "run `onepin-sync plan` (or `plan --json`) for the whole plan"
 
 
 @dataclass(frozen=True)
@@ -90,8 +94,9 @@ def plan_markdown(
     plan: Plan, redactor: Redactor, heading: PlanHeading | None = None, *, limit: int = MAX_CHARS
 ) -> str:
     """The plan as GitHub-flavoured Markdown of at most `limit` characters."""
-    head = _heading(plan, heading, redactor)
-    tail = _tail(plan)
+    room = limit // _LIST_SHARE
+    head = _heading(plan, heading, redactor, room)
+    tail = _tail(plan, room)
     sections = sorted(
         (_section(c, redactor) for c in plan.changes), key=lambda s: -s.group.risk
     )  # stable: within a group, the plan's order (by key)
@@ -115,6 +120,20 @@ def plan_markdown(
 def _gap(blocks: list[str]) -> str:
     """The blank line a block needs after a list (a section shown as one line)."""
     return "\n" if blocks and blocks[-1].startswith("- ") else ""
+
+
+def _bounded(lines: list[str], room: int, more: Callable[[int], str]) -> list[str]:
+    """`lines` within `room` characters, then `more(n)` for the `n` left out."""
+    used = 0
+    for index, line in enumerate(lines):
+        used += len(line) + 1
+        if used > room:
+            return [*lines[:index], more(len(lines) - index)]
+    return lines
+
+
+def _more_items(left: int) -> str:
+    return f"- … and {left} more; {_WHOLE_PLAN}"
 
 
 def _fit(sections: list[_Section], budget: int) -> list[str | None]:
@@ -157,7 +176,7 @@ def _truncation_note(sections: list[_Section], forms: list[str | None]) -> str:
     return (
         "> [!NOTE]\n> Shortened to fit a GitHub comment, lowest-risk changes first: "
         + "; ".join(parts)
-        + ". Run `onepin-sync plan` (or `plan --json`) for the whole plan.\n\n"
+        + f". {_WHOLE_PLAN[0].upper()}{_WHOLE_PLAN[1:]}.\n\n"
     )
 
 
@@ -165,7 +184,7 @@ def _counted(counts: Counter[_Group]) -> str:
     return ", ".join(f"{n} {group.one if n == 1 else group.many}" for group, n in counts.items())
 
 
-def _heading(plan: Plan, heading: PlanHeading | None, redactor: Redactor) -> str:
+def _heading(plan: Plan, heading: PlanHeading | None, redactor: Redactor, room: int) -> str:
     title = "### onepin-sync plan"
     if heading is not None and heading.environment:
         title += f": {code(heading.environment)}"
@@ -184,18 +203,20 @@ def _heading(plan: Plan, heading: PlanHeading | None, redactor: Redactor) -> str
         noun = "change" if len(plan.drift) == 1 else "changes"
         out += [f"**Refresh: {len(plan.drift)} {noun} outside onepin-sync.**", ""]
         out += ["| Workflow | What changed |", "|---|---|"]
-        out += [f"| {code(r.key)} | {r.reason.value if r.reason else ''} |" for r in plan.drift]
+        rows = [f"| {code(r.key)} | {r.reason.value if r.reason else ''} |" for r in plan.drift]
+        out += _bounded(rows, room, lambda left: f"| … | and {left} more; {_WHOLE_PLAN} |")
         out.append("")
     targeted = targeted_sentence(plan)
     if targeted:
         out += [f"> [!NOTE]\n> {html.escape(targeted, quote=False)}", ""]
     if lockfile_only_lines(plan):
         out += [f"**{lockfile_only_heading(plan)}**", ""]
-        out += [f"- {line}" for line in lockfile_only_lines(plan)] + [""]
+        lines = [f"- {line}" for line in lockfile_only_lines(plan)]
+        out += [*_bounded(lines, room, _more_items), ""]
     behind = behind_sentences(plan, redactor)
     if behind:
         out += [f"**{html.escape(behind[0], quote=False)}**", ""]
-        out += [f"- {line}" for line in behind[1:]] + [""]
+        out += [*_bounded([f"- {line}" for line in behind[1:]], room, _more_items), ""]
     if not plan.has_changes:
         nothing = no_changes_sentence(plan)
         if nothing:
@@ -212,7 +233,10 @@ def _heading(plan: Plan, heading: PlanHeading | None, redactor: Redactor) -> str
     if plan.possible_duplicates:
         warnings.append(duplicates_sentence(plan))
     warnings += replacement_sentences(plan)
-    out += [""] + [_warning(w) for w in warnings]
+    boxes = _bounded(
+        [_warning(w) for w in warnings], room, lambda left: _warning(f"… and {left} more warnings")
+    )
+    out += ["", *boxes]
     return "\n".join(out) + "\n"
 
 
@@ -223,11 +247,11 @@ def _warning(sentence: str) -> str:
     return "\n".join([f"> [!WARNING]\n> {first}", *snippet]) + "\n"
 
 
-def _tail(plan: Plan) -> str:
+def _tail(plan: Plan, room: int) -> str:
     out = []
     if plan.pending:
-        keys = ", ".join(code(k) for k in plan.pending)
-        out.append(f"_Not planned until their unanswered creates settle: {keys}._")
+        keys = _bounded([code(k) for k in plan.pending], room, lambda left: f"and {left} more")
+        out.append(f"_Not planned until their unanswered creates settle: {', '.join(keys)}._")
     if plan.unmanaged_count:
         out.append(f"_{unmanaged_sentence(plan.unmanaged_count)}_")
     return "".join(f"{line}\n\n" for line in out)
