@@ -13,7 +13,8 @@ from onepin import OnePinClient
 from onepin_sync.api.client import OnepinClient
 from onepin_sync.api.remote import read_remote
 from onepin_sync.api.session import SessionOptions
-from onepin_sync.commands.context import Inputs, Prepared, RunEnvironment, prepare, read_inputs
+from onepin_sync.commands.context import Inputs, RunEnvironment, read_inputs
+from onepin_sync.commands.preparation import Prepared, prepare
 from onepin_sync.core.fingerprint import listed_fingerprint
 from onepin_sync.core.models import Action, RemoteState
 from onepin_sync.core.settled import ListingSettler

@@ -61,7 +61,7 @@ WORKFLOW_PATH = re.compile(r"^/api/v1/workflows/(?P<id>[^/]+)$")
 SUBPROCESS_TIMEOUT = 30.0
 SERVER_CLOCK_STEP = timedelta(seconds=2)
 """What a client's reading of the server's clock errs by at most here: the `Date` header's whole
-second, and the wait the CLI adds for it (`commands/context.py`)."""
+second, and the wait the CLI adds for it (`commands/preparation.py`)."""
 
 
 class Tracked:

@@ -1,5 +1,5 @@
 """Settling the journal of an interrupted apply, then the pending creates, against an in-memory
-workspace, the way a run does before it plans (`context._settle`): one listing, `settle_journal`
+workspace, the way a run does before it plans (`preparation._settle`): one listing, `settle_journal`
 against it, then `settle_pending` of the state that gives.
 
 The decision table journals one create ("new"), one update ("edited") and one delete ("removed"),

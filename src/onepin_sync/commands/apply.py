@@ -25,13 +25,12 @@ from onepin_sync.commands.context import (
     check_selection,
     connect,
     hold_lock,
-    prepare,
     read_inputs_online,
     redactor_for,
-    state_for,
 )
 from onepin_sync.commands.executor import execute_plan
 from onepin_sync.commands.plan_file import read_plan_file
+from onepin_sync.commands.preparation import prepare, state_for
 from onepin_sync.commands.target import Target
 from onepin_sync.core.diff import differences
 from onepin_sync.core.fingerprint import (

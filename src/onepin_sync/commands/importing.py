@@ -33,11 +33,11 @@ from onepin_sync.commands.context import (
     check_out_file,
     connect,
     hold_lock,
-    prepare,
     read_inputs_online,
     redactor_for,
 )
 from onepin_sync.commands.plan_file import read_plan_file
+from onepin_sync.commands.preparation import prepare
 from onepin_sync.commands.target import Target
 from onepin_sync.core.adoption import (
     DEFAULT_TEMPLATE,

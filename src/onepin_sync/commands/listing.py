@@ -13,9 +13,9 @@ from onepin_sync.commands.context import (
     RunEnvironment,
     Ui,
     connect,
-    prepare,
     read_inputs_online,
 )
+from onepin_sync.commands.preparation import prepare
 from onepin_sync.core.adoption import DEFAULT_TEMPLATE, candidate_key, check_template
 from onepin_sync.core.redact import MASK
 from onepin_sync.errors import ExitCode

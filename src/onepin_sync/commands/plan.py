@@ -22,10 +22,10 @@ from onepin_sync.commands.context import (
     check_out_file,
     check_selection,
     connect,
-    prepare,
     read_inputs_online,
     redactor_for,
 )
+from onepin_sync.commands.preparation import prepare
 from onepin_sync.commands.provenance import git_commit
 from onepin_sync.core.models import Plan
 from onepin_sync.core.plan_document import PlanDocument, PlanTarget, plan_document

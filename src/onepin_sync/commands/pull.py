@@ -31,9 +31,9 @@ from onepin_sync.commands.context import (
     Ui,
     connect,
     hold_lock,
-    prepare,
     read_inputs_online,
 )
+from onepin_sync.commands.preparation import prepare
 from onepin_sync.core.classify import Verdict, classify
 from onepin_sync.core.diff import differences
 from onepin_sync.core.fingerprint import (

@@ -19,10 +19,10 @@ from onepin_sync.commands.context import (
     Ui,
     connect,
     hold_lock,
-    prepare,
     read_inputs_online,
     require_folder,
 )
+from onepin_sync.commands.preparation import prepare
 from onepin_sync.core.rebuild import Rebuild, rebuild_state
 from onepin_sync.errors import ConflictError, ExitCode
 from onepin_sync.files.project import TargetOptions
