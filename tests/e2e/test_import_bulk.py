@@ -111,6 +111,25 @@ def test_search_narrows_the_listing_on_the_server(project: SyncProject) -> None:
     assert writes(sent) == []
 
 
+def test_a_search_longer_than_the_api_takes_is_refused_before_anything_is_sent(
+    project: SyncProject,
+) -> None:
+    """The API searches for at most 100 characters (422 beyond): cut to 100, the search would
+    also match workflows that only share its first 100 characters, and import them."""
+    stem = "Q" * 100
+    _create(project, stem + " sibling")
+
+    with recorded(project.workspace) as sent:
+        result = project.run("import", "--all", "--search", stem + " wanted", "--auto-approve")
+
+    assert result.code == 3, result.output
+    assert result.stderr.strip() == (
+        "Error: --search is 107 characters long; the API searches for at most 100"
+    )
+    assert sent == []
+    assert project.lock_entries() == {}
+
+
 def test_a_saved_import_plan_is_applied_exactly_and_refused_once_stale(
     project: SyncProject,
 ) -> None:

@@ -301,3 +301,21 @@ def test_lone_surrogates_are_refused_or_escaped_never_a_crash(api: httpx.Client)
     ]
     assert validated.status_code == 200
     assert validated.json()["data"]["summary"]["sink_node_ids"] == ["\ud800"]
+
+
+def test_a_coordinate_too_large_for_a_float_is_refused_not_stored(api: httpx.Client) -> None:
+    """The real server models positions as floats: an integer beyond a float's range is 422,
+    never a stored workflow that every listing with definitions then fails to serve."""
+    node = '{"id": "n", "type": "sink_preview", "position": {"x": 1' + "0" * 400 + ', "y": 0}}'
+    raw = '{"name": "huge", "definition": {"graph": {"nodes": [' + node + "]}}}"
+    response = api.post(
+        "/api/v1/workflows", content=raw, headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"] == [
+        {"field": "definition.graph.nodes[0].position.x", "message": "must be a number"}
+    ]
+    listed = api.get("/api/v1/workflows", params={"include_definition": "true"})
+    assert listed.status_code == 200
+    assert listed.json()["data"] == []

@@ -35,7 +35,11 @@ _TEMPLATE_HELP = (
 @click.argument("workflow_ids", nargs=-1, metavar="[ID]...")
 @click.option("--key", metavar="KEY", help="The key of the one workflow ID names.")
 @click.option("--all", "import_all", is_flag=True, help="Plan importing every unmanaged workflow.")
-@click.option("--search", metavar="TEXT", help="With --all: name or description contains TEXT.")
+@click.option(
+    "--search",
+    metavar="TEXT",
+    help="With --all: name or description contains TEXT (at most 100 characters).",
+)
 @click.option("--name-glob", metavar="GLOB", help="With --all: name matches GLOB (any case).")
 @click.option(
     "--dir-template", default="{slug}", show_default=True, metavar="TEMPLATE", help=_TEMPLATE_HELP

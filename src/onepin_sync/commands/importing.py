@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from onepin_sync import __version__
-from onepin_sync.api.client import OnepinClient
+from onepin_sync.api.client import SEARCH_MAX, OnepinClient
 from onepin_sync.commands.context import (
     ClientOptions,
     Inputs,
@@ -198,6 +198,12 @@ def _check_settings(settings: ImportSettings) -> ImportSettings:
         check_key(settings.key)
     if not settings.all and (settings.search or settings.name_glob or settings.out):
         raise InputError("--search, --name-glob and --out go with import --all")
+    if settings.search is not None and len(settings.search) > SEARCH_MAX:
+        # The API refuses a longer search (422); cut short, it would match more than was asked.
+        raise InputError(
+            f"--search is {len(settings.search)} characters long; the API searches for at most "
+            f"{SEARCH_MAX}"
+        )
     check_template(settings.dir_template)
     return replace(settings, workflow_ids=tuple(canonical))
 

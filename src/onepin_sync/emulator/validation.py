@@ -101,7 +101,15 @@ def _is_unicode(text: str) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A number the server's float model takes: an integer beyond a float's range is none (it
+    would be stored, then fail every read that returns positions as floats)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 class _DefinitionChecker:
