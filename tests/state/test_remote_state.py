@@ -203,6 +203,7 @@ def test_migrate_into_object_storage_and_back_keeps_lineage_and_serial(
     assert back.code == 0, back.output
     assert json.loads(project.lockfile.read_text(encoding="utf-8")) == before
     assert s3_state.objects() == []
+    assert f"now set `lockfile: {project.lockfile}` (and no `state: url`) in " in back.stderr
 
 
 def test_a_state_url_that_names_no_object_is_refused_at_its_line(project: SyncProject) -> None:

@@ -184,12 +184,12 @@ def migrate_report(ui: ConsoleUi, outcome: MigrateOutcome, *, as_json: bool) -> 
         f"{outcome.source} to {outcome.destination}."
     )
     setting = (
-        f"state: {{url: {outcome.destination}}}"
+        f"`state: {{url: {outcome.destination}}}`"
         if outcome.to_url
-        else f"lockfile: {outcome.destination} (and no state: url)"
+        else f"`lockfile: {outcome.destination}` (and no `state: url`)"
     )
     ui.warn(
-        f"now set `{setting}` in onepin-sync.yaml (for the environment you migrated), or "
+        f"now set {setting} in onepin-sync.yaml (for the environment you migrated), or "
         "every run looks for the state where it no longer is"
     )
     if as_json:
