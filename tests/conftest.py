@@ -34,7 +34,7 @@ import pytest
 
 from onepin_sync.emulator.control import EmulatorControl, EmulatorWorkspace
 from onepin_sync.emulator.embedded import EmbeddedEmulator
-from tests.sync_project import SyncProject
+from tests.sync_project import SyncProject, fresh_workspace, new_project
 
 pytest_plugins = ["tests.s3"]
 
@@ -61,15 +61,7 @@ def _isolated_workspace(
     """A fresh workspace on `emulator`; faults and the request log cleared before, faults after."""
     control.clear_faults()
     control.clear_requests()
-    key = control.new_workspace()
-    yield EmulatorWorkspace(
-        base_url=emulator.base_url,
-        api_key=key.api_key,
-        workspace_id=key.workspace_id,
-        key_id=key.key_id,
-        user_id=key.user_id,
-        control=control,
-    )
+    yield fresh_workspace(control)
     control.clear_faults()
 
 
@@ -111,23 +103,12 @@ def api_next(workspace_next: EmulatorWorkspace) -> Iterator[httpx.Client]:
         yield client
 
 
-def _project(
-    workspace: EmulatorWorkspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> SyncProject:
-    for name in ("ONEPIN_API_KEY", "ONEPIN_BASE_URL", "ONEPIN_WORKSPACE_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.chdir(tmp_path)
-    return SyncProject(tmp_path / "project", workspace)
-
-
 @pytest.fixture
 def project(
     workspace: EmulatorWorkspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> SyncProject:
     """An empty onepin-sync project in tmp_path, targeting `workspace` (see sync_project.py)."""
-    return _project(workspace, tmp_path, monkeypatch)
+    return new_project(workspace, tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -135,4 +116,4 @@ def project_next(
     workspace_next: EmulatorWorkspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> SyncProject:
     """The same on the `next` server, whatever profile the session's `emulator` plays."""
-    return _project(workspace_next, tmp_path, monkeypatch)
+    return new_project(workspace_next, tmp_path, monkeypatch)

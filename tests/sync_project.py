@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from onepin_sync.cli import run as cli_run
-from onepin_sync.emulator.control import EmulatorWorkspace
+from onepin_sync.emulator.control import EmulatorControl, EmulatorWorkspace
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "workflows"
 
@@ -100,3 +101,29 @@ class SyncProject:
 
     def run(self, command: str, *args: str, target: bool = True) -> CliResult:
         return run_cli([command, *(self.target_args() if target else []), *args])
+
+
+def fresh_workspace(control: EmulatorControl) -> EmulatorWorkspace:
+    """A new workspace, with a key of every scope, on the emulator `control` drives."""
+    key = control.new_workspace()
+    return EmulatorWorkspace(
+        base_url=control.base_url,
+        api_key=key.api_key,
+        workspace_id=key.workspace_id,
+        key_id=key.key_id,
+        user_id=key.user_id,
+        control=control,
+    )
+
+
+def new_project(
+    workspace: EmulatorWorkspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> SyncProject:
+    """An empty project in `tmp_path` targeting `workspace`: no key or target from the
+    environment, HOME in `tmp_path` (no credentials file), no colour, run from `tmp_path`."""
+    for name in ("ONEPIN_API_KEY", "ONEPIN_BASE_URL", "ONEPIN_WORKSPACE_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.chdir(tmp_path)
+    return SyncProject(tmp_path / "project", workspace)

@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from onepin_sync.emulator.control import EmulatorControl, EmulatorWorkspace
+from onepin_sync.emulator.control import EmulatorControl
 from onepin_sync.emulator.embedded import EmbeddedEmulator
 from tests.e2e.support import NODES, WHOAMI, WORKFLOWS
 from tests.samples import tiny_workflow
-from tests.sync_project import SyncProject
+from tests.sync_project import SyncProject, fresh_workspace, new_project
 
 PER_MINUTE = 1800  # 30 a second: the bucket refills fast enough for a short test
 COUNT = 20
@@ -45,22 +45,8 @@ def project(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> SyncProject:
-    emulator, control = limited
-    key = control.new_workspace()
-    workspace = EmulatorWorkspace(
-        base_url=emulator.base_url,
-        api_key=key.api_key,
-        workspace_id=key.workspace_id,
-        key_id=key.key_id,
-        user_id=key.user_id,
-        control=control,
-    )
-    for name in ("ONEPIN_API_KEY", "ONEPIN_BASE_URL", "ONEPIN_WORKSPACE_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.chdir(tmp_path)
-    return SyncProject(tmp_path / "project", workspace)
+    _, control = limited
+    return new_project(fresh_workspace(control), tmp_path, monkeypatch)
 
 
 def test_an_apply_under_a_spent_bucket_waits_out_every_429(project: SyncProject) -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from onepin_sync.emulator.control import EmulatorControl, EmulatorWorkspace
+from onepin_sync.emulator.control import EmulatorControl
 from onepin_sync.emulator.embedded import EmbeddedEmulator
 from tests.e2e.support import recorded, writes
-from tests.sync_project import SyncProject
+from tests.sync_project import SyncProject, fresh_workspace, new_project
 
 EDITED = "lesson-narration"  # a file name of the examples, found under its folder
 
@@ -35,21 +35,7 @@ def project(
 ) -> SyncProject:
     """The examples applied to a fresh workspace of today's server, which is then upgraded."""
     upgradable.set_profile("current")
-    key = upgradable.new_workspace()
-    workspace = EmulatorWorkspace(
-        base_url=upgradable.base_url,
-        api_key=key.api_key,
-        workspace_id=key.workspace_id,
-        key_id=key.key_id,
-        user_id=key.user_id,
-        control=upgradable,
-    )
-    for name in ("ONEPIN_API_KEY", "ONEPIN_BASE_URL", "ONEPIN_WORKSPACE_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.chdir(tmp_path)
-    synced = SyncProject(tmp_path / "project", workspace)
+    synced = new_project(fresh_workspace(upgradable), tmp_path, monkeypatch)
     synced.copy_examples()
     applied = synced.run("apply", "--auto-approve")
     assert applied.code == 0, applied.output
