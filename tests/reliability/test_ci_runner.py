@@ -30,6 +30,7 @@ from onepin_sync.emulator.embedded import EmbeddedEmulator
 from tests.ci.pipeline import Pipeline
 from tests.ci.runner import JobResult, JobRunner
 from tests.reliability.harness import SENDING, SERVER_CLOCK_STEP, wait_for
+from tests.sync_project import fresh_workspace
 
 APPLY = "onepin-apply.yml"
 CREATE = "/api/v1/workflows"
@@ -48,24 +49,12 @@ def ci_control(ci_emulator: EmbeddedEmulator) -> Iterator[EmulatorControl]:
         yield control
 
 
-def _workspace(emulator: EmbeddedEmulator, control: EmulatorControl) -> EmulatorWorkspace:
-    key = control.new_workspace()
-    return EmulatorWorkspace(
-        base_url=emulator.base_url,
-        api_key=key.api_key,
-        workspace_id=key.workspace_id,
-        key_id=key.key_id,
-        user_id=key.user_id,
-        control=control,
-    )
-
-
 @pytest.fixture
 def ci(
     ci_emulator: EmbeddedEmulator, ci_control: EmulatorControl, tmp_path: Path
 ) -> Iterator[Pipeline]:
     ci_control.clear_faults()
-    yield Pipeline(tmp_path, _workspace(ci_emulator, ci_control))
+    yield Pipeline(tmp_path, fresh_workspace(ci_control))
     ci_control.clear_faults()
 
 
@@ -331,7 +320,7 @@ def test_a_key_of_another_workspace_is_refused_with_nothing_written(
     ci.seed()
     assert ci.job(APPLY, "apply").run().status == "success"
     before = ci.sha()
-    other = _workspace(ci_emulator, ci_control)
+    other = fresh_workspace(ci_control)
 
     wrong = ci.job(APPLY, "apply", secrets={"ONEPIN_API_KEY": other.api_key}).run()
 
